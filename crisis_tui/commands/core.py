@@ -1,0 +1,144 @@
+"""Core commands: `new`, `init`, `verify` and `demo`."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+import click
+
+from crisis_tui import demo_script, locator
+from crisis_tui import playbook as playbook_mod
+from crisis_tui.cli import run, settings
+from crisis_tui.eventlog import encode_payload, verify_chain
+from crisis_tui.store.protocol import IncidentStore
+from crisis_tui.store.sqlite import SqliteStore
+from crisis_tui.timeline_text import human_lines
+
+
+@click.command()
+@click.argument("incident", metavar="INCIDENT")
+@click.option("--title", required=True, help="What the crisis is about, in a few words.")
+@click.option("--brand", default="", help="The brand or client concerned.")
+@click.option("--severity", default="", help="A severity id from the playbook (default: its default_severity).")
+@click.option("--our-fault", is_flag=True, help="The error is ours: replies must apologise.")
+@click.option("--as", "name", default=None, help="Who opens it (default: playbook operator, then $USER).")
+@click.option("--token", envvar=locator.TOKEN_VAR, default=None, help="Server token (for a server URL).")
+def new(incident: str, title: str, brand: str, severity: str, our_fault: bool, name: str | None, token: str | None) -> None:
+    """Create an incident in INCIDENT (a SQLite file, created if missing, or a server URL).
+
+    Prints the new incident's id on its last line.
+    """
+    cfg = settings()
+
+    async def go() -> str:
+        store, _ = await locator.open_store(incident, playbook=cfg.playbook, create=True, token=token)
+        try:
+            created = await store.create_incident(
+                title, actor=cfg.operator_name(name), brand=brand, severity=severity, our_fault=our_fault
+            )
+        finally:
+            await store.close()
+        return created.id
+
+    incident_id = run(go)
+    click.echo(f"created incident {title!r}")
+    click.echo(incident_id)
+
+
+@click.command()
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(path: Path | None, force: bool) -> None:
+    """Write an editable copy of the playbook to PATH (default: your config folder)."""
+    cfg = settings()
+    source = playbook_mod.locate(cfg.playbook_option) if cfg.playbook_option else playbook_mod.shipped_path()
+    target = path or playbook_mod.user_path()
+    written = playbook_mod.write_copy(target, source, force=force)
+    click.echo(f"wrote {written}")
+    if path is not None:
+        click.echo(f"use it with: crisis-tui --playbook {written} ... (or set {playbook_mod.ENV_VAR})")
+
+
+async def _rows_for_verify(store: IncidentStore, incident_id: str) -> list[tuple[object, ...]]:
+    if isinstance(store, SqliteStore):
+        return await store.raw_events(incident_id)
+    rows: list[tuple[object, ...]] = []
+    after = 0
+    while batch := await store.events_after(incident_id, after, 1000):
+        for e in batch:
+            rows.append((e.seq, e.incident_id, e.ts, e.actor, e.kind, encode_payload(e.payload), e.prev_hash, e.hash))
+        after = batch[-1].seq
+    return rows
+
+
+@click.command()
+@click.argument("incident", metavar="INCIDENT")
+@click.option("--token", envvar=locator.TOKEN_VAR, default=None, help="Server token (for a server URL).")
+def verify(incident: str, token: str | None) -> None:
+    """Check the incident's hash chain; name the first broken event."""
+    cfg = settings()
+
+    async def go() -> tuple[str, int, object]:
+        store, incident_id = await locator.open_incident(incident, playbook=cfg.playbook, read_only=True, token=token)
+        try:
+            rows = await _rows_for_verify(store, incident_id)
+        finally:
+            await store.close()
+        checked, broken = verify_chain(rows)  # type: ignore[arg-type]
+        return incident_id, checked, (broken, rows[-1][7] if rows else "")
+
+    incident_id, checked, (broken, last) = run(go)  # type: ignore[misc]
+    if broken is not None:
+        click.echo(f"{incident_id}: chain BROKEN at event {broken.seq}: {broken.reason} ({checked} events before it are intact)")
+        raise SystemExit(1)
+    click.echo(f"{incident_id}: {checked} events, chain intact, last hash {str(last)[:16]}")
+
+
+@click.command()
+@click.option("--headless", is_flag=True, help="No room: play the crisis and print its timeline.")
+@click.option("--speed", default=1.0, show_default=True, type=float, help="Fast-forward factor (0 = no waiting).")
+@click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Keep the demo incident in this file (default: a fresh temporary file).")
+def demo(headless: bool, speed: float, db: Path | None) -> None:
+    """Play a scripted crisis in a fresh incident so you can see the tool at work."""
+    cfg = settings()
+    if speed < 0:
+        raise click.BadParameter("must be 0 or more", param_hint="--speed")
+    path = db or Path(tempfile.mkdtemp(prefix="crisis-demo-")) / "demo.db"
+
+    async def go() -> None:
+        store = await SqliteStore.open(path, playbook=cfg.playbook)
+        try:
+            incident_id = await demo_script.create_demo_incident(store)
+            printed = 0
+            for step in demo_script.script(_prepare()):
+                if speed:
+                    await asyncio.sleep(step.delay / speed)
+                click.echo(f"-- {step.caption}")
+                await step.act(store, incident_id)
+                events = await store.events_after(incident_id, printed, 100_000)
+                if events:
+                    printed = events[-1].seq
+                for text in human_lines(events):
+                    click.echo(text)
+            click.echo(f"the demo incident is kept in {path}#{incident_id}")
+        finally:
+            await store.close()
+
+    run(go)
+
+
+def _prepare() -> demo_script.Prepare | None:
+    """The intake's triage, when this build has it."""
+    try:
+        from crisis_tui.intake.pipeline import prepare_batch  # noqa: PLC0415
+    except ImportError:
+        return None
+    return prepare_batch
+
+
+def register(group: click.Group) -> None:
+    for command in (new, init, verify, demo):
+        group.add_command(command)

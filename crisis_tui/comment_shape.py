@@ -1,0 +1,127 @@
+"""The native comment shape: one JSON object per comment, validated field by field.
+
+Every source (JSONL files, the webhook, CSV and feeds once mapped) ends up here,
+so a bad comment is refused with the same precise reason wherever it came from.
+Unknown keys are kept in `extra`, never dropped.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from crisis_tui.errors import InvalidInput
+from crisis_tui.model import NewComment
+from crisis_tui.safe_text import fix_surrogates
+
+#: Largest comment text stored, in UTF-8 bytes. Long reviews and e-mails are real;
+#: anything larger is refused with a reason rather than silently cut.
+MAX_TEXT_BYTES = 128 * 1024
+MAX_SHORT = 512
+MAX_URL = 2048
+MAX_EXTRA_BYTES = 16 * 1024
+
+KNOWN_KEYS = frozenset(
+    {
+        "source", "id", "author", "text", "posted_at", "lang", "url", "likes",
+        "shares", "replies", "author_followers", "author_following",
+        "author_created_at", "author_verified", "in_reply_to",
+    }
+)
+
+
+def parse_time(value: Any, field: str) -> float | None:
+    """ISO 8601 (naive means UTC) or epoch seconds, as epoch seconds."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise InvalidInput(field, "must be an ISO 8601 time or epoch seconds, got a boolean")
+    if isinstance(value, (int, float)):
+        if not 0 <= value < 32503680000:
+            raise InvalidInput(field, f"epoch seconds out of range: {value}")
+        return float(value)
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise InvalidInput(field, f"not an ISO 8601 time: {value[:40]!r}") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.timestamp()
+    raise InvalidInput(field, f"must be an ISO 8601 time or epoch seconds, got {type(value).__name__}")
+
+
+def _string(raw: dict[str, Any], key: str, *, required: bool = False, cap: int = MAX_SHORT) -> str:
+    value = raw.get(key)
+    if value is None:
+        if required:
+            raise InvalidInput(key, "is required")
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InvalidInput(key, f"must be a string, got {type(value).__name__}")
+    text = fix_surrogates(str(value))
+    if required and not text.strip():
+        raise InvalidInput(key, "must not be empty")
+    if len(text) > cap:
+        raise InvalidInput(key, f"is {len(text)} characters, the limit is {cap}")
+    return text
+
+
+def _count(raw: dict[str, Any], key: str, *, optional: bool = False) -> int | None:
+    value = raw.get(key)
+    if value is None:
+        return None if optional else 0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        raise InvalidInput(key, f"must be a whole number, got {value!r:.40}")
+    if value < 0:
+        raise InvalidInput(key, f"must not be negative, got {int(value)}")
+    return int(value)
+
+
+def parse_comment(raw: Any) -> NewComment:
+    """Validate one comment in the native shape; raise InvalidInput naming the field."""
+    if not isinstance(raw, dict):
+        raise InvalidInput("comment", f"must be a JSON object, got {type(raw).__name__}")
+    source = _string(raw, "source", required=True, cap=32).strip().lower()
+    external_id = _string(raw, "id", required=True, cap=256)
+    author = _string(raw, "author", required=True, cap=256)
+    text = raw.get("text")
+    if text is None:
+        raise InvalidInput("text", "is required")
+    if not isinstance(text, str):
+        raise InvalidInput("text", f"must be a string, got {type(text).__name__}")
+    if len(text) > MAX_TEXT_BYTES:  # cheap pre-check before encoding a huge payload
+        raise InvalidInput("text", f"is over {len(text):,} characters, the limit is {MAX_TEXT_BYTES:,} bytes")
+    text = fix_surrogates(text)
+    size = len(text.encode("utf-8"))
+    if size > MAX_TEXT_BYTES:
+        raise InvalidInput("text", f"is {size:,} bytes, the limit is {MAX_TEXT_BYTES:,} bytes")
+    if not text.strip():
+        raise InvalidInput("text", "must not be empty")
+    verified = raw.get("author_verified", False)
+    if not isinstance(verified, bool):
+        raise InvalidInput("author_verified", f"must be true or false, got {verified!r:.40}")
+    extra = {k: v for k, v in raw.items() if k not in KNOWN_KEYS}
+    if extra:
+        import msgspec
+
+        if len(msgspec.json.encode(extra)) > MAX_EXTRA_BYTES:
+            raise InvalidInput("comment", f"unknown keys take over {MAX_EXTRA_BYTES:,} bytes")
+    return NewComment(
+        source=source,
+        external_id=external_id,
+        author=author,
+        text=text,
+        lang=_string(raw, "lang", cap=16).lower(),
+        posted_at=parse_time(raw.get("posted_at"), "posted_at"),
+        url=_string(raw, "url", cap=MAX_URL),
+        likes=_count(raw, "likes") or 0,
+        shares=_count(raw, "shares") or 0,
+        replies=_count(raw, "replies") or 0,
+        author_followers=_count(raw, "author_followers", optional=True),
+        author_following=_count(raw, "author_following", optional=True),
+        author_created_at=parse_time(raw.get("author_created_at"), "author_created_at"),
+        author_verified=verified,
+        in_reply_to=_string(raw, "in_reply_to", cap=256),
+        extra=extra,
+    )

@@ -1,0 +1,118 @@
+"""Errors a user can act on. Each carries a message fit to show as one line.
+
+The CLI and the TUI catch `CrisisError` and show `str(error)`; anything else is
+a bug and may surface as a traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CrisisError(Exception):
+    """Base of every error whose message is meant for the operator."""
+
+    #: HTTP status the server answers with; the HTTP store maps it back.
+    status_code: int = 400
+    code: str = "error"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"error": self.code, "detail": str(self)}
+
+
+class InvalidInput(CrisisError):
+    """Input that breaks the rules: names the field and the problem."""
+
+    status_code = 422
+    code = "invalid"
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"error": self.code, "detail": str(self), "field": self.field, "problem": self.problem}
+
+
+class NotFound(CrisisError):
+    status_code = 404
+    code = "not_found"
+
+
+class Forbidden(CrisisError):
+    """The actor's role may not do this (e.g. approve without decision power)."""
+
+    status_code = 403
+    code = "forbidden"
+
+
+class ClaimConflict(CrisisError):
+    """Someone else holds the comment: the loser learns who."""
+
+    status_code = 409
+    code = "claim_conflict"
+
+    def __init__(self, comment_id: int, holder: str | None, status: str) -> None:
+        self.comment_id = comment_id
+        self.holder = holder
+        self.status = status
+        if holder:
+            msg = f"comment {comment_id} is held by {holder}"
+        else:
+            msg = f"comment {comment_id} cannot be claimed: it is {status.replace('_', ' ')}"
+        super().__init__(msg)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "error": self.code,
+            "detail": str(self),
+            "comment_id": self.comment_id,
+            "holder": self.holder,
+            "status": self.status,
+        }
+
+
+class DraftConflict(CrisisError):
+    """A save based on an old version: carries the current draft, so nothing is lost."""
+
+    status_code = 409
+    code = "draft_conflict"
+
+    def __init__(self, current: Any, based_on: int) -> None:
+        self.current = current
+        self.based_on = based_on
+        super().__init__(
+            f"draft {current.id} changed: you edited version {based_on}, "
+            f"{current.author} saved version {current.version}"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        import msgspec
+
+        return {
+            "error": self.code,
+            "detail": str(self),
+            "based_on": self.based_on,
+            "current": msgspec.to_builtins(self.current),
+        }
+
+
+class PlaybookError(CrisisError):
+    """A playbook that cannot be used: one line naming the file, the key and the problem."""
+
+    code = "playbook"
+
+    def __init__(self, path: str, key: str, problem: str) -> None:
+        self.path = path
+        self.key = key
+        self.problem = problem
+        where = f"{path}: {key}: " if key else f"{path}: "
+        super().__init__(f"{where}{problem}")
+
+
+class StoreUnavailable(CrisisError):
+    """The backend cannot be reached or opened (dead server, unreadable file)."""
+
+    status_code = 503
+    code = "unavailable"

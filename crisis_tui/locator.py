@@ -1,0 +1,90 @@
+"""From the INCIDENT argument to an open store and an incident id.
+
+INCIDENT is a SQLite file path (`room.db`, or `room.db#incident-id` when the
+file holds several incidents) or the URL of an incident on a `crisis-tui serve`
+server (`http://host:port/incidents/ID`). Every command resolves it here.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from crisis_tui.errors import NotFound, StoreUnavailable
+from crisis_tui.playbook import Playbook
+from crisis_tui.store.protocol import IncidentStore
+from crisis_tui.store.sqlite import SqliteStore
+
+TOKEN_VAR = "CRISIS_TUI_TOKEN"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A parsed INCIDENT argument."""
+
+    raw: str
+    url: str | None = None
+    path: Path | None = None
+    incident_id: str | None = None
+
+    @property
+    def is_remote(self) -> bool:
+        return self.url is not None
+
+
+def parse(raw: str) -> Target:
+    if raw.startswith(("http://", "https://")):
+        base, sep, rest = raw.rstrip("/").partition("/incidents/")
+        if sep and (not rest or "/" in rest):
+            raise StoreUnavailable(f"{raw}: an incident URL looks like http://HOST:PORT/incidents/ID")
+        return Target(raw=raw, url=base, incident_id=rest or None)
+    path, _, incident_id = raw.partition("#")
+    return Target(raw=raw, path=Path(path).expanduser(), incident_id=incident_id or None)
+
+
+async def open_store(
+    raw: str,
+    *,
+    playbook: Playbook,
+    read_only: bool = False,
+    create: bool = False,
+    token: str | None = None,
+) -> tuple[IncidentStore, Target]:
+    """Open the store behind INCIDENT (the file must exist unless `create`)."""
+    target = parse(raw)
+    if target.url is not None:
+        try:
+            from crisis_tui.store.http import HttpStore  # noqa: PLC0415 - only when a URL is given
+        except ImportError:
+            raise StoreUnavailable("this crisis-tui has no HTTP store") from None
+        store: IncidentStore = await HttpStore.open(
+            target.url, token=token or os.environ.get(TOKEN_VAR), read_only=read_only
+        )
+        return store, target
+    assert target.path is not None
+    store = await SqliteStore.open(target.path, create=create, read_only=read_only, playbook=playbook)
+    return store, target
+
+
+async def resolve_incident(store: IncidentStore, target: Target) -> str:
+    """The incident named in the target, else the newest open one in the file."""
+    if target.incident_id:
+        await store.get_incident(target.incident_id)
+        return target.incident_id
+    incidents = await store.list_incidents()
+    if not incidents:
+        raise NotFound(f"{target.raw} holds no incident yet: create one with crisis-tui new {target.raw} --title TITLE")
+    open_ones = [i for i in incidents if i.status != "closed"] or incidents
+    return open_ones[-1].id
+
+
+async def open_incident(
+    raw: str, *, playbook: Playbook, read_only: bool = False, token: str | None = None
+) -> tuple[IncidentStore, str]:
+    store, target = await open_store(raw, playbook=playbook, read_only=read_only, token=token)
+    try:
+        return store, await resolve_incident(store, target)
+    except BaseException:
+        await store.close()
+        raise

@@ -1,0 +1,171 @@
+"""The incident's domain objects, as the store projects them from the event log.
+
+They are msgspec structs: cheap to build by the hundred thousand (the comment
+stream), and encodable to JSON unchanged for the HTTP transport and the export.
+No Textual here: the store, the server and the export use these headless.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+CommentStatus = Literal[
+    "new", "claimed", "answered", "escalated", "ignored", "removal_requested"
+]
+COMMENT_STATUSES: tuple[str, ...] = (
+    "new",
+    "claimed",
+    "answered",
+    "escalated",
+    "ignored",
+    "removal_requested",
+)
+#: Statuses a comment can be marked with by hand (claimed comes from claim()).
+MARKABLE_STATUSES: tuple[str, ...] = (
+    "new",
+    "answered",
+    "escalated",
+    "ignored",
+    "removal_requested",
+)
+DraftStatus = Literal["draft", "in_review", "approved", "sent", "withdrawn"]
+DRAFT_STATUSES: tuple[str, ...] = ("draft", "in_review", "approved", "sent", "withdrawn")
+DraftKind = Literal["reply", "statement"]
+DecisionStatus = Literal["proposed", "approved", "rejected", "superseded"]
+DECISION_STATUSES: tuple[str, ...] = ("proposed", "approved", "rejected", "superseded")
+IncidentStatus = Literal["open", "monitoring", "closed"]
+INCIDENT_STATUSES: tuple[str, ...] = ("open", "monitoring", "closed")
+
+
+class Incident(msgspec.Struct, kw_only=True):
+    id: str
+    title: str
+    brand: str = ""
+    severity: str = "sev2"
+    status: str = "open"
+    our_fault: bool = False
+    opened_at: float
+    closed_at: float | None = None
+
+
+class NewComment(msgspec.Struct, kw_only=True):
+    """A comment as it arrives, validated, before the store gives it an id."""
+
+    source: str
+    external_id: str
+    author: str
+    text: str
+    lang: str = ""
+    posted_at: float | None = None
+    url: str = ""
+    likes: int = 0
+    shares: int = 0
+    replies: int = 0
+    author_followers: int | None = None
+    author_following: int | None = None
+    author_created_at: float | None = None
+    author_verified: bool = False
+    in_reply_to: str = ""
+    extra: dict[str, Any] = {}
+    # Triage results, filled by crisis_tui.triage before the store sees them.
+    priority: float = 0.0
+    negativity: float = 0.0
+    bot_score: float = 0.0
+    bot_reasons: list[str] = []
+    cluster: str = ""
+
+
+class Comment(NewComment, kw_only=True):
+    id: int
+    incident_id: str
+    received_at: float
+    status: str = "new"
+    holder: str | None = None
+    tags: list[str] = []
+
+
+class Draft(msgspec.Struct, kw_only=True):
+    id: int
+    incident_id: str
+    kind: str = "reply"
+    comment_id: int | None = None
+    author: str
+    body: str = ""
+    version: int = 1
+    checklist: dict[str, bool] = {}
+    status: str = "draft"
+    approvals: list[str] = []
+    override_reason: str = ""
+    created_at: float
+    updated_at: float
+
+
+class Decision(msgspec.Struct, kw_only=True):
+    id: int
+    incident_id: str
+    title: str
+    rationale: str = ""
+    proposer: str
+    status: str = "proposed"
+    approvals: list[str] = []
+    rejections: list[str] = []
+    present: list[str] = []
+    proposed_at: float
+    decided_at: float | None = None
+    decided_by: str | None = None
+
+
+class Presence(msgspec.Struct, kw_only=True):
+    incident_id: str
+    name: str
+    role: str
+    joined_at: float
+    heartbeat_at: float
+    focus: str = ""
+    left_at: float | None = None
+
+
+class Note(msgspec.Struct, kw_only=True):
+    id: int
+    incident_id: str
+    author: str
+    text: str
+    at: float
+
+
+class Event(msgspec.Struct, kw_only=True):
+    """One line of the append-only log: the running timeline is these, in seq order."""
+
+    seq: int
+    incident_id: str
+    ts: float
+    actor: str
+    kind: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class IngestResult(msgspec.Struct, kw_only=True):
+    ingested: int
+    duplicates: int
+    ids: list[int] = []
+
+
+class Counts(msgspec.Struct, kw_only=True):
+    """What the header and the wallboard show at a glance."""
+
+    total: int = 0
+    new: int = 0
+    claimed: int = 0
+    answered: int = 0
+    escalated: int = 0
+    ignored: int = 0
+    removal_requested: int = 0
+    oldest_unanswered_at: float | None = None
+
+    @property
+    def unanswered(self) -> int:
+        return self.new + self.claimed + self.escalated

@@ -1,0 +1,233 @@
+"""The playbook: the committee's roles, severities, SLAs, tone rules and facts.
+
+Read with tomllib, validated into typed structs by msgspec (unknown keys are
+refused, so a typo is caught), and checked for what a schema cannot say (ids
+unique, someone with decision power). Every problem becomes one PlaybookError
+line naming the file, the key and the problem.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+import platformdirs
+import tomli_w
+
+from crisis_tui.errors import PlaybookError
+
+ENV_VAR = "CRISIS_TUI_PLAYBOOK"
+
+
+class Role(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    id: str
+    name: str
+    decision_power: bool = False
+
+
+class Severity(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    id: str
+    name: str
+    sla_minutes: int
+    description: str = ""
+
+
+class ToneRule(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    id: str
+    label: str
+    kind: Literal["auto", "manual"] = "auto"
+    description: str = ""
+    enabled: bool = True
+
+
+class ToneWords(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    insults: list[str] = []
+    sarcasm: list[str] = []
+    apology: list[str] = []
+    next_step: list[str] = []
+    threats: list[str] = []
+    stopwords: list[str] = []
+
+
+class Tone(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    canned_threshold: float = 0.85
+    max_exclamations: int = 1
+    rules: list[ToneRule] = []
+    words: dict[str, ToneWords] = {}
+
+
+class Snippet(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    id: str
+    title: str
+    text: str
+    lang: str = ""
+
+
+class OperatorDefaults(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    name: str = ""
+    role: str = "cm"
+
+
+class PresenceSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    heartbeat_seconds: float = 5.0
+    gone_after_seconds: float = 30.0
+
+
+class Review(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    questions: list[str] = []
+
+
+class Playbook(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    name: str = "Crisis playbook"
+    default_language: str = "en"
+    default_severity: str = "sev2"
+    operator: OperatorDefaults = msgspec.field(default_factory=OperatorDefaults)
+    roles: list[Role] = []
+    severities: list[Severity] = []
+    platforms: dict[str, int] = {}
+    presence: PresenceSettings = msgspec.field(default_factory=PresenceSettings)
+    tone: Tone = msgspec.field(default_factory=Tone)
+    snippets: list[Snippet] = []
+    review: Review = msgspec.field(default_factory=Review)
+    triage: dict[str, Any] = {}
+    keys: dict[str, str] = {}
+    #: Where it was read from (not a TOML key).
+    source: str = ""
+
+    def role(self, role_id: str) -> Role | None:
+        return next((r for r in self.roles if r.id == role_id), None)
+
+    def has_decision_power(self, role_id: str) -> bool:
+        role = self.role(role_id)
+        return bool(role and role.decision_power)
+
+    def severity(self, severity_id: str) -> Severity | None:
+        return next((s for s in self.severities if s.id == severity_id), None)
+
+    def sla_seconds(self, severity_id: str) -> float:
+        sev = self.severity(severity_id) or self.severity(self.default_severity)
+        return (sev.sla_minutes if sev else 30) * 60.0
+
+    def platform_limit(self, source: str) -> int:
+        return self.platforms.get(source, self.platforms.get("default", 2000))
+
+
+def shipped_path() -> Path:
+    """The playbook that ships with the package (installed) or sits in config/ (checkout)."""
+    packaged = Path(__file__).parent / "_config" / "default.toml"
+    if packaged.exists():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "config" / "default.toml"
+
+
+def user_path() -> Path:
+    return Path(platformdirs.user_config_dir("crisis-tui")) / "playbook.toml"
+
+
+def locate(option: str | None = None) -> Path:
+    """--playbook, else $CRISIS_TUI_PLAYBOOK, else the user's copy, else the shipped default."""
+    if option:
+        return Path(option).expanduser()
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env).expanduser()
+    mine = user_path()
+    return mine if mine.exists() else shipped_path()
+
+
+def _key_from_path(path: str) -> str:
+    """msgspec's `$.severities[0].sla_minutes` as `severities[0].sla_minutes`."""
+    return path.removeprefix("$").removeprefix(".")
+
+
+def parse(data: dict[str, Any], source: str) -> Playbook:
+    """Validate an already-read TOML table; raise PlaybookError naming the key."""
+    try:
+        book = msgspec.convert(data, Playbook, strict=True)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        problem, _, where = message.partition(" - at `")
+        key = _key_from_path(where.rstrip("`")) if where else ""
+        if problem.startswith("Object contains unknown field"):
+            field = problem.split("`")[1]
+            key = f"{key}.{field}" if key else field
+            problem = "unknown key (a typo?)"
+        raise PlaybookError(source, key, problem) from None
+    _check(book, source)
+    book.source = source
+    return book
+
+
+def _check(book: Playbook, source: str) -> None:
+    for table, items in (("roles", book.roles), ("severities", book.severities), ("tone.rules", book.tone.rules), ("snippets", book.snippets)):
+        seen: set[str] = set()
+        for index, item in enumerate(items):
+            if not item.id.strip():
+                raise PlaybookError(source, f"{table}[{index}].id", "must not be empty")
+            if item.id in seen:
+                raise PlaybookError(source, f"{table}[{index}].id", f"duplicate id {item.id!r}")
+            seen.add(item.id)
+    if not book.roles:
+        raise PlaybookError(source, "roles", "the committee needs at least one role")
+    if not any(r.decision_power for r in book.roles):
+        raise PlaybookError(source, "roles", "no role has decision_power = true: nobody could approve a decision")
+    if not book.severities:
+        raise PlaybookError(source, "severities", "at least one severity is needed")
+    for index, sev in enumerate(book.severities):
+        if sev.sla_minutes <= 0:
+            raise PlaybookError(source, f"severities[{index}].sla_minutes", f"must be positive, got {sev.sla_minutes}")
+    if book.severity(book.default_severity) is None:
+        raise PlaybookError(source, "default_severity", f"{book.default_severity!r} is not one of the severities' ids")
+    for name, limit in book.platforms.items():
+        if limit <= 0:
+            raise PlaybookError(source, f"platforms.{name}", f"must be positive, got {limit}")
+    if not 0.0 < book.tone.canned_threshold <= 1.0:
+        raise PlaybookError(source, "tone.canned_threshold", f"must be between 0 and 1, got {book.tone.canned_threshold}")
+    if book.operator.role and book.role(book.operator.role) is None:
+        raise PlaybookError(source, "operator.role", f"{book.operator.role!r} is not one of the roles' ids")
+
+
+def load(path: str | Path | None = None) -> Playbook:
+    """Read and validate a playbook file (default: `locate()`)."""
+    file = Path(path) if path is not None else locate()
+    try:
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        raise PlaybookError(str(file), "", "no such file") from None
+    except OSError as exc:
+        raise PlaybookError(str(file), "", f"cannot be read: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise PlaybookError(str(file), "", "is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PlaybookError(str(file), "", f"not valid TOML: {exc}") from None
+    return parse(data, str(file))
+
+
+def to_toml(book: Playbook) -> str:
+    data = msgspec.to_builtins(book)
+    data.pop("source", None)
+    return tomli_w.dumps(_drop_none(data))
+
+
+def _drop_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_none(v) for v in value]
+    return value
+
+
+def write_copy(target: Path, source: Path | None = None, force: bool = False) -> Path:
+    """`crisis-tui init`: an editable copy of a (validated) playbook, written with tomli-w."""
+    book = load(source or shipped_path())
+    if target.exists() and not force:
+        raise PlaybookError(str(target), "", "already exists (use --force to overwrite)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    header = "# crisis-tui playbook: edit freely; the room reloads it when it changes.\n"
+    target.write_text(header + to_toml(book), encoding="utf-8")
+    return target

@@ -1,0 +1,124 @@
+"""The SQLite schema and its migrations, numbered by PRAGMA user_version.
+
+Entity ids (comments, drafts, decisions, notes) count per incident, so an
+incident exported from one file imports into any other with the same ids and
+hashes. Tables other than `events` are projections of the log: they can be rebuilt by
+replaying events (that is what `import` does), and every write changes them in
+the same transaction as the event that explains the change.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE incidents (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        brand TEXT NOT NULL DEFAULT '',
+        severity TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'open',
+        our_fault INTEGER NOT NULL DEFAULT 0,
+        opened_at REAL NOT NULL,
+        closed_at REAL
+    );
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY,
+        incident_id TEXT NOT NULL,
+        ts REAL NOT NULL,
+        actor TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE INDEX events_by_incident ON events (incident_id, seq);
+    CREATE TABLE comments (
+        id INTEGER NOT NULL,
+        incident_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        author TEXT NOT NULL,
+        text TEXT NOT NULL,
+        lang TEXT NOT NULL DEFAULT '',
+        posted_at REAL,
+        received_at REAL NOT NULL,
+        url TEXT NOT NULL DEFAULT '',
+        likes INTEGER NOT NULL DEFAULT 0,
+        shares INTEGER NOT NULL DEFAULT 0,
+        replies INTEGER NOT NULL DEFAULT 0,
+        author_followers INTEGER,
+        author_following INTEGER,
+        author_created_at REAL,
+        author_verified INTEGER NOT NULL DEFAULT 0,
+        in_reply_to TEXT NOT NULL DEFAULT '',
+        extra TEXT NOT NULL DEFAULT '{}',
+        priority REAL NOT NULL DEFAULT 0,
+        negativity REAL NOT NULL DEFAULT 0,
+        bot_score REAL NOT NULL DEFAULT 0,
+        bot_reasons TEXT NOT NULL DEFAULT '[]',
+        cluster TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'new',
+        holder TEXT,
+        tags TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (incident_id, id),
+        UNIQUE (incident_id, source, external_id)
+    );
+    CREATE TABLE drafts (
+        id INTEGER NOT NULL,
+        incident_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        comment_id INTEGER,
+        author TEXT NOT NULL,
+        body TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        checklist TEXT NOT NULL DEFAULT '{}',
+        status TEXT NOT NULL DEFAULT 'draft',
+        approvals TEXT NOT NULL DEFAULT '[]',
+        override_reason TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (incident_id, id)
+    );
+    CREATE INDEX drafts_by_comment ON drafts (incident_id, comment_id);
+    CREATE TABLE decisions (
+        id INTEGER NOT NULL,
+        incident_id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        rationale TEXT NOT NULL DEFAULT '',
+        proposer TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'proposed',
+        approvals TEXT NOT NULL DEFAULT '[]',
+        rejections TEXT NOT NULL DEFAULT '[]',
+        present TEXT NOT NULL DEFAULT '[]',
+        proposed_at REAL NOT NULL,
+        decided_at REAL,
+        decided_by TEXT,
+        PRIMARY KEY (incident_id, id)
+    );
+    CREATE TABLE presence (
+        incident_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        joined_at REAL NOT NULL,
+        heartbeat_at REAL NOT NULL,
+        focus TEXT NOT NULL DEFAULT '',
+        left_at REAL,
+        PRIMARY KEY (incident_id, name)
+    );
+    CREATE TABLE notes (
+        id INTEGER NOT NULL,
+        incident_id TEXT NOT NULL,
+        author TEXT NOT NULL,
+        text TEXT NOT NULL,
+        at REAL NOT NULL,
+        PRIMARY KEY (incident_id, id)
+    );
+    """,
+    # 2: the stream's default order and the per-status counts stay fast at 100k comments
+    """
+    CREATE INDEX comments_by_status ON comments (incident_id, status);
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)

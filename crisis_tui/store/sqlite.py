@@ -1,0 +1,808 @@
+"""SqliteStore: the incident log in one SQLite file, shared by operators on one host.
+
+WAL mode lets readers go on while one writer commits; every command runs in a
+BEGIN IMMEDIATE transaction (the write lock is taken up front, so two processes
+never deadlock upgrading a read) with a busy timeout, checks its guard, appends
+its events with the hash chain and applies their projections before COMMIT.
+synchronous=NORMAL in WAL mode keeps every committed transaction through a
+kill -9 of the process (only a power cut may lose the newest ones).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import secrets
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import msgspec
+
+from crisis_tui import playbook as playbook_mod
+from crisis_tui.errors import (
+    ClaimConflict,
+    DraftConflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    StoreUnavailable,
+)
+from crisis_tui.eventlog import GENESIS, chain_hash, encode_payload, event_from_row
+from crisis_tui.model import (
+    INCIDENT_STATUSES,
+    MARKABLE_STATUSES,
+    Comment,
+    Counts,
+    Decision,
+    Draft,
+    Event,
+    Incident,
+    IngestResult,
+    NewComment,
+    Note,
+    Presence,
+)
+from crisis_tui.playbook import Playbook
+from crisis_tui.store.projector import COMMENT_COLUMNS, INSERT_COMMENT, comment_row, project
+from crisis_tui.store.schema import MIGRATIONS, SCHEMA_VERSION
+from crisis_tui.store.waker import Waker
+
+EVENT_COLUMNS = "seq, incident_id, ts, actor, kind, payload, prev_hash, hash"
+INSERT_EVENT = "INSERT INTO events (incident_id, ts, actor, kind, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)"
+_COMMENT_SELECT = ", ".join(COMMENT_COLUMNS) + ", status, holder, tags"
+_DRAFT_TRANSITIONS: dict[str, set[str]] = {
+    "draft": {"in_review", "withdrawn"},
+    "in_review": {"approved", "draft", "withdrawn"},
+    "approved": {"sent", "draft", "withdrawn"},
+    "sent": set(),
+    "withdrawn": {"draft"},
+}
+_decode = msgspec.json.decode
+MAX_NOTE = 4000
+MAX_DRAFT = 64 * 1024
+
+
+def _comment_from_row(row: Sequence[Any]) -> Comment:
+    (cid, inc, source, ext, author, text, lang, posted, received, url, likes, shares, replies,
+     followers, following, created, verified, in_reply_to, extra, priority, negativity,
+     bot_score, bot_reasons, cluster, status, holder, tags) = row
+    return Comment(
+        id=cid, incident_id=inc, source=source, external_id=ext, author=author, text=text,
+        lang=lang, posted_at=posted, received_at=received, url=url, likes=likes, shares=shares,
+        replies=replies, author_followers=followers, author_following=following,
+        author_created_at=created, author_verified=bool(verified), in_reply_to=in_reply_to,
+        extra=_decode(extra), priority=priority, negativity=negativity, bot_score=bot_score,
+        bot_reasons=_decode(bot_reasons), cluster=cluster, status=status, holder=holder,
+        tags=_decode(tags),
+    )
+
+
+def _draft_from_row(row: Sequence[Any]) -> Draft:
+    (did, inc, kind, comment_id, author, body, version, checklist, status, approvals,
+     override_reason, created, updated) = row
+    return Draft(
+        id=did, incident_id=inc, kind=kind, comment_id=comment_id, author=author, body=body,
+        version=version, checklist=_decode(checklist), status=status, approvals=_decode(approvals),
+        override_reason=override_reason, created_at=created, updated_at=updated,
+    )
+
+
+def _decision_from_row(row: Sequence[Any]) -> Decision:
+    (did, inc, title, rationale, proposer, status, approvals, rejections, present, proposed,
+     decided, decided_by) = row
+    return Decision(
+        id=did, incident_id=inc, title=title, rationale=rationale, proposer=proposer,
+        status=status, approvals=_decode(approvals), rejections=_decode(rejections),
+        present=_decode(present), proposed_at=proposed, decided_at=decided, decided_by=decided_by,
+    )
+
+
+def _slug(title: str) -> str:
+    words = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+    return (words[:24].rstrip("-") or "incident") + "-" + secrets.token_hex(2)
+
+
+def _text(value: str, field: str, cap: int, *, required: bool = True) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(field, "must be text")
+    if required and not value.strip():
+        raise InvalidInput(field, "must not be empty")
+    if len(value) > cap:
+        raise InvalidInput(field, f"is {len(value):,} characters, the limit is {cap:,}")
+    return value
+
+
+class _Tx:
+    """One write transaction: appends events to the chain and applies them."""
+
+    def __init__(self, db: aiosqlite.Connection, incident_id: str) -> None:
+        self.db = db
+        self.incident_id = incident_id
+        self.prev: str | None = None
+        self.events: list[Event] = []
+
+    async def last_hash(self) -> str:
+        if self.prev is None:
+            async with self.db.execute(
+                "SELECT hash FROM events WHERE incident_id = ? ORDER BY seq DESC LIMIT 1", (self.incident_id,)
+            ) as cur:
+                row = await cur.fetchone()
+            self.prev = row[0] if row else GENESIS
+        return self.prev
+
+    async def append(self, kind: str, actor: str, payload: dict[str, Any], ts: float | None = None) -> Event:
+        ts = time.time() if ts is None else ts
+        prev = await self.last_hash()
+        body = encode_payload(payload)
+        digest = chain_hash(prev, self.incident_id, ts, actor, kind, body)
+        cur = await self.db.execute(INSERT_EVENT, (self.incident_id, ts, actor, kind, body, prev, digest))
+        seq = cur.lastrowid or 0
+        await cur.close()
+        for sql, params in project(self.incident_id, ts, actor, kind, payload):
+            await self.db.execute(sql, params)
+        self.prev = digest
+        event = Event(seq=seq, incident_id=self.incident_id, ts=ts, actor=actor, kind=kind,
+                      payload=payload, prev_hash=prev, hash=digest)
+        self.events.append(event)
+        return event
+
+    async def one(self, sql: str, params: tuple[Any, ...]) -> Any:
+        async with self.db.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def next_id(self, table: str) -> int:
+        row = await self.one(f"SELECT coalesce(max(id), 0) + 1 FROM {table} WHERE incident_id = ?", (self.incident_id,))
+        return int(row[0])
+
+
+class SqliteStore:
+    """IncidentStore over one SQLite file (see module docstring)."""
+
+    def __init__(self, db: aiosqlite.Connection, path: Path, playbook: Playbook, read_only: bool) -> None:
+        self._db = db
+        self.path = path
+        self.playbook = playbook
+        self.read_only = read_only
+        self._lock = asyncio.Lock()
+        self._waker = Waker()
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    async def open(
+        cls,
+        path: str | Path,
+        *,
+        create: bool = True,
+        read_only: bool = False,
+        playbook: Playbook | None = None,
+    ) -> SqliteStore:
+        file = Path(path).expanduser().resolve()
+        if not file.exists() and (read_only or not create):
+            raise StoreUnavailable(f"no incident file at {file}")
+        if not file.parent.is_dir():
+            raise StoreUnavailable(f"folder {file.parent} does not exist")
+        target = f"file:{file}?mode=ro" if read_only else str(file)
+        try:
+            db = await aiosqlite.connect(target, uri=read_only, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot open {file}: {exc}") from None
+        try:
+            await db.execute("PRAGMA busy_timeout = 10000")
+            if not read_only:
+                await db.execute("PRAGMA journal_mode = WAL")
+                await db.execute("PRAGMA synchronous = NORMAL")
+            store = cls(db, file, playbook or playbook_mod.load(), read_only)
+            await store._migrate()
+        except sqlite3.DatabaseError as exc:
+            await db.close()
+            raise StoreUnavailable(f"{file} is not a crisis-tui incident file ({exc})") from None
+        except BaseException:
+            await db.close()
+            raise
+        return store
+
+    async def _migrate(self) -> None:
+        async with self._db.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise StoreUnavailable(
+                f"{self.path} was written by a newer crisis-tui (schema {version}, this one knows {SCHEMA_VERSION})"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        if self.read_only:
+            raise StoreUnavailable(f"{self.path} needs a schema upgrade; open it once read-write first")
+        await self._db.execute("BEGIN IMMEDIATE")
+        try:
+            async with self._db.execute("PRAGMA user_version") as cur:
+                row = await cur.fetchone()
+            version = int(row[0]) if row else 0
+            for number in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        await self._db.execute(statement)
+            await self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            await self._db.execute("COMMIT")
+        except BaseException:
+            await self._db.execute("ROLLBACK")
+            raise
+
+    async def close(self) -> None:
+        await self._waker.stop()
+        with contextlib.suppress(Exception):
+            await self._db.close()
+
+    async def __aenter__(self) -> SqliteStore:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------ transactions
+    @contextlib.asynccontextmanager
+    async def _write(self, incident_id: str) -> AsyncIterator[_Tx]:
+        if self.read_only:
+            raise Forbidden("this incident is open read-only")
+        async with self._lock:
+            try:
+                await self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StoreUnavailable(f"{self.path} is busy or locked: {exc}") from None
+            tx = _Tx(self._db, incident_id)
+            try:
+                yield tx
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+        if tx.events:
+            self._waker.bump()
+
+    async def _fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        async with self._db.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def _fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        async with self._db.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def _role_of(self, tx: _Tx, actor: str) -> str:
+        row = await tx.one(
+            "SELECT role FROM presence WHERE incident_id = ? AND name = ? AND left_at IS NULL",
+            (tx.incident_id, actor),
+        )
+        if row is None:
+            raise Forbidden(f"{actor} is not in the room: join the incident before voting or approving")
+        return str(row[0])
+
+    def _deciders(self) -> str:
+        return ", ".join(r.id for r in self.playbook.roles if r.decision_power)
+
+    # --------------------------------------------------------------- incidents
+    async def create_incident(
+        self, title: str, *, actor: str, brand: str = "", severity: str = "", our_fault: bool = False
+    ) -> Incident:
+        title = _text(title, "title", 200).strip()
+        severity = severity or self.playbook.default_severity
+        if self.playbook.severity(severity) is None:
+            raise InvalidInput("severity", f"{severity!r} is not in the playbook ({', '.join(s.id for s in self.playbook.severities)})")
+        incident = Incident(id=_slug(title), title=title, brand=brand, severity=severity,
+                            our_fault=our_fault, opened_at=time.time())
+        async with self._write(incident.id) as tx:
+            await tx.append("incident.created", actor, {"incident": msgspec.to_builtins(incident)}, ts=incident.opened_at)
+        return incident
+
+    async def list_incidents(self) -> list[Incident]:
+        rows = await self._fetchall(
+            "SELECT id, title, brand, severity, status, our_fault, opened_at, closed_at FROM incidents ORDER BY opened_at"
+        )
+        return [self._incident(r) for r in rows]
+
+    @staticmethod
+    def _incident(r: Sequence[Any]) -> Incident:
+        return Incident(id=r[0], title=r[1], brand=r[2], severity=r[3], status=r[4],
+                        our_fault=bool(r[5]), opened_at=r[6], closed_at=r[7])
+
+    async def get_incident(self, incident_id: str) -> Incident:
+        r = await self._fetchone(
+            "SELECT id, title, brand, severity, status, our_fault, opened_at, closed_at FROM incidents WHERE id = ?",
+            (incident_id,),
+        )
+        if r is None:
+            raise NotFound(f"no incident {incident_id!r} in {self.path}")
+        return self._incident(r)
+
+    async def update_incident(self, incident_id: str, *, actor: str, **changes: object) -> Incident:
+        current = await self.get_incident(incident_id)
+        clean: dict[str, object] = {}
+        for key, value in changes.items():
+            if value is None:
+                continue
+            if key == "severity":
+                if self.playbook.severity(str(value)) is None:
+                    raise InvalidInput("severity", f"{value!r} is not in the playbook")
+            elif key == "status":
+                if value not in INCIDENT_STATUSES:
+                    raise InvalidInput("status", f"must be one of {', '.join(INCIDENT_STATUSES)}")
+            elif key == "our_fault":
+                value = bool(value)
+            elif key in ("title", "brand"):
+                value = _text(str(value), key, 200, required=key == "title")
+            else:
+                raise InvalidInput(key, "cannot be changed")
+            if getattr(current, key) != value:
+                clean[key] = value
+        if clean:
+            async with self._write(incident_id) as tx:
+                await tx.append("incident.updated", actor, {"changes": clean, "before": {k: getattr(current, k) for k in clean}})
+        return await self.get_incident(incident_id)
+
+    async def _require_incident(self, tx: _Tx) -> None:
+        if await tx.one("SELECT 1 FROM incidents WHERE id = ?", (tx.incident_id,)) is None:
+            raise NotFound(f"no incident {tx.incident_id!r} in {self.path}")
+
+    # ---------------------------------------------------------------- comments
+    async def ingest(self, incident_id: str, comments: Sequence[NewComment], *, actor: str = "intake") -> IngestResult:
+        """Append new comments in one transaction; (source, external id) already here are duplicates."""
+        if not comments:
+            return IngestResult(ingested=0, duplicates=0)
+        async with self._write(incident_id) as tx:
+            await self._require_incident(tx)
+            existing: set[tuple[str, str]] = set()
+            keys = list({(c.source, c.external_id) for c in comments})
+            for start in range(0, len(keys), 400):
+                chunk = keys[start : start + 400]
+                values = ", ".join("(?, ?)" for _ in chunk)
+                flat = [part for key in chunk for part in key]
+                rows = await tx.db.execute_fetchall(
+                    f"SELECT source, external_id FROM comments WHERE incident_id = ? AND (source, external_id) IN (VALUES {values})",
+                    (incident_id, *flat),
+                )
+                existing.update((r[0], r[1]) for r in rows)
+            next_id = await tx.next_id("comments")
+            prev = await tx.last_hash()
+            now = time.time()
+            comment_rows: list[tuple[Any, ...]] = []
+            event_rows: list[tuple[Any, ...]] = []
+            ids: list[int] = []
+            duplicates = 0
+            for new in comments:
+                key = (new.source, new.external_id)
+                if key in existing:
+                    duplicates += 1
+                    continue
+                existing.add(key)
+                data = msgspec.to_builtins(new)
+                data["id"] = next_id
+                data["received_at"] = now
+                body = encode_payload({"comment": data})
+                digest = chain_hash(prev, incident_id, now, actor, "comment.ingested", body)
+                event_rows.append((incident_id, now, actor, "comment.ingested", body, prev, digest))
+                comment_rows.append(comment_row(incident_id, data))
+                ids.append(next_id)
+                prev = digest
+                next_id += 1
+            if comment_rows:
+                await tx.db.executemany(INSERT_EVENT, event_rows)
+                await tx.db.executemany(INSERT_COMMENT, comment_rows)
+                tx.prev = prev
+                tx.events.append(Event(seq=0, incident_id=incident_id, ts=now, actor=actor,
+                                       kind="comment.ingested", payload={}, prev_hash="", hash=prev))
+        return IngestResult(ingested=len(ids), duplicates=duplicates, ids=ids)
+
+    async def get_comment(self, incident_id: str, comment_id: int) -> Comment:
+        row = await self._fetchone(
+            f"SELECT {_COMMENT_SELECT} FROM comments WHERE incident_id = ? AND id = ?", (incident_id, comment_id)
+        )
+        if row is None:
+            raise NotFound(f"no comment {comment_id} in incident {incident_id}")
+        return _comment_from_row(row)
+
+    async def comments(self, incident_id: str, *, limit: int | None = None, after_id: int = 0) -> list[Comment]:
+        sql = f"SELECT {_COMMENT_SELECT} FROM comments WHERE incident_id = ? AND id > ? ORDER BY id"
+        params: tuple[Any, ...] = (incident_id, after_id)
+        if limit is not None:
+            sql += " LIMIT ?"
+            params += (limit,)
+        return [_comment_from_row(r) for r in await self._fetchall(sql, params)]
+
+    async def _comment_state(self, tx: _Tx, comment_id: int) -> tuple[str, str | None, str]:
+        row = await tx.one(
+            "SELECT status, holder, author FROM comments WHERE incident_id = ? AND id = ?", (tx.incident_id, comment_id)
+        )
+        if row is None:
+            raise NotFound(f"no comment {comment_id} in incident {tx.incident_id}")
+        return row[0], row[1], row[2]
+
+    async def claim(self, incident_id: str, comment_id: int, *, actor: str) -> Comment:
+        """Exactly one operator wins; the others get ClaimConflict naming the holder."""
+        async with self._write(incident_id) as tx:
+            status, holder, author = await self._comment_state(tx, comment_id)
+            if holder == actor and status == "claimed":
+                pass
+            elif holder or status not in ("new", "escalated"):
+                raise ClaimConflict(comment_id, holder, status)
+            else:
+                await tx.append("comment.claimed", actor, {"comment_id": comment_id, "holder": actor, "author": author})
+        return await self.get_comment(incident_id, comment_id)
+
+    async def release(self, incident_id: str, comment_id: int, *, actor: str) -> Comment:
+        async with self._write(incident_id) as tx:
+            status, holder, author = await self._comment_state(tx, comment_id)
+            if holder is None:
+                raise InvalidInput("comment", f"comment {comment_id} is not claimed")
+            if holder != actor:
+                raise Forbidden(f"comment {comment_id} is held by {holder}; only they can release it")
+            await tx.append("comment.released", actor, {"comment_id": comment_id, "author": author})
+        return await self.get_comment(incident_id, comment_id)
+
+    async def mark(self, incident_id: str, comment_id: int, status: str, *, actor: str, reason: str = "") -> Comment:
+        if status not in MARKABLE_STATUSES:
+            raise InvalidInput("status", f"must be one of {', '.join(MARKABLE_STATUSES)}")
+        reason = _text(reason, "reason", MAX_NOTE, required=False)
+        async with self._write(incident_id) as tx:
+            previous, holder, author = await self._comment_state(tx, comment_id)
+            if holder and holder != actor:
+                raise Forbidden(f"comment {comment_id} is held by {holder}")
+            if previous != status:
+                await tx.append("comment.status", actor, {
+                    "comment_id": comment_id, "status": status, "previous": previous, "author": author, "reason": reason,
+                })
+        return await self.get_comment(incident_id, comment_id)
+
+    async def tag(self, incident_id: str, comment_id: int, tags: Sequence[str], *, actor: str) -> Comment:
+        clean = sorted({t.strip().lower() for t in tags if t.strip()})
+        for t in clean:
+            if len(t) > 40:
+                raise InvalidInput("tags", f"tag {t[:20]!r}... is longer than 40 characters")
+        async with self._write(incident_id) as tx:
+            _, _, author = await self._comment_state(tx, comment_id)
+            await tx.append("comment.tagged", actor, {"comment_id": comment_id, "tags": clean, "author": author})
+        return await self.get_comment(incident_id, comment_id)
+
+    async def counts(self, incident_id: str) -> Counts:
+        rows = await self._fetchall(
+            "SELECT status, count(*) FROM comments WHERE incident_id = ? GROUP BY status", (incident_id,)
+        )
+        counts = Counts()
+        for status, n in rows:
+            if hasattr(counts, status):
+                setattr(counts, status, n)
+            counts.total += n
+        row = await self._fetchone(
+            "SELECT min(received_at) FROM comments WHERE incident_id = ? AND status IN ('new', 'claimed', 'escalated')",
+            (incident_id,),
+        )
+        counts.oldest_unanswered_at = row[0] if row else None
+        return counts
+
+    # ------------------------------------------------------------------ drafts
+    async def _draft(self, incident_id: str, draft_id: int) -> Draft | None:
+        row = await self._fetchone(
+            "SELECT id, incident_id, kind, comment_id, author, body, version, checklist, status, approvals, "
+            "override_reason, created_at, updated_at FROM drafts WHERE incident_id = ? AND id = ?",
+            (incident_id, draft_id),
+        )
+        return _draft_from_row(row) if row else None
+
+    async def get_draft(self, incident_id: str, draft_id: int) -> Draft:
+        draft = await self._draft(incident_id, draft_id)
+        if draft is None:
+            raise NotFound(f"no draft {draft_id} in incident {incident_id}")
+        return draft
+
+    async def drafts(self, incident_id: str, *, comment_id: int | None = None) -> list[Draft]:
+        sql = ("SELECT id, incident_id, kind, comment_id, author, body, version, checklist, status, approvals, "
+               "override_reason, created_at, updated_at FROM drafts WHERE incident_id = ?")
+        params: tuple[Any, ...] = (incident_id,)
+        if comment_id is not None:
+            sql += " AND comment_id = ?"
+            params += (comment_id,)
+        return [_draft_from_row(r) for r in await self._fetchall(sql + " ORDER BY id", params)]
+
+    async def save_draft(
+        self,
+        incident_id: str,
+        body: str,
+        *,
+        actor: str,
+        base_version: int = 0,
+        draft_id: int | None = None,
+        comment_id: int | None = None,
+        kind: str = "reply",
+    ) -> Draft:
+        """Save a draft based on `base_version`; a stale save is refused with the current draft.
+
+        The refused text is kept in the log as a draft.conflict event, so even a
+        dropped connection after the conflict loses nothing.
+        """
+        body = _text(body, "body", MAX_DRAFT, required=False)
+        if kind not in ("reply", "statement"):
+            raise InvalidInput("kind", "must be reply or statement")
+        conflict: DraftConflict | None = None
+        async with self._write(incident_id) as tx:
+            await self._require_incident(tx)
+            if draft_id is None:
+                if kind == "reply":
+                    if comment_id is None:
+                        raise InvalidInput("comment_id", "a reply needs the comment it answers")
+                    status, holder, _ = await self._comment_state(tx, comment_id)
+                    if holder and holder != actor:
+                        raise Forbidden(f"comment {comment_id} is held by {holder}")
+                new_id = await tx.next_id("drafts")
+                await tx.append("draft.saved", actor, {
+                    "draft_id": new_id, "kind": kind, "comment_id": comment_id if kind == "reply" else None,
+                    "body": body, "version": 1,
+                })
+                draft_id = new_id
+            else:
+                current = await self._draft(incident_id, draft_id)
+                if current is None:
+                    raise NotFound(f"no draft {draft_id} in incident {incident_id}")
+                if current.status in ("sent", "withdrawn"):
+                    raise InvalidInput("draft", f"draft {draft_id} is {current.status}; start a new one")
+                if current.version != base_version:
+                    await tx.append("draft.conflict", actor, {
+                        "draft_id": draft_id, "based_on": base_version, "current_version": current.version, "body": body,
+                    })
+                    conflict = DraftConflict(current, base_version)
+                elif current.body != body:
+                    await tx.append("draft.saved", actor, {
+                        "draft_id": draft_id, "kind": current.kind, "comment_id": current.comment_id,
+                        "body": body, "version": current.version + 1,
+                    })
+        if conflict is not None:
+            raise conflict
+        return await self.get_draft(incident_id, draft_id)
+
+    async def tick(self, incident_id: str, draft_id: int, rule: str, ticked: bool, *, actor: str) -> Draft:
+        known = {r.id for r in self.playbook.tone.rules}
+        if known and rule not in known:
+            raise InvalidInput("rule", f"{rule!r} is not a checklist rule of the playbook")
+        async with self._write(incident_id) as tx:
+            if await self._draft(incident_id, draft_id) is None:
+                raise NotFound(f"no draft {draft_id} in incident {incident_id}")
+            await tx.append("draft.checklist", actor, {"draft_id": draft_id, "rule": rule, "ticked": bool(ticked)})
+        return await self.get_draft(incident_id, draft_id)
+
+    async def set_draft_status(
+        self,
+        incident_id: str,
+        draft_id: int,
+        status: str,
+        *,
+        actor: str,
+        override_reason: str = "",
+        failing: Sequence[str] = (),
+    ) -> Draft:
+        """Move a draft along draft -> in review -> approved -> sent (or withdraw it).
+
+        Approving a public statement takes decision power; approving over failing
+        automatic rules takes a written reason, which goes on the record.
+        """
+        override_reason = _text(override_reason, "override_reason", MAX_NOTE, required=False).strip()
+        async with self._write(incident_id) as tx:
+            draft = await self._draft(incident_id, draft_id)
+            if draft is None:
+                raise NotFound(f"no draft {draft_id} in incident {incident_id}")
+            if status not in _DRAFT_TRANSITIONS.get(draft.status, set()):
+                raise InvalidInput("status", f"draft {draft_id} is {draft.status.replace('_', ' ')}; it cannot become {status.replace('_', ' ')}")
+            if status == "approved":
+                role = await self._role_of(tx, actor)
+                if draft.kind == "statement" and not self.playbook.has_decision_power(role):
+                    raise Forbidden(
+                        f"a public statement needs approval by a member with decision power ({self._deciders()}); {actor} is {role}"
+                    )
+                if failing and not override_reason:
+                    raise InvalidInput(
+                        "override_reason", f"failing rules ({', '.join(failing)}): approving anyway needs a written reason"
+                    )
+            if status == "sent" and draft.kind == "reply" and draft.comment_id is not None:
+                _, holder, _ = await self._comment_state(tx, draft.comment_id)
+                if holder and holder != actor:
+                    raise Forbidden(f"comment {draft.comment_id} is held by {holder}")
+            payload: dict[str, Any] = {
+                "draft_id": draft_id, "status": status, "previous": draft.status, "kind": draft.kind,
+                "comment_id": draft.comment_id,
+            }
+            if status == "approved":
+                payload["override_reason"] = override_reason
+                payload["failing"] = list(failing)
+            await tx.append("draft.status", actor, payload)
+        return await self.get_draft(incident_id, draft_id)
+
+    # --------------------------------------------------------------- decisions
+    async def _decision(self, incident_id: str, decision_id: int) -> Decision | None:
+        row = await self._fetchone(
+            "SELECT id, incident_id, title, rationale, proposer, status, approvals, rejections, present, "
+            "proposed_at, decided_at, decided_by FROM decisions WHERE incident_id = ? AND id = ?",
+            (incident_id, decision_id),
+        )
+        return _decision_from_row(row) if row else None
+
+    async def decisions(self, incident_id: str) -> list[Decision]:
+        rows = await self._fetchall(
+            "SELECT id, incident_id, title, rationale, proposer, status, approvals, rejections, present, "
+            "proposed_at, decided_at, decided_by FROM decisions WHERE incident_id = ? ORDER BY id",
+            (incident_id,),
+        )
+        return [_decision_from_row(r) for r in rows]
+
+    async def propose_decision(
+        self, incident_id: str, title: str, *, actor: str, rationale: str = "", supersedes: int | None = None
+    ) -> Decision:
+        title = _text(title, "title", 300).strip()
+        rationale = _text(rationale, "rationale", MAX_NOTE, required=False)
+        async with self._write(incident_id) as tx:
+            await self._require_incident(tx)
+            if supersedes is not None:
+                old = await self._decision(incident_id, supersedes)
+                if old is None:
+                    raise NotFound(f"no decision {supersedes} to supersede")
+                if old.status == "superseded":
+                    raise InvalidInput("supersedes", f"decision {supersedes} is already superseded")
+            new_id = await tx.next_id("decisions")
+            await tx.append("decision.proposed", actor, {
+                "decision_id": new_id, "title": title, "rationale": rationale, "supersedes": supersedes,
+            })
+        decision = await self._decision(incident_id, new_id)
+        assert decision is not None
+        return decision
+
+    async def vote_decision(self, incident_id: str, decision_id: int, approve: bool, *, actor: str) -> Decision:
+        """A member with decision power approves or rejects; who was present goes on the record."""
+        gone_after = self.playbook.presence.gone_after_seconds
+        async with self._write(incident_id) as tx:
+            decision = await self._decision(incident_id, decision_id)
+            if decision is None:
+                raise NotFound(f"no decision {decision_id} in incident {incident_id}")
+            if decision.status != "proposed":
+                raise InvalidInput("decision", f"decision {decision_id} is already {decision.status}")
+            role = await self._role_of(tx, actor)
+            if not self.playbook.has_decision_power(role):
+                raise Forbidden(
+                    f"only a member with decision power ({self._deciders()}) can approve or reject; {actor} is {role}"
+                )
+            rows = await tx.db.execute_fetchall(
+                "SELECT name FROM presence WHERE incident_id = ? AND left_at IS NULL AND heartbeat_at >= ? ORDER BY name",
+                (incident_id, time.time() - gone_after),
+            )
+            present = sorted({r[0] for r in rows} | {actor})
+            await tx.append("decision.voted", actor, {
+                "decision_id": decision_id, "vote": "approve" if approve else "reject", "role": role,
+                "title": decision.title, "status": "approved" if approve else "rejected", "present": present,
+            })
+        result = await self._decision(incident_id, decision_id)
+        assert result is not None
+        return result
+
+    # ---------------------------------------------------------------- presence
+    async def heartbeat(self, incident_id: str, *, actor: str, role: str, focus: str | None = None) -> Presence:
+        """Say we are here (and, when it changed, what we are doing)."""
+        actor = _text(actor, "name", 64).strip()
+        if self.playbook.role(role) is None:
+            raise InvalidInput("role", f"{role!r} is not a role of the playbook ({', '.join(r.id for r in self.playbook.roles)})")
+        if focus is not None:
+            focus = _text(focus, "focus", 200, required=False)
+        async with self._write(incident_id) as tx:
+            await self._require_incident(tx)
+            row = await tx.one(
+                "SELECT role, focus, left_at FROM presence WHERE incident_id = ? AND name = ?", (incident_id, actor)
+            )
+            if row is None or row[2] is not None or row[0] != role:
+                await tx.append("operator.joined", actor, {"name": actor, "role": role, "focus": focus or ""})
+            elif focus is not None and focus != row[1]:
+                await tx.append("operator.focus", actor, {"name": actor, "focus": focus})
+            else:
+                await tx.db.execute(
+                    "UPDATE presence SET heartbeat_at = ? WHERE incident_id = ? AND name = ?",
+                    (time.time(), incident_id, actor),
+                )
+        for p in await self.presence(incident_id):
+            if p.name == actor:
+                return p
+        raise NotFound(f"{actor} is not present")  # pragma: no cover - written just above
+
+    async def leave(self, incident_id: str, *, actor: str, reason: str = "quit") -> None:
+        async with self._write(incident_id) as tx:
+            row = await tx.one(
+                "SELECT left_at FROM presence WHERE incident_id = ? AND name = ?", (incident_id, actor)
+            )
+            if row is not None and row[0] is None:
+                await tx.append("operator.left", actor, {"name": actor, "reason": reason})
+
+    async def expire_presence(self, incident_id: str, gone_after: float) -> list[str]:
+        """Mark as gone whoever has not sent a heartbeat for `gone_after` seconds."""
+        cutoff = time.time() - gone_after
+        stale = await self._fetchall(
+            "SELECT name FROM presence WHERE incident_id = ? AND left_at IS NULL AND heartbeat_at < ?",
+            (incident_id, cutoff),
+        )
+        if not stale or self.read_only:
+            return []
+        gone: list[str] = []
+        async with self._write(incident_id) as tx:
+            rows = await tx.db.execute_fetchall(
+                "SELECT name FROM presence WHERE incident_id = ? AND left_at IS NULL AND heartbeat_at < ?",
+                (incident_id, cutoff),
+            )
+            for (name,) in rows:
+                await tx.append("operator.left", "system", {"name": name, "reason": "timeout"})
+                gone.append(name)
+        return gone
+
+    async def presence(self, incident_id: str) -> list[Presence]:
+        rows = await self._fetchall(
+            "SELECT incident_id, name, role, joined_at, heartbeat_at, focus, left_at FROM presence "
+            "WHERE incident_id = ? ORDER BY joined_at",
+            (incident_id,),
+        )
+        return [Presence(incident_id=r[0], name=r[1], role=r[2], joined_at=r[3], heartbeat_at=r[4],
+                         focus=r[5], left_at=r[6]) for r in rows]
+
+    # ------------------------------------------------------------ notes, alerts
+    async def add_note(self, incident_id: str, text: str, *, actor: str) -> Note:
+        text = _text(text, "note", MAX_NOTE).strip()
+        async with self._write(incident_id) as tx:
+            await self._require_incident(tx)
+            note_id = await tx.next_id("notes")
+            event = await tx.append("note.added", actor, {"note_id": note_id, "text": text})
+        return Note(id=note_id, incident_id=incident_id, author=actor, text=text, at=event.ts)
+
+    async def alert(self, incident_id: str, kind: str, payload: dict[str, object], *, actor: str = "triage") -> Event:
+        if not kind.startswith("alert."):
+            raise InvalidInput("kind", "alerts are alert.* events")
+        async with self._write(incident_id) as tx:
+            await self._require_incident(tx)
+            return await tx.append(kind, actor, dict(payload))
+
+    # ------------------------------------------------------------------ the log
+    async def events_after(self, incident_id: str, after_seq: int = 0, limit: int = 1000) -> list[Event]:
+        rows = await self._fetchall(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE incident_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (incident_id, after_seq, limit),
+        )
+        return [event_from_row(r) for r in rows]
+
+    async def latest_events(self, incident_id: str, limit: int = 500) -> list[Event]:
+        rows = await self._fetchall(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE incident_id = ? ORDER BY seq DESC LIMIT ?",
+            (incident_id, limit),
+        )
+        return [event_from_row(r) for r in reversed(rows)]
+
+    async def raw_events(self, incident_id: str) -> list[tuple[Any, ...]]:
+        """The stored rows as they are, for `verify` (which must not trust a decode)."""
+        return await self._fetchall(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE incident_id = ? ORDER BY seq", (incident_id,)
+        )
+
+    async def _data_version(self) -> int:
+        row = await self._fetchone("PRAGMA data_version")
+        return int(row[0]) if row else 0
+
+    async def subscribe(self, incident_id: str, after_seq: int = 0) -> AsyncIterator[Event]:
+        """Every event after `after_seq`, in order, then live as any process appends.
+
+        Wakes on this process's own writes at once and on other processes' writes
+        through the waker (see crisis_tui.store.waker); a 0.5 s poll backs both up.
+        """
+        self._waker.start_watching(self.path, self._data_version)
+        seen = self._waker.generation
+        while True:
+            try:
+                batch = await self.events_after(incident_id, after_seq, 1000)
+            except sqlite3.OperationalError as exc:
+                raise StoreUnavailable(f"{self.path}: {exc}") from None
+            for event in batch:
+                after_seq = event.seq
+                yield event
+            if len(batch) == 1000:
+                continue
+            seen = await self._waker.wait(seen, 0.5)
