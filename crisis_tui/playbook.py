@@ -55,6 +55,8 @@ class ToneWords(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class Tone(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     canned_threshold: float = 0.85
     max_exclamations: int = 1
+    #: ALL-CAPS words that are not shouting (acronyms, brand names), any language.
+    acronyms: list[str] = []
     rules: list[ToneRule] = []
     words: dict[str, ToneWords] = {}
 

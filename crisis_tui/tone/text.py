@@ -1,0 +1,93 @@
+"""Text handling shared by the tone rules: folding, tokens, word-list matchers.
+
+Word lists in the playbook are written the way people type ("perdón", "non è
+un nostro problema"); drafts are typed in a hurry, often without accents. Both
+sides are *folded* (lower case, accents and typographic apostrophes removed,
+full-width forms mapped) so "perdon" matches "perdón" and "WE’LL" matches
+"we'll". Each list becomes one compiled alternation, so a rule costs a single
+regex scan per keystroke.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
+_MARKS = re.compile(r"[\u0300-\u036f]+")
+_WORD = re.compile(r"[^\W_]+")
+_WORD_CHAR = re.compile(r"\w")
+_MENTION_OR_URL = re.compile(r"@\w+|https?://\S+|www\.\S+", re.IGNORECASE)
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: the form every comparison is made in."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
+    return _MARKS.sub("", decomposed).casefold()
+
+
+def tokens(folded: str) -> list[str]:
+    """Words of an already folded text (letters and digits, no punctuation)."""
+    return _WORD.findall(folded)
+
+
+def content_tokens(text: str) -> list[str]:
+    """Folded words of raw text without @mentions and links (what a person wrote)."""
+    return tokens(fold(_MENTION_OR_URL.sub(" ", text)))
+
+
+def _pattern(term: str) -> str | None:
+    """One list entry as a regex: whole words, a trailing `*` allows any ending."""
+    prefix = term.endswith("*")
+    term = fold(term.rstrip("*")).strip()
+    if not term:
+        return None
+    body = r"\s+".join(re.escape(word) for word in term.split())
+    start = r"(?<!\w)" if _WORD_CHAR.match(term[0]) else ""
+    end = r"(?!\w)" if _WORD_CHAR.match(term[-1]) and not prefix else ""
+    return f"{start}{body}{end}"
+
+
+class Terms:
+    """A word list compiled into one regex over folded text.
+
+    Longer entries come first so "shut up" wins over "shut" and the reason
+    names the phrase a person would recognise.
+    """
+
+    def __init__(self, entries: Iterable[str]) -> None:
+        unique = sorted({e.strip() for e in entries if e.strip()}, key=lambda e: (-len(e), e))
+        parts = [p for p in (_pattern(e) for e in unique) if p]
+        self.entries = tuple(unique)
+        self._regex = re.compile("|".join(parts)) if parts else None
+
+    def __bool__(self) -> bool:
+        return self._regex is not None
+
+    def first(self, folded: str) -> str | None:
+        if self._regex is None:
+            return None
+        match = self._regex.search(folded)
+        return match.group(0) if match else None
+
+    def found(self, folded: str, limit: int = 3) -> list[str]:
+        """Distinct matches in order of appearance, at most `limit`."""
+        if self._regex is None:
+            return []
+        seen: list[str] = []
+        for match in self._regex.finditer(folded):
+            hit = " ".join(match.group(0).split())
+            if hit not in seen:
+                seen.append(hit)
+                if len(seen) >= limit:
+                    break
+        return seen
+
+
+def quote(text: str, limit: int = 24) -> str:
+    """A short, one-line excerpt for a reason ("“Hola Marta, lo…”")."""
+    flat = " ".join(text.split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1].rstrip() + "…"
+    return f"“{flat}”"
