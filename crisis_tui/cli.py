@@ -87,6 +87,9 @@ def main(ctx: click.Context, playbook_option: str | None) -> None:
 from crisis_tui.commands import core  # noqa: E402  (commands register on `main`)
 
 core.register(main)
+from crisis_tui.commands import export as export_commands  # noqa: E402
+
+export_commands.register(main)
 from crisis_tui.commands import lint as lint_commands  # noqa: E402
 
 lint_commands.register(main)

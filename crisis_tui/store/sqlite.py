@@ -32,7 +32,7 @@ from crisis_tui.errors import (
     NotFound,
     StoreUnavailable,
 )
-from crisis_tui.eventlog import GENESIS, chain_hash, encode_payload, event_from_row
+from crisis_tui.eventlog import GENESIS, chain_hash, encode_payload, event_from_row, verify_chain
 from crisis_tui.model import (
     INCIDENT_STATUSES,
     MARKABLE_STATUSES,
@@ -782,6 +782,49 @@ class SqliteStore:
         return await self._fetchall(
             f"SELECT {EVENT_COLUMNS} FROM events WHERE incident_id = ? ORDER BY seq", (incident_id,)
         )
+
+    async def import_events(self, incident_id: str, events: Sequence[Event]) -> int:
+        """Write an exported incident's log verbatim (same ts, actor, kind, payload bytes,
+        hashes) and replay its projections, all in one transaction.
+
+        `crisis-tui import` uses it: the chain is verified before anything is
+        written, and an incident already in this file is refused rather than
+        mixed. Entity ids are per incident, so they survive the move unchanged.
+        Returns how many events were written.
+        """
+        if not events:
+            raise InvalidInput("events", "the export holds no events")
+        first = events[0]
+        created = first.payload.get("incident") if first.kind == "incident.created" else None
+        if not isinstance(created, dict) or created.get("id") != incident_id:
+            raise InvalidInput("events", f"the log does not start by creating incident {incident_id!r}")
+        rows: list[tuple[Any, ...]] = []
+        for number, event in enumerate(events, start=1):
+            if event.incident_id != incident_id:
+                raise InvalidInput("events", f"event {number} belongs to incident {event.incident_id!r}, not {incident_id!r}")
+            rows.append((number, incident_id, event.ts, event.actor, event.kind,
+                         encode_payload(event.payload), event.prev_hash, event.hash))
+        checked, broken = verify_chain(rows)
+        if broken is not None:
+            raise InvalidInput("events", f"hash chain broken at event {broken.seq} of the export: {broken.reason}")
+        async with self._write(incident_id) as tx:
+            if await tx.one("SELECT 1 FROM incidents WHERE id = ? UNION ALL SELECT 1 FROM events WHERE incident_id = ? LIMIT 1",
+                            (incident_id, incident_id)) is not None:
+                raise InvalidInput("incident", f"{incident_id!r} already exists in {self.path}; import into another file")
+            await tx.db.executemany(INSERT_EVENT, [row[1:] for row in rows])
+            batch_sql: str | None = None
+            batch: list[tuple[Any, ...]] = []
+            for event in events:
+                for sql, params in project(incident_id, event.ts, event.actor, event.kind, event.payload):
+                    if sql != batch_sql and batch:
+                        await tx.db.executemany(batch_sql or "", batch)
+                        batch = []
+                    batch_sql = sql
+                    batch.append(params)
+            if batch:
+                await tx.db.executemany(batch_sql or "", batch)
+            tx.events.append(events[-1])
+        return checked
 
     async def _data_version(self) -> int:
         row = await self._fetchone("PRAGMA data_version")

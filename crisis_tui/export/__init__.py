@@ -1,0 +1,80 @@
+"""Exporting an incident for the evaluation: json (loss-free), csv, md and html.
+
+Headless (no Textual): the CLI, the bench and the tests call `export_incident`,
+which reads the incident once (`record`), computes the metrics from the log
+(`metrics`) and hands both to one writer module per format.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from crisis_tui.errors import InvalidInput
+from crisis_tui.export import metrics as metrics_mod
+from crisis_tui.export import to_csv, to_html, to_json, to_md
+from crisis_tui.export.record import IncidentRecord, Progress, load_record, no_progress
+from crisis_tui.playbook import Playbook
+from crisis_tui.store.protocol import IncidentStore
+
+Writer = Callable[..., list[Path]]
+WRITERS: dict[str, Writer] = {
+    "json": to_json.write,
+    "csv": to_csv.write,
+    "md": to_md.write,
+    "html": to_html.write,
+}
+FORMATS: tuple[str, ...] = tuple(WRITERS)
+
+
+def default_output(incident_id: str, fmt: str) -> str:
+    """Where an export goes without -o: beside you, named after the incident."""
+    return f"{incident_id}-csv/" if fmt == "csv" else f"{incident_id}.{fmt}"
+
+
+def write_record(
+    record: IncidentRecord,
+    fmt: str,
+    out: str | Path,
+    *,
+    playbook: Playbook,
+    progress: Progress = no_progress,
+    now: float | None = None,
+) -> list[Path]:
+    """Compute the metrics and write `record` as `fmt`; return the files written."""
+    if fmt not in WRITERS:
+        raise InvalidInput("format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
+    raw = str(out)
+    path = Path(out).expanduser()
+    if fmt != "csv":
+        if path.is_dir():
+            raise InvalidInput("output", f"{path} is a folder; name the {fmt} file to write")
+        if not path.parent.is_dir():
+            raise InvalidInput("output", f"folder {path.parent} does not exist")
+    exported_at = time.time() if now is None else now
+    progress("computing metrics", 0, 1)
+    computed = metrics_mod.compute(record.events, playbook, as_of=exported_at)
+    progress("computing metrics", 1, 1)
+    extra = {"raw_out": raw} if fmt == "csv" else {}
+    try:
+        return WRITERS[fmt](record, computed, playbook, path, exported_at=exported_at, progress=progress, **extra)
+    except OSError as exc:
+        raise InvalidInput("output", f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+async def export_incident(
+    store: IncidentStore,
+    incident_id: str,
+    fmt: str,
+    out: str | Path,
+    *,
+    playbook: Playbook,
+    progress: Progress = no_progress,
+    now: float | None = None,
+) -> list[Path]:
+    """Read the incident from `store` and export it (see `write_record`)."""
+    if fmt not in WRITERS:
+        raise InvalidInput("format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
+    record = await load_record(store, incident_id, progress)
+    return write_record(record, fmt, out, playbook=playbook, progress=progress, now=now)

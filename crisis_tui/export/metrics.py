@@ -1,0 +1,485 @@
+"""The evaluation's numbers, computed from the event log alone.
+
+The log is the truth: every figure here is a fold over events in seq order, so
+an export of an imported incident gives the same numbers as the original, and
+nothing depends on tables that a later write may have changed. Definitions
+(they are printed in the md and html exports too):
+
+- response time: a comment's arrival (comment.ingested) to the first reply sent
+  to it (draft.status "sent" of a reply draft for that comment);
+- time to first response: the first comment's arrival to the first public answer
+  (a reply or a statement) sent;
+- median is the middle value (mean of the two middle ones); p90 is the
+  nearest-rank 90th percentile;
+- SLA: the severity in force when the comment arrived sets its SLA; a comment
+  breaches when it was resolved (reply sent, or marked answered, ignored or
+  removal requested) later than that, or is still unresolved past it at `as_of`;
+- shares: each comment's final status over all comments;
+- checklist: every approval of a draft (draft.status "approved") passes when it
+  carried no failing rule; the others are overrides with their written reason;
+- decision latency: decision.proposed to the vote that approved or rejected it;
+- curves: comments per bucket and the share of them with negativity >= 0.5;
+- spike to holding statement: the first alert.spike to the first statement sent
+  at or after it.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import msgspec
+
+from crisis_tui.model import Event
+from crisis_tui.playbook import Playbook
+
+#: A comment at or above this negativity counts as negative in the curves.
+NEGATIVE_AT = 0.5
+#: Most buckets a curve has; longer incidents get wider buckets.
+MAX_BUCKETS = 180
+#: Upper edges (seconds) of the response-time histogram's bars; the last bar is open.
+HISTOGRAM_EDGES: tuple[float, ...] = (60, 300, 900, 1800, 3600, 7200)
+RESOLVING = frozenset({"answered", "ignored", "removal_requested"})
+
+
+class Curve(msgspec.Struct, kw_only=True):
+    """Comments per time bucket from `start`, `step` seconds wide, and how many were negative."""
+
+    start: float
+    step: float
+    volume: list[int]
+    negative: list[int]
+
+    def negative_share(self) -> list[float | None]:
+        """Negative share per bucket (None where no comment arrived)."""
+        return [n / v if v else None for v, n in zip(self.volume, self.negative, strict=True)]
+
+
+class Histogram(msgspec.Struct, kw_only=True):
+    """Response times counted into bars; `edges` are the upper bounds in seconds."""
+
+    edges: list[float]
+    counts: list[int]
+
+
+class Responses(msgspec.Struct, kw_only=True):
+    count: int = 0
+    median_s: float | None = None
+    p90_s: float | None = None
+    max_s: float | None = None
+    histogram: Histogram
+
+
+class Breach(msgspec.Struct, kw_only=True):
+    comment_id: int
+    author: str
+    source: str
+    received_at: float
+    sla_s: float
+    waited_s: float
+    #: False when still unresolved at `as_of`.
+    resolved: bool
+
+
+class Sla(msgspec.Struct, kw_only=True):
+    breaches: int = 0
+    resolved_late: int = 0
+    still_waiting: int = 0
+    within: int = 0
+    breached: list[Breach] = []
+
+
+class Override(msgspec.Struct, kw_only=True):
+    draft_id: int
+    kind: str
+    actor: str
+    at: float
+    failing: list[str]
+    reason: str
+
+
+class Checklist(msgspec.Struct, kw_only=True):
+    approvals: int = 0
+    passed: int = 0
+    pass_rate: float | None = None
+    overrides: list[Override] = []
+
+
+class OperatorStats(msgspec.Struct, kw_only=True):
+    name: str
+    role: str = ""
+    claims: int = 0
+    replies_sent: int = 0
+    statements_sent: int = 0
+    drafts_started: int = 0
+    approvals: int = 0
+    overrides: int = 0
+    decisions_proposed: int = 0
+    votes: int = 0
+    marked: dict[str, int] = {}
+    notes: int = 0
+    median_response_s: float | None = None
+
+
+class DecisionRecord(msgspec.Struct, kw_only=True):
+    id: int
+    title: str
+    rationale: str
+    proposer: str
+    proposed_at: float
+    status: str = "proposed"
+    decided_at: float | None = None
+    decided_by: str | None = None
+    latency_s: float | None = None
+    present: list[str] = []
+    approvals: list[str] = []
+    rejections: list[str] = []
+    supersedes: int | None = None
+
+
+class SeverityChange(msgspec.Struct, kw_only=True):
+    at: float
+    actor: str
+    severity: str
+
+
+class Metrics(msgspec.Struct, kw_only=True):
+    incident_id: str
+    title: str
+    severity: str
+    opened_at: float
+    closed_at: float | None
+    as_of: float
+    events: int
+    comments: int
+    first_comment_at: float | None
+    first_response_at: float | None
+    time_to_first_response_s: float | None
+    responses: Responses
+    sla: Sla
+    statuses: dict[str, int]
+    answered_share: float | None
+    ignored_share: float | None
+    removal_share: float | None
+    checklist: Checklist
+    operators: list[OperatorStats]
+    decisions: list[DecisionRecord]
+    median_decision_latency_s: float | None
+    curve: Curve
+    first_spike_at: float | None
+    holding_statement_at: float | None
+    spike_to_statement_s: float | None
+    severity_changes: list[SeverityChange]
+
+
+def median(values: Sequence[float]) -> float | None:
+    return float(statistics.median(values)) if values else None
+
+
+def percentile(values: Sequence[float], pct: float) -> float | None:
+    """Nearest-rank percentile of `values` (need not be sorted)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct / 100.0 * len(ordered)))
+    return float(ordered[rank - 1])
+
+
+def histogram(values: Iterable[float], edges: Sequence[float] = HISTOGRAM_EDGES) -> Histogram:
+    counts = [0] * (len(edges) + 1)
+    for value in values:
+        for index, edge in enumerate(edges):
+            if value <= edge:
+                counts[index] += 1
+                break
+        else:
+            counts[-1] += 1
+    return Histogram(edges=list(edges), counts=counts)
+
+
+def bucket_step(span: float, max_buckets: int = MAX_BUCKETS) -> float:
+    """Whole minutes per bucket so that `span` seconds fit in `max_buckets`."""
+    minutes = max(1, math.ceil(span / 60.0 / max_buckets))
+    return minutes * 60.0
+
+
+def curve(arrivals: Sequence[tuple[float, float]], start: float, end: float, step: float) -> Curve:
+    """Bucket (received_at, negativity) pairs into [start, end) by `step` seconds."""
+    size = max(1, math.ceil((end - start) / step)) if end > start else 1
+    volume = [0] * size
+    negative = [0] * size
+    for at, negativity in arrivals:
+        index = int((at - start) // step)
+        if 0 <= index < size:
+            volume[index] += 1
+            if negativity >= NEGATIVE_AT:
+                negative[index] += 1
+    return Curve(start=start, step=step, volume=volume, negative=negative)
+
+
+class _Track:
+    """What the fold remembers of one comment (slots: there may be 100k)."""
+
+    __slots__ = ("author", "first_reply_at", "negativity", "received_at", "resolved_at", "sla_s", "source", "status")
+
+    def __init__(self, received_at: float, negativity: float, author: str, source: str, sla_s: float) -> None:
+        self.received_at = received_at
+        self.negativity = negativity
+        self.author = author
+        self.source = source
+        self.sla_s = sla_s
+        self.status = "new"
+        self.first_reply_at: float | None = None
+        self.resolved_at: float | None = None
+
+
+class _Fold:
+    """One pass over the log, in seq order."""
+
+    def __init__(self, playbook: Playbook) -> None:
+        self.playbook = playbook
+        self.incident: dict[str, Any] = {}
+        self.severity = playbook.default_severity
+        self.status = "open"
+        self.closed_at: float | None = None
+        self.count = 0
+        self.comments: dict[int, _Track] = {}
+        self.arrivals: list[tuple[float, float]] = []
+        self.drafts: dict[int, tuple[str, int | None]] = {}
+        self.operators: dict[str, OperatorStats] = {}
+        self.reply_times: dict[str, list[float]] = {}
+        self.responses: list[float] = []
+        self.public_answers: list[float] = []
+        self.checklist = Checklist(overrides=[])
+        self.decisions: dict[int, DecisionRecord] = {}
+        self.spikes: list[float] = []
+        self.statements_sent: list[float] = []
+        self.severity_changes: list[SeverityChange] = []
+
+    def op(self, name: str) -> OperatorStats:
+        stats = self.operators.get(name)
+        if stats is None:
+            stats = self.operators[name] = OperatorStats(name=name, marked={})
+        return stats
+
+    def feed(self, event: Event) -> None:
+        self.count += 1
+        handler = getattr(self, "on_" + event.kind.replace(".", "_"), None)
+        if handler is not None:
+            handler(event, event.payload)
+
+    def on_incident_created(self, e: Event, p: dict[str, Any]) -> None:
+        self.incident = dict(p.get("incident", {}))
+        self.severity = str(self.incident.get("severity") or self.severity)
+        self.severity_changes.append(SeverityChange(at=e.ts, actor=e.actor, severity=self.severity))
+
+    def on_incident_updated(self, e: Event, p: dict[str, Any]) -> None:
+        changes = p.get("changes", {})
+        for key, value in changes.items():
+            self.incident[key] = value
+        if "severity" in changes:
+            self.severity = str(changes["severity"])
+            self.severity_changes.append(SeverityChange(at=e.ts, actor=e.actor, severity=self.severity))
+        if "status" in changes:
+            self.status = str(changes["status"])
+            self.closed_at = e.ts if self.status == "closed" else None
+
+    def on_comment_ingested(self, e: Event, p: dict[str, Any]) -> None:
+        c = p.get("comment", {})
+        received = float(c.get("received_at", e.ts))
+        negativity = float(c.get("negativity", 0.0) or 0.0)
+        self.comments[int(c["id"])] = _Track(
+            received, negativity, str(c.get("author", "")), str(c.get("source", "")),
+            self.playbook.sla_seconds(self.severity),
+        )
+        self.arrivals.append((received, negativity))
+
+    def _status(self, comment_id: Any, status: str, at: float) -> _Track | None:
+        track = self.comments.get(int(comment_id)) if comment_id is not None else None
+        if track is None:
+            return None
+        track.status = status
+        if status in RESOLVING and track.resolved_at is None:
+            track.resolved_at = at
+        return track
+
+    def on_comment_claimed(self, e: Event, p: dict[str, Any]) -> None:
+        self._status(p.get("comment_id"), "claimed", e.ts)
+        self.op(e.actor).claims += 1
+
+    def on_comment_released(self, e: Event, p: dict[str, Any]) -> None:
+        self._status(p.get("comment_id"), "new", e.ts)
+
+    def on_comment_status(self, e: Event, p: dict[str, Any]) -> None:
+        status = str(p.get("status", ""))
+        self._status(p.get("comment_id"), status, e.ts)
+        marked = self.op(e.actor).marked
+        marked[status] = marked.get(status, 0) + 1
+
+    def on_draft_saved(self, e: Event, p: dict[str, Any]) -> None:
+        if p.get("version") == 1:
+            self.drafts[int(p["draft_id"])] = (str(p.get("kind", "reply")), p.get("comment_id"))
+            self.op(e.actor).drafts_started += 1
+
+    def on_draft_status(self, e: Event, p: dict[str, Any]) -> None:
+        status = p.get("status")
+        kind = str(p.get("kind") or self.drafts.get(int(p.get("draft_id", 0)), ("reply", None))[0])
+        if status == "approved":
+            failing = [str(f) for f in p.get("failing", []) or []]
+            self.checklist.approvals += 1
+            self.op(e.actor).approvals += 1
+            if failing:
+                self.op(e.actor).overrides += 1
+                self.checklist.overrides.append(Override(
+                    draft_id=int(p.get("draft_id", 0)), kind=kind, actor=e.actor, at=e.ts,
+                    failing=failing, reason=str(p.get("override_reason", "")),
+                ))
+            else:
+                self.checklist.passed += 1
+        elif status == "sent":
+            self.public_answers.append(e.ts)
+            if kind == "statement":
+                self.statements_sent.append(e.ts)
+                self.op(e.actor).statements_sent += 1
+                return
+            self.op(e.actor).replies_sent += 1
+            track = self._status(p.get("comment_id"), "answered", e.ts)
+            if track is not None and track.first_reply_at is None:
+                track.first_reply_at = e.ts
+                waited = e.ts - track.received_at
+                self.responses.append(waited)
+                self.reply_times.setdefault(e.actor, []).append(waited)
+
+    def on_decision_proposed(self, e: Event, p: dict[str, Any]) -> None:
+        decision_id = int(p["decision_id"])
+        supersedes = p.get("supersedes")
+        self.decisions[decision_id] = DecisionRecord(
+            id=decision_id, title=str(p.get("title", "")), rationale=str(p.get("rationale", "")),
+            proposer=e.actor, proposed_at=e.ts, supersedes=supersedes, approvals=[], rejections=[], present=[],
+        )
+        if supersedes is not None and int(supersedes) in self.decisions:
+            self.decisions[int(supersedes)].status = "superseded"
+        self.op(e.actor).decisions_proposed += 1
+
+    def on_decision_voted(self, e: Event, p: dict[str, Any]) -> None:
+        record = self.decisions.get(int(p.get("decision_id", 0)))
+        self.op(e.actor).votes += 1
+        if record is None:
+            return
+        (record.approvals if p.get("vote") == "approve" else record.rejections).append(e.actor)
+        if p.get("status"):
+            record.status = str(p["status"])
+            record.decided_at = e.ts
+            record.decided_by = e.actor
+            record.latency_s = e.ts - record.proposed_at
+            record.present = [str(n) for n in p.get("present", [])]
+
+    def on_operator_joined(self, e: Event, p: dict[str, Any]) -> None:
+        self.op(str(p.get("name", e.actor))).role = str(p.get("role", ""))
+
+    def on_note_added(self, e: Event, p: dict[str, Any]) -> None:
+        self.op(e.actor).notes += 1
+
+    def on_alert_spike(self, e: Event, p: dict[str, Any]) -> None:
+        self.spikes.append(e.ts)
+
+
+def compute(events: Iterable[Event], playbook: Playbook, *, as_of: float | None = None) -> Metrics:
+    """All the evaluation's metrics from the log (see the module docstring).
+
+    `as_of` is the moment unresolved comments are measured against: the close
+    of the incident when it is closed, else this argument, else now.
+    """
+    fold = _Fold(playbook)
+    for event in events:
+        fold.feed(event)
+    inc = fold.incident
+    moment = fold.closed_at if fold.closed_at is not None else (as_of if as_of is not None else time.time())
+
+    sla = Sla(breached=[])
+    statuses: dict[str, int] = {}
+    for comment_id, track in fold.comments.items():
+        statuses[track.status] = statuses.get(track.status, 0) + 1
+        end = track.resolved_at if track.resolved_at is not None else moment
+        waited = end - track.received_at
+        if waited > track.sla_s:
+            sla.breaches += 1
+            resolved = track.resolved_at is not None
+            if resolved:
+                sla.resolved_late += 1
+            else:
+                sla.still_waiting += 1
+            sla.breached.append(Breach(comment_id=comment_id, author=track.author, source=track.source,
+                                       received_at=track.received_at, sla_s=track.sla_s, waited_s=waited,
+                                       resolved=resolved))
+        else:
+            sla.within += 1
+    sla.breached.sort(key=lambda b: -b.waited_s)
+
+    total = len(fold.comments)
+    first_comment = min((t for t, _ in fold.arrivals), default=None)
+    first_answer = None
+    if first_comment is not None:
+        first_answer = min((t for t in fold.public_answers if t >= first_comment), default=None)
+
+    check = fold.checklist
+    check.pass_rate = check.passed / check.approvals if check.approvals else None
+
+    for name, stats in fold.operators.items():
+        stats.median_response_s = median(fold.reply_times.get(name, []))
+
+    decisions = sorted(fold.decisions.values(), key=lambda d: d.id)
+    latencies = [d.latency_s for d in decisions if d.latency_s is not None]
+
+    if fold.arrivals:
+        start = math.floor(first_comment / 60.0) * 60.0 if first_comment is not None else 0.0
+        end = max(t for t, _ in fold.arrivals)
+        step = bucket_step(end - start)
+        flow = curve(fold.arrivals, start, end + 1e-9, step)
+    else:
+        flow = Curve(start=float(inc.get("opened_at", moment)), step=60.0, volume=[], negative=[])
+
+    spike = fold.spikes[0] if fold.spikes else None
+    statement = next((t for t in fold.statements_sent if spike is not None and t >= spike), None)
+
+    def share(*names: str) -> float | None:
+        return sum(statuses.get(n, 0) for n in names) / total if total else None
+
+    return Metrics(
+        incident_id=str(inc.get("id", "")),
+        title=str(inc.get("title", "")),
+        severity=fold.severity,
+        opened_at=float(inc.get("opened_at", 0.0)),
+        closed_at=fold.closed_at,
+        as_of=moment,
+        events=fold.count,
+        comments=total,
+        first_comment_at=first_comment,
+        first_response_at=first_answer,
+        time_to_first_response_s=(first_answer - first_comment)
+        if first_answer is not None and first_comment is not None else None,
+        responses=Responses(
+            count=len(fold.responses),
+            median_s=median(fold.responses),
+            p90_s=percentile(fold.responses, 90),
+            max_s=max(fold.responses) if fold.responses else None,
+            histogram=histogram(fold.responses),
+        ),
+        sla=sla,
+        statuses=dict(sorted(statuses.items())),
+        answered_share=share("answered"),
+        ignored_share=share("ignored"),
+        removal_share=share("removal_requested"),
+        checklist=check,
+        operators=sorted(fold.operators.values(), key=lambda o: o.name.lower()),
+        decisions=decisions,
+        median_decision_latency_s=median(latencies),
+        curve=flow,
+        first_spike_at=spike,
+        holding_statement_at=statement,
+        spike_to_statement_s=statement - spike if statement is not None and spike is not None else None,
+        severity_changes=fold.severity_changes,
+    )

@@ -1,0 +1,258 @@
+"""The evaluation document's content, once, for both the md and the html writer.
+
+The report is a list of sections holding neutral blocks (paragraphs, tables,
+bullets, the timeline, charts, the review questions). Every string in it is
+plain text: untrusted values (names, titles, reasons, comment authors) are
+already squeezed through `one_line` (no controls, no bidi tricks), and each
+writer escapes them for its own syntax. So md and html cannot drift apart in
+what they say, and neither can forget to escape a field the other escapes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from crisis_tui.export import wording as w
+from crisis_tui.export.metrics import Metrics
+from crisis_tui.export.record import IncidentRecord
+from crisis_tui.playbook import Playbook
+from crisis_tui.safe_text import one_line
+from crisis_tui.timeline_text import human_lines
+
+#: The longest lists the document prints in full; the json and csv exports hold all.
+MAX_BREACHES = 25
+MAX_TIMELINE = 20_000
+
+
+def safe(value: object, width: int = 200) -> str:
+    """An untrusted value as one safe line (the writers still escape it)."""
+    return one_line("" if value is None else str(value), width)
+
+
+@dataclass
+class Paragraph:
+    text: str
+
+
+@dataclass
+class Bullets:
+    items: list[str]
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[str]]
+    caption: str = ""
+
+
+@dataclass
+class Timeline:
+    lines: list[str]
+    left_out: int = 0
+
+
+@dataclass
+class Chart:
+    """A chart the html draws as inline SVG; md shows `fallback` text instead."""
+
+    kind: str  # "volume" | "negative" | "responses"
+    title: str
+    fallback: str
+
+
+@dataclass
+class Questions:
+    items: list[str]
+
+
+Block = Paragraph | Bullets | Table | Timeline | Chart | Questions
+
+
+@dataclass
+class Section:
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    title: str
+    subtitle: str
+    sections: list[Section]
+    metrics: Metrics
+
+
+BARS = "▁▂▃▄▅▆▇█"
+
+
+def text_spark(values: list[float | None], width: int = 60) -> str:
+    """A one-line sparkline of up to `width` characters (blank where no value)."""
+    if not values:
+        return ""
+    if len(values) > width:
+        size = len(values) / width
+        folded: list[float | None] = []
+        for i in range(width):
+            chunk = [v for v in values[int(i * size): int((i + 1) * size) or 1] if v is not None]
+            folded.append(max(chunk) if chunk else None)
+        values = folded
+    top = max((v for v in values if v is not None), default=0.0) or 1.0
+    return "".join(" " if v is None else BARS[min(7, int(v / top * 7.999))] for v in values)
+
+
+def _n(count: int, one: str, many: str = "") -> str:
+    return f"{count:,} {one if count == 1 else many or one + 's'}"
+
+
+def _summary(record: IncidentRecord, m: Metrics, playbook: Playbook) -> Section:
+    inc = record.incident
+    severity = playbook.severity(inc.severity)
+    end = inc.closed_at if inc.closed_at is not None else m.as_of
+    members = [f"{safe(p.name, 40)} ({safe(p.role, 20)})" for p in record.presence]
+    rows = [
+        ["Incident", safe(inc.title)],
+        ["Id", safe(inc.id, 80)],
+        ["Brand", safe(inc.brand) or w.DASH],
+        ["Severity", f"{severity.name if severity else safe(inc.severity, 20)} (SLA {w.duration(playbook.sla_seconds(inc.severity))})"],
+        ["Status", inc.status],
+        ["Our fault", "yes" if inc.our_fault else "no"],
+        ["Opened", w.when(inc.opened_at)],
+        ["Closed", w.when(inc.closed_at) if inc.closed_at is not None else f"still {inc.status} at {w.when(m.as_of)}"],
+        ["Duration", w.duration(end - inc.opened_at)],
+        ["Events in the log", f"{m.events:,}"],
+        ["Comments", f"{m.comments:,}"],
+        ["Committee", ", ".join(members) or w.DASH],
+    ]
+    highlights = [
+        f"First public answer {w.duration(m.time_to_first_response_s)} after the first comment.",
+        f"{_n(m.responses.count, 'comment')} answered with a reply: median {w.duration(m.responses.median_s)}, "
+        f"p90 {w.duration(m.responses.p90_s)}.",
+        f"{_n(m.sla.breaches, 'SLA breach', 'SLA breaches')} ({m.sla.resolved_late:,} resolved late, {m.sla.still_waiting:,} still waiting).",
+        f"Answered {w.percent(m.answered_share)}, ignored {w.percent(m.ignored_share)}, "
+        f"removal requested {w.percent(m.removal_share)}.",
+        f"Checklist pass rate {w.percent(m.checklist.pass_rate)} over {_n(m.checklist.approvals, 'approval')}; "
+        f"{_n(len(m.checklist.overrides), 'override')}.",
+        f"Spike alert to holding statement: {w.duration(m.spike_to_statement_s)}"
+        + ("" if m.first_spike_at is not None else " (no spike alert)")
+        + ("" if m.first_spike_at is None or m.holding_statement_at is not None else " (no statement sent after the spike)"),
+    ]
+    return Section("Summary", [Table(["", ""], rows), Bullets(highlights)])
+
+
+def _metrics(m: Metrics) -> Section:
+    blocks: list[Block] = []
+    blocks.append(Table(["Metric", "Value", "How it is measured"], [
+        ["Time to first response", w.duration(m.time_to_first_response_s), "first comment to the first reply or statement sent"],
+        ["Replies sent to comments", f"{m.responses.count:,}", "comments with at least one reply sent"],
+        ["Median response time", w.duration(m.responses.median_s), "comment received to its first reply sent"],
+        ["p90 response time", w.duration(m.responses.p90_s), "nearest-rank 90th percentile"],
+        ["Slowest response", w.duration(m.responses.max_s), ""],
+        ["SLA breaches", f"{m.sla.breaches:,}", "waited longer than the SLA of the severity in force on arrival"],
+        ["Within SLA", f"{m.sla.within:,}", "resolved, or still waiting, within the SLA"],
+        ["Checklist pass rate", w.percent(m.checklist.pass_rate), f"{m.checklist.passed} of {m.checklist.approvals} approvals had no failing rule"],
+        ["Median decision latency", w.duration(m.median_decision_latency_s), "proposed to approved or rejected"],
+        ["Spike to holding statement", w.duration(m.spike_to_statement_s), "first spike alert to the first statement sent after it"],
+    ]))
+    blocks.append(Chart("responses", "Response times", _histogram_text(m)))
+    share_rows = [
+        [status.replace("_", " "), f"{count:,}", w.percent(count / m.comments if m.comments else None)]
+        for status, count in sorted(m.statuses.items(), key=lambda kv: -kv[1])
+    ]
+    blocks.append(Table(["Final status of comments", "Comments", "Share"], share_rows, caption="Answered, ignored, removal"))
+    volume = [float(v) for v in m.curve.volume]
+    blocks.append(Chart("volume", "Comment volume",
+                        f"per {w.duration(m.curve.step)} from {w.clock_s(m.curve.start)}: "
+                        f"{text_spark(volume) or w.DASH} (peak {max(m.curve.volume, default=0):,})"))
+    blocks.append(Chart("negative", "Negative share",
+                        f"share of comments with negativity >= 0.5, per {w.duration(m.curve.step)}: "
+                        f"{text_spark(m.curve.negative_share()) or w.DASH} "
+                        f"(overall {w.percent(sum(m.curve.negative) / sum(m.curve.volume) if sum(m.curve.volume) else None)})"))
+    if m.sla.breached:
+        rows = [
+            [f"#{b.comment_id}", safe(b.author, 40), safe(b.source, 20), w.clock_s(b.received_at),
+             w.duration(b.waited_s), w.duration(b.sla_s), "resolved late" if b.resolved else "still waiting"]
+            for b in m.sla.breached[:MAX_BREACHES]
+        ]
+        more = len(m.sla.breached) - MAX_BREACHES
+        blocks.append(Table(["Comment", "Author", "Source", "Arrived", "Waited", "SLA", "State"], rows,
+                            caption="SLA breaches, longest wait first" + (f" ({more:,} more in the json/csv export)" if more > 0 else "")))
+    if m.checklist.overrides:
+        blocks.append(Table(["Draft", "Kind", "Approved by", "At", "Failing rules", "Reason given"], [
+            [str(o.draft_id), o.kind, safe(o.actor, 40), w.clock_s(o.at), safe(", ".join(o.failing), 80), safe(o.reason, 200)]
+            for o in m.checklist.overrides
+        ], caption="Checklist overrides"))
+    else:
+        blocks.append(Paragraph("No approval overrode the tone checklist."))
+    blocks.append(Table(
+        ["Operator", "Role", "Claims", "Replies sent", "Statements sent", "Approvals", "Overrides", "Decisions proposed",
+         "Votes", "Marked", "Notes", "Median response"],
+        [[safe(o.name, 40), safe(o.role, 20), str(o.claims), str(o.replies_sent), str(o.statements_sent), str(o.approvals),
+          str(o.overrides), str(o.decisions_proposed), str(o.votes),
+          ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(o.marked.items())) or "0", str(o.notes),
+          w.duration(o.median_response_s)] for o in m.operators],
+        caption="Per operator",
+    ))
+    if len(m.severity_changes) > 1:
+        blocks.append(Bullets([f"{w.clock_s(c.at)} {safe(c.actor, 40)} set severity {safe(c.severity, 20)}"
+                               for c in m.severity_changes]))
+    return Section("Metrics", blocks)
+
+
+def _histogram_text(m: Metrics) -> str:
+    edges = m.responses.histogram.edges
+    parts = []
+    for index, count in enumerate(m.responses.histogram.counts):
+        low = edges[index - 1] if index > 0 else None
+        high = edges[index] if index < len(edges) else None
+        parts.append(f"{w.edge_label(low, high)}: {count}")
+    return "replies by response time: " + ", ".join(parts)
+
+
+def _decisions(m: Metrics) -> Section:
+    if not m.decisions:
+        return Section("Decisions", [Paragraph("No decision was proposed.")])
+    rows = [
+        [str(d.id), safe(d.title, 200), safe(d.rationale, 300) or w.DASH, safe(d.proposer, 40), w.clock_s(d.proposed_at),
+         d.status + (f" (supersedes #{d.supersedes})" if d.supersedes is not None else ""),
+         safe(d.decided_by, 40) if d.decided_by else w.DASH, w.clock_s(d.decided_at), w.duration(d.latency_s),
+         ", ".join(safe(n, 40) for n in d.present) or w.DASH]
+        for d in m.decisions
+    ]
+    return Section("Decisions", [Table(
+        ["#", "Decision", "Why", "Proposed by", "Proposed", "Outcome", "Decided by", "Decided", "Latency", "Present"], rows,
+    )])
+
+
+def _timeline(record: IncidentRecord) -> Section:
+    lines = human_lines(record.events)
+    left_out = max(0, len(lines) - MAX_TIMELINE)
+    if left_out:
+        lines = lines[:MAX_TIMELINE // 2] + lines[-MAX_TIMELINE // 2:]
+    return Section("Timeline", [Timeline(lines, left_out)])
+
+
+def _review(playbook: Playbook) -> Section:
+    questions = [safe(q, 500) for q in playbook.review.questions] or [
+        "What failed?", "What can improve?", "How good were the answers?", "How did people and processes perform?",
+    ]
+    return Section("Review", [
+        Paragraph("For the committee to answer together after the crisis (questions from the playbook's [review])."),
+        Questions(questions),
+    ])
+
+
+def build(record: IncidentRecord, metrics: Metrics, playbook: Playbook, exported_at: float) -> Report:
+    inc = record.incident
+    return Report(
+        title=f"Evaluation: {safe(inc.title)}",
+        subtitle=f"{safe(inc.brand) + ' · ' if inc.brand else ''}{safe(inc.id, 80)} · exported {w.when(exported_at)}",
+        sections=[
+            _summary(record, metrics, playbook),
+            _timeline(record),
+            _decisions(metrics),
+            _metrics(metrics),
+            _review(playbook),
+        ],
+        metrics=metrics,
+    )

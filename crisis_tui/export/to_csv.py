@@ -1,0 +1,127 @@
+"""The csv export: one file per entity (events, comments, replies, decisions) for spreadsheets.
+
+`-o` names a folder (an existing one, or any path ending in `/`): the files are
+`events.csv`, `comments.csv`, `replies.csv` and `decisions.csv` inside it. Any
+other `-o` is a prefix: `-o eval/refund` writes `eval/refund-events.csv` and so
+on (a trailing `.csv` is dropped first).
+
+Spreadsheets run a cell that starts with `=`, `+`, `-`, `@` (or a tab or CR) as
+a formula, and comment text comes from hostile strangers: such cells of
+untrusted text get a leading `'`, and control characters and terminal escape
+sequences are removed. The json export is the loss-free one.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from crisis_tui.errors import InvalidInput
+from crisis_tui.export.metrics import Metrics
+from crisis_tui.export.record import IncidentRecord, Progress, no_progress
+from crisis_tui.export.wording import iso
+from crisis_tui.playbook import Playbook
+from crisis_tui.safe_text import display_text
+from crisis_tui.timeline_text import describe
+
+ENTITIES = ("events", "comments", "replies", "decisions")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_TEXT_CAP = 256 * 1024
+
+
+def cell(value: object) -> str:
+    """Untrusted text made safe for a spreadsheet cell (see the module docstring)."""
+    text = display_text("" if value is None else str(value), _TEXT_CAP)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def paths_for(out: Path, raw: str | None = None) -> dict[str, Path]:
+    """Where each entity's file goes for `-o OUT` (folder or prefix)."""
+    given = raw if raw is not None else str(out)
+    if out.is_dir() or given.endswith(("/", os.sep)):
+        out.mkdir(parents=True, exist_ok=True)
+        return {name: out / f"{name}.csv" for name in ENTITIES}
+    if not out.parent.is_dir():
+        raise InvalidInput("output", f"folder {out.parent} does not exist")
+    stem = out.name[:-4] if out.name.lower().endswith(".csv") else out.name
+    return {name: out.parent / f"{stem}-{name}.csv" for name in ENTITIES}
+
+
+def _number(value: float | int | None) -> str:
+    return "" if value is None else repr(value) if isinstance(value, float) else str(value)
+
+
+def _write(path: Path, header: list[str], rows: Iterable[list[Any]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def write(record: IncidentRecord, metrics: Metrics, playbook: Playbook, out: Path, *,
+          exported_at: float, progress: Progress = no_progress, raw_out: str | None = None) -> list[Path]:
+    """Write the four files; return their paths."""
+    paths = paths_for(out, raw_out)
+    encode = msgspec.json.encode
+    total = len(ENTITIES)
+
+    progress("writing csv", 0, total)
+    _write(paths["events"], ["seq", "time", "ts", "actor", "kind", "summary", "payload", "prev_hash", "hash"], (
+        [e.seq, iso(e.ts), repr(e.ts), cell(e.actor), e.kind, cell(describe(e)), encode(e.payload).decode(),
+         e.prev_hash, e.hash]
+        for e in record.events
+    ))
+    progress("writing csv", 1, total)
+
+    sent: dict[int, tuple[float, str]] = {}
+    for d in record.drafts:
+        if d.kind == "reply" and d.status == "sent" and d.comment_id is not None:
+            if d.comment_id not in sent or d.updated_at < sent[d.comment_id][0]:
+                sent[d.comment_id] = (d.updated_at, d.author)
+    authors = {c.id: c.author for c in record.comments}
+    _write(paths["comments"], [
+        "id", "received_at", "source", "external_id", "author", "lang", "text", "status", "holder", "tags",
+        "priority", "negativity", "bot_score", "likes", "shares", "replies", "author_followers", "author_verified",
+        "posted_at", "url", "first_reply_at", "response_s",
+    ], (
+        [c.id, iso(c.received_at), cell(c.source), cell(c.external_id), cell(c.author), cell(c.lang), cell(c.text),
+         c.status, cell(c.holder or ""), cell(",".join(c.tags)), _number(c.priority), _number(c.negativity),
+         _number(c.bot_score), c.likes, c.shares, c.replies, _number(c.author_followers), int(c.author_verified),
+         iso(c.posted_at), cell(c.url), iso(sent[c.id][0]) if c.id in sent else "",
+         _number(round(sent[c.id][0] - c.received_at, 3)) if c.id in sent else ""]
+        for c in record.comments
+    ))
+    progress("writing csv", 2, total)
+
+    received = {c.id: c.received_at for c in record.comments}
+    _write(paths["replies"], [
+        "id", "kind", "comment_id", "comment_author", "last_editor", "status", "version", "created_at", "updated_at",
+        "sent_at", "response_s", "approvals", "checklist_failing", "override_reason", "body",
+    ], (
+        [d.id, d.kind, _number(d.comment_id), cell(authors.get(d.comment_id, "")) if d.comment_id is not None else "",
+         cell(d.author), d.status, d.version, iso(d.created_at), iso(d.updated_at),
+         iso(d.updated_at) if d.status == "sent" else "",
+         _number(round(d.updated_at - received[d.comment_id], 3))
+         if d.status == "sent" and d.comment_id in received else "",
+         cell(",".join(d.approvals)), cell(",".join(k for k, ok in sorted(d.checklist.items()) if not ok)),
+         cell(d.override_reason), cell(d.body)]
+        for d in record.drafts
+    ))
+    progress("writing csv", 3, total)
+
+    _write(paths["decisions"], [
+        "id", "title", "rationale", "proposer", "status", "proposed_at", "decided_at", "decided_by", "latency_s",
+        "approvals", "rejections", "present", "supersedes",
+    ], (
+        [d.id, cell(d.title), cell(d.rationale), cell(d.proposer), d.status, iso(d.proposed_at), iso(d.decided_at),
+         cell(d.decided_by or ""), _number(round(d.latency_s, 3) if d.latency_s is not None else None),
+         cell(",".join(d.approvals)), cell(",".join(d.rejections)), cell(",".join(d.present)), _number(d.supersedes)]
+        for d in metrics.decisions
+    ))
+    progress("writing csv", 4, total)
+    return [paths[name] for name in ENTITIES]

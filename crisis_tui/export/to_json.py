@@ -1,0 +1,65 @@
+"""The json export: the whole event log and the final state, loss-free.
+
+`crisis-tui import` reads it back (crisis_tui.importer): the events carry their
+time, actor, kind, payload and hashes exactly, so the imported incident has the
+same chain, which `crisis-tui verify` then confirms. The final state and the
+metrics ride along for readers that want them without replaying the log.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from crisis_tui import __version__
+from crisis_tui.export.metrics import Metrics
+from crisis_tui.export.record import IncidentRecord, Progress, no_progress
+from crisis_tui.playbook import Playbook
+from crisis_tui.model import Comment, Counts, Decision, Draft, Event, Incident, Note, Presence
+
+FORMAT = "crisis-tui-export"
+VERSION = 1
+
+
+class State(msgspec.Struct, kw_only=True):
+    comments: list[Comment]
+    drafts: list[Draft]
+    decisions: list[Decision]
+    presence: list[Presence]
+    notes: list[Note]
+    counts: Counts
+
+
+class ExportDocument(msgspec.Struct, kw_only=True):
+    """What the json file holds, in this key order."""
+
+    format: str = FORMAT
+    version: int = VERSION
+    generator: str = f"crisis-tui {__version__}"
+    exported_at: float
+    incident: Incident
+    events: list[Event]
+    state: State
+    metrics: Metrics
+
+
+def document(record: IncidentRecord, metrics: Metrics, exported_at: float) -> ExportDocument:
+    return ExportDocument(
+        exported_at=exported_at,
+        incident=record.incident,
+        events=record.events,
+        state=State(comments=record.comments, drafts=record.drafts, decisions=record.decisions,
+                    presence=record.presence, notes=record.notes, counts=record.counts),
+        metrics=metrics,
+    )
+
+
+def write(record: IncidentRecord, metrics: Metrics, playbook: Playbook, out: Path, *,
+          exported_at: float, progress: Progress = no_progress) -> list[Path]:
+    """Write one json file at `out`."""
+    progress("writing json", 0, 1)
+    data = msgspec.json.encode(document(record, metrics, exported_at))
+    out.write_bytes(data + b"\n")
+    progress("writing json", 1, 1)
+    return [out]
