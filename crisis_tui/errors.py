@@ -116,3 +116,31 @@ class StoreUnavailable(CrisisError):
 
     status_code = 503
     code = "unavailable"
+
+
+class Unauthorized(CrisisError):
+    """No token, or one the server does not know (or has revoked)."""
+
+    status_code = 401
+    code = "unauthorized"
+
+
+class PayloadTooLarge(CrisisError):
+    """A request body over the server's limit: refused before any of it is used."""
+
+    status_code = 413
+    code = "too_large"
+
+
+class RateLimited(CrisisError):
+    """Past the per-token request rate; `retry_after` says when to try again."""
+
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, detail: str, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__(detail)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"error": self.code, "detail": str(self), "retry_after": self.retry_after}

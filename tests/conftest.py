@@ -20,8 +20,47 @@ async def _sqlite(tmp: Path, book: Playbook) -> IncidentStore:
     return await SqliteStore.open(tmp / "incident.db", playbook=book)
 
 
+async def _http(tmp: Path, book: Playbook) -> IncidentStore:
+    """A real uvicorn on a free loopback port over a SqliteStore in tmp, and an HttpStore on it.
+
+    The suite's stories act as several people (Ana, Luis, op0..op7); the server
+    takes the actor from the token, so each name gets its own operator token
+    (lead, so the stories meet the store's own guards; roles are tested in
+    tests/test_server.py). close() also stops the server.
+    """
+    from crisis_tui.server.app import create_app  # noqa: PLC0415 - only for this transport
+    from crisis_tui.server.background import BackgroundServer  # noqa: PLC0415
+    from crisis_tui.store.http import HttpStore  # noqa: PLC0415
+    from crisis_tui.tokens import TokenBook  # noqa: PLC0415
+
+    db = tmp / "incident.db"
+    await (await SqliteStore.open(db, playbook=book)).close()
+    tokens = await TokenBook.open(db)
+    _, lead = await tokens.create("Luis", "lead")
+    server = BackgroundServer(create_app(db, playbook=book))
+    url = server.start()
+
+    async def token_for(name: str) -> str:
+        return (await tokens.create(name, "lead"))[1]
+
+    class ServedHttpStore(HttpStore):
+        async def close(self) -> None:
+            try:
+                await super().close()
+            finally:
+                server.stop()
+                await tokens.close()
+
+    try:
+        return await ServedHttpStore.open(url, token=lead, tokens=token_for)
+    except BaseException:
+        server.stop()
+        await tokens.close()
+        raise
+
+
 #: Transports the store suite runs against; other modules may register more.
-STORE_FACTORIES: dict[str, StoreFactory] = {"sqlite": _sqlite}
+STORE_FACTORIES: dict[str, StoreFactory] = {"sqlite": _sqlite, "http": _http}
 
 
 @pytest.fixture

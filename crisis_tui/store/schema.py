@@ -119,6 +119,17 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX comments_by_status ON comments (incident_id, status);
     """,
+    # 3: bearer tokens for `crisis-tui serve` (crisis_tui.tokens): only a SHA-256 digest is kept
+    """
+    CREATE TABLE tokens (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        digest TEXT NOT NULL UNIQUE,
+        created_at REAL NOT NULL,
+        revoked_at REAL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

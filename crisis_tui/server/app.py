@@ -1,0 +1,74 @@
+"""The Starlette application over one incident file: wiring only."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from crisis_tui.playbook import Playbook
+from crisis_tui.server import responses, routes, stream, webhook
+from crisis_tui.server.auth import Authenticator
+from crisis_tui.server.ratelimit import RateLimiter
+from crisis_tui.server.settings import ServerSettings
+from crisis_tui.server.state import ServerState
+from crisis_tui.store.sqlite import SqliteStore
+from crisis_tui.tokens import TokenBook
+
+
+async def open_state(db: Path, playbook: Playbook, settings: ServerSettings, *, triage: bool = True) -> ServerState:
+    """Open the writer (which runs migrations first), the read-only reader and the tokens."""
+    writer = await SqliteStore.open(db, create=True, playbook=playbook)
+    try:
+        reader = await SqliteStore.open(db, read_only=True, playbook=playbook)
+        tokens = await TokenBook.open(db)
+    except BaseException:
+        await writer.close()
+        raise
+    return ServerState(
+        writer=writer,
+        reader=reader,
+        tokens=tokens,
+        auth=Authenticator(tokens),
+        limiter=RateLimiter(settings.rate, settings.burst),
+        settings=settings,
+        prepare=webhook.find_prepare() if triage else None,
+    )
+
+
+async def _health(request: Request) -> Response:
+    return responses.ok({"ok": True})
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    detail = f"no route {request.method} {request.url.path}" if exc.status_code in (404, 405) else str(exc.detail)
+    return responses.plain_error(exc.status_code, code, detail)
+
+
+def create_app(db: str | Path, *, playbook: Playbook, settings: ServerSettings | None = None,
+               triage: bool = True) -> Starlette:
+    """The API over the incident file `db` (created if missing)."""
+    path = Path(db)
+    chosen = settings or ServerSettings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.crisis = await open_state(path, playbook, chosen, triage=triage)
+        try:
+            yield
+        finally:
+            await app.state.crisis.close()
+
+    return Starlette(
+        routes=[Route("/health", _health, methods=["GET"]), *routes.routes(), *stream.routes()],
+        lifespan=lifespan,
+        exception_handlers={HTTPException: _http_error},
+    )

@@ -1,0 +1,64 @@
+"""Who is calling: the bearer token, looked up by digest, and the role it needs.
+
+The token's name is the actor of every write made with it, so a client cannot
+act as someone else. Lookups are cached for a short while (a revoked token
+stops working within `CACHE_SECONDS`), so a busy webhook costs no query per
+request.
+"""
+
+from __future__ import annotations
+
+import time
+
+import msgspec
+from starlette.requests import Request
+
+from crisis_tui.errors import Forbidden, Unauthorized
+from crisis_tui.tokens import Token, TokenBook, role_rank
+
+CACHE_SECONDS = 2.0
+_CACHE_MAX = 4096
+
+
+class Caller(msgspec.Struct, frozen=True, kw_only=True):
+    token_id: int
+    name: str
+    role: str
+
+
+class Authenticator:
+    def __init__(self, book: TokenBook) -> None:
+        self._book = book
+        self._cache: dict[str, tuple[Caller, float]] = {}
+
+    async def caller(self, request: Request) -> Caller:
+        """The caller behind the Authorization header, or Unauthorized naming what is wrong."""
+        header = request.headers.get("authorization")
+        if not header:
+            raise Unauthorized("no token: send Authorization: Bearer TOKEN (create one with crisis-tui token create)")
+        scheme, _, secret = header.partition(" ")
+        secret = secret.strip()
+        if scheme.lower() != "bearer" or not secret:
+            raise Unauthorized("the Authorization header must be: Bearer TOKEN")
+        now = time.monotonic()
+        cached = self._cache.get(secret)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        token: Token | None = await self._book.lookup(secret)
+        if token is None:
+            self._cache.pop(secret, None)
+            raise Unauthorized("unknown or revoked token")
+        caller = Caller(token_id=token.id, name=token.name, role=token.role)
+        if len(self._cache) >= _CACHE_MAX:
+            self._cache.clear()
+        self._cache[secret] = (caller, now + CACHE_SECONDS)
+        return caller
+
+
+def require(caller: Caller, role: str, action: str) -> None:
+    """Forbidden unless the caller's token role is at least `role`."""
+    if role_rank(caller.role) >= role_rank(role):
+        return
+    if caller.role == "viewer":
+        raise Forbidden(f"{caller.name}'s token is a viewer token: it reads only and cannot {action}")
+    raise Forbidden(f"{caller.name}'s token is {caller.role}; to {action} takes a {role} token")

@@ -1,0 +1,296 @@
+"""The JSON API: one route per store command or query (see docs/API.md).
+
+Every route authenticates the bearer token, spends one request of its rate,
+checks the token's role, checks the incident exists, then calls the store.
+Writes go to the writer store with the token's name as the actor and answer
+only after COMMIT; reads go to the read-only connection.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from crisis_tui.errors import CrisisError, InvalidInput, NotFound
+from crisis_tui.server import responses, webhook, wire
+from crisis_tui.server.auth import Caller, require
+from crisis_tui.server.limits import read_body
+from crisis_tui.server.state import ServerState
+from crisis_tui.server.wire import decode
+
+log = logging.getLogger("crisis_tui.server")
+Handler = Callable[[Request, Caller, ServerState], Awaitable[Response]]
+
+
+def state_of(request: Request) -> ServerState:
+    state: ServerState = request.app.state.crisis
+    return state
+
+
+def endpoint(role: str, action: str, handler: Handler, *, incident: bool = True) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a handler with auth, rate, role and incident checks; CrisisError becomes JSON."""
+
+    async def run(request: Request) -> Response:
+        state = state_of(request)
+        try:
+            caller = await state.auth.caller(request)
+            state.limiter.check(caller.token_id, caller.name)
+            require(caller, role, action)
+            if incident:
+                await require_incident(state, request.path_params["incident_id"])
+            return await handler(request, caller, state)
+        except CrisisError as exc:
+            return responses.error(exc)
+        except Exception:
+            log.exception("%s %s failed", request.method, request.url.path)
+            return responses.plain_error(500, "internal", "the server failed on this request; its log has the details")
+
+    return run
+
+
+async def require_incident(state: ServerState, incident_id: str) -> None:
+    try:
+        await state.require_incident(incident_id)
+    except NotFound:
+        raise NotFound(f"no incident {incident_id!r} on this server") from None
+
+
+def query_int(request: Request, name: str, default: int | None, *, low: int = 0, high: int | None = None) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidInput(name, f"must be a whole number, got {raw[:20]!r}") from None
+    if value < low or (high is not None and value > high):
+        raise InvalidInput(name, f"must be between {low} and {high:,}" if high is not None else f"must be at least {low}")
+    return value
+
+
+async def body_of(request: Request, state: ServerState) -> bytes:
+    return await read_body(request, state.settings.max_body)
+
+
+def _inc(request: Request) -> str:
+    return str(request.path_params["incident_id"])
+
+
+# ---------------------------------------------------------------- identity
+async def whoami(request: Request, caller: Caller, state: ServerState) -> Response:
+    s = state.settings
+    return responses.ok(wire.Whoami(name=caller.name, role=caller.role, max_body=s.max_body,
+                                    max_batch=s.max_batch, page_max=s.page_max,
+                                    ping_interval=s.ping_interval))
+
+
+# --------------------------------------------------------------- incidents
+async def list_incidents(request: Request, caller: Caller, state: ServerState) -> Response:
+    return responses.ok(await state.reader.list_incidents())
+
+
+async def create_incident(request: Request, caller: Caller, state: ServerState) -> Response:
+    b = decode(await body_of(request, state), wire.NewIncidentBody)
+    made = await state.writer.create_incident(b.title, actor=caller.name, brand=b.brand, severity=b.severity,
+                                              our_fault=b.our_fault)
+    state.remember(made.id)
+    return responses.ok(made, 201)
+
+
+async def get_incident(request: Request, caller: Caller, state: ServerState) -> Response:
+    return responses.ok(await state.reader.get_incident(_inc(request)))
+
+
+async def update_incident(request: Request, caller: Caller, state: ServerState) -> Response:
+    changes = decode(await body_of(request, state), dict[str, object])
+    return responses.ok(await state.writer.update_incident(_inc(request), actor=caller.name, **changes))
+
+
+# ---------------------------------------------------------------- comments
+async def ingest(request: Request, caller: Caller, state: ServerState) -> Response:
+    body = await body_of(request, state)
+    limit = state.settings.max_batch
+    if request.headers.get("content-type", "").startswith(wire.TRIAGED):
+        comments = webhook.triaged(body, limit)
+    else:
+        comments = webhook.native(body, limit)
+        if state.prepare is not None:
+            comments = state.prepare(comments)
+    return responses.ok(await state.writer.ingest(_inc(request), comments, actor=caller.name))
+
+
+async def list_comments(request: Request, caller: Caller, state: ServerState) -> Response:
+    page = state.settings.page_max
+    limit = query_int(request, "limit", page, low=1, high=page)
+    after_id = query_int(request, "after_id", 0) or 0
+    return responses.ok(await state.reader.comments(_inc(request), limit=limit, after_id=after_id))
+
+
+async def get_comment(request: Request, caller: Caller, state: ServerState) -> Response:
+    return responses.ok(await state.reader.get_comment(_inc(request), request.path_params["comment_id"]))
+
+
+async def claim(request: Request, caller: Caller, state: ServerState) -> Response:
+    return responses.ok(await state.writer.claim(_inc(request), request.path_params["comment_id"], actor=caller.name))
+
+
+async def release(request: Request, caller: Caller, state: ServerState) -> Response:
+    return responses.ok(await state.writer.release(_inc(request), request.path_params["comment_id"], actor=caller.name))
+
+
+async def mark(request: Request, caller: Caller, state: ServerState) -> Response:
+    b = decode(await body_of(request, state), wire.MarkBody)
+    return responses.ok(await state.writer.mark(_inc(request), request.path_params["comment_id"], b.status,
+                                                actor=caller.name, reason=b.reason))
+
+
+async def tag(request: Request, caller: Caller, state: ServerState) -> Response:
+    b = decode(await body_of(request, state), wire.TagsBody)
+    return responses.ok(await state.writer.tag(_inc(request), request.path_params["comment_id"], b.tags,
+                                               actor=caller.name))
+
+
+async def counts(request: Request, caller: Caller, state: ServerState) -> Response:
+    return responses.ok(await state.reader.counts(_inc(request)))
+
+
+# ------------------------------------------------------------------ drafts
+async def list_drafts(request: Request, caller: Caller, state: ServerState) -> Response:
+    comment_id = query_int(request, "comment_id", None)
+    return responses.ok(await state.reader.drafts(_inc(request), comment_id=comment_id))
+
+
+async def new_draft(request: Request, caller: Caller, state: ServerState) -> Response:
+    b = decode(await body_of(request, state), wire.NewDraftBody)
+    made = await state.writer.save_draft(_inc(request), b.body, actor=caller.name, comment_id=b.comment_id, kind=b.kind)
+    return responses.ok(made, 201)
+
+
+async def get_draft(request: Request, caller: Caller, state: ServerState) -> Response:
+    return responses.ok(await state.reader.get_draft(_inc(request), request.path_params["draft_id"]))
+
+
+async def save_draft(request: Request, caller: Caller, state: ServerState) -> Response:
+    b = decode(await body_of(request, state), wire.DraftSaveBody)
+    return responses.ok(await state.writer.save_draft(
+        _inc(request), b.body, actor=caller.name, draft_id=request.path_params["draft_id"], base_version=b.base_version
+    ))
+
+
+async def tick(request: Request, caller: Caller, state: ServerState) -> Response:
+    b = decode(await body_of(request, state), wire.TickBody)
+    return responses.ok(await state.writer.tick(_inc(request), request.path_params["draft_id"], b.rule, b.ticked,
+                                                actor=caller.name))
+
+
+async def draft_status(request: Request, caller: Caller, state: ServerState) -> Response:
+    b = decode(await body_of(request, state), wire.DraftStatusBody)
+    return responses.ok(await state.writer.set_draft_status(
+        _inc(request), request.path_params["draft_id"], b.status, actor=caller.name,
+        override_reason=b.override_reason, failing=b.failing,
+    ))
+
+
+# --------------------------------------------------------------- decisions
+async def list_decisions(request: Request, caller: Caller, state: ServerState) -> Response:
+    return responses.ok(await state.reader.decisions(_inc(request)))
+
+
+async def propose(request: Request, caller: Caller, state: ServerState) -> Response:
+    b = decode(await body_of(request, state), wire.ProposalBody)
+    made = await state.writer.propose_decision(_inc(request), b.title, actor=caller.name, rationale=b.rationale,
+                                               supersedes=b.supersedes)
+    return responses.ok(made, 201)
+
+
+async def vote(request: Request, caller: Caller, state: ServerState) -> Response:
+    b = decode(await body_of(request, state), wire.VoteBody)
+    return responses.ok(await state.writer.vote_decision(_inc(request), request.path_params["decision_id"], b.approve,
+                                                         actor=caller.name))
+
+
+# ------------------------------------------------------ presence and notes
+async def list_presence(request: Request, caller: Caller, state: ServerState) -> Response:
+    return responses.ok(await state.reader.presence(_inc(request)))
+
+
+async def heartbeat(request: Request, caller: Caller, state: ServerState) -> Response:
+    b = decode(await body_of(request, state), wire.HeartbeatBody)
+    return responses.ok(await state.writer.heartbeat(_inc(request), actor=caller.name, role=b.role, focus=b.focus))
+
+
+async def leave(request: Request, caller: Caller, state: ServerState) -> Response:
+    b = decode(await body_of(request, state), wire.LeaveBody)
+    await state.writer.leave(_inc(request), actor=caller.name, reason=b.reason)
+    return responses.ok({"left": caller.name})
+
+
+async def expire(request: Request, caller: Caller, state: ServerState) -> Response:
+    b = decode(await body_of(request, state), wire.ExpireBody)
+    if not b.gone_after > 0:
+        raise InvalidInput("gone_after", "must be more than 0 seconds")
+    return responses.ok(await state.writer.expire_presence(_inc(request), b.gone_after))
+
+
+async def add_note(request: Request, caller: Caller, state: ServerState) -> Response:
+    b = decode(await body_of(request, state), wire.NoteBody)
+    return responses.ok(await state.writer.add_note(_inc(request), b.text, actor=caller.name), 201)
+
+
+async def alert(request: Request, caller: Caller, state: ServerState) -> Response:
+    b = decode(await body_of(request, state), wire.AlertBody)
+    return responses.ok(await state.writer.alert(_inc(request), b.kind, b.payload, actor=caller.name), 201)
+
+
+async def latest_events(request: Request, caller: Caller, state: ServerState) -> Response:
+    page = state.settings.page_max
+    limit = query_int(request, "limit", 500, low=1, high=page) or 500
+    return responses.ok(await state.reader.latest_events(_inc(request), limit))
+
+
+def _r(path: str, method: str, role: str, action: str, handler: Handler, *, incident: bool = True) -> Route:
+    return Route(path, endpoint(role, action, handler, incident=incident), methods=[method])
+
+
+I = "/incidents/{incident_id}"
+C = I + "/comments/{comment_id:int}"
+D = I + "/drafts/{draft_id:int}"
+
+
+def routes() -> list[BaseRoute]:
+    """Every JSON route; the event log's route lives in crisis_tui.server.stream."""
+    return [
+        _r("/whoami", "GET", "viewer", "read", whoami, incident=False),
+        _r("/incidents", "GET", "viewer", "read", list_incidents, incident=False),
+        _r("/incidents", "POST", "lead", "open an incident", create_incident, incident=False),
+        _r(I, "GET", "viewer", "read", get_incident),
+        _r(I, "PATCH", "lead", "change the incident", update_incident),
+        _r(I + "/comments", "POST", "operator", "ingest comments", ingest),
+        _r(I + "/comments", "GET", "viewer", "read", list_comments),
+        _r(I + "/counts", "GET", "viewer", "read", counts),
+        _r(C, "GET", "viewer", "read", get_comment),
+        _r(C + "/claim", "POST", "operator", "claim a comment", claim),
+        _r(C + "/release", "POST", "operator", "release a comment", release),
+        _r(C + "/mark", "POST", "operator", "mark a comment", mark),
+        _r(C + "/tags", "PUT", "operator", "tag a comment", tag),
+        _r(I + "/drafts", "GET", "viewer", "read", list_drafts),
+        _r(I + "/drafts", "POST", "operator", "write a draft", new_draft),
+        _r(D, "GET", "viewer", "read", get_draft),
+        _r(D, "PUT", "operator", "save a draft", save_draft),
+        _r(D + "/checklist", "POST", "operator", "tick the checklist", tick),
+        _r(D + "/status", "POST", "operator", "move a draft along", draft_status),
+        _r(I + "/decisions", "GET", "viewer", "read", list_decisions),
+        _r(I + "/decisions", "POST", "operator", "propose a decision", propose),
+        _r(I + "/decisions/{decision_id:int}/votes", "POST", "operator", "vote on a decision", vote),
+        _r(I + "/presence", "GET", "viewer", "read", list_presence),
+        _r(I + "/presence", "POST", "operator", "join the room", heartbeat),
+        _r(I + "/presence/leave", "POST", "operator", "leave the room", leave),
+        _r(I + "/presence/expire", "POST", "operator", "expire presence", expire),
+        _r(I + "/notes", "POST", "operator", "add a note", add_note),
+        _r(I + "/alerts", "POST", "operator", "raise an alert", alert),
+        _r(I + "/events/latest", "GET", "viewer", "read", latest_events),
+    ]

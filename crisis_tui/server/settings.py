@@ -1,0 +1,24 @@
+"""The server's limits, with defaults a committee never notices and a flood does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Limits per request and per token; `crisis-tui serve` options map onto these."""
+
+    #: Largest request body in bytes (a batch of 100 ordinary comments is ~40 KB;
+    #: one comment may carry up to 128 KiB of text).
+    max_body: int = 4 * 1024 * 1024
+    #: Most comments in one webhook batch.
+    max_batch: int = 1000
+    #: Sustained requests per second per token, and the burst allowed above it.
+    rate: float = 200.0
+    burst: int = 400
+    #: Seconds between keep-alive comments on an idle event stream; clients
+    #: treat three missed pings as a dead connection.
+    ping_interval: float = 15.0
+    #: Most events or comments one JSON page answers.
+    page_max: int = 5000

@@ -1,0 +1,153 @@
+"""Request bodies of the JSON API, shared by the server (decoding) and HttpStore (encoding).
+
+Each body is a strict msgspec struct: an unknown key, a missing field or a
+wrong type becomes InvalidInput naming the field, which the server answers
+with 422. The actor is never part of a body: the server takes it from the
+token. Nothing here imports Starlette.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TypeVar
+
+import msgspec
+
+from crisis_tui.errors import InvalidInput
+
+T = TypeVar("T")
+
+
+class _Body(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    pass
+
+
+class NewIncidentBody(_Body):
+    title: str
+    brand: str = ""
+    severity: str = ""
+    our_fault: bool = False
+
+
+class MarkBody(_Body):
+    status: str
+    reason: str = ""
+
+
+class TagsBody(_Body):
+    tags: list[str]
+
+
+class NewDraftBody(_Body):
+    body: str
+    comment_id: int | None = None
+    kind: str = "reply"
+
+
+class DraftSaveBody(_Body):
+    body: str
+    base_version: int
+
+
+class TickBody(_Body):
+    rule: str
+    ticked: bool
+
+
+class DraftStatusBody(_Body):
+    status: str
+    override_reason: str = ""
+    failing: list[str] = []
+
+
+class ProposalBody(_Body):
+    title: str
+    rationale: str = ""
+    supersedes: int | None = None
+
+
+class VoteBody(_Body):
+    approve: bool
+
+
+class HeartbeatBody(_Body):
+    role: str
+    focus: str | None = None
+
+
+class LeaveBody(_Body):
+    reason: str = "quit"
+
+
+class ExpireBody(_Body):
+    gone_after: float
+
+
+class NoteBody(_Body):
+    text: str
+
+
+class AlertBody(_Body):
+    kind: str
+    payload: dict[str, Any] = {}
+
+
+class Whoami(msgspec.Struct, kw_only=True):
+    """Who the token is, and the server's limits the client should respect."""
+
+    name: str
+    role: str
+    max_body: int
+    max_batch: int
+    page_max: int
+    ping_interval: float
+
+
+#: Content type of HttpStore's ingest: NewComment structs with their triage fields.
+TRIAGED = "application/vnd.crisis-tui.comments+json"
+
+_AT = re.compile(r"^(?P<problem>.*) - at `\$(?P<path>[^`]*)`$")
+_MISSING = re.compile(r"^Object missing required field `(?P<field>[^`]+)`$")
+_UNKNOWN = re.compile(r"^Object contains unknown field `(?P<field>[^`]+)`$")
+
+
+def _field(path: str, leaf: str = "") -> str:
+    """`.comments[3]` + `text` -> `comments[3].text`; the whole body is `body`."""
+    path = path.lstrip(".")
+    if leaf:
+        path = f"{path}.{leaf}" if path else leaf
+    return path or "body"
+
+
+def invalid(exc: msgspec.MsgspecError, where: str = "") -> InvalidInput:
+    """A msgspec error as InvalidInput(field, problem), with `where` as a path prefix."""
+    message = str(exc)
+    if isinstance(exc, msgspec.DecodeError) and not isinstance(exc, msgspec.ValidationError):
+        return InvalidInput(where or "body", f"is not valid JSON ({message})")
+    path, problem = "", message
+    if m := _AT.match(message):
+        path, problem = m["path"], m["problem"]
+    if m := _MISSING.match(problem):
+        return InvalidInput(_join(where, path, m["field"]), "is required")
+    if m := _UNKNOWN.match(problem):
+        return InvalidInput(_join(where, path, m["field"]), "is not a known field")
+    if problem.startswith("Expected"):
+        problem = "must be " + problem[len("Expected "):].replace("`", "")
+    return InvalidInput(_join(where, path, ""), problem)
+
+
+def _join(where: str, path: str, leaf: str) -> str:
+    inner = _field(path, leaf) if (path or leaf) else ""
+    if where and inner:
+        return f"{where}{inner}" if inner.startswith("[") else f"{where}.{inner}"
+    return where or inner or "body"
+
+
+def decode(body: bytes, type_: type[T]) -> T:
+    """Decode a request body into `type_`, or raise InvalidInput naming the field."""
+    if not body.strip():
+        raise InvalidInput("body", "is empty; a JSON object is expected")
+    try:
+        return msgspec.json.decode(body, type=type_)
+    except msgspec.MsgspecError as exc:
+        raise invalid(exc) from None

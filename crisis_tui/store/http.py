@@ -1,0 +1,492 @@
+"""HttpStore: the IncidentStore protocol over HTTP, talking to `crisis-tui serve`.
+
+The room cannot tell it from SqliteStore: same methods, same msgspec structs,
+the same CrisisError subclasses (rebuilt from the server's JSON error body, so
+a ClaimConflict still names the holder and a DraftConflict still carries the
+current draft). Three things differ, on purpose:
+
+- The actor of a write is the token's name: the server takes it from the token
+  and ignores the `actor` argument, so a client cannot act as someone else.
+  Tools that speak for several people (the store test-suite, a scripted demo)
+  pass `tokens`, a source of one token per actor name.
+- `subscribe` follows the server's SSE stream and survives a server restart or
+  a network drop: it reconnects with backoff and resumes after the last seq it
+  yielded (no gap, no duplicate). `connection_state` is "live" or
+  "reconnecting", and `on_connection_state` is called when it changes, so the
+  room can show "reconnecting...".
+- While the server is unreachable every write raises StoreUnavailable at once:
+  nothing is queued, nothing is silently dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+import httpx
+import msgspec
+
+from crisis_tui.errors import (
+    ClaimConflict,
+    CrisisError,
+    DraftConflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    StoreUnavailable,
+    Unauthorized,
+)
+from crisis_tui.model import (
+    Comment,
+    Counts,
+    Decision,
+    Draft,
+    Event,
+    Incident,
+    IngestResult,
+    NewComment,
+    Note,
+    Presence,
+)
+from crisis_tui.server import wire
+
+T = TypeVar("T")
+TokenSource = Callable[[str], Awaitable[str]]
+StateCallback = Callable[[str], None]
+
+LIVE = "live"
+RECONNECTING = "reconnecting"
+BACKOFF_FIRST = 0.05
+BACKOFF_MAX = 3.0
+_JSON = "application/json"
+_encode = msgspec.json.Encoder().encode
+_SIMPLE: dict[str, type[CrisisError]] = {
+    Unauthorized.code: Unauthorized,
+    Forbidden.code: Forbidden,
+    NotFound.code: NotFound,
+    PayloadTooLarge.code: PayloadTooLarge,
+    StoreUnavailable.code: StoreUnavailable,
+}
+_BY_STATUS: dict[int, type[CrisisError]] = {
+    401: Unauthorized, 403: Forbidden, 404: NotFound, 413: PayloadTooLarge,
+}
+
+
+def error_from_response(status: int, content: bytes, where: str) -> CrisisError:
+    """The CrisisError a JSON error body describes (or the closest one for its status)."""
+    data: dict[str, Any] = {}
+    try:
+        decoded = msgspec.json.decode(content)
+        if isinstance(decoded, dict):
+            data = decoded
+    except msgspec.DecodeError:
+        pass
+    code = data.get("error")
+    detail = str(data.get("detail") or f"{where} answered HTTP {status}")
+    try:
+        if code == InvalidInput.code:
+            return InvalidInput(str(data["field"]), str(data["problem"]))
+        if code == ClaimConflict.code:
+            return ClaimConflict(int(data["comment_id"]), data.get("holder"), str(data["status"]))
+        if code == DraftConflict.code:
+            return DraftConflict(msgspec.convert(data["current"], Draft), int(data["based_on"]))
+        if code == RateLimited.code or status == 429:
+            return RateLimited(detail, float(data.get("retry_after", 1.0)))
+    except (KeyError, TypeError, ValueError, msgspec.ValidationError):
+        pass
+    if isinstance(code, str) and code in _SIMPLE:
+        return _SIMPLE[code](detail)
+    if status in _BY_STATUS:
+        return _BY_STATUS[status](detail)
+    if status == 422:
+        return InvalidInput("body", detail)
+    if status >= 500:
+        return StoreUnavailable(f"{where} failed: {detail}")
+    return CrisisError(detail)
+
+
+class _SSE:
+    """Server-sent events from a line iterator: yields (id, data) per message."""
+
+    def __init__(self, lines: AsyncIterator[str]) -> None:
+        self._lines = lines
+
+    async def messages(self) -> AsyncIterator[tuple[str, str]]:
+        data: list[str] = []
+        last_id = ""
+        async for line in self._lines:
+            if not line:
+                if data:
+                    yield last_id, "\n".join(data)
+                    data = []
+                continue
+            if line.startswith(":"):
+                continue
+            name, _, value = line.partition(":")
+            if value.startswith(" "):
+                value = value[1:]
+            if name == "data":
+                data.append(value)
+            elif name == "id":
+                last_id = value
+
+
+class HttpStore:
+    """IncidentStore over a `crisis-tui serve` server (see module docstring)."""
+
+    def __init__(self, client: httpx.AsyncClient, base_url: str, identity: wire.Whoami, *,
+                 read_only: bool, tokens: TokenSource | None) -> None:
+        self._client = client
+        self.base_url = base_url
+        self.identity = identity
+        self.read_only = read_only or identity.role == "viewer"
+        self._tokens = tokens
+        self._actor_tokens: dict[str, str] = {}
+        self._token_lock = asyncio.Lock()
+        self._closed = False
+        self.connection_state = LIVE
+        self.on_connection_state: StateCallback | None = None
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    async def open(
+        cls,
+        base_url: str,
+        *,
+        token: str | None,
+        read_only: bool = False,
+        tokens: TokenSource | None = None,
+        timeout: float = 10.0,
+    ) -> HttpStore:
+        """Connect to the server at `base_url` (http://HOST:PORT) and learn who the token is."""
+        base = base_url.rstrip("/")
+        if not token:
+            raise Unauthorized(f"{base} needs a token: pass --token or set CRISIS_TUI_TOKEN")
+        client = httpx.AsyncClient(
+            base_url=base,
+            headers={"Authorization": f"Bearer {token}", "Accept": _JSON},
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+        )
+        store = cls(client, base, wire.Whoami(name="", role="viewer", max_body=0, max_batch=0, page_max=0,
+                                              ping_interval=15.0), read_only=read_only, tokens=tokens)
+        try:
+            store.identity = await store._call("GET", "/whoami", wire.Whoami)
+        except BaseException:
+            await client.aclose()
+            raise
+        store.read_only = read_only or store.identity.role == "viewer"
+        return store
+
+    async def close(self) -> None:
+        self._closed = True
+        await self._client.aclose()
+
+    async def __aenter__(self) -> HttpStore:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # ---------------------------------------------------------------- requests
+    def _set_state(self, state: str) -> None:
+        if state != self.connection_state:
+            self.connection_state = state
+            if self.on_connection_state is not None:
+                self.on_connection_state(state)
+
+    def _writable(self) -> None:
+        if self.identity.role == "viewer":
+            raise Forbidden(f"{self.identity.name}'s token is a viewer token: it reads only")
+        if self.read_only:
+            raise Forbidden("this incident is open read-only")
+
+    async def _headers(self, actor: str | None) -> dict[str, str] | None:
+        if self._tokens is None or actor is None or actor == self.identity.name:
+            return None
+        token = self._actor_tokens.get(actor)
+        if token is None:
+            async with self._token_lock:
+                token = self._actor_tokens.get(actor)
+                if token is None:
+                    token = await self._tokens(actor)
+                    self._actor_tokens[actor] = token
+        return {"Authorization": f"Bearer {token}"}
+
+    async def _send(self, method: str, path: str, *, body: Any = None, raw: bytes | None = None,
+                    params: dict[str, Any] | None = None, actor: str | None = None,
+                    content_type: str = _JSON) -> bytes:
+        headers = await self._headers(actor) or {}
+        content: bytes | None = raw
+        if body is not None:
+            content = _encode(body)
+        if content is not None:
+            headers["Content-Type"] = content_type
+        try:
+            response = await self._client.request(method, path, content=content, params=params, headers=headers)
+        except httpx.ConnectError as exc:
+            raise StoreUnavailable(f"cannot reach the server at {self.base_url} ({exc or 'refused'}); nothing was sent") from None
+        except httpx.TimeoutException:
+            raise StoreUnavailable(f"the server at {self.base_url} did not answer in time; check before retrying") from None
+        except httpx.TransportError as exc:
+            raise StoreUnavailable(
+                f"lost the connection to {self.base_url} ({exc.__class__.__name__}); the change may not have been made"
+            ) from None
+        if response.status_code >= 400:
+            raise error_from_response(response.status_code, response.content, self.base_url)
+        return response.content
+
+    async def _call(self, method: str, path: str, type_: type[T], **kwargs: Any) -> T:
+        content = await self._send(method, path, **kwargs)
+        try:
+            return msgspec.json.decode(content, type=type_)
+        except msgspec.MsgspecError as exc:
+            raise StoreUnavailable(f"{self.base_url} answered something this client cannot read ({exc})") from None
+
+    async def _write(self, method: str, path: str, type_: type[T], *, actor: str, **kwargs: Any) -> T:
+        self._writable()
+        return await self._call(method, path, type_, actor=actor, **kwargs)
+
+    @staticmethod
+    def _i(incident_id: str) -> str:
+        return "/incidents/" + incident_id
+
+    # --------------------------------------------------------------- incidents
+    async def create_incident(
+        self, title: str, *, actor: str, brand: str = "", severity: str = "", our_fault: bool = False
+    ) -> Incident:
+        body = wire.NewIncidentBody(title=title, brand=brand, severity=severity, our_fault=our_fault)
+        return await self._write("POST", "/incidents", Incident, actor=actor, body=body)
+
+    async def list_incidents(self) -> list[Incident]:
+        return await self._call("GET", "/incidents", list[Incident])
+
+    async def get_incident(self, incident_id: str) -> Incident:
+        return await self._call("GET", self._i(incident_id), Incident)
+
+    async def update_incident(self, incident_id: str, *, actor: str, **changes: object) -> Incident:
+        return await self._write("PATCH", self._i(incident_id), Incident, actor=actor, body=changes)
+
+    # ---------------------------------------------------------------- comments
+    def _chunks(self, comments: Sequence[NewComment]) -> list[bytes]:
+        """Bodies within the server's batch and size limits (ingest is idempotent, so
+        a failure part-way is repaired by sending the same comments again)."""
+        limit = max(1024, self.identity.max_body - 1024)
+        batch = max(1, self.identity.max_batch)
+        bodies: list[bytes] = []
+        parts: list[bytes] = []
+        size = 2
+        for c in comments:
+            encoded = _encode(c)
+            if parts and (len(parts) >= batch or size + len(encoded) + 1 > limit):
+                bodies.append(b"[" + b",".join(parts) + b"]")
+                parts, size = [], 2
+            parts.append(encoded)
+            size += len(encoded) + 1
+        if parts:
+            bodies.append(b"[" + b",".join(parts) + b"]")
+        return bodies
+
+    async def ingest(self, incident_id: str, comments: Sequence[NewComment], *, actor: str = "intake") -> IngestResult:
+        self._writable()
+        if not comments:
+            return IngestResult(ingested=0, duplicates=0)
+        total = IngestResult(ingested=0, duplicates=0, ids=[])
+        for raw in self._chunks(comments):
+            part = await self._call("POST", self._i(incident_id) + "/comments", IngestResult, raw=raw, actor=actor,
+                                    content_type=wire.TRIAGED)
+            total.ingested += part.ingested
+            total.duplicates += part.duplicates
+            total.ids.extend(part.ids)
+        return total
+
+    def _c(self, incident_id: str, comment_id: int) -> str:
+        return f"{self._i(incident_id)}/comments/{int(comment_id)}"
+
+    async def claim(self, incident_id: str, comment_id: int, *, actor: str) -> Comment:
+        return await self._write("POST", self._c(incident_id, comment_id) + "/claim", Comment, actor=actor)
+
+    async def release(self, incident_id: str, comment_id: int, *, actor: str) -> Comment:
+        return await self._write("POST", self._c(incident_id, comment_id) + "/release", Comment, actor=actor)
+
+    async def mark(self, incident_id: str, comment_id: int, status: str, *, actor: str, reason: str = "") -> Comment:
+        return await self._write("POST", self._c(incident_id, comment_id) + "/mark", Comment, actor=actor,
+                                 body=wire.MarkBody(status=status, reason=reason))
+
+    async def tag(self, incident_id: str, comment_id: int, tags: Sequence[str], *, actor: str) -> Comment:
+        return await self._write("PUT", self._c(incident_id, comment_id) + "/tags", Comment, actor=actor,
+                                 body=wire.TagsBody(tags=list(tags)))
+
+    async def get_comment(self, incident_id: str, comment_id: int) -> Comment:
+        return await self._call("GET", self._c(incident_id, comment_id), Comment)
+
+    async def comments(self, incident_id: str, *, limit: int | None = None, after_id: int = 0) -> list[Comment]:
+        out: list[Comment] = []
+        page_max = max(1, self.identity.page_max)
+        while limit is None or len(out) < limit:
+            want = page_max if limit is None else min(page_max, limit - len(out))
+            page = await self._call("GET", self._i(incident_id) + "/comments", list[Comment],
+                                    params={"limit": want, "after_id": after_id})
+            out.extend(page)
+            if len(page) < want:
+                break
+            after_id = page[-1].id
+        return out
+
+    async def counts(self, incident_id: str) -> Counts:
+        return await self._call("GET", self._i(incident_id) + "/counts", Counts)
+
+    # ------------------------------------------------------------------ drafts
+    def _d(self, incident_id: str, draft_id: int) -> str:
+        return f"{self._i(incident_id)}/drafts/{int(draft_id)}"
+
+    async def save_draft(
+        self,
+        incident_id: str,
+        body: str,
+        *,
+        actor: str,
+        base_version: int = 0,
+        draft_id: int | None = None,
+        comment_id: int | None = None,
+        kind: str = "reply",
+    ) -> Draft:
+        if draft_id is None:
+            return await self._write("POST", self._i(incident_id) + "/drafts", Draft, actor=actor,
+                                     body=wire.NewDraftBody(body=body, comment_id=comment_id, kind=kind))
+        return await self._write("PUT", self._d(incident_id, draft_id), Draft, actor=actor,
+                                 body=wire.DraftSaveBody(body=body, base_version=base_version))
+
+    async def tick(self, incident_id: str, draft_id: int, rule: str, ticked: bool, *, actor: str) -> Draft:
+        return await self._write("POST", self._d(incident_id, draft_id) + "/checklist", Draft, actor=actor,
+                                 body=wire.TickBody(rule=rule, ticked=bool(ticked)))
+
+    async def set_draft_status(
+        self,
+        incident_id: str,
+        draft_id: int,
+        status: str,
+        *,
+        actor: str,
+        override_reason: str = "",
+        failing: Sequence[str] = (),
+    ) -> Draft:
+        return await self._write("POST", self._d(incident_id, draft_id) + "/status", Draft, actor=actor,
+                                 body=wire.DraftStatusBody(status=status, override_reason=override_reason,
+                                                           failing=list(failing)))
+
+    async def get_draft(self, incident_id: str, draft_id: int) -> Draft:
+        return await self._call("GET", self._d(incident_id, draft_id), Draft)
+
+    async def drafts(self, incident_id: str, *, comment_id: int | None = None) -> list[Draft]:
+        params = {"comment_id": comment_id} if comment_id is not None else None
+        return await self._call("GET", self._i(incident_id) + "/drafts", list[Draft], params=params)
+
+    # --------------------------------------------------------------- decisions
+    async def propose_decision(
+        self, incident_id: str, title: str, *, actor: str, rationale: str = "", supersedes: int | None = None
+    ) -> Decision:
+        return await self._write("POST", self._i(incident_id) + "/decisions", Decision, actor=actor,
+                                 body=wire.ProposalBody(title=title, rationale=rationale, supersedes=supersedes))
+
+    async def vote_decision(self, incident_id: str, decision_id: int, approve: bool, *, actor: str) -> Decision:
+        return await self._write("POST", f"{self._i(incident_id)}/decisions/{int(decision_id)}/votes", Decision,
+                                 actor=actor, body=wire.VoteBody(approve=bool(approve)))
+
+    async def decisions(self, incident_id: str) -> list[Decision]:
+        return await self._call("GET", self._i(incident_id) + "/decisions", list[Decision])
+
+    # ------------------------------------------------------ presence and notes
+    async def heartbeat(self, incident_id: str, *, actor: str, role: str, focus: str | None = None) -> Presence:
+        return await self._write("POST", self._i(incident_id) + "/presence", Presence, actor=actor,
+                                 body=wire.HeartbeatBody(role=role, focus=focus))
+
+    async def leave(self, incident_id: str, *, actor: str, reason: str = "quit") -> None:
+        self._writable()
+        await self._send("POST", self._i(incident_id) + "/presence/leave", body=wire.LeaveBody(reason=reason),
+                         actor=actor)
+
+    async def expire_presence(self, incident_id: str, gone_after: float) -> list[str]:
+        if self.read_only:
+            return []
+        return await self._call("POST", self._i(incident_id) + "/presence/expire", list[str],
+                                body=wire.ExpireBody(gone_after=gone_after))
+
+    async def presence(self, incident_id: str) -> list[Presence]:
+        return await self._call("GET", self._i(incident_id) + "/presence", list[Presence])
+
+    async def add_note(self, incident_id: str, text: str, *, actor: str) -> Note:
+        return await self._write("POST", self._i(incident_id) + "/notes", Note, actor=actor,
+                                 body=wire.NoteBody(text=text))
+
+    async def alert(self, incident_id: str, kind: str, payload: dict[str, object], *, actor: str = "triage") -> Event:
+        return await self._write("POST", self._i(incident_id) + "/alerts", Event, actor=actor,
+                                 body=wire.AlertBody(kind=kind, payload=dict(payload)))
+
+    # ------------------------------------------------------------------ the log
+    async def events_after(self, incident_id: str, after_seq: int = 0, limit: int = 1000) -> list[Event]:
+        out: list[Event] = []
+        page_max = max(1, self.identity.page_max)
+        while len(out) < limit:
+            want = min(page_max, limit - len(out))
+            page = await self._call("GET", self._i(incident_id) + "/events", list[Event],
+                                    params={"after": after_seq, "limit": want})
+            out.extend(page)
+            if len(page) < want:
+                break
+            after_seq = page[-1].seq
+        return out
+
+    async def latest_events(self, incident_id: str, limit: int = 500) -> list[Event]:
+        """The newest events (at most the server's page size, 5,000 by default)."""
+        want = max(1, min(limit, max(1, self.identity.page_max)))
+        return await self._call("GET", self._i(incident_id) + "/events/latest", list[Event], params={"limit": want})
+
+    async def subscribe(self, incident_id: str, after_seq: int = 0) -> AsyncIterator[Event]:
+        """Every event after `after_seq`, then live; reconnects and resumes by itself.
+
+        A refusal that retrying cannot fix (unknown incident, revoked token)
+        raises; a dead server or a dropped network only sets
+        connection_state to "reconnecting" until the stream is back.
+        """
+        last = after_seq
+        delay = BACKOFF_FIRST
+        read_timeout = max(5.0, self.identity.ping_interval * 3)
+        timeout = httpx.Timeout(10.0, read=read_timeout, connect=5.0)
+        decode = msgspec.json.Decoder(Event).decode
+        path = self._i(incident_id) + "/events"
+        while not self._closed:
+            headers = {"Accept": "text/event-stream", "Last-Event-ID": str(last)}
+            try:
+                async with self._client.stream("GET", path, params={"after": last}, headers=headers,
+                                               timeout=timeout) as response:
+                    if response.status_code >= 400:
+                        content = await response.aread()
+                        error = error_from_response(response.status_code, content, self.base_url)
+                        if not isinstance(error, (StoreUnavailable, RateLimited)):
+                            raise error
+                        if isinstance(error, RateLimited):
+                            delay = max(delay, error.retry_after)
+                        raise httpx.RemoteProtocolError(str(error))
+                    self._set_state(LIVE)
+                    delay = BACKOFF_FIRST
+                    async for seq, data in _SSE(response.aiter_lines()).messages():
+                        if seq.isdigit() and int(seq) <= last:
+                            continue
+                        event = decode(data)
+                        if event.seq <= last:
+                            continue
+                        last = event.seq
+                        yield event
+            except (httpx.TransportError, msgspec.DecodeError, RuntimeError):
+                if self._closed:
+                    return
+            if self._closed:
+                return
+            self._set_state(RECONNECTING)
+            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+            delay = min(BACKOFF_MAX, delay * 2)

@@ -1,0 +1,169 @@
+"""Bearer tokens for `crisis-tui serve`: who may talk to the server, and as whom.
+
+A token is a random secret shown once when it is created; the incident file
+keeps only its SHA-256 digest (the secret has 256 bits of entropy, so a fast
+hash is enough and a stolen file gives no usable token). Each token carries a
+name, which becomes the actor of every write made with it, and a role:
+`lead` (everything, including opening incidents and changing their severity),
+`operator` (every room command) or `viewer` (reads only: the wallboard).
+Tokens live in the same SQLite file as the incidents they open.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import sqlite3
+import time
+from pathlib import Path
+
+import aiosqlite
+import msgspec
+
+from crisis_tui.errors import InvalidInput, NotFound, StoreUnavailable
+from crisis_tui.store.schema import SCHEMA_VERSION
+
+ROLES: tuple[str, ...] = ("viewer", "operator", "lead")
+PREFIX = "ctk_"
+MAX_NAME = 64
+
+
+class Token(msgspec.Struct, kw_only=True):
+    """A token as listed: everything but the secret."""
+
+    id: int
+    name: str
+    role: str
+    created_at: float
+    revoked_at: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def role_rank(role: str) -> int:
+    """viewer < operator < lead; an unknown role ranks below viewer."""
+    return ROLES.index(role) if role in ROLES else -1
+
+
+def check_name(name: str) -> str:
+    """A token name is an actor in the log: printable, one line, at most 64 characters."""
+    name = name.strip()
+    if not name:
+        raise InvalidInput("name", "must not be empty")
+    if len(name) > MAX_NAME:
+        raise InvalidInput("name", f"is {len(name)} characters, the limit is {MAX_NAME}")
+    if not name.isprintable():
+        raise InvalidInput("name", "must be printable text on one line (no control characters)")
+    return name
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise InvalidInput("role", f"{role!r} is not a token role ({', '.join(reversed(ROLES))})")
+    return role
+
+
+_COLUMNS = "id, name, role, created_at, revoked_at"
+
+
+def _token(row: tuple[object, ...]) -> Token:
+    tid, name, role, created, revoked = row
+    return Token(id=int(tid), name=str(name), role=str(role), created_at=float(created),  # type: ignore[arg-type]
+                 revoked_at=None if revoked is None else float(revoked))  # type: ignore[arg-type]
+
+
+class TokenBook:
+    """The tokens table of one incident file, on its own connection.
+
+    The file must already be at the current schema: open it once with
+    SqliteStore (the server and `crisis-tui token` do) so migrations have run.
+    """
+
+    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+        self._db = db
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: str | Path) -> TokenBook:
+        file = Path(path).expanduser().resolve()
+        if not file.exists():
+            raise StoreUnavailable(f"no incident file at {file}")
+        try:
+            db = await aiosqlite.connect(str(file), isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot open {file}: {exc}") from None
+        try:
+            await db.execute("PRAGMA busy_timeout = 10000")
+            async with db.execute("PRAGMA user_version") as cur:
+                row = await cur.fetchone()
+            if row is None or int(row[0]) < SCHEMA_VERSION:
+                raise StoreUnavailable(f"{file} needs a schema upgrade; open it once with crisis-tui first")
+        except sqlite3.DatabaseError as exc:
+            await db.close()
+            raise StoreUnavailable(f"{file} is not a crisis-tui incident file ({exc})") from None
+        except BaseException:
+            await db.close()
+            raise
+        return cls(db, file)
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def create(self, name: str, role: str) -> tuple[Token, str]:
+        """A new token; returns it and its secret, which is never stored nor shown again."""
+        name = check_name(name)
+        role = check_role(role)
+        secret = PREFIX + secrets.token_urlsafe(32)
+        now = time.time()
+        try:
+            cur = await self._db.execute(
+                "INSERT INTO tokens (name, role, digest, created_at) VALUES (?, ?, ?, ?)",
+                (name, role, digest(secret), now),
+            )
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"{self.path} is busy or locked: {exc}") from None
+        token_id = int(cur.lastrowid or 0)
+        await cur.close()
+        return Token(id=token_id, name=name, role=role, created_at=now), secret
+
+    async def list(self, *, include_revoked: bool = True) -> list[Token]:
+        sql = f"SELECT {_COLUMNS} FROM tokens"
+        if not include_revoked:
+            sql += " WHERE revoked_at IS NULL"
+        async with self._db.execute(sql + " ORDER BY id") as cur:
+            return [_token(tuple(r)) for r in await cur.fetchall()]
+
+    async def revoke(self, *, token_id: int | None = None, name: str | None = None) -> list[Token]:
+        """Revoke one token by id, or every active token of a name; returns what was revoked."""
+        if (token_id is None) == (name is None):
+            raise InvalidInput("token", "name either a token id or a token name")
+        where, param = ("id = ?", token_id) if token_id is not None else ("name = ?", name)
+        async with self._db.execute(f"SELECT {_COLUMNS} FROM tokens WHERE {where}", (param,)) as cur:
+            found = [_token(tuple(r)) for r in await cur.fetchall()]
+        if not found:
+            what = f"id {token_id}" if token_id is not None else f"name {name!r}"
+            raise NotFound(f"no token with {what} in {self.path}")
+        active = [t for t in found if t.active]
+        if not active:
+            raise InvalidInput("token", "already revoked")
+        now = time.time()
+        await self._db.execute(
+            f"UPDATE tokens SET revoked_at = ? WHERE {where} AND revoked_at IS NULL", (now, param)
+        )
+        return [msgspec.structs.replace(t, revoked_at=now) for t in active]
+
+    async def lookup(self, secret: str) -> Token | None:
+        """The active token with this secret, or None."""
+        if not secret.startswith(PREFIX) or len(secret) > 200:
+            return None
+        async with self._db.execute(
+            f"SELECT {_COLUMNS} FROM tokens WHERE digest = ? AND revoked_at IS NULL", (digest(secret),)
+        ) as cur:
+            row = await cur.fetchone()
+        return _token(tuple(row)) if row else None
