@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from crisis_tui.playbook import Playbook, ToneRule
 from crisis_tui.tone.canned import Bag, BagCache, closest
-from crisis_tui.tone.text import Terms, content_tokens, quote
+from crisis_tui.tone.text import Terms, content_tokens, original, quote
 from crisis_tui.tone.verdict import ToneContext, Verdict
 
 #: Rules a person can tick to settle them: the manual ones, plus "focus" (whose
@@ -58,6 +58,10 @@ class Reading:
     folded: str
     lexicon: Lexicon
     tokens: tuple[str, ...]
+
+    def typed(self, span: tuple[int, int]) -> str:
+        """A match in the folded text, as the person typed it."""
+        return " ".join(original(self.text, span).split())
 
 
 class Rules:
@@ -106,9 +110,9 @@ class Rules:
         problems: list[str] = []
         lex = reading.lexicon
         if insult := lex.insults.first(reading.folded):
-            problems.append(f"insult: {insult}")
+            problems.append(f"insult: {reading.typed(insult)}")
         if sarcasm := lex.sarcasm.first(reading.folded):
-            problems.append(f"sarcasm: {sarcasm}")
+            problems.append(f"sarcasm: {reading.typed(sarcasm)}")
         shouted = [w for w in _SHOUT.findall(reading.text) if w.isupper() and w not in self.acronyms]
         if shouted:
             problems.append(f"shouting: {' '.join(shouted[:2])}")
@@ -162,13 +166,14 @@ class Rules:
         if self._empty(reading):
             return self._verdict(rule, None, "nothing written yet")
         if said := reading.lexicon.apology.first(reading.folded):
-            return self._verdict(rule, True, f"says {said}")
+            return self._verdict(rule, True, f"says {quote(reading.typed(said), 20)}")
         return self._verdict(rule, False, "no apology; the fault is ours")
 
     def next_step(self, reading: Reading, ctx: ToneContext, rule: ToneRule) -> Verdict:
         if self._empty(reading):
             return self._verdict(rule, None, "nothing written yet")
-        offer = reading.lexicon.next_step.first(reading.folded)
+        span = reading.lexicon.next_step.first(reading.folded)
+        offer = reading.typed(span) if span else None
         if offer is None:
             match = _NEXT_STEP_PATTERNS.search(reading.text)
             offer = match.group(0) if match else None
@@ -194,7 +199,7 @@ class Rules:
             return self._verdict(rule, None, "nothing written yet")
         found = reading.lexicon.threats.found(reading.folded, 2)
         if found:
-            return self._verdict(rule, False, f"says {', '.join(found)}")
+            return self._verdict(rule, False, f"says {', '.join(quote(reading.typed(s), 24) for s in found)}")
         return self._verdict(rule, True, "no threat or argument")
 
     def length(self, reading: Reading, ctx: ToneContext, rule: ToneRule) -> Verdict:

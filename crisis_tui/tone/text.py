@@ -65,24 +65,54 @@ class Terms:
     def __bool__(self) -> bool:
         return self._regex is not None
 
-    def first(self, folded: str) -> str | None:
+    def first(self, folded: str) -> tuple[int, int] | None:
+        """Where the first entry occurs in the folded text (start, end), if anywhere."""
         if self._regex is None:
             return None
         match = self._regex.search(folded)
-        return match.group(0) if match else None
+        return match.span() if match else None
 
-    def found(self, folded: str, limit: int = 3) -> list[str]:
-        """Distinct matches in order of appearance, at most `limit`."""
+    def found(self, folded: str, limit: int = 3) -> list[tuple[int, int]]:
+        """Spans of distinct matches in order of appearance, at most `limit`."""
         if self._regex is None:
             return []
-        seen: list[str] = []
+        seen: set[str] = set()
+        spans: list[tuple[int, int]] = []
         for match in self._regex.finditer(folded):
             hit = " ".join(match.group(0).split())
             if hit not in seen:
-                seen.append(hit)
-                if len(seen) >= limit:
+                seen.add(hit)
+                spans.append(match.span())
+                if len(spans) >= limit:
                     break
-        return seen
+        return spans
+
+
+_FOLDED_LENGTH: dict[str, int] = {}
+
+
+def original(text: str, span: tuple[int, int]) -> str:
+    """The part of `text` whose folded form is `fold(text)[start:end]`.
+
+    Reasons quote what the person typed ("escríbenos", "NUNCA"), not the
+    folded form. Folding keeps ASCII one-to-one; other characters may grow
+    ("ß" -> "ss") or vanish (a lone combining accent), so those are counted.
+    """
+    start, end = span
+    if text.isascii():
+        return text[start:end]
+    position = 0
+    first: int | None = None
+    for index, char in enumerate(text):
+        if first is None and position >= start:
+            first = index
+        if position >= end:
+            return text[first:index]
+        size = _FOLDED_LENGTH.get(char)
+        if size is None:
+            size = _FOLDED_LENGTH[char] = len(fold(char))
+        position += size
+    return text[first if first is not None else len(text):]
 
 
 def quote(text: str, limit: int = 24) -> str:
