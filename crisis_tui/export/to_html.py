@@ -131,6 +131,7 @@ def render(report: rpt.Report, sla_s: float) -> str:
         f'<meta http-equiv="Content-Security-Policy" content="{_e(CSP)}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<meta name="referrer" content="no-referrer">',
+        '<link rel="icon" href="data:,">',
         f"<title>{_e(report.title)}</title>",
         f"<style>{STYLE}</style>",
         "</head><body>",
