@@ -45,7 +45,10 @@ def _pattern(term: str) -> str | None:
         return None
     body = r"\s+".join(re.escape(word) for word in term.split())
     start = r"(?<!\w)" if _WORD_CHAR.match(term[0]) else ""
-    end = r"(?!\w)" if _WORD_CHAR.match(term[-1]) and not prefix else ""
+    if prefix:
+        end = r"\w*"
+    else:
+        end = r"(?!\w)" if _WORD_CHAR.match(term[-1]) else ""
     return f"{start}{body}{end}"
 
 
