@@ -93,3 +93,6 @@ export_commands.register(main)
 from crisis_tui.commands import lint as lint_commands  # noqa: E402
 
 lint_commands.register(main)
+from crisis_tui.commands import serve as serve_commands  # noqa: E402
+
+serve_commands.register(main)

@@ -146,12 +146,12 @@ class TokenBook:
         where, param = ("id = ?", token_id) if token_id is not None else ("name = ?", name)
         async with self._db.execute(f"SELECT {_COLUMNS} FROM tokens WHERE {where}", (param,)) as cur:
             found = [_token(tuple(r)) for r in await cur.fetchall()]
+        what = f"token {token_id}" if token_id is not None else f"every token named {name!r}"
         if not found:
-            what = f"id {token_id}" if token_id is not None else f"name {name!r}"
-            raise NotFound(f"no token with {what} in {self.path}")
+            raise NotFound(f"no {what.removeprefix('every ')} in {self.path}")
         active = [t for t in found if t.active]
         if not active:
-            raise InvalidInput("token", "already revoked")
+            raise InvalidInput("token", f"{what} is already revoked")
         now = time.time()
         await self._db.execute(
             f"UPDATE tokens SET revoked_at = ? WHERE {where} AND revoked_at IS NULL", (now, param)

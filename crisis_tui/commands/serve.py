@@ -1,0 +1,198 @@
+"""`crisis-tui serve` (one incident file over HTTP) and `crisis-tui token` (who may use it)."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from crisis_tui.cli import run, settings
+from crisis_tui.errors import StoreUnavailable
+from crisis_tui.safe_text import one_line
+from crisis_tui.server.settings import ServerSettings
+from crisis_tui.store.sqlite import SqliteStore
+from crisis_tui.tokens import ROLES, Token, TokenBook
+
+_DEFAULTS = ServerSettings()
+_DB = click.option(
+    "--db", "db", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The incident file."
+)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind the listening socket here, so a busy port is one clear line, not a log dump."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise StoreUnavailable(f"cannot listen on {host}: {exc.strerror}") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(512)
+    except OSError as exc:
+        sock.close()
+        raise StoreUnavailable(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
+
+
+async def _active_tokens(db: Path) -> int:
+    cfg = settings()
+    store = await SqliteStore.open(db, create=True, playbook=cfg.playbook)
+    await store.close()
+    book = await TokenBook.open(db)
+    try:
+        return len(await book.list(include_revoked=False))
+    finally:
+        await book.close()
+
+
+@click.command()
+@_DB
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Loopback unless you say otherwise; use TLS off this host.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--ssl-certfile", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="TLS certificate (PEM); with --ssl-keyfile the server speaks https.")
+@click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False), default=None, help="TLS private key (PEM).")
+@click.option("--max-body", default=_DEFAULTS.max_body, show_default=True, type=click.IntRange(1024),
+              help="Largest request body in bytes (413 above it).")
+@click.option("--max-batch", default=_DEFAULTS.max_batch, show_default=True, type=click.IntRange(1),
+              help="Most comments in one webhook batch.")
+@click.option("--rate-limit", default=_DEFAULTS.rate, show_default=True, type=click.FloatRange(0),
+              help="Requests per second per token (429 above it; 0 turns it off).")
+@click.option("--burst", default=_DEFAULTS.burst, show_default=True, type=click.IntRange(1),
+              help="Requests a token may make at once above the rate.")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+def serve(db: Path, host: str, port: int, ssl_certfile: str | None, ssl_keyfile: str | None, max_body: int,
+          max_batch: int, rate_limit: float, burst: int, log_level: str) -> None:
+    """Share the incidents in one SQLite file over HTTP (Starlette on uvicorn).
+
+    Clients open a room with `crisis-tui open http://HOST:PORT/incidents/ID
+    --token T`; webhooks post comments to /incidents/ID/comments. Every request
+    needs a token (see `crisis-tui token create`).
+    """
+    import uvicorn  # noqa: PLC0415 - only the server needs it
+
+    from crisis_tui.server.app import create_app  # noqa: PLC0415
+
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        raise click.UsageError("TLS needs both --ssl-certfile and --ssl-keyfile")
+    cfg = settings()
+    active = run(lambda: _active_tokens(db))
+    sock = _listen(host, port)
+    scheme = "https" if ssl_certfile else "http"
+    bound = sock.getsockname()[1]
+    click.echo(f"serving {db.resolve()} on {scheme}://{host}:{bound} (Ctrl+C stops)")
+    if not _is_loopback(host) and not ssl_certfile:
+        click.echo("warning: listening beyond this host without TLS: tokens travel in clear text", err=True)
+    if active == 0:
+        click.echo(f"no tokens yet: crisis-tui token create --db {db} --name NAME --role lead", err=True)
+    app = create_app(db, playbook=cfg.playbook, settings=ServerSettings(
+        max_body=max_body, max_batch=max_batch, rate=rate_limit, burst=burst,
+    ))
+    config = uvicorn.Config(app, log_level=log_level, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
+                            timeout_graceful_shutdown=3, lifespan="on", proxy_headers=False, server_header=False)
+    server = uvicorn.Server(config)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+    if not server.started:
+        sys.exit(1)
+
+
+@click.group()
+def token() -> None:
+    """Tokens for `crisis-tui serve`: create, list, revoke (kept hashed in the incident file)."""
+
+
+def _when(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M") if ts else ""
+
+
+async def _book(db: Path, create: bool) -> TokenBook:
+    store = await SqliteStore.open(db, create=create, playbook=settings().playbook)
+    await store.close()
+    return await TokenBook.open(db)
+
+
+@token.command("create")
+@_DB
+@click.option("--name", required=True, help="Who uses it: the name every write with it is recorded under.")
+@click.option("--role", required=True, type=click.Choice(list(reversed(ROLES))),
+              help="lead: everything; operator: room commands; viewer: reads only (the wallboard).")
+def token_create(db: Path, name: str, role: str) -> None:
+    """Create a token; it is printed once, on the last line, and only its hash is kept."""
+
+    async def go() -> tuple[Token, str]:
+        book = await _book(db, create=True)
+        try:
+            return await book.create(name, role)
+        finally:
+            await book.close()
+
+    made, secret = run(go)
+    click.echo(f"token {made.id} for {one_line(made.name, 64)} ({made.role}); keep it secret, it is not shown again:")
+    click.echo(secret)
+
+
+@token.command("list")
+@_DB
+@click.option("--all", "show_all", is_flag=True, help="Include revoked tokens.")
+def token_list(db: Path, show_all: bool) -> None:
+    """The tokens of DB (never their secrets)."""
+
+    async def go() -> list[Token]:
+        book = await _book(db, create=False)
+        try:
+            return await book.list(include_revoked=show_all)
+        finally:
+            await book.close()
+
+    tokens = run(go)
+    if not tokens:
+        click.echo("no tokens" + ("" if show_all else " (active)"))
+        return
+    click.echo(f"{'id':>4}  {'role':<8}  {'created':<16}  {'revoked':<16}  name")
+    for t in tokens:
+        click.echo(f"{t.id:>4}  {t.role:<8}  {_when(t.created_at):<16}  {_when(t.revoked_at):<16}  {one_line(t.name, 64)}")
+
+
+@token.command("revoke")
+@_DB
+@click.option("--id", "token_id", type=int, default=None, help="Revoke this token.")
+@click.option("--name", default=None, help="Revoke every active token of this name.")
+def token_revoke(db: Path, token_id: int | None, name: str | None) -> None:
+    """Revoke a token (the server refuses it within two seconds)."""
+    if (token_id is None) == (name is None):
+        raise click.UsageError("give either --id or --name")
+
+    async def go() -> list[Token]:
+        book = await _book(db, create=False)
+        try:
+            return await book.revoke(token_id=token_id, name=name)
+        finally:
+            await book.close()
+
+    for t in run(go):
+        click.echo(f"revoked token {t.id} of {one_line(t.name, 64)} ({t.role})")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(serve)
+    group.add_command(token)
