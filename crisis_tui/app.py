@@ -1,0 +1,136 @@
+"""The Textual app: wiring only.
+
+It registers the themes, applies the operator's keymap from the playbook,
+pushes the room screen (which runs the sync worker), watches the playbook for
+hot reload, plays the demo script in the background when asked, and says
+goodbye to the committee on quit. It computes nothing itself.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from crisis_tui import demo_script
+from crisis_tui.errors import CrisisError, PlaybookError
+from crisis_tui.playbook import Playbook
+from crisis_tui.playbook_watch import LastGood, watch_playbook
+from crisis_tui.screens.room import RoomScreen
+from crisis_tui.store.protocol import IncidentStore
+from crisis_tui.themes import THEMES
+
+THEME_VAR = "CRISIS_TUI_THEME"
+
+
+class CrisisApp(App[None]):
+    """One operator in one incident room."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "crisis-tui"
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, tooltip="Leave the room (the draft is saved)"),
+        Binding("f2", "next_theme", "Theme", show=False, id="app.theme", tooltip="Cycle the colour themes"),
+    ]
+
+    def __init__(
+        self,
+        store: IncidentStore,
+        incident_id: str,
+        playbook: Playbook,
+        *,
+        me: str,
+        role: str,
+        demo_speed: float | None = None,
+        demo_prepare: demo_script.Prepare | None = None,
+        watch_playbook_file: bool = True,
+        clock: Callable[[], float] = time.time,
+        theme: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.incident_id = incident_id
+        self.rules = LastGood(playbook)
+        self.me = me
+        self.role = role
+        self.demo_speed = demo_speed
+        self.demo_prepare = demo_prepare
+        self.watch_playbook_file = watch_playbook_file
+        self.clock = clock
+        self.requested_theme = theme or os.environ.get(THEME_VAR)
+        self.room = RoomScreen(store, incident_id, self.rules, me, role, clock=clock)
+
+    def on_mount(self) -> None:
+        for theme in THEMES:
+            self.register_theme(theme)
+        if self.requested_theme:
+            if self.requested_theme in self.available_themes:
+                self.theme = self.requested_theme
+            else:
+                self.notify(f"unknown theme {self.requested_theme!r}; using {self.theme}", severity="warning",
+                            markup=False)
+        if self.rules.playbook.keys:
+            self.set_keymap(self.rules.playbook.keys)
+        self.push_screen(self.room)
+        source = self.rules.playbook.source
+        if self.watch_playbook_file and source and Path(source).exists():
+            self.run_worker(self._watch_playbook(Path(source)), name="playbook", group="playbook", exit_on_error=False)
+        if self.demo_speed is not None:
+            self.run_worker(self._play_demo(self.demo_speed), name="demo", group="demo", exit_on_error=False)
+
+    async def _watch_playbook(self, path: Path) -> None:
+        async for item in watch_playbook(path):
+            if isinstance(item, PlaybookError):
+                self.rules.update(item)
+                self.notify(f"playbook not reloaded (keeping the last good one): {item}", severity="error",
+                            markup=False, timeout=10)
+                continue
+            self.rules.update(item)
+            if item.keys:
+                self.set_keymap(item.keys)
+            self.room.playbook_changed()
+            self.notify("playbook reloaded", markup=False, timeout=3)
+
+    async def _play_demo(self, speed: float) -> None:
+        def caption(step: demo_script.Step) -> None:
+            self.notify(step.caption, title="Demo", markup=False, timeout=4)
+
+        try:
+            await demo_script.play(self.store, self.incident_id, speed=speed, prepare=self.demo_prepare,
+                                   on_step=caption)
+        except CrisisError as exc:
+            self.notify(f"demo stopped: {exc}", severity="error", markup=False)
+            return
+        self.notify("The demo crisis has played out: the room is yours (ctrl+q quits).", title="Demo",
+                    markup=False, timeout=8)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every room action is also in the command palette."""
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, RoomScreen):
+            for binding in screen.command_bindings():
+                key = binding.key_display or binding.key.split(",")[0]
+                yield SystemCommand(
+                    f"{binding.description} ({key})",
+                    binding.tooltip or binding.description,
+                    lambda action=binding.action: self.call_later(screen.run_action, action),
+                )
+
+    def action_next_theme(self) -> None:
+        names = sorted(self.available_themes)
+        self.theme = names[(names.index(self.theme) + 1) % len(names)] if self.theme in names else names[0]
+        self.notify(f"theme: {self.theme}", markup=False, timeout=2)
+
+    async def action_quit(self) -> None:
+        """Save the draft and leave the room (the committee sees us leave), then exit."""
+        try:
+            await self.room.flush_draft()
+            await self.room.sync.leave()
+        except CrisisError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+        self.exit()

@@ -1,0 +1,1 @@
+"""The room's screens: the room itself and its small modal dialogs."""

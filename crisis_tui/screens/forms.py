@@ -1,0 +1,201 @@
+"""Small modal forms: propose a decision, an override reason, tags, a vote.
+
+Each returns its answer through `dismiss()` (None when cancelled) and refuses
+an empty required field in place with one line, so nothing typed is lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from crisis_tui.model import Decision
+from crisis_tui.widgets.display import untrusted
+
+FORM_CSS = """
+{name} {{ align: center middle; }}
+{name} > Vertical {{
+    width: 70; max-width: 95%; height: auto; max-height: 90%;
+    border: round $accent; background: $surface; padding: 0 1;
+}}
+{name} Input {{ margin-bottom: 1; }}
+{name} .form-label {{ color: $text-muted; }}
+{name} .form-error {{ color: $text-error; height: auto; }}
+{name} Horizontal {{ height: auto; align-horizontal: right; }}
+{name} Button {{ margin-left: 1; min-width: 10; }}
+"""
+
+
+@dataclass
+class Proposal:
+    title: str
+    rationale: str
+
+
+class ProposeDecision(ModalScreen[Proposal | None]):
+    """Title and rationale of a decision for the committee."""
+
+    DEFAULT_CSS = FORM_CSS.format(name="ProposeDecision")
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = "Propose a decision"
+            yield Static("What do we decide?", classes="form-label")
+            yield Input(placeholder="e.g. publish a holding statement on X", id="decision-title", max_length=300)
+            yield Static("Why (goes on the record)", classes="form-label")
+            yield Input(placeholder="rationale", id="decision-rationale", max_length=4000)
+            yield Static("", classes="form-error", id="form-error")
+            with Horizontal():
+                yield Button("Cancel", id="cancel")
+                yield Button("Propose", variant="primary", id="ok")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "decision-title":
+            self.query_one("#decision-rationale", Input).focus()
+        else:
+            self._ok()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ok":
+            self._ok()
+        else:
+            self.dismiss(None)
+
+    def _ok(self) -> None:
+        title = self.query_one("#decision-title", Input).value.strip()
+        if not title:
+            self.query_one("#form-error", Static).update(Content("the decision needs a title"))
+            self.query_one("#decision-title", Input).focus()
+            return
+        self.dismiss(Proposal(title, self.query_one("#decision-rationale", Input).value.strip()))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class OverrideReason(ModalScreen[str | None]):
+    """Approving over failing automatic rules takes a written reason, on the record."""
+
+    DEFAULT_CSS = FORM_CSS.format(name="OverrideReason")
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
+
+    def __init__(self, failing: list[str]) -> None:
+        super().__init__()
+        self.failing = failing
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = "Approve anyway?"
+            yield Static(Content.assemble("Failing rules: ", untrusted(", ".join(self.failing), single_line=True)),
+                         classes="form-label")
+            yield Input(placeholder="why approving anyway is right (recorded and exported)", id="override-reason",
+                        max_length=4000)
+            yield Static("", classes="form-error", id="form-error")
+            with Horizontal():
+                yield Button("Cancel", id="cancel")
+                yield Button("Approve with reason", variant="warning", id="ok")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._ok()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ok":
+            self._ok()
+        else:
+            self.dismiss(None)
+
+    def _ok(self) -> None:
+        reason = self.query_one("#override-reason", Input).value.strip()
+        if not reason:
+            self.query_one("#form-error", Static).update(Content("a written reason is required to override"))
+            return
+        self.dismiss(reason)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TagComment(ModalScreen[list[str] | None]):
+    """Tags for a comment, comma separated."""
+
+    DEFAULT_CSS = FORM_CSS.format(name="TagComment")
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
+
+    def __init__(self, current: tuple[str, ...]) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = "Tags"
+            yield Static("Comma-separated tags (replace the current ones)", classes="form-label")
+            yield Input(value=", ".join(self.current), id="tags", max_length=400)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss([t.strip() for t in event.value.split(",") if t.strip()])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+@dataclass
+class Vote:
+    decision_id: int
+    approve: bool
+
+
+class VoteDecision(ModalScreen[Vote | None]):
+    """Approve or reject one of the proposed decisions."""
+
+    DEFAULT_CSS = FORM_CSS.format(name="VoteDecision") + """
+    VoteDecision OptionList { height: auto; max-height: 12; }
+    """
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="form.cancel"),
+        Binding("y", "vote(True)", "Approve", id="vote.approve"),
+        Binding("n", "vote(False)", "Reject", id="vote.reject"),
+    ]
+
+    def __init__(self, proposed: list[Decision]) -> None:
+        super().__init__()
+        self.proposed = proposed
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = "Vote on a decision"
+            yield OptionList(*[
+                Option(Content.assemble(f"#{d.id} ", untrusted(d.title, single_line=True, max_chars=80),
+                                        Content.styled(" by ", "$text-muted"),
+                                        untrusted(d.proposer, single_line=True, max_chars=30)), id=str(d.id))
+                for d in self.proposed
+            ], id="vote-list")
+            yield Static("y approve · n reject · Esc cancel", classes="form-label")
+            with Horizontal():
+                yield Button("Reject", variant="error", id="reject")
+                yield Button("Approve", variant="success", id="approve")
+
+    def _chosen(self) -> int | None:
+        options = self.query_one(OptionList)
+        index = options.highlighted
+        if index is None:
+            return None
+        return self.proposed[index].id
+
+    def action_vote(self, approve: bool) -> None:
+        chosen = self._chosen()
+        if chosen is not None:
+            self.dismiss(Vote(chosen, approve))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.action_vote(event.button.id == "approve")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,109 @@
+"""Pickers: a fact from the snippet library, and the stream's filter."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, OptionList, SelectionList, Static
+from textual.widgets.option_list import Option
+
+from crisis_tui.model import COMMENT_STATUSES
+from crisis_tui.playbook import Snippet
+from crisis_tui.room_state import Filter
+from crisis_tui.screens.forms import FORM_CSS
+from crisis_tui.widgets.display import untrusted
+
+
+class SnippetPicker(ModalScreen[Snippet | None]):
+    """The playbook's facts (links, hours, contact routes), the reply's language first."""
+
+    DEFAULT_CSS = FORM_CSS.format(name="SnippetPicker") + """
+    SnippetPicker OptionList { height: auto; max-height: 14; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
+
+    def __init__(self, snippets: list[Snippet], lang: str = "") -> None:
+        super().__init__()
+        self.snippets = sorted(snippets, key=lambda s: (s.lang not in (lang, ""), s.lang != lang, s.title))
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = "Insert a fact"
+            if not self.snippets:
+                yield Static(Content("The playbook has no snippets ([[snippets]] in the playbook TOML)."))
+            yield OptionList(*[
+                Option(Content.assemble(
+                    untrusted(s.title, single_line=True, max_chars=40),
+                    Content.styled(f" [{s.lang or 'any'}] ", "$text-muted"),
+                    untrusted(s.text, single_line=True, max_chars=60)), id=s.id)
+                for s in self.snippets
+            ], id="snippet-list")
+            yield Static("Enter inserts at the cursor · Esc cancels", classes="form-label")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.snippets[event.option_index])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class FilterStream(ModalScreen[Filter | None]):
+    """Which comments the stream shows: statuses, platforms and a text to find."""
+
+    DEFAULT_CSS = FORM_CSS.format(name="FilterStream") + """
+    FilterStream > Vertical { width: 80; }
+    FilterStream #filter-lists { height: auto; }
+    FilterStream SelectionList { width: 1fr; height: auto; max-height: 9; }
+    """
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="form.cancel"),
+        Binding("ctrl+r", "clear", "Clear filter", id="filter.clear"),
+    ]
+
+    def __init__(self, current: Filter, sources: list[str]) -> None:
+        super().__init__()
+        self.current = current
+        self.sources = sources
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = "Filter the stream"
+            yield Input(value=self.current.text, placeholder="text or author to find", id="filter-text")
+            with Horizontal(id="filter-lists"):
+                yield SelectionList[str](
+                    *[(s.replace("_", " "), s, s in self.current.statuses) for s in COMMENT_STATUSES],
+                    id="filter-status",
+                )
+                yield SelectionList[str](
+                    *[(untrusted(s, single_line=True, max_chars=20), s, s in self.current.sources) for s in self.sources],
+                    id="filter-source",
+                )
+            yield Static("Nothing ticked = all · Enter applies · ctrl+r clears · Esc cancels", classes="form-label")
+            with Horizontal():
+                yield Button("Clear", id="clear")
+                yield Button("Apply", variant="primary", id="ok")
+
+    def _result(self) -> Filter:
+        return Filter(
+            statuses=frozenset(self.query_one("#filter-status", SelectionList).selected),
+            sources=frozenset(self.query_one("#filter-source", SelectionList).selected),
+            text=self.query_one("#filter-text", Input).value,
+        )
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(self._result())
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ok":
+            self.dismiss(self._result())
+        else:
+            self.action_clear()
+
+    def action_clear(self) -> None:
+        self.dismiss(Filter())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

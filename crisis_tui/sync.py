@@ -1,0 +1,204 @@
+"""The one sync worker: loads the incident, follows its log, keeps us present.
+
+It talks only to the `IncidentStore` protocol (a shared SQLite file or a
+server: it never asks which) and posts small dataclass messages to the room
+screen, which applies them to its `RoomState` and repaints the panes that
+changed. Events that arrive together are posted as one batch, so a burst of
+200 comments a second is one repaint, not 200. A heartbeat every
+`playbook.presence.heartbeat_seconds` says we are here (and what we are doing);
+members silent for `gone_after_seconds` are marked gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+
+from textual.message import Message
+from textual.message_pump import MessagePump
+
+from crisis_tui.errors import CrisisError
+from crisis_tui.model import Decision, Draft, Event, Incident, Presence
+from crisis_tui.playbook import Playbook
+from crisis_tui.room_state import Row
+from crisis_tui.store.protocol import IncidentStore
+
+#: Comments shown on the first screen before the rest of a large incident loads.
+FIRST_PAGE = 3000
+PAGE = 10_000
+TIMELINE_BACKLOG = 400
+
+
+@dataclass
+class Loaded(Message):
+    """The incident as it was when we joined (the newest comments first; more follow)."""
+
+    incident: Incident
+    rows: list[Row]
+    drafts: list[Draft]
+    decisions: list[Decision]
+    presence: list[Presence]
+    backlog: list[Event]
+    last_seq: int
+    total: int
+
+
+@dataclass
+class MoreComments(Message):
+    """An older page of comments of a large incident (loading in the background)."""
+
+    rows: list[Row]
+    loaded: int
+    total: int
+    done: bool
+
+
+@dataclass
+class EventsArrived(Message):
+    """Events appended to the log since the last batch, in order."""
+
+    events: list[Event]
+
+
+@dataclass
+class PresenceRefreshed(Message):
+    """Who is here, after our heartbeat and the expiry of the silent ones."""
+
+    people: list[Presence]
+
+
+@dataclass
+class SyncTrouble(Message):
+    """The store failed (a dead server, a locked file); the worker retries."""
+
+    message: str
+    recovered: bool = False
+
+
+@dataclass
+class SyncWorker:
+    """State of the sync worker; `run()` is what the app runs as its worker."""
+
+    store: IncidentStore
+    incident_id: str
+    me: str
+    role: str
+    playbook: Playbook
+    target: MessagePump
+    focus: str = "joined"
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _gone: bool = False
+
+    def set_focus(self, focus: str) -> None:
+        """What we are doing now ("replying to @user"); sent with the next heartbeat, at once."""
+        if focus != self.focus:
+            self.focus = focus
+            self._wake.set()
+
+    async def run(self) -> None:
+        """Load, then follow the log and beat the heart until cancelled."""
+        if not self.store.read_only:
+            await self._beat()
+        last_seq = await self._load()
+        beat = asyncio.create_task(self._heartbeat_loop())
+        try:
+            await self._follow(last_seq)
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await beat
+
+    async def leave(self) -> None:
+        """Say goodbye on quit, so the committee sees us leave rather than time out."""
+        if self.store.read_only or self._gone:
+            return
+        self._gone = True
+        with contextlib.suppress(CrisisError, OSError):
+            await self.store.leave(self.incident_id, actor=self.me, reason="quit")
+
+    # ----------------------------------------------------------------- loading
+    async def _load(self) -> int:
+        store, inc = self.store, self.incident_id
+        incident = await store.get_incident(inc)
+        newest = await store.latest_events(inc, 1)
+        last_seq = newest[-1].seq if newest else 0
+        counts = await store.counts(inc)
+        total = counts.total
+        # Comment ids count 1, 2, 3... per incident, so the newest page starts near `total`.
+        first_after = max(0, total - FIRST_PAGE)
+        first = [Row.from_comment(c) for c in await store.comments(inc, after_id=first_after)]
+        backlog = await store.latest_events(inc, TIMELINE_BACKLOG)
+        self.target.post_message(Loaded(
+            incident=incident, rows=first, drafts=await store.drafts(inc), decisions=await store.decisions(inc),
+            presence=await store.presence(inc), backlog=[e for e in backlog if e.seq <= last_seq],
+            last_seq=last_seq, total=max(total, len(first)),
+        ))
+        loaded = len(first)
+        after = 0
+        while after < first_after:
+            page = await store.comments(inc, after_id=after, limit=min(PAGE, first_after - after))
+            if not page:
+                break
+            after = page[-1].id
+            rows = [Row.from_comment(c) for c in page if c.id <= first_after]
+            loaded += len(rows)
+            self.target.post_message(MoreComments(rows, loaded, total, done=after >= first_after))
+            await asyncio.sleep(0)
+        return last_seq
+
+    # ------------------------------------------------------------------ follow
+    async def _follow(self, after_seq: int) -> None:
+        """Events from the store's subscription, posted in batches; retried after failures."""
+        delay = 0.5
+        while True:
+            queue: asyncio.Queue[Event] = asyncio.Queue()
+            pump = asyncio.create_task(self._pump(after_seq, queue))
+            try:
+                while True:
+                    getter = asyncio.ensure_future(queue.get())
+                    done, _ = await asyncio.wait({getter, pump}, return_when=asyncio.FIRST_COMPLETED)
+                    if getter not in done:
+                        getter.cancel()
+                        pump.result()  # raises what the subscription raised
+                        raise CrisisError("the store's event stream ended")
+                    batch = [getter.result()]
+                    while not queue.empty() and len(batch) < 5000:
+                        batch.append(queue.get_nowait())
+                    after_seq = batch[-1].seq
+                    if delay > 0.5:
+                        self.target.post_message(SyncTrouble("back in sync", recovered=True))
+                        delay = 0.5
+                    self.target.post_message(EventsArrived(batch))
+            except (CrisisError, OSError) as exc:
+                self.target.post_message(SyncTrouble(f"sync: {exc}; retrying in {delay:.0f}s"))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+            finally:
+                pump.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await pump
+
+    async def _pump(self, after_seq: int, queue: asyncio.Queue[Event]) -> None:
+        async for event in self.store.subscribe(self.incident_id, after_seq):
+            queue.put_nowait(event)
+
+    # ---------------------------------------------------------------- presence
+    async def _beat(self) -> None:
+        await self.store.heartbeat(self.incident_id, actor=self.me, role=self.role, focus=self.focus)
+
+    async def _heartbeat_loop(self) -> None:
+        every = max(0.2, float(self.playbook.presence.heartbeat_seconds))
+        gone_after = float(self.playbook.presence.gone_after_seconds)
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), every)
+            self._wake.clear()
+            try:
+                if not self.store.read_only:
+                    await self._beat()
+                    await self.store.expire_presence(self.incident_id, gone_after)
+                self.target.post_message(PresenceRefreshed(await self.store.presence(self.incident_id)))
+            except (CrisisError, OSError) as exc:
+                self.target.post_message(SyncTrouble(f"heartbeat: {exc}"))
+

@@ -1,0 +1,260 @@
+"""The comment stream: a line-API ScrollView over the room state's visible rows.
+
+Like toolong's LogLines, only the rows on screen are ever built (`render_line`
+returns one Strip per visible line and `virtual_size` says how many there are),
+so 100,000 comments cost one Row each and a screenful of strips per frame. The
+cursor follows a comment, not a position: rows arriving above it never move the
+selection to another person's comment.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from crisis_tui.room_state import RoomState, Row
+from crisis_tui.widgets.display import plain
+
+PLATFORM = {
+    "x": "x", "twitter": "x", "instagram": "ig", "facebook": "fb", "tiktok": "tt", "youtube": "yt",
+    "reviews": "rv", "email": "em", "mastodon": "md", "support": "sp",
+}
+#: Status as symbol + word, so colour is never the only signal.
+STATUS = {
+    "new": "NEW", "claimed": "●", "answered": "✓ans", "escalated": "↑esc", "ignored": "–ign",
+    "removal_requested": "✗rm",
+}
+
+
+def age(seconds: float) -> str:
+    """Compact age: 45s, 12m, 3h, 2d."""
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m"
+    if s < 86400:
+        return f"{s // 3600}h"
+    return f"{s // 86400}d"
+
+
+def reach(followers: int | None) -> str:
+    if not followers:
+        return ""
+    if followers >= 1_000_000:
+        return f"{followers / 1_000_000:.0f}M" if followers >= 10_000_000 else f"{followers / 1_000_000:.1f}M"
+    if followers >= 1000:
+        return f"{followers // 1000}k"
+    return str(followers)
+
+
+def cell(text: str, width: int) -> str:
+    """Exactly `width` cells (cropped or padded), wide characters counted as two."""
+    if width <= 0:
+        return ""
+    return set_cell_size(text, width)
+
+
+class CommentStream(ScrollView, can_focus=True):
+    """The incoming comments, worst first (or newest first)."""
+
+    COMPONENT_CLASSES = {
+        "stream--cursor",
+        "stream--bot",
+        "stream--mine",
+        "stream--held",
+        "stream--done",
+        "stream--urgent",
+        "stream--dim",
+    }
+    DEFAULT_CSS = """
+    CommentStream {
+        height: 1fr;
+        background: $surface;
+        scrollbar-size-vertical: 1;
+        overflow-x: hidden;
+    }
+    CommentStream > .stream--cursor { background: $block-cursor-blurred-background; }
+    CommentStream:focus > .stream--cursor { background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold; }
+    CommentStream > .stream--bot { color: $text-warning; }
+    CommentStream > .stream--mine { color: $text-success; text-style: bold; }
+    CommentStream > .stream--held { color: $text-accent; }
+    CommentStream > .stream--done { color: $text-muted; }
+    CommentStream > .stream--urgent { color: $text-error; text-style: bold; }
+    CommentStream > .stream--dim { color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False, id="stream.up"),
+        Binding("down,j", "cursor(1)", "Down", show=False, id="stream.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="stream.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="stream.page_down"),
+        Binding("home", "jump(0)", "First", show=False, id="stream.first"),
+        Binding("end", "jump(-1)", "Last", show=False, id="stream.last"),
+        Binding("enter", "open", "Detail", show=False, id="stream.open", tooltip="Show the whole comment"),
+    ]
+
+    @dataclass
+    class Highlighted(Message):
+        """The cursor moved to another comment."""
+
+        comment_id: int | None
+
+    @dataclass
+    class Opened(Message):
+        """Enter on a comment: show its detail."""
+
+        comment_id: int
+
+    def __init__(self, state: RoomState, me: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.state = state
+        self.me = me
+        self.cursor_id: int | None = None
+        self._cursor_index = 0
+        self.urgent_at = float("inf")
+        self.clock = time.time
+
+    # ---------------------------------------------------------------- updates
+    def refresh_rows(self) -> None:
+        """The state changed: keep the cursor on its comment and the view steady."""
+        old_index = self._cursor_index
+        old_top = self.scroll_offset.y
+        total = len(self.state)
+        self.virtual_size = Size(self.scrollable_content_region.width, total)
+        index = self.state.index_of(self.cursor_id) if self.cursor_id is not None else None
+        if index is None:
+            index = min(old_index, max(0, total - 1))
+            row = self.state.row_at(index)
+            new_id = row.id if row else None
+            if new_id != self.cursor_id:
+                self.cursor_id = new_id
+                self.post_message(self.Highlighted(new_id))
+        self._cursor_index = index
+        shift = index - old_index
+        if shift and old_top > 0:
+            self.scroll_to(y=old_top + shift, animate=False, immediate=True)
+        self._keep_cursor_visible()
+        self.refresh()
+
+    def _keep_cursor_visible(self) -> None:
+        height = max(1, self.scrollable_content_region.height)
+        top = self.scroll_offset.y
+        if self._cursor_index < top:
+            self.scroll_to(y=self._cursor_index, animate=False, immediate=True)
+        elif self._cursor_index >= top + height:
+            self.scroll_to(y=self._cursor_index - height + 1, animate=False, immediate=True)
+
+    def select(self, index: int) -> None:
+        total = len(self.state)
+        if total == 0:
+            return
+        index = max(0, min(total - 1, index))
+        self._cursor_index = index
+        row = self.state.row_at(index)
+        new_id = row.id if row else None
+        if new_id != self.cursor_id:
+            self.cursor_id = new_id
+            self.post_message(self.Highlighted(new_id))
+        self._keep_cursor_visible()
+        self.refresh()
+
+    def select_id(self, comment_id: int) -> bool:
+        index = self.state.index_of(comment_id)
+        if index is None:
+            return False
+        self.select(index)
+        return True
+
+    @property
+    def cursor_row(self) -> Row | None:
+        return self.state.rows.get(self.cursor_id) if self.cursor_id is not None else None
+
+    # ---------------------------------------------------------------- actions
+    def action_cursor(self, delta: int) -> None:
+        self.select(self._cursor_index + delta)
+
+    def action_page(self, direction: int) -> None:
+        self.select(self._cursor_index + direction * max(1, self.scrollable_content_region.height - 1))
+
+    def action_jump(self, where: int) -> None:
+        self.select(0 if where == 0 else len(self.state) - 1)
+
+    def action_open(self) -> None:
+        if self.cursor_id is not None:
+            self.post_message(self.Opened(self.cursor_id))
+
+    def on_click(self, event: object) -> None:
+        y = getattr(event, "y", None)
+        if isinstance(y, int):
+            self.select(self.scroll_offset.y + y)
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.state))
+        self._keep_cursor_visible()
+
+    # -------------------------------------------------------------- rendering
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = self.scroll_offset.y + y
+        row = self.state.row_at(index)
+        base = self.rich_style
+        if row is None:
+            return Strip.blank(width, base)
+        strip = Strip(self._segments(row, width, base), width)
+        if index == self._cursor_index:
+            cursor = self.get_component_rich_style("stream--cursor", partial=True)
+            strip = strip.apply_style(cursor)
+        return strip.crop_extend(0, width, base)
+
+    def _segments(self, row: Row, width: int, base: Style) -> list[Segment]:
+        wide = width >= 70
+        author_w = 16 if wide else max(8, min(14, width // 4))
+        dim = base + self.get_component_rich_style("stream--dim", partial=True)
+        status_style = base
+        if row.holder == self.me and row.status == "claimed":
+            status_style = base + self.get_component_rich_style("stream--mine", partial=True)
+        elif row.status == "claimed":
+            status_style = base + self.get_component_rich_style("stream--held", partial=True)
+        elif row.status not in ("new", "escalated"):
+            status_style = dim
+        elif row.priority >= self.urgent_at:
+            status_style = base + self.get_component_rich_style("stream--urgent", partial=True)
+        src = PLATFORM.get(row.source, plain(row.source, 2)[:2])
+        if row.status == "claimed":
+            holder = "me" if row.holder == self.me else plain(row.holder or "?", 10)
+            status = f"●{holder}"
+        else:
+            status = STATUS.get(row.status, row.status[:4])
+        status_w = 9 if wide else 6
+        flag = ""
+        if row.is_bot:
+            flag = "⚠bot" if wide else "⚠b"
+        elif row.verified:
+            flag = "✓"
+        flag_w = 5 if wide else 3
+        reach_w = 5 if wide else 4
+        segs = [
+            Segment(cell(age(self.clock() - row.received_at), 4), dim),
+            Segment(cell(src, 3), dim),
+            Segment(cell(plain(row.author, 60), author_w) + " ", base),
+            Segment(cell(reach(row.followers), reach_w), dim),
+            Segment(cell(flag, flag_w), base + self.get_component_rich_style("stream--bot", partial=True) if flag.startswith("⚠") else base),
+            Segment(cell(status, status_w), status_style),
+        ]
+        used = 4 + 3 + author_w + 1 + reach_w + flag_w + status_w
+        rest = width - used
+        if rest > 0:
+            text = plain(row.text, max(rest, 1) + 20)
+            if cell_len(text) > rest:
+                text = set_cell_size(text, rest)
+            segs.append(Segment(text, dim if row.status not in ("new", "claimed", "escalated") else base))
+        return segs
