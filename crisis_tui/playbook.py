@@ -9,6 +9,7 @@ line naming the file, the key and the problem.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -82,6 +83,104 @@ class Review(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     questions: list[str] = []
 
 
+class TriageWords(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One language's triage word lists (matched like the tone lists: case and accents
+    ignored, whole words, a trailing * allows any ending)."""
+
+    negative: list[str] = []
+    insults: list[str] = []
+    positive: list[str] = []
+    sarcasm: list[str] = []
+    hyperbole: list[str] = []
+    question: list[str] = []
+
+
+class TriageWeights(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """What each signal adds to a priority (summed, then scaled to 0-100)."""
+
+    negativity: float = 0.45
+    reach: float = 0.25
+    velocity: float = 0.15
+    question: float = 0.15
+    verified: float = 0.05
+    #: A suspected bot's priority is multiplied by (1 - bot_discount x bot_score).
+    bot_discount: float = 0.7
+
+
+class BotWeights(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """How much each bot signal counts (combined as independent evidence)."""
+
+    new_account: float = 0.35
+    young_account: float = 0.2
+    follow_ratio: float = 0.3
+    posting_rate: float = 0.3
+    copy_paste: float = 0.4
+    handle: float = 0.25
+    declared: float = 0.6
+
+
+#: Handles like "@user84721" or "@maria_g73920184": a name and a long number, as sign-up forms suggest.
+DEFAULT_HANDLE_PATTERNS = (
+    r"^@?[a-z]+(?:[._][a-z]+)*[._]?\d{5,}$",
+    r"^@?(?:user|usuario|utente|account|acc|cuenta|profile)[._]?\d{3,}$",
+)
+
+
+class BotRules(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    threshold: float = 0.6
+    new_account_days: float = 7.0
+    young_account_days: float = 30.0
+    #: "Follows many, followed by few": following >= min_following and followers <= max_followers
+    #: or following / followers >= ratio.
+    min_following: int = 200
+    max_followers: int = 10
+    ratio: float = 50.0
+    max_posts_per_day: float = 150.0
+    burst_comments: int = 5
+    burst_minutes: float = 10.0
+    copy_paste_min: int = 3
+    copy_paste_min_words: int = 5
+    #: Regular expressions (searched in the lower-cased handle) of handles that look generated.
+    handle_patterns: list[str] = msgspec.field(default_factory=lambda: list(DEFAULT_HANDLE_PATTERNS))
+    weights: BotWeights = msgspec.field(default_factory=BotWeights)
+
+
+class SpikeRules(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A spike: comments in the last minute >= factor x the rolling per-minute baseline."""
+
+    factor: float = 3.0
+    min_per_minute: int = 20
+    baseline_minutes: int = 15
+    min_baseline: float = 2.0
+    cooldown_minutes: float = 5.0
+
+
+class ClusterRules(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Near-duplicates: word-set similarity (Jaccard) at or above `similarity`."""
+
+    similarity: float = 0.6
+    min_words: int = 4
+
+
+class Triage(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """How the intake scores and orders the stream (crisis_tui.triage)."""
+
+    #: Negativity (0-1) from which a comment reads as a complaint.
+    complaint_threshold: float = 0.45
+    #: Priority (0-100) from which the room raises a toast; unset: the room's own rank rule.
+    toast_priority: float | None = None
+    weights: TriageWeights = msgspec.field(default_factory=TriageWeights)
+    bot: BotRules = msgspec.field(default_factory=BotRules)
+    spike: SpikeRules = msgspec.field(default_factory=SpikeRules)
+    cluster: ClusterRules = msgspec.field(default_factory=ClusterRules)
+    words: dict[str, TriageWords] = {}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Dict-style read, for code written when [triage] was a free table."""
+        value = getattr(self, key, default)
+        return default if value is None else value
+
+
 class Playbook(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: str = "Crisis playbook"
     default_language: str = "en"
@@ -94,7 +193,7 @@ class Playbook(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     tone: Tone = msgspec.field(default_factory=Tone)
     snippets: list[Snippet] = []
     review: Review = msgspec.field(default_factory=Review)
-    triage: dict[str, Any] = {}
+    triage: Triage = msgspec.field(default_factory=Triage)
     keys: dict[str, str] = {}
     #: Where it was read from (not a TOML key).
     source: str = ""
@@ -190,6 +289,26 @@ def _check(book: Playbook, source: str) -> None:
         raise PlaybookError(source, "tone.canned_threshold", f"must be between 0 and 1, got {book.tone.canned_threshold}")
     if book.operator.role and book.role(book.operator.role) is None:
         raise PlaybookError(source, "operator.role", f"{book.operator.role!r} is not one of the roles' ids")
+    _check_triage(book.triage, source)
+
+
+def _check_triage(triage: Triage, source: str) -> None:
+    for key, value in (
+        ("triage.complaint_threshold", triage.complaint_threshold),
+        ("triage.bot.threshold", triage.bot.threshold),
+        ("triage.cluster.similarity", triage.cluster.similarity),
+        ("triage.weights.bot_discount", triage.weights.bot_discount),
+    ):
+        if not 0.0 < value <= 1.0:
+            raise PlaybookError(source, key, f"must be between 0 and 1, got {value}")
+    for key, value in (("triage.spike.factor", triage.spike.factor), ("triage.spike.baseline_minutes", triage.spike.baseline_minutes)):
+        if value <= 0:
+            raise PlaybookError(source, key, f"must be positive, got {value}")
+    for index, pattern in enumerate(triage.bot.handle_patterns):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise PlaybookError(source, f"triage.bot.handle_patterns[{index}]", f"not a valid regular expression: {exc}") from None
 
 
 def load(path: str | Path | None = None) -> Playbook:

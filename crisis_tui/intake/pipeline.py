@@ -1,0 +1,94 @@
+"""Normalise and triage comments on their way to the store.
+
+Every source ends here, so a comment from a JSONL file, a CSV export, a feed
+or Mastodon is treated the same: its language tag normalised (or detected when
+missing), then scored by the triager (negativity, bot suspicion and reasons,
+copy-paste cluster, priority), and counted for spike detection.
+
+`prepare_batch` is the stateless door (a fresh pipeline per call: clusters
+form within the batch); `Pipeline` is the stateful one the ingest command
+keeps for a whole run, so clusters, posting bursts and the spike baseline span
+batches, and `warm()` seeds them from the incident's recent comments after a
+restart.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from crisis_tui import playbook as playbook_mod
+from crisis_tui.language import LanguageGuesser, normalise_tag
+from crisis_tui.model import IngestResult, NewComment
+from crisis_tui.playbook import Playbook
+from crisis_tui.store.protocol import IncidentStore
+from crisis_tui.triage import Assessment, Triager
+from crisis_tui.triage.spikes import SpikeDetector
+
+#: How many recent comments `warm()` reads back to seed clusters and the baseline.
+WARM_COMMENTS = 5000
+
+
+class Pipeline:
+    """Language, triage and spike detection for one intake run (see the module docstring)."""
+
+    def __init__(self, book: Playbook | None = None, *, clock: Callable[[], float] = time.time) -> None:
+        self.book = book or playbook_mod.load()
+        self.clock = clock
+        stopwords = {lang: words.stopwords for lang, words in self.book.tone.words.items()}
+        self.guesser = LanguageGuesser(stopwords)
+        self.triager = Triager(self.book)
+        self.spikes = SpikeDetector(self.book.triage.spike, started_at=clock())
+
+    def language(self, comment: NewComment) -> str:
+        """The comment's own tag when it has one, else the detected language ("" if unsure)."""
+        tag = normalise_tag(comment.lang) if comment.lang else ""
+        return tag or self.guesser.detect(comment.text)
+
+    def assess(self, comments: Sequence[NewComment], now: float | None = None) -> list[Assessment]:
+        """Fill language and triage fields on each comment; return the full assessments."""
+        now = self.clock() if now is None else now
+        out: list[Assessment] = []
+        for comment in comments:
+            comment.lang = self.language(comment)
+            assessment = self.triager.assess(comment, now)
+            assessment.apply(comment)
+            self.spikes.observe(comment.posted_at, now, comment.source)
+            out.append(assessment)
+        return out
+
+    def prepare(self, comments: list[NewComment], now: float | None = None) -> list[NewComment]:
+        self.assess(comments, now)
+        return comments
+
+    def spike_alert(self, now: float | None = None) -> dict[str, object] | None:
+        """The alert.spike payload when the last minute is a spike worth an alert."""
+        spike = self.spikes.check(self.clock() if now is None else now)
+        return spike.payload(self.book.triage.spike.baseline_minutes) if spike else None
+
+    async def warm(self, store: IncidentStore, incident_id: str, limit: int = WARM_COMMENTS) -> int:
+        """Seed clusters, posting bursts and the spike baseline from the newest stored comments."""
+        counts = await store.counts(incident_id)
+        if not counts.total:
+            return 0
+        recent = await store.comments(incident_id, after_id=max(0, counts.total - limit))
+        now = self.clock()
+        for comment in recent:
+            self.triager.clusters.add(comment.text, comment.author)
+            self.spikes.observe(comment.posted_at if comment.posted_at is not None else comment.received_at,
+                                now, comment.source)
+        return len(recent)
+
+    async def ingest(self, store: IncidentStore, incident_id: str, comments: list[NewComment], *,
+                     actor: str = "intake") -> IngestResult:
+        """Prepare, store in one batch, and write a spike alert when the stream spikes."""
+        result = await store.ingest(incident_id, self.prepare(comments), actor=actor)
+        alert = self.spike_alert()
+        if alert is not None:
+            await store.alert(incident_id, "alert.spike", alert, actor=actor)
+        return result
+
+
+def prepare_batch(comments: list[NewComment], *, playbook: Playbook | None = None) -> list[NewComment]:
+    """Fill lang, negativity, bot_score, bot_reasons, cluster and priority on each comment."""
+    return Pipeline(playbook).prepare(comments)

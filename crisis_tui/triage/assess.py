@@ -1,0 +1,110 @@
+"""One comment in, its triage out: the stateful reader the intake runs every comment through.
+
+It holds what triage needs to remember across comments (the copy-paste
+clusters, who posted when) and the playbook's compiled word lists. It does not
+detect languages or spikes (crisis_tui.intake.pipeline does, around it) and it
+does not touch the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crisis_tui.model import NewComment
+from crisis_tui.playbook import Playbook
+from crisis_tui.triage.bots import BotSignals
+from crisis_tui.triage.clusters import ClusterIndex
+from crisis_tui.triage.lexicon import CATEGORIES, Lexicon
+from crisis_tui.triage.priority import label, priority, reach, velocity
+from crisis_tui.triage.reading import read
+from crisis_tui.triage.spikes import SKEW
+
+
+@dataclass(frozen=True)
+class Assessment:
+    negativity: float
+    bot_score: float
+    bot_reasons: tuple[str, ...]
+    cluster: str
+    cluster_size: int
+    priority: float
+    label: str
+    question: bool
+    sarcastic: bool
+    #: Words and signals the reading found ("vergüenza", "shouting"), for explanations.
+    found: tuple[str, ...]
+
+    def apply(self, comment: NewComment) -> NewComment:
+        comment.negativity = self.negativity
+        comment.bot_score = self.bot_score
+        comment.bot_reasons = list(self.bot_reasons)
+        comment.cluster = self.cluster
+        comment.priority = self.priority
+        return comment
+
+
+def lexicons(book: Playbook) -> tuple[dict[str, Lexicon], Lexicon]:
+    """Each language's lexicon (triage lists plus the tone lists' insults and sarcasm),
+    and one with every language's lists for comments whose language is unknown."""
+    per_lang: dict[str, dict[str, list[str]]] = {}
+    for lang, words in book.triage.words.items():
+        per_lang.setdefault(lang, {c: [] for c in CATEGORIES})
+        for category in CATEGORIES:
+            per_lang[lang][category].extend(getattr(words, category))
+    for lang, tone in book.tone.words.items():
+        lists = per_lang.setdefault(lang, {c: [] for c in CATEGORIES})
+        lists["insults"].extend(tone.insults)
+        lists["sarcasm"].extend(tone.sarcasm)
+    union: dict[str, list[str]] = {c: [] for c in CATEGORIES}
+    for lists in per_lang.values():
+        for category, entries in lists.items():
+            union[category].extend(entries)
+    return {lang: Lexicon.build(lists) for lang, lists in per_lang.items()}, Lexicon.build(union)
+
+
+class Triager:
+    """Scores comments one by one, remembering clusters and posting bursts."""
+
+    def __init__(self, book: Playbook) -> None:
+        self.book = book
+        self.rules = book.triage
+        self.lexicons, self.any_language = lexicons(book)
+        self.acronyms = frozenset(a.upper() for a in book.tone.acronyms)
+        self.bots = BotSignals(self.rules.bot)
+        self.clusters = ClusterIndex(self.rules.cluster.similarity, self.rules.cluster.min_words)
+
+    def assess(self, comment: NewComment, now: float) -> Assessment:
+        rules = self.rules
+        reading = read(comment.text, self.lexicons.get(comment.lang, self.any_language), self.acronyms)
+        cluster = self.clusters.add(comment.text, comment.author)
+        posted = comment.posted_at
+        when = posted if posted is not None and posted <= now + SKEW else now
+        suspicion = self.bots.assess(comment, when, cluster.size, len(cluster.authors), len(cluster.words))
+        is_bot = suspicion.score >= rules.bot.threshold
+        return Assessment(
+            negativity=reading.negativity,
+            bot_score=suspicion.score,
+            bot_reasons=suspicion.reasons,
+            cluster=cluster.id,
+            cluster_size=cluster.size,
+            priority=priority(
+                rules.weights,
+                negativity=reading.negativity,
+                reach_score=reach(comment),
+                velocity_score=velocity(comment, now),
+                question=reading.question and not reading.sarcastic,
+                verified=comment.author_verified,
+                bot_score=suspicion.score,
+            ),
+            label=label(
+                bot=is_bot,
+                sarcastic=reading.sarcastic,
+                negativity=reading.negativity,
+                complaint_threshold=rules.complaint_threshold,
+                question=reading.question,
+                praise=reading.praise,
+            ),
+            question=reading.question,
+            sarcastic=reading.sarcastic,
+            found=reading.found,
+        )

@@ -1,0 +1,73 @@
+"""Reach, velocity, the priority that orders the stream, and a comment's label.
+
+Priority (0-100, higher first) is a weighted sum of what makes a comment urgent
+for a crisis committee: how negative it is, how many people see it (reach),
+how fast it gathers engagement (velocity) and whether it asks something; a
+suspected bot is pushed down, not hidden. Reach and velocity are on log scales:
+a comment seen by a million people is not a thousand times more urgent than
+one seen by a thousand.
+"""
+
+from __future__ import annotations
+
+import math
+
+from crisis_tui.model import NewComment
+from crisis_tui.playbook import TriageWeights
+
+LABELS: tuple[str, ...] = ("complaint", "question", "praise", "sarcasm", "bot", "other")
+
+
+def reach(comment: NewComment) -> float:
+    """0-1: audience and engagement, 1 at about a million."""
+    audience = (comment.author_followers or 0) + 3 * comment.likes + 10 * comment.shares + 2 * comment.replies
+    return min(1.0, math.log10(1 + audience) / 6.0)
+
+
+def velocity(comment: NewComment, now: float) -> float:
+    """0-1: engagement per hour since it was posted, 1 at about 10,000 an hour."""
+    if comment.posted_at is None:
+        return 0.0
+    engagement = comment.likes + 3 * comment.shares + 2 * comment.replies
+    if engagement <= 0:
+        return 0.0
+    hours = max((now - comment.posted_at) / 3600.0, 0.1)
+    return min(1.0, math.log10(1 + engagement / hours) / 4.0)
+
+
+def priority(
+    weights: TriageWeights,
+    *,
+    negativity: float,
+    reach_score: float,
+    velocity_score: float,
+    question: bool,
+    verified: bool,
+    bot_score: float,
+) -> float:
+    total = (
+        weights.negativity * negativity
+        + weights.reach * reach_score
+        + weights.velocity * velocity_score
+        + (weights.question if question else 0.0)
+        + (weights.verified if verified else 0.0)
+    )
+    scale = sum(max(w, 0.0) for w in (weights.negativity, weights.reach, weights.velocity, weights.question, weights.verified)) or 1.0
+    value = 100.0 * total / scale
+    value *= 1.0 - min(max(weights.bot_discount, 0.0), 1.0) * bot_score
+    return round(max(0.0, min(100.0, value)), 2)
+
+
+def label(*, bot: bool, sarcastic: bool, negativity: float, complaint_threshold: float, question: bool, praise: bool) -> str:
+    """One word for what a comment is, in the order an operator would decide it."""
+    if bot:
+        return "bot"
+    if sarcastic:
+        return "sarcasm"
+    if negativity >= complaint_threshold:
+        return "complaint"
+    if question:
+        return "question"
+    if praise:
+        return "praise"
+    return "complaint" if negativity >= complaint_threshold / 2 else "other"
