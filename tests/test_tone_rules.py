@@ -193,3 +193,13 @@ def test_the_summary_line_has_a_symbol_and_a_word_for_each_rule() -> None:
     line = summary(verdicts)
     assert line.startswith("✓ calm – focus ✓ apology ✓ next step")
     assert "? real user" in line and "? authority" in line
+
+
+def test_the_tone_backend_imports_no_textual() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, crisis_tui.tone, crisis_tui.approval, crisis_tui.playbook_watch, crisis_tui.commands.lint; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"
