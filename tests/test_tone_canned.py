@@ -144,3 +144,30 @@ def test_the_threshold_comes_from_the_playbook() -> None:
 
 def test_blank_earlier_replies_are_ignored() -> None:
     assert personal(ORIGINALS["it"], ("", "   ")) == (True, "own words")
+
+
+def test_the_index_finds_exactly_what_comparing_with_every_reply_finds() -> None:
+    import random
+
+    from crisis_tui.tone.canned import Corpus, closest
+
+    rng = random.Random(11)
+    sentences = [s for texts in (ORIGINALS, {k: " ".join(v) for k, v in PARAPHRASES.items()}) for t in texts.values()
+                 for s in t.split(". ")]
+    words = " ".join(sentences).split()
+
+    def text() -> str:
+        if rng.random() < 0.5:
+            return " ".join(rng.sample(sentences, rng.randint(1, 4)))
+        return " ".join(rng.choice(words) for _ in range(rng.randint(3, 60)))
+
+    earlier = [Bag.of(text()) for _ in range(300)]
+    corpus = Corpus(earlier)
+    found = 0
+    for _ in range(300):
+        draft = Bag.of(text())
+        for threshold in (0.5, 0.85, 0.95):
+            fast, slow = corpus.closest(draft, threshold), closest(draft, earlier, threshold)
+            assert (fast and fast.score) == (slow and slow.score)
+            found += fast is not None
+    assert found > 50  # the check above compared real hits, not only misses

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from crisis_tui.playbook import Playbook, ToneRule
-from crisis_tui.tone.canned import Bag, BagCache, closest
+from crisis_tui.tone.canned import Bag, BagCache, CorpusCache, closest
 from crisis_tui.tone.text import Terms, content_tokens, original, quote
 from crisis_tui.tone.verdict import ToneContext, Verdict
 
@@ -79,6 +79,7 @@ class Rules:
         self.key_stopwords = all_stopwords
         self.snippets = [(s.id, Bag.of(s.text)) for s in book.snippets if s.text.strip()]
         self.bags = BagCache()
+        self.corpora = CorpusCache(self.bags)
         self._key_terms: dict[str, list[tuple[str, str]]] = {}
         self.table: dict[str, Callable[[Reading, ToneContext, ToneRule], Verdict]] = {
             name: getattr(self, name) for name in self.KNOWN
@@ -184,12 +185,11 @@ class Rules:
     def personal(self, reading: Reading, ctx: ToneContext, rule: ToneRule) -> Verdict:
         if self._empty(reading):
             return self._verdict(rule, None, "nothing written yet")
-        bag = self.bags.get(reading.text)
-        earlier = [self.bags.get(r) for r in ctx.earlier_replies if r.strip()]
-        if hit := closest(bag, earlier, self.threshold):
-            return self._verdict(
-                rule, False, f"{hit.score:.0%} like an earlier reply {quote(ctx.earlier_replies[_nonblank(ctx.earlier_replies, hit.index)], 18)}"
-            )
+        bag = Bag.of(reading.text)
+        corpus, positions = self.corpora.get(ctx.earlier_replies)
+        if hit := corpus.closest(bag, self.threshold):
+            earlier = ctx.earlier_replies[positions[hit.index]]
+            return self._verdict(rule, False, f"{hit.score:.0%} like an earlier reply {quote(earlier, 18)}")
         if hit := closest(bag, [b for _, b in self.snippets], self.threshold):
             return self._verdict(rule, False, f"only snippet {self.snippets[hit.index][0]!r} ({hit.score:.0%})")
         return self._verdict(rule, True, "own words")
@@ -246,14 +246,3 @@ def _stem(word: str) -> str:
 
 def _minutes(seconds: float) -> str:
     return "<1 min" if seconds < 60 else f"{seconds // 60:.0f} min"
-
-
-def _nonblank(texts: tuple[str, ...], index: int) -> int:
-    """Position in `texts` of the index-th non-blank entry."""
-    count = -1
-    for position, text in enumerate(texts):
-        if text.strip():
-            count += 1
-            if count == index:
-                return position
-    return 0
