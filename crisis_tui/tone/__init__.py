@@ -7,12 +7,10 @@ approval flow and the server share it.
 """
 
 from crisis_tui.tone.checker import ToneChecker, validate
-from crisis_tui.tone.rules import TICKABLE_AUTO
 from crisis_tui.tone.verdict import SYMBOLS, ToneContext, Verdict, failing_rules, summary
 
 __all__ = [
     "SYMBOLS",
-    "TICKABLE_AUTO",
     "ToneChecker",
     "ToneContext",
     "Verdict",

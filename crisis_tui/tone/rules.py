@@ -20,10 +20,6 @@ from crisis_tui.tone.canned import Bag, BagCache, CorpusCache, closest
 from crisis_tui.tone.text import Terms, content_tokens, original, quote
 from crisis_tui.tone.verdict import ToneContext, Verdict
 
-#: Rules a person can tick to settle them: the manual ones, plus "focus" (whose
-#: automatic check is a heuristic an operator may overrule).
-TICKABLE_AUTO = frozenset({"focus"})
-
 _SHOUT = re.compile(r"[^\W\d_]{3,}")
 _EXCLAIM = re.compile(r"[!\uff01]")
 # Channels and time frames that need no word list: links, e-mail addresses,
@@ -92,8 +88,13 @@ class Rules:
 
     # ---------------------------------------------------------------- helpers
     @staticmethod
-    def _verdict(rule: ToneRule, passed: bool | None, reason: str, **extra: object) -> Verdict:
-        return Verdict(rule=rule.id, label=rule.label, kind=rule.kind, passed=passed, reason=reason, **extra)  # type: ignore[arg-type]
+    def _verdict(
+        rule: ToneRule, passed: bool | None, reason: str, *, applicable: bool = True, ticked: bool | None = None
+    ) -> Verdict:
+        """Tickable rules (the manual ones, and "focus", whose heuristic a person may
+        overrule) pass `ticked`; the others leave it None."""
+        return Verdict(rule=rule.id, label=rule.label, kind=rule.kind, passed=passed, reason=reason,
+                       applicable=applicable, ticked=ticked)
 
     @staticmethod
     def _empty(reading: Reading) -> bool:
