@@ -7,8 +7,10 @@ which reads the incident once (`record`), computes the metrics from the log
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from crisis_tui.errors import InvalidInput
@@ -26,6 +28,24 @@ WRITERS: dict[str, Writer] = {
     "html": to_html.write,
 }
 FORMATS: tuple[str, ...] = tuple(WRITERS)
+#: Formats that print the comments and drafts themselves (the others work from the log).
+WITH_STATE = frozenset({"json", "csv"})
+
+
+@contextlib.contextmanager
+def bulk() -> Iterator[None]:
+    """No cyclic garbage collection while an export builds its 100k objects.
+
+    Nothing here makes cycles, and the collector's repeated full passes over a
+    growing heap cost more than the export itself (measured by bench/export.py).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def default_output(incident_id: str, fmt: str) -> str:
@@ -54,11 +74,13 @@ def write_record(
             raise InvalidInput("output", f"folder {path.parent} does not exist")
     exported_at = time.time() if now is None else now
     progress("computing metrics", 0, 1)
-    computed = metrics_mod.compute(record.events, playbook, as_of=exported_at)
+    with bulk():
+        computed = metrics_mod.compute(record.events, playbook, as_of=exported_at)
     progress("computing metrics", 1, 1)
     extra = {"raw_out": raw} if fmt == "csv" else {}
     try:
-        return WRITERS[fmt](record, computed, playbook, path, exported_at=exported_at, progress=progress, **extra)
+        with bulk():
+            return WRITERS[fmt](record, computed, playbook, path, exported_at=exported_at, progress=progress, **extra)
     except OSError as exc:
         raise InvalidInput("output", f"cannot write {path}: {exc.strerror or exc}") from None
 
@@ -76,5 +98,6 @@ async def export_incident(
     """Read the incident from `store` and export it (see `write_record`)."""
     if fmt not in WRITERS:
         raise InvalidInput("format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
-    record = await load_record(store, incident_id, progress)
-    return write_record(record, fmt, out, playbook=playbook, progress=progress, now=now)
+    with bulk():
+        record = await load_record(store, incident_id, progress, with_state=fmt in WITH_STATE)
+        return write_record(record, fmt, out, playbook=playbook, progress=progress, now=now)

@@ -243,6 +243,7 @@ class _Fold:
         self.playbook = playbook
         self.incident: dict[str, Any] = {}
         self.severity = playbook.default_severity
+        self.sla_s = playbook.sla_seconds(self.severity)
         self.status = "open"
         self.closed_at: float | None = None
         self.count = 0
@@ -258,6 +259,7 @@ class _Fold:
         self.spikes: list[float] = []
         self.statements_sent: list[float] = []
         self.severity_changes: list[SeverityChange] = []
+        self.handlers: dict[str, Any] = {}
 
     def op(self, name: str) -> OperatorStats:
         stats = self.operators.get(name)
@@ -267,13 +269,18 @@ class _Fold:
 
     def feed(self, event: Event) -> None:
         self.count += 1
-        handler = getattr(self, "on_" + event.kind.replace(".", "_"), None)
-        if handler is not None:
-            handler(event, event.payload)
+        handler = self.handlers.get(event.kind)
+        if handler is None:
+            handler = self.handlers[event.kind] = getattr(self, "on_" + event.kind.replace(".", "_"), self.on_other)
+        handler(event, event.payload)
+
+    def on_other(self, e: Event, p: dict[str, Any]) -> None:
+        """Kinds that change no metric (focus, tags, checklist ticks, conflicts, unknown)."""
 
     def on_incident_created(self, e: Event, p: dict[str, Any]) -> None:
         self.incident = dict(p.get("incident", {}))
         self.severity = str(self.incident.get("severity") or self.severity)
+        self.sla_s = self.playbook.sla_seconds(self.severity)
         self.severity_changes.append(SeverityChange(at=e.ts, actor=e.actor, severity=self.severity))
 
     def on_incident_updated(self, e: Event, p: dict[str, Any]) -> None:
@@ -282,19 +289,17 @@ class _Fold:
             self.incident[key] = value
         if "severity" in changes:
             self.severity = str(changes["severity"])
+            self.sla_s = self.playbook.sla_seconds(self.severity)
             self.severity_changes.append(SeverityChange(at=e.ts, actor=e.actor, severity=self.severity))
         if "status" in changes:
             self.status = str(changes["status"])
             self.closed_at = e.ts if self.status == "closed" else None
 
     def on_comment_ingested(self, e: Event, p: dict[str, Any]) -> None:
-        c = p.get("comment", {})
-        received = float(c.get("received_at", e.ts))
-        negativity = float(c.get("negativity", 0.0) or 0.0)
-        self.comments[int(c["id"])] = _Track(
-            received, negativity, str(c.get("author", "")), str(c.get("source", "")),
-            self.playbook.sla_seconds(self.severity),
-        )
+        c = p["comment"]
+        received = c.get("received_at", e.ts)
+        negativity = c.get("negativity") or 0.0
+        self.comments[c["id"]] = _Track(received, negativity, c.get("author", ""), c.get("source", ""), self.sla_s)
         self.arrivals.append((received, negativity))
 
     def _status(self, comment_id: Any, status: str, at: float) -> _Track | None:

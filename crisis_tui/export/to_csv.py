@@ -5,6 +5,9 @@
 other `-o` is a prefix: `-o eval/refund` writes `eval/refund-events.csv` and so
 on (a trailing `.csv` is dropped first).
 
+events.csv has each event's JSON payload, except for arriving comments
+(comment.ingested), whose content is the row of the same id in comments.csv.
+
 Spreadsheets run a cell that starts with `=`, `+`, `-`, `@` (or a tab or CR) as
 a formula, and comment text comes from hostile strangers: such cells of
 untrusted text get a leading `'`, and control characters and terminal escape
@@ -25,6 +28,7 @@ from crisis_tui.errors import InvalidInput
 from crisis_tui.export.metrics import Metrics
 from crisis_tui.export.record import IncidentRecord, Progress, no_progress
 from crisis_tui.export.wording import iso
+from crisis_tui.model import Event
 from crisis_tui.playbook import Playbook
 from crisis_tui.safe_text import display_text
 from crisis_tui.timeline_text import describe
@@ -36,8 +40,20 @@ _TEXT_CAP = 256 * 1024
 
 def cell(value: object) -> str:
     """Untrusted text made safe for a spreadsheet cell (see the module docstring)."""
-    text = display_text("" if value is None else str(value), _TEXT_CAP)
+    text = "" if value is None else str(value)
+    if not (text.isprintable() and len(text) <= _TEXT_CAP):
+        # isprintable() is False for every character display_text would change
+        # (controls, escapes, format characters such as bidi overrides, surrogates).
+        text = display_text(text, _TEXT_CAP)
     return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def summary(event: Event) -> str:
+    """The event in words; an arriving comment briefly (its text is in comments.csv)."""
+    if event.kind == "comment.ingested":
+        c = event.payload.get("comment", {})
+        return f"new comment #{c.get('id')} on {c.get('source')} from {c.get('author')}"
+    return describe(event)
 
 
 def paths_for(out: Path, raw: str | None = None) -> dict[str, Path]:
@@ -52,11 +68,8 @@ def paths_for(out: Path, raw: str | None = None) -> dict[str, Path]:
     return {name: out.parent / f"{stem}-{name}.csv" for name in ENTITIES}
 
 
-def _number(value: float | int | None) -> str:
-    return "" if value is None else repr(value) if isinstance(value, float) else str(value)
-
-
 def _write(path: Path, header: list[str], rows: Iterable[list[Any]]) -> None:
+    """One csv file; numbers are written by csv itself (floats exactly, None as empty)."""
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
@@ -72,8 +85,8 @@ def write(record: IncidentRecord, metrics: Metrics, playbook: Playbook, out: Pat
 
     progress("writing csv", 0, total)
     _write(paths["events"], ["seq", "time", "ts", "actor", "kind", "summary", "payload", "prev_hash", "hash"], (
-        [e.seq, iso(e.ts), repr(e.ts), cell(e.actor), e.kind, cell(describe(e)), encode(e.payload).decode(),
-         e.prev_hash, e.hash]
+        [e.seq, iso(e.ts), e.ts, cell(e.actor), e.kind, cell(summary(e)),
+         "" if e.kind == "comment.ingested" else encode(e.payload).decode(), e.prev_hash, e.hash]
         for e in record.events
     ))
     progress("writing csv", 1, total)
@@ -90,10 +103,10 @@ def write(record: IncidentRecord, metrics: Metrics, playbook: Playbook, out: Pat
         "posted_at", "url", "first_reply_at", "response_s",
     ], (
         [c.id, iso(c.received_at), cell(c.source), cell(c.external_id), cell(c.author), cell(c.lang), cell(c.text),
-         c.status, cell(c.holder or ""), cell(",".join(c.tags)), _number(c.priority), _number(c.negativity),
-         _number(c.bot_score), c.likes, c.shares, c.replies, _number(c.author_followers), int(c.author_verified),
-         iso(c.posted_at), cell(c.url), iso(sent[c.id][0]) if c.id in sent else "",
-         _number(round(sent[c.id][0] - c.received_at, 3)) if c.id in sent else ""]
+         c.status, cell(c.holder) if c.holder else "", cell(",".join(c.tags)) if c.tags else "", c.priority,
+         c.negativity, c.bot_score, c.likes, c.shares, c.replies, c.author_followers, int(c.author_verified),
+         iso(c.posted_at), cell(c.url) if c.url else "", iso(sent[c.id][0]) if c.id in sent else "",
+         round(sent[c.id][0] - c.received_at, 3) if c.id in sent else None]
         for c in record.comments
     ))
     progress("writing csv", 2, total)
@@ -103,11 +116,10 @@ def write(record: IncidentRecord, metrics: Metrics, playbook: Playbook, out: Pat
         "id", "kind", "comment_id", "comment_author", "last_editor", "status", "version", "created_at", "updated_at",
         "sent_at", "response_s", "approvals", "checklist_failing", "override_reason", "body",
     ], (
-        [d.id, d.kind, _number(d.comment_id), cell(authors.get(d.comment_id, "")) if d.comment_id is not None else "",
+        [d.id, d.kind, d.comment_id, cell(authors.get(d.comment_id, "")) if d.comment_id is not None else "",
          cell(d.author), d.status, d.version, iso(d.created_at), iso(d.updated_at),
          iso(d.updated_at) if d.status == "sent" else "",
-         _number(round(d.updated_at - received[d.comment_id], 3))
-         if d.status == "sent" and d.comment_id in received else "",
+         round(d.updated_at - received[d.comment_id], 3) if d.status == "sent" and d.comment_id in received else None,
          cell(",".join(d.approvals)), cell(",".join(k for k, ok in sorted(d.checklist.items()) if not ok)),
          cell(d.override_reason), cell(d.body)]
         for d in record.drafts
@@ -119,8 +131,8 @@ def write(record: IncidentRecord, metrics: Metrics, playbook: Playbook, out: Pat
         "approvals", "rejections", "present", "supersedes",
     ], (
         [d.id, cell(d.title), cell(d.rationale), cell(d.proposer), d.status, iso(d.proposed_at), iso(d.decided_at),
-         cell(d.decided_by or ""), _number(round(d.latency_s, 3) if d.latency_s is not None else None),
-         cell(",".join(d.approvals)), cell(",".join(d.rejections)), cell(",".join(d.present)), _number(d.supersedes)]
+         cell(d.decided_by or ""), round(d.latency_s, 3) if d.latency_s is not None else None,
+         cell(",".join(d.approvals)), cell(",".join(d.rejections)), cell(",".join(d.present)), d.supersedes]
         for d in metrics.decisions
     ))
     progress("writing csv", 4, total)

@@ -7,7 +7,8 @@ where the writer has one.
 
 from __future__ import annotations
 
-from datetime import datetime
+import functools
+from datetime import datetime, timezone
 
 DASH = "—"
 
@@ -26,11 +27,12 @@ def clock_s(ts: float | None) -> str:
     return DASH if ts is None else datetime.fromtimestamp(ts).strftime("%H:%M:%S")
 
 
+@functools.lru_cache(maxsize=8192)
 def iso(ts: float | None) -> str:
-    """ISO 8601 in UTC for machines (csv), or empty."""
+    """ISO 8601 in UTC for machines (csv), or empty. Cached: a batch of comments shares one time."""
     if ts is None:
         return ""
-    return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="milliseconds")
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def duration(seconds: float | None) -> str:
