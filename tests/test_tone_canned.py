@@ -168,6 +168,11 @@ def test_the_index_finds_exactly_what_comparing_with_every_reply_finds() -> None
         draft = Bag.of(text())
         for threshold in (0.5, 0.85, 0.95):
             fast, slow = corpus.closest(draft, threshold), closest(draft, earlier, threshold)
-            assert (fast and fast.score) == (slow and slow.score)
-            found += fast is not None
+            assert (fast is None) == (slow is None)
+            if fast is not None:
+                assert fast.score >= threshold
+                assert fast.score == similarity(draft, earlier[fast.index])
+                # the oldest copy: nothing before it reaches the threshold
+                assert all(similarity(draft, e) < threshold for e in earlier[: fast.index])
+                found += 1
     assert found > 50  # the check above compared real hits, not only misses

@@ -79,7 +79,8 @@ class Corpus:
     the draft's words include a shared one. Taking the draft's *rarest* words
     (fewest earlier replies contain them) as that set, only replies containing
     one of them can be copies: usually a handful. The filter is exact: no copy
-    is missed.
+    is missed. The first copy found (the oldest) is the answer; when a wave of
+    copies is in the incident there is no need to score them all.
     """
 
     def __init__(self, bags: Sequence[Bag]) -> None:
@@ -90,12 +91,26 @@ class Corpus:
                 self.postings.setdefault(word, []).append(index)
 
     def closest(self, bag: Bag, threshold: float) -> Match | None:
+        """The oldest earlier reply at or above `threshold`, else None."""
         if bag.size == 0 or not self.bags:
             return None
         needed = math.ceil(threshold * bag.size / (2.0 - threshold) - 1e-9)
         budget = bag.size - needed + 1
         if needed <= 0 or budget >= bag.size:
-            return closest(bag, self.bags, threshold)
+            candidates: Iterable[int] = range(len(self.bags))
+        else:
+            candidates = sorted(self._candidates(bag, budget))
+        for index in candidates:
+            other = self.bags[index]
+            if upper_bound(bag, other) < threshold:
+                continue
+            score = similarity(bag, other)
+            if score >= threshold:
+                return Match(score, index)
+        return None
+
+    def _candidates(self, bag: Bag, budget: int) -> set[int]:
+        """Replies holding one of the draft's `budget` rarest word occurrences."""
         postings = self.postings
         candidates: set[int] = set()
         for word in sorted(bag.counts, key=lambda w: len(postings.get(w, ()))):
@@ -103,15 +118,7 @@ class Corpus:
             budget -= bag.counts[word]
             if budget <= 0:
                 break
-        best: Match | None = None
-        for index in candidates:
-            other = self.bags[index]
-            if upper_bound(bag, other) < threshold:
-                continue
-            score = similarity(bag, other)
-            if score >= threshold and (best is None or score > best.score or (score == best.score and index < best.index)):
-                best = Match(score, index)
-        return best
+        return candidates
 
 
 class BagCache:
