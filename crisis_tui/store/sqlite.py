@@ -64,6 +64,8 @@ _DRAFT_TRANSITIONS: dict[str, set[str]] = {
 }
 _decode = msgspec.json.decode
 MAX_NOTE = 4000
+#: Comments per executemany while ingesting a batch (see SqliteStore.ingest).
+_INGEST_CHUNK = 250
 MAX_DRAFT = 64 * 1024
 
 
@@ -196,6 +198,8 @@ class SqliteStore:
             if not read_only:
                 await db.execute("PRAGMA journal_mode = WAL")
                 await db.execute("PRAGMA synchronous = NORMAL")
+            # A larger page cache keeps the comment indexes in memory during a backlog ingest.
+            await db.execute("PRAGMA cache_size = -65536")
             store = cls(db, file, playbook or playbook_mod.load(), read_only)
             await store._migrate()
         except sqlite3.DatabaseError as exc:
@@ -355,42 +359,57 @@ class SqliteStore:
         async with self._write(incident_id) as tx:
             await self._require_incident(tx)
             existing: set[tuple[str, str]] = set()
-            keys = list({(c.source, c.external_id) for c in comments})
-            for start in range(0, len(keys), 400):
-                chunk = keys[start : start + 400]
-                values = ", ".join("(?, ?)" for _ in chunk)
-                flat = [part for key in chunk for part in key]
-                rows = await tx.db.execute_fetchall(
-                    f"SELECT source, external_id FROM comments WHERE incident_id = ? AND (source, external_id) IN (VALUES {values})",
-                    (incident_id, *flat),
-                )
-                existing.update((r[0], r[1]) for r in rows)
+            by_source: dict[str, set[str]] = {}
+            for c in comments:
+                by_source.setdefault(c.source, set()).add(c.external_id)
+            for source, wanted in by_source.items():
+                ids = list(wanted)
+                for start in range(0, len(ids), 500):
+                    chunk = ids[start : start + 500]
+                    # One source at a time so the lookup walks the (incident, source, id) index.
+                    rows = await tx.db.execute_fetchall(
+                        "SELECT external_id FROM comments WHERE incident_id = ? AND source = ? "
+                        f"AND external_id IN ({', '.join('?' for _ in chunk)})",
+                        (incident_id, source, *chunk),
+                    )
+                    existing.update((source, r[0]) for r in rows)
             next_id = await tx.next_id("comments")
             prev = await tx.last_hash()
             now = time.time()
-            comment_rows: list[tuple[Any, ...]] = []
-            event_rows: list[tuple[Any, ...]] = []
             ids: list[int] = []
             duplicates = 0
-            for new in comments:
+            # Rows go to SQLite in chunks while the next chunk is prepared: the
+            # connection's thread inserts (releasing the GIL) as this one encodes
+            # and hashes, so both cores work on a backlog.
+            writes: list[asyncio.Future[Any]] = []
+            comment_rows: list[tuple[Any, ...]] = []
+            event_rows: list[tuple[Any, ...]] = []
+            for position, new in enumerate(comments, 1):
                 key = (new.source, new.external_id)
                 if key in existing:
                     duplicates += 1
-                    continue
-                existing.add(key)
-                data = msgspec.to_builtins(new)
-                data["id"] = next_id
-                data["received_at"] = now
-                body = encode_payload({"comment": data})
-                digest = chain_hash(prev, incident_id, now, actor, "comment.ingested", body)
-                event_rows.append((incident_id, now, actor, "comment.ingested", body, prev, digest))
-                comment_rows.append(comment_row(incident_id, data))
-                ids.append(next_id)
-                prev = digest
-                next_id += 1
-            if comment_rows:
-                await tx.db.executemany(INSERT_EVENT, event_rows)
-                await tx.db.executemany(INSERT_COMMENT, comment_rows)
+                else:
+                    existing.add(key)
+                    data = msgspec.to_builtins(new)
+                    data["id"] = next_id
+                    data["received_at"] = now
+                    body = encode_payload({"comment": data})
+                    digest = chain_hash(prev, incident_id, now, actor, "comment.ingested", body)
+                    event_rows.append((incident_id, now, actor, "comment.ingested", body, prev, digest))
+                    comment_rows.append(comment_row(incident_id, data))
+                    ids.append(next_id)
+                    prev = digest
+                    next_id += 1
+                if comment_rows and (len(comment_rows) == _INGEST_CHUNK or position == len(comments)):
+                    writes.append(asyncio.ensure_future(tx.db.executemany(INSERT_EVENT, event_rows)))
+                    writes.append(asyncio.ensure_future(tx.db.executemany(INSERT_COMMENT, comment_rows)))
+                    comment_rows, event_rows = [], []
+                    await asyncio.sleep(0)
+            outcomes = await asyncio.gather(*writes, return_exceptions=True)
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            if ids:
                 tx.prev = prev
                 tx.events.append(Event(seq=0, incident_id=incident_id, ts=now, actor=actor,
                                        kind="comment.ingested", payload={}, prev_hash="", hash=prev))
