@@ -1,0 +1,277 @@
+"""`crisis-tui wallboard`: the room's big screen, read-only by construction.
+
+The app only wires: it refuses a store that can write (the command opens the
+SQLite file read-only, or a server with a viewer token), follows the log in one
+worker (`store.subscribe`) into `BoardState`, and at most four times a second
+turns what changed into a few store reads and widget updates. A one-second
+tick moves what depends on the clock (ages, the rolling rate, the trends). The
+only keys are quit and theme; there is nothing else to press.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from textual import events, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.widgets import Static
+
+from crisis_tui.errors import CrisisError, Forbidden
+from crisis_tui.model import Counts, Decision, Incident, Presence
+from crisis_tui.playbook import Playbook
+from crisis_tui.store.protocol import IncidentStore
+from crisis_tui.wallboard.banner import SeverityBanner
+from crisis_tui.wallboard.boards import DecisionsBoard, PresenceBoard, TimelineTail
+from crisis_tui.wallboard.figure import BigFigure, Mood
+from crisis_tui.wallboard.live import BoardState
+from crisis_tui.wallboard.trend import Trend
+from crisis_tui.widgets.display import plain
+
+THEMES = ("textual-dark", "textual-light", "ansi-dark")
+PRESENCE_POLL_S = 5.0
+RETRY_S = 2.0
+NEGATIVE_ALERT = 0.5
+
+
+def clock_figure(seconds: float) -> str:
+    """`mm:ss` under an hour, `h:mm` above (the label says which)."""
+    whole = max(0, int(seconds))
+    if whole >= 3600:
+        return f"{whole // 3600}:{whole % 3600 // 60:02d}"
+    return f"{whole // 60:02d}:{whole % 60:02d}"
+
+
+def _words(seconds: float) -> str:
+    whole = int(max(0, seconds))
+    return f"{whole // 3600}h{whole % 3600 // 60:02d}m" if whole >= 3600 else f"{whole // 60}m{whole % 60:02d}s"
+
+
+class WallboardApp(App[None]):
+    """The read-only big screen for one incident."""
+
+    TITLE = "crisis-tui wallboard"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [
+        Binding("q", "quit", "quit", id="wallboard.quit", tooltip="Leave the wallboard"),
+        Binding("ctrl+q", "quit", "quit", show=False, id="wallboard.quit_ctrl"),
+        Binding("t", "next_theme", "theme", id="wallboard.theme", tooltip="Next colour theme"),
+    ]
+    CSS = """
+    Screen { layout: vertical; }
+    #figures { height: auto; }
+    #trends { height: auto; layout: horizontal; }
+    #trends > Trend { height: 3; }
+    #lower { height: 1fr; }
+    #side { width: 1fr; }
+    #timeline { width: 1fr; }
+    #keys { height: 1; padding: 0 1; color: $text-muted; background: $panel; }
+    Screen.-large #banner { height: 3; content-align: left middle; }
+    Screen.-large #trends { layout: vertical; }
+    Screen.-large #trends > Trend { height: 6; }
+    Screen.-large #timeline { width: 2fr; }
+    Screen.-medium #trends > Trend { height: 4; }
+    """
+
+    def __init__(
+        self,
+        store: IncidentStore,
+        incident_id: str,
+        *,
+        playbook: Playbook,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not store.read_only:
+            raise Forbidden("the wallboard only shows an incident opened read-only")
+        super().__init__()
+        self.store = store
+        self.incident_id = incident_id
+        self.playbook = playbook
+        self.clock = clock
+        self.state = BoardState()
+        self.incident: Incident | None = None
+        self.counts = Counts()
+        self.decisions: list[Decision] = []
+        self.people: list[Presence] = []
+        self.link = "● live"
+        self._applying = False
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield SeverityBanner(self.playbook, id="banner")
+        with Horizontal(id="figures"):
+            yield BigFigure("UNANSWERED", id="unanswered")
+            yield BigFigure("OLDEST WAITING vs SLA", id="oldest")
+            yield BigFigure("COMMENTS / MINUTE", id="rate")
+        with Horizontal(id="trends"):
+            yield Trend(id="volume")
+            yield Trend(id="negative")
+        with Horizontal(id="lower"):
+            with Vertical(id="side"):
+                yield PresenceBoard(self.playbook, id="presence")
+                yield DecisionsBoard(id="decisions")
+            yield TimelineTail(id="timeline")
+        yield Static(Content(""), id="keys")
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.width, event.size.height)
+
+    def _fit(self, width: int, height: int) -> None:
+        large = width >= 160 and height >= 50
+        medium = not large and width >= 110 and height >= 34
+        self.screen.set_class(large, "-large")
+        self.screen.set_class(medium, "-medium")
+
+    async def on_mount(self) -> None:
+        self.theme = THEMES[0]
+        self._fit(self.size.width, self.size.height)
+        await self.reload()
+        self.follow()
+        self.set_interval(1.0, self.tick)
+        self.set_interval(0.25, self.apply_changes)
+        self.set_interval(PRESENCE_POLL_S, self.poll_presence)
+
+    def action_next_theme(self) -> None:
+        current = THEMES.index(self.theme) if self.theme in THEMES else -1
+        self.theme = THEMES[(current + 1) % len(THEMES)]
+
+    # ------------------------------------------------------------- data flow
+    async def reload(self) -> None:
+        """Read everything the store projects (start, and after a reconnect)."""
+        try:
+            self.incident = await self.store.get_incident(self.incident_id)
+            self.counts = await self.store.counts(self.incident_id)
+            self.decisions = await self.store.decisions(self.incident_id)
+            self.people = await self.store.presence(self.incident_id)
+        except CrisisError as exc:
+            self.link = f"✗ cannot read: {plain(exc, 120)}"
+        self.render_all()
+
+    @work(exclusive=True, group="follow")
+    async def follow(self) -> None:
+        """Feed the log into the board state, from the first event on, live; retry when cut off."""
+        while True:
+            try:
+                async for event in self.store.subscribe(self.incident_id, self.state.last_seq):
+                    self.state.feed(event)
+                    if self.link != "● live":
+                        self.link = "● live"
+                return
+            except CrisisError as exc:
+                self.link = f"✗ disconnected: {plain(exc, 120)} (retrying)"
+                self.render_keys()
+                await asyncio.sleep(RETRY_S)
+
+    async def apply_changes(self) -> None:
+        """Turn what the log changed into the few store reads it needs, then repaint."""
+        if self._applying:
+            return
+        changed = self.state.take_changes()
+        if not changed:
+            return
+        self._applying = True
+        try:
+            if "incident" in changed:
+                self.incident = await self.store.get_incident(self.incident_id)
+            if "comments" in changed:
+                self.counts = await self.store.counts(self.incident_id)
+            if "decisions" in changed:
+                self.decisions = await self.store.decisions(self.incident_id)
+            if "presence" in changed:
+                self.people = await self.store.presence(self.incident_id)
+        except CrisisError as exc:
+            self.state.changed |= changed
+            self.link = f"✗ cannot read: {plain(exc, 120)}"
+        finally:
+            self._applying = False
+        self.render_all()
+
+    async def poll_presence(self) -> None:
+        """Heartbeats are not events: ask who is still here every few seconds."""
+        try:
+            self.people = await self.store.presence(self.incident_id)
+        except CrisisError:
+            return
+        self.query_one(PresenceBoard).show(self.people, self.clock())
+
+    def tick(self) -> None:
+        self.render_all()
+
+    # --------------------------------------------------------------- drawing
+    def render_all(self) -> None:
+        now = self.clock()
+        with self.batch_update():
+            if self.incident is not None:
+                self.query_one(SeverityBanner).show(self.incident, now)
+            self.render_figures(now)
+            self.render_trends(now)
+            self.query_one(PresenceBoard).show(self.people, now)
+            self.query_one(DecisionsBoard).show(self.decisions)
+            timeline = self.query_one(TimelineTail)
+            timeline.show(self.state.timeline(timeline.wanted))
+            self.render_keys()
+
+    def render_figures(self, now: float) -> None:
+        counts = self.counts
+        waiting = counts.unanswered
+        sla = self.playbook.sla_seconds(self.incident.severity if self.incident else self.playbook.default_severity)
+        unanswered_mood: Mood = "ok" if waiting == 0 else "warn"
+        self.query_one("#unanswered", BigFigure).show(
+            str(waiting),
+            "✓ nothing waiting" if waiting == 0 else
+            f"● {counts.new} new · {counts.claimed} claimed · {counts.escalated} escalated",
+            unanswered_mood,
+        )
+        oldest = self.query_one("#oldest", BigFigure)
+        sla_words = clock_figure(sla)
+        if counts.oldest_unanswered_at is None or waiting == 0:
+            oldest.show("--:--", f"✓ none waiting · SLA {sla_words}", "ok", label=f"OLDEST WAITING · SLA {sla_words}")
+        else:
+            age = max(0.0, now - counts.oldest_unanswered_at)
+            unit = "h:mm" if age >= 3600 else "mm:ss"
+            label = f"OLDEST WAITING {unit} · SLA {sla_words}"
+            if age > sla:
+                oldest.show(clock_figure(age), f"✗ OVER SLA by {_words(age - sla)}", "bad", label=label)
+            elif age > 0.75 * sla:
+                oldest.show(clock_figure(age), f"! near SLA: {_words(sla - age)} left", "warn", label=label)
+            else:
+                oldest.show(clock_figure(age), f"✓ within SLA: {_words(sla - age)} left", "ok", label=label)
+        rate = self.state.per_minute(now)
+        before = self.state.per_minute(now, minutes_ago=1)
+        if rate > before * 1.2 and rate - before >= 3:
+            trend, mood = f"▲ rising (was {before})", "warn"
+        elif rate < before * 0.8 and before - rate >= 3:
+            trend, mood = f"▼ falling (was {before})", "ok"
+        else:
+            trend, mood = f"■ steady (was {before})", "idle"
+        self.query_one("#rate", BigFigure).show(str(rate), trend, mood)  # type: ignore[arg-type]
+
+    def render_trends(self, now: float) -> None:
+        volume, share = self.state.trends(now)
+        peak = max(volume)
+        self.query_one("#volume", Trend).show(
+            Content.assemble(("Volume", "bold"), f" · comments per minute, last hour · now {volume[-1]} · peak {peak}"),
+            [float(v) for v in volume],
+        )
+        current = next((s for s in reversed(share) if s is not None), None)
+        if current is None:
+            words: Content = Content.assemble(("Negative share", "bold"), " · last hour · no comments yet")
+        else:
+            alarm = current >= NEGATIVE_ALERT
+            words = Content.assemble(
+                ("Negative share", "bold"), " · last hour · latest ",
+                (f"{'▲ ' if alarm else ''}{current * 100:.0f}% negative", "bold $text-error" if alarm else "bold"),
+                (" (over half)" if alarm else ""),
+            )
+        self.query_one("#negative", Trend).show(words, share, top=1.0, alert=NEGATIVE_ALERT)
+
+    def render_keys(self) -> None:
+        self.query_one("#keys", Static).update(Content.assemble(
+            ("wallboard · read-only", "bold"), " · q quit · t theme · ",
+            (self.link, "$text-success" if self.link.startswith("●") else "bold $text-error"),
+            f" · {self.state.events_seen:,} events",
+        ))

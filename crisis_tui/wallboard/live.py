@@ -1,0 +1,107 @@
+"""What the wallboard knows between refreshes, folded from the event stream (no Textual).
+
+The board subscribes to the log; each event lands here. Arrivals of the last
+hour feed the per-minute figure and the two trends; the last few hundred events
+feed the timeline's tail; `changed` tells the app which store reads (counts,
+decisions, presence, the incident) a refresh needs, so a burst of a thousand
+comments costs one refresh, not a thousand.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from crisis_tui.export.metrics import NEGATIVE_AT
+from crisis_tui.model import Event
+from crisis_tui.timeline_text import QUIET_KINDS, human_lines
+
+WINDOW_S = 3600.0
+BUCKET_S = 60.0
+TAIL_EVENTS = 400
+
+#: Which part of the board an event kind makes stale.
+_AREAS: dict[str, str] = {
+    "incident.created": "incident",
+    "incident.updated": "incident",
+    "decision.proposed": "decisions",
+    "decision.voted": "decisions",
+    "operator.joined": "presence",
+    "operator.left": "presence",
+    "operator.focus": "presence",
+}
+
+
+class BoardState:
+    """The wallboard's rolling view of the log."""
+
+    def __init__(self) -> None:
+        #: minute number (epoch // 60) -> [comments, negative ones], for the trends
+        self.minutes: dict[int, list[int]] = {}
+        #: arrival times of the last two minutes, for the rolling per-minute figure
+        self.recent: deque[float] = deque()
+        self.tail: deque[Event] = deque(maxlen=TAIL_EVENTS)
+        self.last_seq = 0
+        self.events_seen = 0
+        self.changed: set[str] = set()
+
+    def feed(self, event: Event) -> None:
+        self.last_seq = event.seq
+        self.events_seen += 1
+        kind = event.kind
+        if kind == "comment.ingested":
+            comment = event.payload.get("comment", {})
+            at = float(comment.get("received_at", event.ts))
+            bucket = self.minutes.setdefault(int(at // BUCKET_S), [0, 0])
+            bucket[0] += 1
+            if float(comment.get("negativity") or 0.0) >= NEGATIVE_AT:
+                bucket[1] += 1
+            self.recent.append(at)
+            self.changed.update(("comments", "timeline"))
+            self.tail.append(event)
+            return
+        if kind.startswith("comment.") or kind == "draft.status":
+            self.changed.add("comments")
+        area = _AREAS.get(kind)
+        if area:
+            self.changed.add(area)
+        if kind not in QUIET_KINDS:
+            self.changed.add("timeline")
+        self.tail.append(event)
+
+    def take_changes(self) -> set[str]:
+        changed, self.changed = self.changed, set()
+        return changed
+
+    def prune(self, now: float) -> None:
+        """Forget what is older than the window (trends) or two minutes (the rolling figure)."""
+        oldest = int((now - WINDOW_S) // BUCKET_S)
+        for minute in [m for m in self.minutes if m < oldest]:
+            del self.minutes[minute]
+        while self.recent and self.recent[0] < now - 120.0:
+            self.recent.popleft()
+
+    def per_minute(self, now: float, minutes_ago: int = 0) -> int:
+        """Comments received in the 60 seconds ending `minutes_ago` (0 or 1) minutes before now."""
+        self.prune(now)
+        end = now - minutes_ago * 60.0
+        start = end - 60.0
+        return sum(1 for at in self.recent if start < at <= end)
+
+    def trends(self, now: float, buckets: int = int(WINDOW_S / BUCKET_S)) -> tuple[list[int], list[float | None]]:
+        """Per-minute volume and negative share over the last hour, oldest first, this minute
+        last (None where nothing arrived)."""
+        self.prune(now)
+        current = int(now // BUCKET_S)
+        volume: list[int] = []
+        share: list[float | None] = []
+        for minute in range(current - buckets + 1, current + 1):
+            count, negative = self.minutes.get(minute, (0, 0))
+            volume.append(count)
+            share.append(negative / count if count else None)
+        return volume, share
+
+    def timeline(self, limit: int) -> list[str]:
+        """The last `limit` lines of the human timeline (arrival bursts folded)."""
+        if limit <= 0:
+            return []
+        return human_lines(list(self.tail))[-limit:]
