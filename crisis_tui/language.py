@@ -21,6 +21,8 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from crisis_tui.triage.words import fast_fold, tokens
+
 #: Function words by language: short, frequent and mostly distinctive.
 FUNCTION_WORDS: dict[str, tuple[str, ...]] = {
     "es": (
@@ -44,6 +46,8 @@ FUNCTION_WORDS: dict[str, tuple[str, ...]] = {
         "oggi", "ieri", "domani", "settimane", "giorni", "mese", "adesso", "ora", "bene", "dei", "sto",
         "abbiamo", "avete", "essere", "stato", "stata", "c'è", "po", "così", "tra", "fra", "ogni", "quanto",
         "posso", "voglio", "buongiorno", "buonasera", "chi", "mia", "tua", "sua", "miei", "vostro", "nostro",
+        # elided articles and prepositions, split off at the apostrophe (l'app, dell'ordine, c'è)
+        "l", "dell", "nell", "all", "dall", "sull", "quest", "quell", "c", "d",
     ),
     "en": (
         "the", "a", "an", "and", "or", "but", "is", "are", "was", "were", "i", "you", "we", "my", "your",
@@ -55,10 +59,11 @@ FUNCTION_WORDS: dict[str, tuple[str, ...]] = {
         "weeks", "days", "month", "today", "yesterday", "tomorrow", "nobody", "nothing", "never", "ever",
         "here", "them", "he", "she", "his", "her", "its", "am", "had", "than", "then", "too", "very",
         "really", "some", "one", "which", "these", "those", "im", "dont", "cant", "won't", "didn't",
+        # contractions, split off at the apostrophe (don't, it's, I'm, we'll, you've, they're)
+        "t", "s", "m", "ll", "ve", "re",
     ),
 }
 
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 _TAG = re.compile(r"[a-z]{2,3}")
 
 
@@ -79,9 +84,9 @@ class LanguageGuesser:
         min_margin: float = 1.0,
         fallback: bool = True,
     ) -> None:
-        lists: dict[str, set[str]] = {lang: set(ws) for lang, ws in FUNCTION_WORDS.items()}
+        lists: dict[str, set[str]] = {lang: {fast_fold(w) for w in ws} for lang, ws in FUNCTION_WORDS.items()}
         for lang, extra in (words or {}).items():
-            lists.setdefault(lang, set()).update(w.strip().lower() for w in extra if w.strip())
+            lists.setdefault(lang, set()).update(fast_fold(w.strip()) for w in extra if w.strip() and " " not in w.strip())
         owners: dict[str, list[str]] = {}
         for lang, ws in lists.items():
             for w in ws:
@@ -95,35 +100,28 @@ class LanguageGuesser:
         self.min_margin = min_margin
         self.fallback = fallback
 
-    def scores(self, text: str) -> dict[str, float]:
-        """Evidence per language (not probabilities): higher means more likely."""
+    def scores(self, text: str, words: list[str] | None = None) -> dict[str, float]:
+        """Evidence per language (not probabilities): higher means more likely.
+        `words`: the text's folded words (crisis_tui.triage.words), when already made."""
         scores = dict.fromkeys(self.languages, 0.0)
-        lowered = text.lower()
         table = self._table
-        for token in _WORD.findall(lowered):
-            token = token.replace("’", "'")
+        for token in tokens(fast_fold(text)) if words is None else words:
             hit = table.get(token)
-            if hit is None and "'" in token:
-                head, _, tail = token.partition("'")
-                if tail in ("s", "t", "m", "re", "ll", "ve", "d") and "en" in scores:
-                    scores["en"] += 1.0
-                    hit = table.get(head)
-                elif "it" in scores and head in ("l", "dell", "all", "dall", "nell", "sull", "un", "d", "c", "po", "quest", "quell", "com", "dov", "cos"):
-                    scores["it"] += 1.0
-                    hit = table.get(tail)
             if hit:
                 for lang, weight in hit:
                     scores[lang] += weight
-        if "es" in scores:
-            scores["es"] += 2.0 * (lowered.count("ñ") > 0) + 2.0 * (("¿" in lowered) or ("¡" in lowered))
-            scores["es"] += 0.5 * sum(lowered.count(c) for c in "áíóú")
-        if "it" in scores:
-            scores["it"] += 0.5 * sum(lowered.count(c) for c in "àèìòù")
+        if not text.isascii():
+            lowered = text.lower()
+            if "es" in scores:
+                scores["es"] += 2.0 * ("ñ" in lowered) + 2.0 * ("¿" in lowered or "¡" in lowered)
+                scores["es"] += 0.5 * sum(lowered.count(c) for c in "áíóú")
+            if "it" in scores:
+                scores["it"] += 0.5 * sum(lowered.count(c) for c in "àèìòù")
         return scores
 
-    def detect(self, text: str) -> str:
+    def detect(self, text: str, words: list[str] | None = None) -> str:
         """The most likely language, or "" when the text gives no evidence."""
-        scores = self.scores(text)
+        scores = self.scores(text, words)
         best = max(scores, key=scores.__getitem__)
         top = scores[best]
         runner_up = max((v for k, v in scores.items() if k != best), default=0.0)

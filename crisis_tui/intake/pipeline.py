@@ -24,6 +24,7 @@ from crisis_tui.playbook import Playbook
 from crisis_tui.store.protocol import IncidentStore
 from crisis_tui.triage import Assessment, Triager
 from crisis_tui.triage.spikes import SpikeDetector
+from crisis_tui.triage.words import Words
 
 #: How many recent comments `warm()` reads back to seed clusters and the baseline.
 WARM_COMMENTS = 5000
@@ -40,18 +41,19 @@ class Pipeline:
         self.triager = Triager(self.book)
         self.spikes = SpikeDetector(self.book.triage.spike, started_at=clock())
 
-    def language(self, comment: NewComment) -> str:
+    def language(self, comment: NewComment, words: Words | None = None) -> str:
         """The comment's own tag when it has one, else the detected language ("" if unsure)."""
         tag = normalise_tag(comment.lang) if comment.lang else ""
-        return tag or self.guesser.detect(comment.text)
+        return tag or self.guesser.detect(comment.text, words.words if words else None)
 
     def assess(self, comments: Sequence[NewComment], now: float | None = None) -> list[Assessment]:
         """Fill language and triage fields on each comment; return the full assessments."""
         now = self.clock() if now is None else now
         out: list[Assessment] = []
         for comment in comments:
-            comment.lang = self.language(comment)
-            assessment = self.triager.assess(comment, now)
+            words = Words.of(comment.text)
+            comment.lang = self.language(comment, words)
+            assessment = self.triager.assess(comment, now, words)
             assessment.apply(comment)
             self.spikes.observe(comment.posted_at, now, comment.source)
             out.append(assessment)

@@ -18,9 +18,10 @@ from crisis_tui.triage.lexicon import CATEGORIES, Lexicon
 from crisis_tui.triage.priority import label, priority, reach, velocity
 from crisis_tui.triage.reading import read
 from crisis_tui.triage.spikes import SKEW
+from crisis_tui.triage.words import Words
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Assessment:
     negativity: float
     bot_score: float
@@ -73,10 +74,12 @@ class Triager:
         self.bots = BotSignals(self.rules.bot)
         self.clusters = ClusterIndex(self.rules.cluster.similarity, self.rules.cluster.min_words)
 
-    def assess(self, comment: NewComment, now: float) -> Assessment:
+    def assess(self, comment: NewComment, now: float, words: Words | None = None) -> Assessment:
+        """`words`: the comment's prepared text, when the caller already made it."""
         rules = self.rules
-        reading = read(comment.text, self.lexicons.get(comment.lang, self.any_language), self.acronyms)
-        cluster = self.clusters.add(comment.text, comment.author)
+        words = words or Words.of(comment.text)
+        reading = read(words, self.lexicons.get(comment.lang, self.any_language), self.acronyms)
+        cluster = self.clusters.add(comment.text, comment.author, words.words)
         posted = comment.posted_at
         when = posted if posted is not None and posted <= now + SKEW else now
         suspicion = self.bots.assess(comment, when, cluster.size, len(cluster.authors), len(cluster.words))

@@ -21,7 +21,7 @@ from crisis_tui.playbook import BotRules
 DAY = 86400.0
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Suspicion:
     score: float
     reasons: tuple[str, ...]
@@ -43,6 +43,7 @@ class BotSignals:
         self.rules = rules
         self.patterns = [re.compile(p) for p in rules.handle_patterns]
         self._recent: dict[str, deque[float]] = {}
+        self._generated: dict[str, bool] = {}
 
     def assess(self, comment: NewComment, when: float, copies: int, copy_authors: int, words: int) -> Suspicion:
         """`when`: the comment's time; `copies`/`copy_authors`: its cluster so far; `words`: its length."""
@@ -67,8 +68,7 @@ class BotSignals:
             others = copies - 1
             found.append((weights.copy_paste, f"same text as {others} other comment{'s' if others != 1 else ''} "
                                               f"from {copy_authors} accounts"))
-        handle = comment.author.strip().lower()
-        if any(p.search(handle) for p in self.patterns):
+        if self._looks_generated(comment.author):
             found.append((weights.handle, "handle looks generated"))
         if comment.extra.get("author_bot") is True:
             found.append((weights.declared, "the account says it is a bot"))
@@ -79,6 +79,16 @@ class BotSignals:
         if comment.author_verified:
             score *= 0.5
         return Suspicion(score=round(score, 3), reasons=tuple(reason for _, reason in found))
+
+    def _looks_generated(self, author: str) -> bool:
+        known = self._generated.get(author)
+        if known is None:
+            handle = author.strip().lower()
+            known = any(p.search(handle) for p in self.patterns)
+            if len(self._generated) > 200_000:
+                self._generated.clear()
+            self._generated[author] = known
+        return known
 
     def _posting_rate(self, comment: NewComment, when: float) -> str:
         rules = self.rules

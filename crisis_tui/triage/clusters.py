@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -26,7 +25,7 @@ from crisis_tui.tone.text import fold
 _DROP = re.compile(r"https?://\S+|www\.\S+|\d+")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 SKETCH = 3
-BUCKET_CAP = 8
+BUCKET_CAP = 4
 
 
 @dataclass
@@ -59,16 +58,18 @@ class ClusterIndex:
     def get(self, cluster_id: str) -> Cluster | None:
         return self._clusters.get(cluster_id)
 
-    def add(self, text: str, author: str) -> Cluster:
-        """Put one text in its cluster (a new one if it resembles nothing) and return it."""
-        words = words_of(text)
+    def add(self, text: str, author: str, words: list[str] | None = None) -> Cluster:
+        """Put one text in its cluster (a new one if it resembles nothing) and return it.
+        `words`: the text's folded words when the caller has them (digits are dropped here)."""
+        words = words_of(text) if words is None else [w for w in words if len(w) > 1 and not w.isdigit()]
         key = " ".join(words) if words else text.strip().casefold()
         cluster_id = self._exact.get(key)
         if cluster_id is not None and cluster_id in self._clusters:
             cluster = self._clusters[cluster_id]
         else:
             unique = frozenset(words)
-            sketch = sorted(zlib.crc32(w.encode()) for w in unique)[:SKETCH] if len(unique) >= self.min_words else []
+            # The sketch lives only in memory, so the process's own str hash will do.
+            sketch = sorted(map(hash, unique))[:SKETCH] if len(unique) >= self.min_words else []
             cluster = self._nearest(unique, sketch) if sketch else None
             if cluster is None:
                 cluster = self._found(key, unique, sketch)
@@ -80,8 +81,6 @@ class ClusterIndex:
         return cluster
 
     def _nearest(self, words: frozenset[str], sketch: list[int]) -> Cluster | None:
-        best: Cluster | None = None
-        best_score = self.similarity
         seen: set[str] = set()
         for h in sketch:
             for cluster_id in self._buckets.get(h, ()):
@@ -91,11 +90,10 @@ class ClusterIndex:
                 cluster = self._clusters.get(cluster_id)
                 if cluster is None:
                     continue
-                union = len(words | cluster.words)
-                score = len(words & cluster.words) / union if union else 0.0
-                if score >= best_score:
-                    best, best_score = cluster, score
-        return best
+                shared = len(words & cluster.words)
+                if shared / (len(words) + len(cluster.words) - shared) >= self.similarity:
+                    return cluster
+        return None
 
     def _found(self, key: str, words: frozenset[str], sketch: list[int]) -> Cluster:
         digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()

@@ -34,8 +34,9 @@ class Lexicon:
     by_first: dict[str, list[_Phrase]] = field(default_factory=dict)
     prefixes: dict[int, dict[str, tuple[str, str]]] = field(default_factory=dict)
     symbols: list[tuple[str, str]] = field(default_factory=list)
-    #: Question phrases, matched only at the start of a comment.
-    openers: list[tuple[str, ...]] = field(default_factory=list)
+    #: Question phrases by first word, matched only at the start of a comment.
+    openers: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
+    _cache: dict[str, tuple[list[_Phrase], tuple[str, str] | None]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, lists: Mapping[str, Iterable[str]]) -> Lexicon:
@@ -58,11 +59,28 @@ class Lexicon:
             self.symbols.append((folded.strip(), category))
             return
         if category == "question":
-            self.openers.append(tuple(words))
+            self.openers.setdefault(words[0], []).append(tuple(words))
         if prefix and len(words) == 1:
             self.prefixes.setdefault(len(words[0]), {})[words[0]] = (category, raw)
             return
         self.by_first.setdefault(words[0], []).append(_Phrase(tuple(words[1:]), category, prefix, raw))
+
+    def _classify(self, word: str) -> tuple[list[_Phrase], tuple[str, str] | None]:
+        """The phrases starting with `word` and the one-word prefix entry it matches, cached:
+        comment vocabulary repeats, so most words cost one dictionary lookup."""
+        known = self._cache.get(word)
+        if known is None:
+            prefix_hit = None
+            for length, table in self.prefixes.items():
+                if len(word) >= length:
+                    prefix_hit = table.get(word[:length])
+                    if prefix_hit is not None:
+                        break
+            known = (self.by_first.get(word, []), prefix_hit)
+            if len(self._cache) > 200_000:
+                self._cache.clear()
+            self._cache[word] = known
+        return known
 
     def count(self, words: list[str], folded: str) -> tuple[dict[str, int], list[str], str]:
         """Hits per category, the entries found (for reasons), and the category of
@@ -70,15 +88,16 @@ class Lexicon:
         hits = dict.fromkeys(CATEGORIES, 0)
         found: list[str] = []
         opening = ""
-        by_first = self.by_first
-        prefixes = self.prefixes
+        classify = self._classify
+        cache = self._cache
         i = 0
         n = len(words)
         while i < n:
             word = words[i]
+            phrases, prefix_hit = cache.get(word) or classify(word)
             step = 1
-            matched = False
-            for phrase in by_first.get(word, ()):
+            category = ""
+            for phrase in phrases:
                 rest = phrase.rest
                 end = i + 1 + len(rest)
                 if end > n:
@@ -90,23 +109,17 @@ class Lexicon:
                             continue
                     elif tuple(window) != rest:
                         continue
-                hits[phrase.category] += 1
+                category = phrase.category
                 found.append(phrase.entry)
-                if i == 0:
-                    opening = phrase.category
                 step = 1 + len(rest)
-                matched = True
                 break
-            if not matched and prefixes:
-                for length, table in prefixes.items():
-                    if len(word) >= length:
-                        hit = table.get(word[:length])
-                        if hit is not None:
-                            hits[hit[0]] += 1
-                            found.append(hit[1])
-                            if i == 0:
-                                opening = hit[0]
-                            break
+            if not category and prefix_hit is not None:
+                category = prefix_hit[0]
+                found.append(prefix_hit[1])
+            if category:
+                hits[category] += 1
+                if i == 0:
+                    opening = category
             i += step
         for symbol, category in self.symbols:
             if symbol in folded:
@@ -116,4 +129,6 @@ class Lexicon:
 
     def opens_question(self, words: list[str]) -> bool:
         """Whether the comment starts like a question ("does anyone", "qualcuno sa")."""
-        return any(tuple(words[: len(opener)]) == opener for opener in self.openers)
+        if not words:
+            return False
+        return any(tuple(words[: len(opener)]) == opener for opener in self.openers.get(words[0], ()))

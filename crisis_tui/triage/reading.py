@@ -14,15 +14,16 @@ import math
 import re
 from dataclasses import dataclass
 
-from crisis_tui.tone.text import fold, tokens
 from crisis_tui.triage.lexicon import Lexicon
+from crisis_tui.triage.words import Words
 
-_SHOUT = re.compile(r"(?<![@#\w])[^\W\d_]{3,}")
-_MENTION_OR_URL = re.compile(r"[@#]\w+|https?://\S+|www\.\S+", re.IGNORECASE)
 _QUOTED = re.compile(r"[\"'‘“«][^\"'’”»]{3,60}[\"'’”»]")
+#: Three capitals in a row (Latin-1 range): the cheap test before looking for shouted words.
+_CAPS_RUN = re.compile(r"[A-ZÀ-ÖØ-Þ]{3}")
+_SHOUT = re.compile(r"(?<![@#\w])[^\W\d_]{3,}")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Reading:
     negativity: float
     sarcastic: bool
@@ -32,33 +33,34 @@ class Reading:
     found: tuple[str, ...]
 
 
-def read(text: str, lexicon: Lexicon, acronyms: frozenset[str] = frozenset()) -> Reading:
+def read(text: str | Words, lexicon: Lexicon, acronyms: frozenset[str] = frozenset()) -> Reading:
     """Read one comment with its language's lexicon (or all languages' when unknown)."""
-    plain = _MENTION_OR_URL.sub(" ", text)
-    folded = fold(plain)
-    words = tokens(folded)
+    prepared = text if isinstance(text, Words) else Words.of(text)
+    text, plain, folded, words = prepared.text, prepared.plain, prepared.folded, prepared.words
     hits, found, opening = lexicon.count(words, folded)
     signals: list[str] = []
 
-    shouted = [w for w in _SHOUT.findall(plain) if w.isupper() and w not in acronyms]
-    shout = min(1.5, 0.5 * len(shouted))
-    if shouted:
-        signals.append("shouting")
-    bangs = text.count("!") + text.count("¡")
-    excitement = 1.0 if "!!!" in text else 0.5 if "!!" in text else 0.0
-    if "??" in text:
-        excitement += 0.5
-    if excitement:
-        signals.append("!" * min(3, bangs) or "??")
+    shout = 0.0
+    if _CAPS_RUN.search(plain):
+        shouted = [w for w in _SHOUT.findall(plain) if w.isupper() and w not in acronyms]
+        if shouted:
+            shout = min(1.5, 0.5 * len(shouted))
+            signals.append("shouting")
+    excitement = 0.0
+    if "!" in text or "?" in text:
+        excitement = 1.0 if "!!!" in text else 0.5 if "!!" in text else 0.0
+        if "??" in text:
+            excitement += 0.5
+        if excitement:
+            signals.append("!!!" if "!!!" in text else "!!" if "!!" in text else "??")
 
     negative = hits["negative"] + 2 * hits["insults"]
     positive = hits["positive"]
     hyperbole = hits["hyperbole"]
-    quoted = bool(_QUOTED.search(text))
     sarcastic = bool(
         hits["sarcasm"]
         or (hyperbole and negative)
-        or (positive and negative and (quoted or opening == "positive"))
+        or (positive and negative and (opening == "positive" or _QUOTED.search(text)))
     )
     raw = negative + shout + excitement
     if sarcastic:
@@ -73,5 +75,5 @@ def read(text: str, lexicon: Lexicon, acronyms: frozenset[str] = frozenset()) ->
         sarcastic=sarcastic,
         question=question,
         praise=praise,
-        found=tuple(dict.fromkeys(found + signals)),
+        found=tuple(found + signals),
     )

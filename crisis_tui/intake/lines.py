@@ -1,0 +1,100 @@
+"""One JSONL line (or one JSON value) into a comment in the native shape, or a reason.
+
+Everything a line can be wrong about ends up as one short reason: too long,
+not UTF-8, not JSON, not an object, a field that breaks the native shape
+(crisis_tui.comment_shape names it). Blank lines are skipped, not rejected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+
+from crisis_tui.comment_shape import MAX_TEXT_BYTES, parse_comment
+from crisis_tui.errors import InvalidInput
+from crisis_tui.intake.chunk import Reject
+from crisis_tui.model import NewComment
+
+#: Longest line read as a comment: the text cap plus room for the other fields.
+MAX_LINE_BYTES = MAX_TEXT_BYTES * 2 + 64 * 1024
+_decode = msgspec.json.Decoder().decode
+
+
+def raw_text(raw: bytes) -> str:
+    """A rejected line as text for the rejected file (bytes that are not UTF-8 kept as \\xNN)."""
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def _json_problem(exc: Exception) -> str:
+    message = str(exc)
+    if message.startswith("Input data was truncated"):
+        return "not valid JSON: it ends in the middle of a value"
+    if "invalid utf-8" in message.lower():
+        return "not UTF-8 text"
+    return f"not valid JSON: {message[:120]}"
+
+
+def parse_value(value: Any, where: str, raw: str) -> NewComment | Reject:
+    """A decoded JSON value into a comment or a reject."""
+    try:
+        return parse_comment(value)
+    except InvalidInput as exc:
+        return Reject(where, str(exc), raw)
+
+
+def parse_line(raw: bytes, where: str) -> NewComment | Reject | None:
+    """One line (without its newline) into a comment, a reject, or None when blank."""
+    if len(raw) > MAX_LINE_BYTES:
+        return Reject(where, f"line is {len(raw):,} bytes, the limit is {MAX_LINE_BYTES:,}", raw_text(raw[:4096]) + "…")
+    stripped = raw.strip()
+    if not stripped:
+        return None
+    if stripped.startswith(b"\xef\xbb\xbf"):
+        stripped = stripped[3:]
+    try:
+        value = _decode(stripped)
+    except msgspec.DecodeError as exc:
+        return Reject(where, _json_problem(exc), raw_text(raw))
+    try:
+        return parse_comment(value)
+    except InvalidInput as exc:
+        return Reject(where, str(exc), raw_text(raw))
+
+
+def parse_lines(lines: Iterable[bytes], name: str, first_line: int) -> tuple[list[NewComment], list[Reject], int]:
+    """Parse numbered lines; return comments, rejects and how many lines were read."""
+    comments: list[NewComment] = []
+    rejects: list[Reject] = []
+    number = first_line - 1
+    for number, line in enumerate(lines, first_line):  # noqa: B007 - number is used after the loop
+        result = parse_line(line.rstrip(b"\r\n"), f"{name}:{number}")
+        if result is None:
+            continue
+        if isinstance(result, Reject):
+            rejects.append(result)
+        else:
+            comments.append(result)
+    return comments, rejects, number - first_line + 1
+
+
+def parse_document(data: bytes, name: str) -> tuple[list[NewComment], list[Reject]]:
+    """A .json file: one comment object, or an array of them ("name: item 3" in reasons)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        value = _decode(data)
+    except msgspec.DecodeError as exc:
+        return [], [Reject(name, _json_problem(exc), raw_text(data[:4096]))]
+    items = value if isinstance(value, list) else [value]
+    comments: list[NewComment] = []
+    rejects: list[Reject] = []
+    for index, item in enumerate(items, 1):
+        where = f"{name}: item {index}" if isinstance(value, list) else name
+        result = parse_value(item, where, "")
+        if isinstance(result, Reject):
+            rejects.append(Reject(result.where, result.reason, msgspec.json.encode(item).decode("utf-8", "replace")))
+        else:
+            comments.append(result)
+    return comments, rejects
