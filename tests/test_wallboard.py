@@ -21,6 +21,7 @@ from crisis_tui.wallboard.app import WallboardApp
 from crisis_tui.wallboard.banner import SeverityBanner
 from crisis_tui.wallboard.boards import DecisionsBoard, PresenceBoard, TimelineTail
 from crisis_tui.wallboard.figure import BigFigure
+from crisis_tui.wallboard.numeral import Numeral, draw
 from crisis_tui.wallboard.trend import Trend
 
 HOSTILE_TITLE = "[bold red]PWNED[/] [@click=app.quit]x \x1b]52;c;aGk=\x07 refunds"
@@ -115,6 +116,7 @@ async def test_at_80x24_every_pane_shows_and_the_figures_are_right(
             for widget in app.query(widget_type):
                 assert visible(app, widget), widget
         assert not app.screen.has_class("-large") and not app.screen.has_class("-medium")
+        assert all(d.region.height == 3 for d in app.query(Digits)) and not any(n.display for n in app.query(Numeral))
         assert figure(app, "oldest").status.startswith("✓ within SLA")
         assert figure(app, "oldest").has_class("-ok")
         assert ":" in figure(app, "oldest").value
@@ -148,8 +150,11 @@ async def test_at_200x60_the_board_grows(room: tuple[SqliteStore, SqliteStore, s
         for widget in app.query(Widget):
             if widget.display and widget.region.height:
                 assert app.screen.region.contains_region(widget.region), widget
-        digits = [d.value for d in app.query(Digits)]
-        assert len(digits) == 3 and all(digits)
+        # block numerals, five rows high, replace the three-row digits on a big screen
+        numerals = list(app.query(Numeral))
+        assert len(numerals) == 3 and all(n.region.height == 5 and n.value for n in numerals)
+        assert not any(d.display for d in app.query(Digits))
+        assert figure(app, "rate").query_one(Numeral).value == figure(app, "rate").value
         shown = app.export_screenshot().replace("&#160;", " ")
         assert "Luis opened the incident: Refund delays after the app update" in shown
 
@@ -213,3 +218,10 @@ async def test_theme_cycles_and_q_quits(room: tuple[SqliteStore, SqliteStore, st
         await pilot.press("q")
         await asyncio.sleep(0)
     assert not app.is_running
+
+
+def test_block_numerals_draw_every_figure_character() -> None:
+    rows = draw("12:05")
+    assert len(rows) == 5 and len({len(r) for r in rows}) == 1
+    assert rows[2].count("█") > 0
+    assert draw("-", scale=1) == ["   ", "   ", "███", "   ", "   "]
