@@ -51,6 +51,7 @@ class Runner:
         report: Callable[[str], None],
         progress: Callable[[int], None] | None = None,
         actor: str = "intake",
+        stop: asyncio.Event | None = None,
     ) -> None:
         self.store = store
         self.incident_id = incident_id
@@ -59,11 +60,13 @@ class Runner:
         self.report = report
         self.progress = progress
         self.actor = actor
+        self.stop = stop
         self.tally = Tally()
 
     async def run(self, chunks: AsyncIterator[Chunk]) -> Tally:
-        """Take everything the source yields; a CrisisError from the source ends the run after
-        what was already read is stored, and is raised again for the command to report."""
+        """Take everything the source yields (or until `stop` is set: the chunk being stored
+        is finished first). A CrisisError from the source ends the run after what was
+        already read is stored, and is raised again for the command to report."""
         queue: asyncio.Queue[Chunk | None] = asyncio.Queue(maxsize=2)
         failure: list[BaseException] = []
 
@@ -83,6 +86,8 @@ class Runner:
         try:
             while (chunk := await queue.get()) is not None:
                 await self._store(chunk)
+                if self.stop is not None and self.stop.is_set():
+                    break
         finally:
             if not producer.done():
                 producer.cancel()

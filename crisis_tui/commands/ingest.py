@@ -1,0 +1,239 @@
+"""`crisis-tui ingest INCIDENT SOURCE`: comments in, from wherever the monitoring tools put them.
+
+SOURCE is a JSONL or .json file (`--follow` to tail it), a folder (a drop
+folder), `-` (standard input), a .csv export (`--mapping`), an http(s) JSON
+feed (`--mapping`), or a Mastodon hashtag page (https://HOST/tags/NAME).
+Malformed items are reported on stderr with where and why and kept in a
+rejected file; the run ends with exactly one summary line on stdout,
+`ingested N, duplicates D, rejected R`, and exits non-zero only when items
+were offered and none could be taken (or the source could not be read at all).
+Long-running modes (follow, folder, feed, Mastodon) stop cleanly on Ctrl-C or
+SIGTERM: the chunk in hand is stored, the position saved, the summary printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import click
+
+from crisis_tui import language, locator
+from crisis_tui.cli import settings
+from crisis_tui.errors import CrisisError
+from crisis_tui.intake import state as state_mod
+from crisis_tui.intake.backlog import JsonlFile
+from crisis_tui.intake.chunk import Source
+from crisis_tui.intake.csv_file import CsvFile
+from crisis_tui.intake.folder import DropFolder
+from crisis_tui.intake.follow import FollowedFile
+from crisis_tui.intake.http_feed import HttpFeed
+from crisis_tui.intake.mapping import Mapping
+from crisis_tui.intake.mastodon import MastodonTag, parse_tag_url
+from crisis_tui.intake.pipeline import Pipeline
+from crisis_tui.intake.rejects import RejectLog
+from crisis_tui.intake.runner import Runner, Tally
+from crisis_tui.intake.stdin_source import StdinLines
+from crisis_tui.safe_text import one_line
+
+KINDS = ("auto", "jsonl", "csv", "folder", "stdin", "feed", "mastodon")
+
+
+def detect_kind(source: str, kind: str) -> str:
+    """The kind of SOURCE when --kind is auto."""
+    if kind != "auto":
+        return kind
+    if source == "-":
+        return "stdin"
+    if source.startswith(("http://", "https://")):
+        return "mastodon" if parse_tag_url(source) else "feed"
+    path = Path(source).expanduser()
+    if path.is_dir():
+        return "folder"
+    if path.suffix.lower() in (".csv", ".tsv"):
+        return "csv"
+    return "jsonl"
+
+
+class Printer:
+    """Stderr lines, kept clear of a live progress bar."""
+
+    def __init__(self) -> None:
+        self.console = None
+
+    def __call__(self, message: str) -> None:
+        text = one_line(message, 400)
+        if self.console is not None:
+            self.console.print(text, markup=False, highlight=False, emoji=False)
+        else:
+            click.echo(text, err=True)
+
+
+@contextlib.contextmanager
+def progress_bar(printer: Printer, total: int | None, enabled: bool) -> Iterator[Callable[[int], None] | None]:
+    """A byte progress bar on stderr for a backlog of known size, when stderr is a terminal."""
+    if not enabled or not total:
+        yield None
+        return
+    from rich.console import Console  # noqa: PLC0415 - only for a terminal
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    console = Console(stderr=True)
+    bar = Progress(TextColumn("ingesting"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                   console=console, transient=True)
+    task = bar.add_task("ingest", total=total)
+    printer.console = console
+    with bar:
+        yield lambda position: bar.update(task, completed=position)
+    printer.console = None
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+
+@click.command()
+@click.argument("incident", metavar="INCIDENT")
+@click.argument("source", metavar="SOURCE")
+@click.option("--kind", type=click.Choice(KINDS), default="auto", show_default=True,
+              help="What SOURCE is (auto: - is stdin, a folder a drop folder, .csv a CSV, an http URL a feed "
+                   "or a Mastodon /tags/NAME page, anything else JSONL).")
+@click.option("--follow", is_flag=True, help="Keep reading the file as it grows (like tail -F).")
+@click.option("--from-end", is_flag=True, help="With --follow and no saved position: only lines written from now on.")
+@click.option("--once", is_flag=True, help="Folder, feed, Mastodon: take what is there now, then stop.")
+@click.option("--mapping", "mapping_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="TOML mapping of a CSV's columns or a feed's JSON to the native shape.")
+@click.option("--interval", type=float, default=30.0, show_default=True, help="Seconds between feed or Mastodon polls.")
+@click.option("--poll", type=float, default=0.05, show_default=True, help="Seconds between looks at a followed file.")
+@click.option("--header", "headers", multiple=True, metavar="'NAME: VALUE'", help="HTTP header for a feed (repeatable).")
+@click.option("--backfill", type=int, default=0, show_default=True, help="Mastodon: older pages to read at the first start.")
+@click.option("--since-id", default=None, help="Mastodon: start after this status id.")
+@click.option("--mastodon-token", envvar="MASTODON_TOKEN", default=None, help="Mastodon access token, if the instance needs one.")
+@click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to keep the follow/feed/Mastodon position (default: beside the incident file).")
+@click.option("--rejected", "rejected_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to keep rejected items (default: SOURCE.rejected.jsonl, or rejected/ in a drop folder).")
+@click.option("--progress/--no-progress", default=None, help="Progress bar for a backlog (default: when stderr is a terminal).")
+@click.option("--as", "actor", default="intake", show_default=True, help="Who the comments are logged as arriving from.")
+@click.option("--token", envvar=locator.TOKEN_VAR, default=None, help="Server token (for a server URL).")
+def ingest(
+    incident: str, source: str, kind: str, follow: bool, from_end: bool, once: bool, mapping_path: Path | None,
+    interval: float, poll: float, headers: tuple[str, ...], backfill: int, since_id: str | None,
+    mastodon_token: str | None, state_path: Path | None, rejected_path: Path | None, progress: bool | None,
+    actor: str, token: str | None,
+) -> None:
+    """Take comments from SOURCE into INCIDENT, triaged, deduplicated, with bad items reported."""
+    cfg = settings()
+    kind = detect_kind(source, kind)
+    if follow and kind != "jsonl":
+        raise click.BadParameter(f"--follow reads a JSONL file; SOURCE is a {kind} source", param_hint="--follow")
+    if kind in ("csv", "feed") and mapping_path is None:
+        raise click.BadParameter(f"a {kind} source needs --mapping FILE (see the README)", param_hint="--mapping")
+    for value, name in ((interval, "--interval"), (poll, "--poll")):
+        if value <= 0:
+            raise click.BadParameter("must be positive", param_hint=name)
+    header_map: dict[str, str] = {}
+    for header in headers:
+        name, sep, value = header.partition(":")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{header!r} is not 'Name: value'", param_hint="--header")
+        header_map[name.strip()] = value.strip()
+    printer = Printer()
+    show_progress = sys.stderr.isatty() if progress is None else progress
+
+    async def go() -> tuple[Tally, CrisisError | None]:
+        store, incident_id = await locator.open_incident(incident, playbook=cfg.playbook, token=token)
+        stop = asyncio.Event()
+        _stop_on_signals(stop)
+        pipeline = Pipeline(cfg.playbook)
+        warming = asyncio.create_task(asyncio.to_thread(language.warm, pipeline.guesser.languages))
+        target = locator.parse(incident)
+        incident_file = target.path.resolve() if target.path is not None else None
+
+        def state(kind_key: str, key: str) -> state_mod.StateFile:
+            return state_mod.StateFile(state_path or state_mod.default_path(incident_file, incident_id, kind_key, key))
+
+        rejects = RejectLog(rejected_path or _default_rejected(kind, source), printer)
+        error: CrisisError | None = None
+        tally = Tally()
+        try:
+            src = _build(kind, source, follow=follow, from_end=from_end, once=once, mapping_path=mapping_path,
+                         interval=interval, poll=poll, headers=header_map, backfill=backfill, since_id=since_id,
+                         mastodon_token=mastodon_token, stop=stop, report=printer, state=state)
+            await pipeline.warm(store, incident_id)
+            await warming
+            backlog = kind in ("jsonl", "csv") and not follow
+            with progress_bar(printer, src.size if backlog else None, show_progress) as on_progress:
+                runner = Runner(store, incident_id, pipeline, rejects, report=printer, progress=on_progress,
+                                actor=actor, stop=stop)
+                try:
+                    tally = await runner.run(src.chunks())
+                except CrisisError as exc:
+                    error, tally = exc, runner.tally
+        except CrisisError as exc:
+            error = exc
+        finally:
+            rejects.close()
+            await store.close()
+        return tally, error
+
+    try:
+        tally, error = asyncio.run(go())
+    except CrisisError as exc:  # the incident could not be opened: nothing ran
+        click.echo(f"crisis-tui: {exc}", err=True)
+        sys.exit(2)
+    if error is not None:
+        click.echo(f"crisis-tui: {error}", err=True)
+    click.echo(tally.summary())
+    if tally.taken == 0 and (tally.rejected or error is not None):
+        sys.exit(1)
+
+
+def _default_rejected(kind: str, source: str) -> Path | None:
+    if kind in ("jsonl", "csv"):
+        path = Path(source).expanduser()
+        return path.with_name(path.name + ".rejected.jsonl")
+    if kind == "folder":
+        return Path(source).expanduser() / "rejected" / "rejected.jsonl"
+    return Path("crisis-tui-rejected.jsonl")
+
+
+def _build(
+    kind: str, source: str, *, follow: bool, from_end: bool, once: bool, mapping_path: Path | None, interval: float,
+    poll: float, headers: dict[str, str], backfill: int, since_id: str | None, mastodon_token: str | None,
+    stop: asyncio.Event, report: Callable[[str], None], state: Callable[[str, str], state_mod.StateFile],
+) -> Source:
+    if kind == "stdin":
+        return StdinLines(stop)
+    if kind == "mastodon":
+        parsed = parse_tag_url(source)
+        if parsed is None:
+            raise CrisisError(f"{source}: a Mastodon hashtag looks like https://HOST/tags/NAME")
+        base, tag = parsed
+        return MastodonTag(base, tag, state("mastodon", f"{base}#{tag}"), stop, report=report, interval=interval,
+                           once=once, backfill=backfill, since_id=since_id, token=mastodon_token)
+    if kind == "feed":
+        assert mapping_path is not None
+        mapping = Mapping.load(mapping_path, section="feed")
+        return HttpFeed(source, mapping, state("feed", source), stop, report=report, interval=interval,
+                        once=once, headers=headers)
+    path = Path(source).expanduser()
+    if kind == "folder":
+        return DropFolder(path, stop, report=report, once=once)
+    if kind == "csv":
+        assert mapping_path is not None
+        return CsvFile(path, Mapping.load(mapping_path, section="csv"))
+    if follow:
+        return FollowedFile(path, state("follow", str(path.resolve())), stop, report=report, poll=poll, from_end=from_end)
+    return JsonlFile(path)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(ingest)

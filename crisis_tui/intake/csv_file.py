@@ -1,0 +1,126 @@
+"""A CSV export (a listening tool, a review site, a spreadsheet) read through a TOML mapping.
+
+The header row names the columns; the mapping (crisis_tui.intake.mapping)
+says which column is which native field; unmapped columns are kept as extra
+keys. Rows are numbered by the physical line they start on (a quoted cell may
+span lines), so "export.csv:57" is where an editor shows it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import msgspec
+
+from crisis_tui.comment_shape import parse_comment
+from crisis_tui.errors import InvalidInput
+from crisis_tui.intake.backlog import open_source
+from crisis_tui.intake.chunk import Chunk, Reject, SourceError
+from crisis_tui.intake.mapping import MappedValueError, Mapping
+from crisis_tui.model import NewComment
+
+ROWS_PER_CHUNK = 2000
+#: The largest cell csv accepts (a long review or e-mail body fits).
+csv.field_size_limit(min(sys.maxsize, 1 << 30))
+
+
+class CsvFile:
+    def __init__(self, path: Path, mapping: Mapping) -> None:
+        self.path = path
+        self.name = path.name
+        self.mapping = mapping
+
+    @property
+    def size(self) -> int | None:
+        try:
+            return self.path.stat().st_size
+        except OSError:
+            return None
+
+    def _rows(self, raw: io.BufferedReader) -> Iterator[tuple[int, dict[str, str] | None, str]]:
+        """(line, row or None when malformed, reason) for each data row."""
+        encoding = str(self.mapping.csv.get("encoding", "utf-8-sig"))
+        try:
+            text = io.TextIOWrapper(raw, encoding=encoding, newline="")
+        except LookupError:
+            raise SourceError(f"{self.mapping.path}: csv.encoding: unknown encoding {encoding!r}") from None
+        reader = csv.reader(text, delimiter=str(self.mapping.csv.get("delimiter", ",")))
+        try:
+            header = next(reader)
+        except StopIteration:
+            return
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise SourceError(f"{self.path}: the header row cannot be read: {exc}") from None
+        header = [h.strip() for h in header]
+        missing = sorted(self.mapping.mapped_columns() - set(header))
+        if missing:
+            raise SourceError(
+                f"{self.path}: the mapping names column {missing[0]!r}, which the header does not have "
+                f"(columns: {', '.join(header[:12])})"
+            )
+        line = reader.line_num + 1
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except UnicodeDecodeError as exc:
+                raise SourceError(f"{self.path}:{line}: not {encoding} text ({exc.reason}); set csv.encoding in the mapping") from None
+            except csv.Error as exc:
+                yield line, None, f"not valid CSV: {exc}"
+                line = reader.line_num + 1
+                continue
+            start, line = line, reader.line_num + 1
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) != len(header):
+                yield start, None, f"has {len(cells)} cells, the header has {len(header)}"
+                continue
+            yield start, dict(zip(header, cells)), ""
+
+    def _parse(self, batch: list[tuple[int, dict[str, str] | None, str]]) -> tuple[list[NewComment], list[Reject]]:
+        comments: list[NewComment] = []
+        rejects: list[Reject] = []
+        mapped = self.mapping.mapped_columns()
+        for line, row, reason in batch:
+            where = f"{self.name}:{line}"
+            if row is None:
+                rejects.append(Reject(where, reason, ""))
+                continue
+            raw = msgspec.json.encode(row).decode()
+            try:
+                native = self.mapping.apply(row, flat=True)
+                for column, value in row.items():
+                    if column not in mapped and column not in native and value != "":
+                        native[column] = value
+                comments.append(parse_comment(native))
+            except (MappedValueError, InvalidInput) as exc:
+                rejects.append(Reject(where, str(exc), raw))
+        return comments, rejects
+
+    async def chunks(self) -> AsyncIterator[Chunk]:
+        handle = open_source(self.path)
+        try:
+            rows = self._rows(handle)  # type: ignore[arg-type]
+            while True:
+                batch = await asyncio.to_thread(_take, rows, ROWS_PER_CHUNK)
+                if not batch:
+                    return
+                comments, rejects = await asyncio.to_thread(self._parse, batch)
+                yield Chunk(comments, rejects, position=handle.tell())
+        finally:
+            handle.close()
+
+
+def _take(rows: Iterator[tuple[int, dict[str, str] | None, str]], count: int) -> list[tuple[int, dict[str, str] | None, str]]:
+    out = []
+    for item in rows:
+        out.append(item)
+        if len(out) >= count:
+            break
+    return out
