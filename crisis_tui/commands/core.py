@@ -12,6 +12,7 @@ from crisis_tui import demo_script, locator
 from crisis_tui import playbook as playbook_mod
 from crisis_tui.cli import run, settings
 from crisis_tui.eventlog import encode_payload, verify_chain
+from crisis_tui.intake.pipeline import prepare_batch
 from crisis_tui.store.protocol import IncidentStore
 from crisis_tui.store.sqlite import SqliteStore
 from crisis_tui.timeline_text import human_lines
@@ -130,13 +131,10 @@ def demo(headless: bool, speed: float, db: Path | None) -> None:
     run(go)
 
 
-def _prepare() -> demo_script.Prepare | None:
-    """The intake's triage, when this build has it."""
-    try:
-        from crisis_tui.intake.pipeline import prepare_batch  # noqa: PLC0415
-    except ImportError:
-        return None
-    return prepare_batch
+def _prepare() -> demo_script.Prepare:
+    """The intake's triage (language, scores, clusters, priority) for the demo's comments."""
+    book = settings().playbook
+    return lambda comments: prepare_batch(comments, playbook=book)
 
 
 def register(group: click.Group) -> None:
