@@ -16,6 +16,7 @@ from crisis_tui import demo_script
 from crisis_tui.comment_shape import parse_comment
 from crisis_tui.errors import InvalidInput
 from crisis_tui.export import FORMATS, export_incident
+from crisis_tui.export.record import comments_from
 from crisis_tui.export.to_csv import paths_for
 from crisis_tui.export.to_json import FORMAT
 from crisis_tui.export.to_md import md
@@ -122,6 +123,26 @@ async def test_csv_one_file_per_entity_and_no_formulas(demo: tuple[Path, str], t
         for row in rows:
             for value in row.values():
                 assert not value.startswith(("=", "+", "@")), value
+
+
+async def test_the_comments_as_the_log_leaves_them_match_the_store(demo: tuple[Path, str], book: Playbook) -> None:
+    """The exports read comments from the log; every status move must land where the projection puts it."""
+    db, inc = demo
+    store = await SqliteStore.open(db, playbook=book)
+    try:
+        await store.claim(inc, 3, actor="Ana")
+        await store.release(inc, 3, actor="Ana")
+        await store.tag(inc, 4, ["refund", "App"], actor="Giulia")
+        await store.mark(inc, 5, "escalated", actor="Giulia")
+        await store.claim(inc, 5, actor="Luis")
+        await store.mark(inc, 6, "ignored", actor="Giulia", reason="spam")
+        await store.mark(inc, 6, "new", actor="Giulia", reason="not spam after all")
+        await store.claim(inc, 7, actor="Sam")
+        await store.mark(inc, 7, "removal_requested", actor="Sam")
+        from_log = comments_from(await store.events_after(inc, 0, 100_000), inc)
+        assert from_log == await store.comments(inc)
+    finally:
+        await store.close()
 
 
 def test_csv_output_is_a_folder_or_a_prefix(tmp_path: Path) -> None:

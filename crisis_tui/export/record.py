@@ -7,6 +7,7 @@ outputs of an export describe the very same moment. It is read through the
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -27,8 +28,9 @@ def no_progress(phase: str, done: int, total: int | None) -> None:
 class IncidentRecord(msgspec.Struct, kw_only=True):
     """One incident as an export sees it: the log (the truth) and its projections.
 
-    `comments` and `drafts` are only read when the format prints them (json,
-    csv): the evaluation document works from the log and skips that cost.
+    `comments` (as the log leaves them, see `comments_from`) and `drafts` are
+    only filled when the format prints them (json, csv): the evaluation
+    document works from the log and skips that cost.
     """
 
     incident: Incident
@@ -51,23 +53,58 @@ def notes_from(events: list[Event]) -> list[Note]:
     ]
 
 
-async def read_events(store: IncidentStore, incident_id: str, progress: Progress = no_progress) -> list[Event]:
-    """The whole log in seq order.
+def comments_from(events: list[Event], incident_id: str) -> list[Comment]:
+    """Every comment as the log leaves it: its arrival payload, then what later events did
+    to its status, holder and tags (the same rules as crisis_tui.store.projector).
 
-    A store that offers its stored rows (`raw_events`, as SqliteStore does for
-    verify) is read in one query and decoded here with one reused decoder,
-    three times faster at 100k events than batches of `events_after`.
+    Four times faster than reading the comments table back at 100k comments, and
+    a test holds it equal to the store's projection.
     """
+    found: dict[int, dict[str, Any]] = {}
+    for e in events:
+        kind, p = e.kind, e.payload
+        if kind == "comment.ingested":
+            c = dict(p["comment"])
+            c["incident_id"] = incident_id
+            found[c["id"]] = c
+            continue
+        if kind == "draft.status":
+            if p.get("status") == "sent" and p.get("comment_id") in found:
+                found[p["comment_id"]]["status"] = "answered"
+            continue
+        if not kind.startswith("comment."):
+            continue
+        c = found.get(p.get("comment_id"))  # type: ignore[arg-type]
+        if c is None:
+            continue
+        if kind == "comment.claimed":
+            c["status"], c["holder"] = "claimed", p.get("holder")
+        elif kind == "comment.released":
+            c["status"], c["holder"] = "new", None
+        elif kind == "comment.status":
+            c["status"] = p.get("status", "new")
+            if c["status"] == "new":
+                c["holder"] = None
+        elif kind == "comment.tagged":
+            c["tags"] = list(p.get("tags", []))
+    return [msgspec.convert(c, Comment) for c in found.values()]
+
+
+def _decode(rows: list[tuple[Any, ...]]) -> list[Event]:
+    decode = msgspec.json.Decoder(dict[str, Any]).decode
+    return [
+        Event(seq=seq, incident_id=inc, ts=ts, actor=actor, kind=kind, payload=decode(payload),
+              prev_hash=prev_hash, hash=digest)
+        for seq, inc, ts, actor, kind, payload, prev_hash, digest in rows
+    ]
+
+
+async def read_events(store: IncidentStore, incident_id: str, progress: Progress = no_progress) -> list[Event]:
+    """The whole log in seq order (see `load_record` for the fast path)."""
     progress("reading the log", 0, None)
     raw_events = getattr(store, "raw_events", None)
     if raw_events is not None:
-        rows = await raw_events(incident_id)
-        decode = msgspec.json.Decoder(dict[str, Any]).decode
-        events = [
-            Event(seq=seq, incident_id=inc, ts=ts, actor=actor, kind=kind, payload=decode(payload),
-                  prev_hash=prev_hash, hash=digest)
-            for seq, inc, ts, actor, kind, payload, prev_hash, digest in rows
-        ]
+        events = _decode(await raw_events(incident_id))
         progress("reading the log", len(events), len(events))
         return events
     events = []
@@ -81,22 +118,52 @@ async def read_events(store: IncidentStore, incident_id: str, progress: Progress
     return events
 
 
-async def load_record(
-    store: IncidentStore, incident_id: str, progress: Progress = no_progress, *, with_state: bool = True
-) -> IncidentRecord:
-    """Read the log (reporting progress), then the final state (comments and drafts only `with_state`)."""
-    incident = await store.get_incident(incident_id)
-    events = await read_events(store, incident_id, progress)
-    progress("reading the final state", 0, 1)
-    record = IncidentRecord(
-        incident=incident,
-        events=events,
-        comments=await store.comments(incident_id) if with_state else [],
+class _State(msgspec.Struct):
+    drafts: list[Draft]
+    decisions: list[Decision]
+    presence: list[Presence]
+    counts: Counts
+
+
+async def _read_state(store: IncidentStore, incident_id: str, with_state: bool) -> _State:
+    return _State(
         drafts=await store.drafts(incident_id) if with_state else [],
         decisions=await store.decisions(incident_id),
         presence=await store.presence(incident_id),
-        notes=notes_from(events),
         counts=await store.counts(incident_id),
+    )
+
+
+async def load_record(
+    store: IncidentStore, incident_id: str, progress: Progress = no_progress, *, with_state: bool = True
+) -> IncidentRecord:
+    """Read the log, then the final state (comments and drafts only `with_state`).
+
+    A store that offers its stored rows (`raw_events`, as SqliteStore does for
+    verify) gives the whole log in one query; the payloads are decoded here with
+    one reused decoder while the store's own thread already reads the final
+    state, which at 100k events takes a third of the time of `events_after`
+    batches followed by the state.
+    """
+    incident = await store.get_incident(incident_id)
+    raw_events = getattr(store, "raw_events", None)
+    if raw_events is None:
+        events = await read_events(store, incident_id, progress)
+        progress("reading the final state", 0, 1)
+        state = await _read_state(store, incident_id, with_state)
+    else:
+        progress("reading the log", 0, None)
+        rows = await raw_events(incident_id)
+        reading = asyncio.ensure_future(_read_state(store, incident_id, with_state))
+        await asyncio.sleep(0)  # the state's first query is on its way before decoding starts
+        events = _decode(rows)
+        progress("reading the log", len(events), len(events))
+        progress("reading the final state", 0, 1)
+        state = await reading
+    record = IncidentRecord(
+        incident=incident, events=events, comments=comments_from(events, incident_id) if with_state else [],
+        drafts=state.drafts,
+        decisions=state.decisions, presence=state.presence, notes=notes_from(events), counts=state.counts,
     )
     progress("reading the final state", 1, 1)
     return record

@@ -84,8 +84,16 @@ def write(record: IncidentRecord, metrics: Metrics, playbook: Playbook, out: Pat
     total = len(ENTITIES)
 
     progress("writing csv", 0, total)
+    actors: dict[str, str] = {}
+
+    def actor(name: str) -> str:
+        safe = actors.get(name)
+        if safe is None:
+            safe = actors[name] = cell(name)
+        return safe
+
     _write(paths["events"], ["seq", "time", "ts", "actor", "kind", "summary", "payload", "prev_hash", "hash"], (
-        [e.seq, iso(e.ts), e.ts, cell(e.actor), e.kind, cell(summary(e)),
+        [e.seq, iso(e.ts), e.ts, actor(e.actor), e.kind, cell(summary(e)),
          "" if e.kind == "comment.ingested" else encode(e.payload).decode(), e.prev_hash, e.hash]
         for e in record.events
     ))
