@@ -145,6 +145,22 @@ async def test_the_comments_as_the_log_leaves_them_match_the_store(demo: tuple[P
         await store.close()
 
 
+async def test_progress_is_reported_phase_by_phase(demo: tuple[Path, str], tmp_path: Path, book: Playbook) -> None:
+    db, inc = demo
+    seen: list[tuple[str, int, int | None]] = []
+    store = await SqliteStore.open(db, read_only=True, playbook=book)
+    try:
+        await export_incident(store, inc, "csv", f"{tmp_path}/p/", playbook=book,
+                              progress=lambda phase, done, total: seen.append((phase, done, total)))
+        events = len(await store.raw_events(inc))
+    finally:
+        await store.close()
+    phases = list(dict.fromkeys(phase for phase, _, _ in seen))
+    assert phases == ["reading the log", "reading the final state", "computing metrics", "writing csv"]
+    assert ("reading the log", events, events) in seen
+    assert seen[-1] == ("writing csv", 4, 4)
+
+
 def test_csv_output_is_a_folder_or_a_prefix(tmp_path: Path) -> None:
     folder = tmp_path / "exists"
     folder.mkdir()
@@ -199,6 +215,7 @@ def test_cli_export_and_its_mistakes(tmp_path: Path, book: Playbook) -> None:
 
     done = cli("export", str(db), "--format", "md")
     assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # no progress display when stderr is not a terminal
     assert done.stdout.strip() == f"wrote {inc}.md" and (tmp_path / f"{inc}.md").exists()
     assert "Traceback" not in done.stderr
     folder = cli("export", f"{db}#{inc}", "-f", "csv")

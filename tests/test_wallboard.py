@@ -134,11 +134,14 @@ async def test_at_80x24_every_pane_shows_and_the_figures_are_right(
         assert "q quit" in screen and "t theme" in screen
 
 
-async def test_at_200x60_the_board_grows(room: tuple[SqliteStore, SqliteStore, str], book: Playbook) -> None:
+@pytest.mark.parametrize("size", [(200, 60), (240, 70)])
+async def test_on_a_big_screen_the_board_grows(
+    room: tuple[SqliteStore, SqliteStore, str], book: Playbook, size: tuple[int, int]
+) -> None:
     writer, viewer, inc = room
     total = len(await writer.raw_events(inc))
     app = WallboardApp(viewer, inc, playbook=book)
-    async with app.run_test(size=(200, 60)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await until(pilot, lambda: app.state.events_seen == total)
         await pilot.pause(0.3)
         assert app.screen.has_class("-large")

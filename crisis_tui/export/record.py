@@ -109,12 +109,11 @@ async def read_events(store: IncidentStore, incident_id: str, progress: Progress
         return events
     events = []
     after = 0
+    # Until an empty page: a server may hand out smaller pages than asked for.
     while batch := await store.events_after(incident_id, after, BATCH):
         events.extend(batch)
         after = batch[-1].seq
         progress("reading the log", len(events), None)
-        if len(batch) < BATCH:
-            break
     return events
 
 
