@@ -36,6 +36,14 @@ def _json_problem(exc: Exception) -> str:
     return f"not valid JSON: {message[:120]}"
 
 
+def _utf8_problem(data: bytes) -> str:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 text (byte {exc.start + 1})"
+    return ""
+
+
 def parse_value(value: Any, where: str, raw: str) -> NewComment | Reject:
     """A decoded JSON value into a comment or a reject."""
     try:
@@ -56,7 +64,7 @@ def parse_line(raw: bytes, where: str) -> NewComment | Reject | None:
     try:
         value = _decode(stripped)
     except msgspec.DecodeError as exc:
-        return Reject(where, _json_problem(exc), raw_text(raw))
+        return Reject(where, _utf8_problem(stripped) or _json_problem(exc), raw_text(raw))
     try:
         return parse_comment(value)
     except InvalidInput as exc:
@@ -86,7 +94,7 @@ def parse_document(data: bytes, name: str) -> tuple[list[NewComment], list[Rejec
     try:
         value = _decode(data)
     except msgspec.DecodeError as exc:
-        return [], [Reject(name, _json_problem(exc), raw_text(data[:4096]))]
+        return [], [Reject(name, _utf8_problem(data) or _json_problem(exc), raw_text(data[:4096]))]
     items = value if isinstance(value, list) else [value]
     comments: list[NewComment] = []
     rejects: list[Reject] = []
