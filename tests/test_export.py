@@ -16,7 +16,7 @@ from crisis_tui import demo_script
 from crisis_tui.comment_shape import parse_comment
 from crisis_tui.errors import InvalidInput
 from crisis_tui.export import FORMATS, export_incident
-from crisis_tui.export.record import comments_from
+from crisis_tui.export.record import comments_from, counts_of
 from crisis_tui.export.to_csv import paths_for
 from crisis_tui.export.to_json import FORMAT
 from crisis_tui.export.to_md import md
@@ -141,6 +141,7 @@ async def test_the_comments_as_the_log_leaves_them_match_the_store(demo: tuple[P
         await store.mark(inc, 7, "removal_requested", actor="Sam")
         from_log = comments_from(await store.events_after(inc, 0, 100_000), inc)
         assert from_log == await store.comments(inc)
+        assert counts_of(from_log) == await store.counts(inc)
     finally:
         await store.close()
 

@@ -90,6 +90,20 @@ def comments_from(events: list[Event], incident_id: str) -> list[Comment]:
     return [msgspec.convert(c, Comment) for c in found.values()]
 
 
+def counts_of(comments: list[Comment]) -> Counts:
+    """The header's counts for these comments (what SqliteStore.counts computes in SQL)."""
+    counts = Counts()
+    for c in comments:
+        if hasattr(counts, c.status):
+            setattr(counts, c.status, getattr(counts, c.status) + 1)
+        counts.total += 1
+        if c.status in ("new", "claimed", "escalated") and (
+            counts.oldest_unanswered_at is None or c.received_at < counts.oldest_unanswered_at
+        ):
+            counts.oldest_unanswered_at = c.received_at
+    return counts
+
+
 def _decode(rows: list[tuple[Any, ...]]) -> list[Event]:
     decode = msgspec.json.Decoder(dict[str, Any]).decode
     return [
@@ -159,10 +173,12 @@ async def load_record(
         progress("reading the log", len(events), len(events))
         progress("reading the final state", 0, 1)
         state = await reading
+    comments = comments_from(events, incident_id) if with_state else []
     record = IncidentRecord(
-        incident=incident, events=events, comments=comments_from(events, incident_id) if with_state else [],
-        drafts=state.drafts,
-        decisions=state.decisions, presence=state.presence, notes=notes_from(events), counts=state.counts,
+        incident=incident, events=events, comments=comments, drafts=state.drafts,
+        decisions=state.decisions, presence=state.presence, notes=notes_from(events),
+        # counted from the same log as the comments, so the two agree even while the room writes
+        counts=counts_of(comments) if with_state else state.counts,
     )
     progress("reading the final state", 1, 1)
     return record
