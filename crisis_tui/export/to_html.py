@@ -18,6 +18,8 @@ from crisis_tui.export.metrics import Metrics
 from crisis_tui.export.record import IncidentRecord, Progress, no_progress
 from crisis_tui.playbook import Playbook
 
+#: Longer timelines start folded (a <details> element: no script needed).
+OPEN_TIMELINE = 400
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
 STYLE = """
@@ -42,6 +44,7 @@ th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vert
 th { background: var(--band); overflow-wrap: normal; }
 ol.timeline { font-family: ui-monospace, monospace; font-size: 0.88em; padding-left: 0; list-style: none; }
 ol.timeline li { border-bottom: 1px dotted var(--line); padding: 1px 0; overflow-wrap: anywhere; }
+details > summary { cursor: pointer; font-weight: 600; margin: 0.4em 0; }
 figure { margin: 0.8em 0 1.4em; }
 figcaption { font-weight: 600; }
 .fallback { color: var(--muted); font-size: 0.88em; margin: 2px 0 0; }
@@ -107,7 +110,11 @@ def _block(block: rpt.Block, metrics: Metrics, sla_s: float) -> str:
         if block.left_out:
             items.insert(len(items) // 2, f"<li>… {block.left_out:,} lines left out here "
                                           "(the json and csv exports hold every event) …</li>")
-        return '<ol class="timeline">\n' + "\n".join(items) + "\n</ol>"
+        listing = '<ol class="timeline">\n' + "\n".join(items) + "\n</ol>"
+        if len(block.lines) <= OPEN_TIMELINE:
+            return listing
+        # a long story stays one click away, so the decisions and metrics below are not buried
+        return f"<details><summary>{len(block.lines):,} lines: open the whole timeline</summary>\n{listing}\n</details>"
     return "\n".join(
         f"<h3>{number}. {_e(question)}</h3>\n<div class=\"answer\">Answer:</div>"
         for number, question in enumerate(block.items, start=1)
