@@ -233,3 +233,12 @@ def test_cli_export_and_its_mistakes(tmp_path: Path, book: Playbook) -> None:
         assert len(failed.stderr.strip().splitlines()) == 1
     bad_format = cli("export", str(db), "-f", "pdf")
     assert bad_format.returncode == 2 and "pdf" in bad_format.stderr
+
+
+def test_the_export_and_import_import_no_textual() -> None:
+    code = (
+        "import sys, crisis_tui.export, crisis_tui.export.charts, crisis_tui.importer, crisis_tui.wallboard.live\n"
+        "assert not [m for m in sys.modules if m == 'textual' or m.startswith('textual.')], 'textual imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
