@@ -152,7 +152,8 @@ def ingest(
         store, incident_id = await locator.open_incident(incident, playbook=cfg.playbook, token=token)
         stop = asyncio.Event()
         _stop_on_signals(stop)
-        pipeline = Pipeline(cfg.playbook)
+        backlog = kind in ("jsonl", "csv") and not follow
+        pipeline = Pipeline(cfg.playbook, count_arrivals=not backlog)
         warming = asyncio.create_task(asyncio.to_thread(language.warm, pipeline.guesser.languages))
         target = locator.parse(incident)
         incident_file = target.path.resolve() if target.path is not None else None
@@ -169,7 +170,6 @@ def ingest(
                          mastodon_token=mastodon_token, stop=stop, report=printer, state=state)
             await pipeline.warm(store, incident_id)
             await warming
-            backlog = kind in ("jsonl", "csv") and not follow
             with progress_bar(printer, src.size if backlog else None, show_progress) as on_progress:
                 runner = Runner(store, incident_id, pipeline, rejects, report=printer, progress=on_progress,
                                 actor=actor, stop=stop)

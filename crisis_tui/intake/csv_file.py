@@ -42,13 +42,9 @@ class CsvFile:
         except OSError:
             return None
 
-    def _rows(self, raw: io.BufferedReader) -> Iterator[tuple[int, dict[str, str] | None, str]]:
+    def _rows(self, text: io.TextIOWrapper) -> Iterator[tuple[int, dict[str, str] | None, str]]:
         """(line, row or None when malformed, reason) for each data row."""
-        encoding = str(self.mapping.csv.get("encoding", "utf-8-sig"))
-        try:
-            text = io.TextIOWrapper(raw, encoding=encoding, newline="")
-        except LookupError:
-            raise SourceError(f"{self.mapping.path}: csv.encoding: unknown encoding {encoding!r}") from None
+        encoding = text.encoding
         reader = csv.reader(text, delimiter=str(self.mapping.csv.get("delimiter", ",")))
         try:
             header = next(reader)
@@ -105,8 +101,14 @@ class CsvFile:
 
     async def chunks(self) -> AsyncIterator[Chunk]:
         handle = open_source(self.path)
+        encoding = str(self.mapping.csv.get("encoding", "utf-8-sig"))
         try:
-            rows = self._rows(handle)  # type: ignore[arg-type]
+            text = io.TextIOWrapper(handle, encoding=encoding, newline="")
+        except LookupError:
+            handle.close()
+            raise SourceError(f"{self.mapping.path}: csv.encoding: unknown encoding {encoding!r}") from None
+        try:
+            rows = self._rows(text)
             while True:
                 batch = await asyncio.to_thread(_take, rows, ROWS_PER_CHUNK)
                 if not batch:
@@ -114,7 +116,7 @@ class CsvFile:
                 comments, rejects = await asyncio.to_thread(self._parse, batch)
                 yield Chunk(comments, rejects, position=handle.tell())
         finally:
-            handle.close()
+            text.close()
 
 
 def _take(rows: Iterator[tuple[int, dict[str, str] | None, str]], count: int) -> list[tuple[int, dict[str, str] | None, str]]:

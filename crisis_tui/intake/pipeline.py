@@ -33,9 +33,14 @@ WARM_COMMENTS = 5000
 class Pipeline:
     """Language, triage and spike detection for one intake run (see the module docstring)."""
 
-    def __init__(self, book: Playbook | None = None, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, book: Playbook | None = None, *, clock: Callable[[], float] = time.time, count_arrivals: bool = True
+    ) -> None:
+        """`count_arrivals`: whether a comment without a posted time counts for spikes at
+        its arrival (live sources) or not at all (a backlog file read at full speed)."""
         self.book = book or playbook_mod.load()
         self.clock = clock
+        self.count_arrivals = count_arrivals
         stopwords = {lang: words.stopwords for lang, words in self.book.tone.words.items()}
         self.guesser = LanguageGuesser(stopwords)
         self.triager = Triager(self.book)
@@ -55,7 +60,8 @@ class Pipeline:
             comment.lang = self.language(comment, words)
             assessment = self.triager.assess(comment, now, words)
             assessment.apply(comment)
-            self.spikes.observe(comment.posted_at, now, comment.source)
+            if comment.posted_at is not None or self.count_arrivals:
+                self.spikes.observe(comment.posted_at, now, comment.source)
             out.append(assessment)
         return out
 
