@@ -86,7 +86,7 @@ def test_mapping_mistakes_are_one_line_naming_the_key(tmp_path: Path) -> None:
     (tmp_path / "export.csv").write_text(EXPORT, encoding="utf-8")
     cases = {
         'fields = { id = "Review ID", author = "User", source = { value = "x" } }': "fields.text must be mapped",
-        '[fields]\nid = "Review ID"\nauthor = "User"\ntext = "Comment"\nsource = { value = "x" }\nlikes = { from = "Nope" }':
+        '[csv]\ndelimiter = ";"\n[fields]\nid = "Review ID"\nauthor = "User"\ntext = "Comment"\nsource = { value = "x" }\nlikes = { from = "Nope" }':
             "the mapping names column 'Nope', which the header does not have",
         '[fields]\nid = "Review ID"\nauthor = "User"\ntext = "Comment"\nsource = "x"\nstars = "Stars"':
             "fields.stars: not a field of the native shape",
