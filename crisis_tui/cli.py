@@ -96,6 +96,9 @@ lint_commands.register(main)
 from crisis_tui.commands import serve as serve_commands  # noqa: E402
 
 serve_commands.register(main)
+from crisis_tui.commands import room as room_commands  # noqa: E402
+
+room_commands.register(main)
 from crisis_tui.commands import ingest as ingest_commands  # noqa: E402
 
 ingest_commands.register(main)

@@ -229,7 +229,8 @@ class RoomScreen(Screen[None]):
                 f"(SLA {minutes(self.playbook.sla_seconds(self.state.severity))})",
                 severity="error", markup=False, timeout=8,
             )
-        self._sla_breached = header.breached
+        if self.loaded:
+            self._sla_breached = header.breached
         if int(self.clock()) % 10 == 0:
             self.stream.refresh()
 

@@ -48,11 +48,11 @@ class ReplyText(TextArea):
 
     BINDINGS = [
         Binding("escape", "leave", "Back to stream", id="editor.leave", tooltip="Leave the editor (the draft is kept)"),
-        Binding("ctrl+t", "app.snippet", "Insert fact", id="editor.snippet", tooltip="Insert a fact from the snippet library"),
-        Binding("ctrl+g", "app.submit", "Submit", id="editor.submit", tooltip="Submit the draft for approval"),
-        Binding("ctrl+o", "app.keep_mine", "Keep mine", show=False, id="editor.keep_mine",
+        Binding("ctrl+t", "screen.snippet", "Insert fact", id="editor.snippet", tooltip="Insert a fact from the snippet library"),
+        Binding("ctrl+g", "screen.submit", "Submit", id="editor.submit", tooltip="Submit the draft for approval"),
+        Binding("ctrl+o", "screen.keep_mine", "Keep mine", show=False, id="editor.keep_mine",
                 tooltip="After a conflict: save your text over the newer version"),
-        Binding("ctrl+l", "app.load_theirs", "Load theirs", show=False, id="editor.load_theirs",
+        Binding("ctrl+l", "screen.load_theirs", "Load theirs", show=False, id="editor.load_theirs",
                 tooltip="After a conflict: replace your text with the newer version"),
     ]
 
@@ -149,8 +149,9 @@ class ResponseEditor(Vertical):
                                     untrusted(target.author, single_line=True, max_chars=40).stylize("bold"),
                                     Content.styled(f" on {target.source}", "$text-muted"))
             if target.holder is not None:
-                head = Content.assemble(head, Content.styled(" · read-only: held by ", "$text-warning"),
-                                        untrusted(target.holder, single_line=True, max_chars=30))
+                head = Content.assemble(Content.styled("held by ", "$text-warning"),
+                                        untrusted(target.holder, single_line=True, max_chars=30),
+                                        Content.styled(" (read-only) · ", "$text-warning"), head)
         self.query_one("#editor-target", Static).update(head)
         self.refresh_status()
 
@@ -268,6 +269,9 @@ class ResponseEditor(Vertical):
             return
         count = len(self.text)
         parts: list[Content] = []
+        if target.holder is not None:
+            parts.append(Content.assemble("read-only: ", untrusted(target.holder, single_line=True, max_chars=30),
+                                          " holds it"))
         if count > target.limit:
             parts.append(Content.styled(f"✗ {count}/{target.limit} over the limit", "bold $text-error"))
         else:
@@ -285,7 +289,4 @@ class ResponseEditor(Vertical):
             state = (target.status or "draft").replace("_", " ")
             saved = "saving…" if self.dirty else "saved"
             parts.append(Content(f"draft {target.draft_id} v{target.base_version} {state} · {saved}"))
-        if target.holder is not None:
-            parts.append(Content.assemble("read-only: ", untrusted(target.holder, single_line=True, max_chars=30),
-                                          " holds it"))
         status.update(Content(" · ").join(parts))

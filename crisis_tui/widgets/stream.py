@@ -217,7 +217,7 @@ class CommentStream(ScrollView, can_focus=True):
 
     def _segments(self, row: Row, width: int, base: Style) -> list[Segment]:
         wide = width >= 70
-        author_w = 16 if wide else max(8, min(14, width // 4))
+        author_w = 16 if wide else max(8, min(14, (width - 20) // 2))
         dim = base + self.get_component_rich_style("stream--dim", partial=True)
         status_style = base
         if row.holder == self.me and row.status == "claimed":

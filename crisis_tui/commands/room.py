@@ -1,0 +1,97 @@
+"""Room commands: `open` (join an incident's room) and `demo` (the room, with a crisis playing).
+
+`demo --headless` is the core's headless demo, unchanged: this command hands
+it over; without --headless it opens the room on a fresh incident and plays the
+scripted crisis in the background while you watch and act.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import click
+
+from crisis_tui import demo_script, locator
+from crisis_tui.cli import run, settings
+from crisis_tui.commands import core
+from crisis_tui.errors import InvalidInput
+from crisis_tui.playbook import Playbook
+from crisis_tui.store.sqlite import SqliteStore
+
+
+def _check_role(playbook: Playbook, role: str) -> None:
+    if playbook.role(role) is None:
+        roles = ", ".join(r.id for r in playbook.roles)
+        raise InvalidInput("--role", f"{role!r} is not a role of the playbook ({roles})")
+
+
+@click.command("open")
+@click.argument("incident", metavar="INCIDENT")
+@click.option("--as", "name", default=None, help="Your name in the room (default: playbook operator, then $USER).")
+@click.option("--role", default=None, help="Your role id from the playbook (default: playbook operator role, then cm).")
+@click.option("--token", envvar=locator.TOKEN_VAR, default=None, help="Server token (for a server URL).")
+@click.option("--theme", default=None, help="A Textual theme, e.g. crisis-high-contrast (or $CRISIS_TUI_THEME).")
+def open_room(incident: str, name: str | None, role: str | None, token: str | None, theme: str | None) -> None:
+    """Join the incident's room: the stream, the committee, the editor and the timeline."""
+    cfg = settings()
+    me = cfg.operator_name(name)
+    my_role = cfg.operator_role(role)
+
+    async def go() -> None:
+        from crisis_tui.app import CrisisApp  # noqa: PLC0415 - Textual only for the room
+
+        _check_role(cfg.playbook, my_role)
+        store, incident_id = await locator.open_incident(incident, playbook=cfg.playbook, token=token)
+        try:
+            await CrisisApp(store, incident_id, cfg.playbook, me=me, role=my_role, theme=theme).run_async()
+        finally:
+            await store.close()
+
+    run(go)
+
+
+@click.command()
+@click.option("--headless", is_flag=True, help="No room: play the crisis and print its timeline.")
+@click.option("--speed", default=1.0, show_default=True, type=float, help="Fast-forward factor (0 = no waiting).")
+@click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Keep the demo incident in this file (default: a fresh temporary file).")
+@click.option("--as", "name", default=None, help="Your name in the room (default: playbook operator, then $USER).")
+@click.option("--role", default=None, help="Your role id (default: gm, so you can approve decisions).")
+@click.option("--theme", default=None, help="A Textual theme, e.g. crisis-high-contrast.")
+@click.pass_context
+def demo(ctx: click.Context, headless: bool, speed: float, db: Path | None, name: str | None, role: str | None,
+         theme: str | None) -> None:
+    """Play a scripted crisis in a fresh incident: in the room, or printed with --headless."""
+    if headless:
+        ctx.invoke(core.demo, headless=True, speed=speed, db=db)
+        return
+    if speed < 0:
+        raise click.BadParameter("must be 0 or more", param_hint="--speed")
+    cfg = settings()
+    me = cfg.operator_name(name)
+    my_role = role or "gm"
+    path = db or Path(tempfile.mkdtemp(prefix="crisis-demo-")) / "demo.db"
+
+    async def go() -> str:
+        from crisis_tui.app import CrisisApp  # noqa: PLC0415 - Textual only for the room
+
+        _check_role(cfg.playbook, my_role)
+        store = await SqliteStore.open(path, playbook=cfg.playbook)
+        try:
+            incident_id = await demo_script.create_demo_incident(store)
+            app = CrisisApp(store, incident_id, cfg.playbook, me=me, role=my_role, theme=theme,
+                            demo_speed=speed, demo_prepare=core._prepare())
+            await app.run_async()
+        finally:
+            await store.close()
+        return incident_id
+
+    incident_id = run(go)
+    click.echo(f"the demo incident is kept in {path}#{incident_id}")
+
+
+def register(group: click.Group) -> None:
+    """Add `open`, and replace the core's `demo` with the one that opens the room."""
+    group.add_command(open_room)
+    group.add_command(demo)

@@ -1,0 +1,343 @@
+"""Stories of one operator in the room, driven by keys through Pilot on a real SQLite file."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from crisis_tui.playbook import Playbook
+from crisis_tui.screens.detail import CommentDetail
+from crisis_tui.screens.forms import OverrideReason
+from crisis_tui.store.sqlite import SqliteStore
+from crisis_tui.widgets.editor import ResponseEditor
+from crisis_tui.widgets.stream import CommentStream
+from tests.room_support import comments, loaded, make_app, screen_text, wait_for
+
+
+@pytest.fixture
+async def sqlite(tmp_path: Path, book: Playbook) -> AsyncIterator[SqliteStore]:
+    store = await SqliteStore.open(tmp_path / "incident.db", playbook=book)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+async def inc(sqlite: SqliteStore) -> str:
+    incident = await sqlite.create_incident("Refund delays", actor="Luis", brand="Lumo")
+    # priorities: dan (x-2) first, then marta, then giorgia
+    await sqlite.ingest(incident.id, comments(priorities=[0.6, 0.3, 0.9]))
+    return incident.id
+
+
+def stream(app) -> CommentStream:  # type: ignore[no-untyped-def]
+    return app.room.query_one(CommentStream)
+
+
+def editor(app) -> ResponseEditor:  # type: ignore[no-untyped-def]
+    return app.room.query_one(ResponseEditor)
+
+
+def notes(app) -> list[str]:  # type: ignore[no-untyped-def]
+    return [str(n.message) for n in app._notifications]
+
+
+async def test_all_four_panes_are_visible_at_80x24(sqlite: SqliteStore, inc: str, book: Playbook) -> None:
+    app = make_app(sqlite, inc, book)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        text = screen_text(app)
+        for part in ("Refund delays", "SEV2", "Comments (priority)", "Committee", "Response", "Timeline",
+                     "@dan_reviews", "@marta_viaja", "giorgia.rossi", "c Claim", "^p palette"):
+            assert part in text, part
+        lines = text.splitlines()
+        assert len(lines) == 24 and all(len(line) <= 80 for line in lines)
+        # worst first: dan (0.9), marta (0.6), giorgia (0.3)
+        rows = [line for line in lines if "@dan_reviews" in line or "@marta_viaja" in line or "giorgia" in line]
+        assert "@dan_reviews" in rows[0] and "giorgia" in rows[2]
+
+
+async def test_claim_then_release_with_the_keyboard(sqlite: SqliteStore, inc: str, book: Playbook) -> None:
+    app = make_app(sqlite, inc, book)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: app.room.state.rows[3].holder == "Ana")
+        assert (await sqlite.get_comment(inc, 3)).holder == "Ana"
+        await wait_for(pilot, lambda: "●me" in screen_text(app))
+        await pilot.press("u")
+        await wait_for(pilot, lambda: app.room.state.rows[3].holder is None)
+        assert (await sqlite.get_comment(inc, 3)).status == "new"
+
+
+async def test_claiming_a_comment_someone_holds_names_the_holder(sqlite: SqliteStore, inc: str, book: Playbook) -> None:
+    await sqlite.claim(inc, 3, actor="Luis")
+    app = make_app(sqlite, inc, book)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await loaded(pilot)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: any("held by Luis" in n for n in notes(app)))
+        assert (await sqlite.get_comment(inc, 3)).holder == "Luis"
+        assert "●Luis" in screen_text(app)
+
+
+async def test_reply_claims_and_autosaves_as_you_type(sqlite: SqliteStore, inc: str, book: Playbook) -> None:
+    app = make_app(sqlite, inc, book)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: editor(app).target is not None and not editor(app).text_area.read_only)
+        assert app.focused is editor(app).text_area
+        await pilot.press(*"Sorry Dan, we will fix it today")
+        await wait_for(pilot, lambda: editor(app).target.draft_id is not None and not editor(app).dirty)
+        drafts = await sqlite.drafts(inc, comment_id=3)
+        assert [d.body for d in drafts] == ["Sorry Dan, we will fix it today"]
+        assert (await sqlite.get_comment(inc, 3)).holder == "Ana"
+        text = screen_text(app)
+        assert "Reply to @dan_reviews" in text and "/280" in text and "saved" in text
+        # the tone checklist updates as you type
+        assert "calm" in text
+
+
+async def test_a_stale_save_keeps_my_text_and_says_who_saved_what(sqlite: SqliteStore, inc: str, book: Playbook) -> None:
+    app = make_app(sqlite, inc, book)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await loaded(pilot)
+        await pilot.press("r", *"first words")
+        await wait_for(pilot, lambda: editor(app).target.draft_id is not None and not editor(app).dirty)
+        draft_id = editor(app).target.draft_id
+        # Luis edits the same draft from another terminal, based on version 1
+        await sqlite.save_draft(inc, "Luis's version", actor="Luis", base_version=1, draft_id=draft_id)
+        await pilot.press(*" and more")
+        await wait_for(pilot, lambda: editor(app).conflict is not None)
+        assert editor(app).text == "first words and more"
+        assert any("Luis saved version 2" in n for n in notes(app))
+        assert "Luis saved v2" in screen_text(app)
+        await pilot.press("ctrl+l")
+        assert editor(app).text == "Luis's version" and editor(app).conflict is None
+
+
+async def test_the_editor_is_read_only_when_someone_else_holds_the_comment(
+    sqlite: SqliteStore, inc: str, book: Playbook
+) -> None:
+    await sqlite.claim(inc, 3, actor="Luis")
+    await sqlite.save_draft(inc, "Luis is answering", actor="Luis", comment_id=3)
+    app = make_app(sqlite, inc, book)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: editor(app).target is not None)
+        assert editor(app).text_area.read_only
+        assert editor(app).text == "Luis is answering"
+        assert "held by Luis" in screen_text(app)
+        await pilot.press("x")
+        assert editor(app).text == "Luis is answering"
+
+
+async def test_submit_approve_with_a_reason_and_send(sqlite: SqliteStore, inc: str, book: Playbook) -> None:
+    app = make_app(sqlite, inc, book, me="Luis", role="gm")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        await pilot.press("r", *"ok")  # fails apology / next step: approval needs a reason
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: (d := app.room.state.draft_for(3)) is not None and d.status == "in_review")
+        await pilot.press("escape", "a")
+        await wait_for(pilot, lambda: isinstance(app.screen, OverrideReason))
+        await pilot.press("enter")
+        assert isinstance(app.screen, OverrideReason)  # an empty reason is refused in place
+        await pilot.press(*"known customer, answered by phone", "enter")
+        await wait_for(pilot, lambda: app.room.state.draft_for(3).status == "approved")
+        draft = (await sqlite.drafts(inc, comment_id=3))[0]
+        assert draft.override_reason == "known customer, answered by phone" and draft.approvals == ["Luis"]
+        await pilot.press("m")
+        await wait_for(pilot, lambda: app.room.state.rows[3].status == "answered")
+        assert (await sqlite.get_comment(inc, 3)).status == "answered"
+
+
+@pytest.mark.parametrize(("key", "status"), [("e", "escalated"), ("i", "ignored"), ("b", "removal_requested"),
+                                             ("A", "answered")])
+async def test_mark_keys_set_the_status(sqlite: SqliteStore, inc: str, book: Playbook, key: str, status: str) -> None:
+    app = make_app(sqlite, inc, book)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press(key)
+        await wait_for(pilot, lambda: app.room.state.rows[3].status == status)
+        assert (await sqlite.get_comment(inc, 3)).status == status
+
+
+async def test_tag_a_comment(sqlite: SqliteStore, inc: str, book: Playbook) -> None:
+    app = make_app(sqlite, inc, book)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("g", *"refund, VIP", "enter")
+        await wait_for(pilot, lambda: app.room.state.rows[3].tags == ("refund", "vip"))
+
+
+async def test_propose_and_approve_a_decision(sqlite: SqliteStore, inc: str, book: Playbook) -> None:
+    app = make_app(sqlite, inc, book, me="Luis", role="gm")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        await pilot.press("d", *"publish a holding statement", "enter", *"the bug is ours", "enter")
+        await wait_for(pilot, lambda: len(app.room.state.decisions) == 1)
+        await wait_for(pilot, lambda: "? proposed publish a holding" in screen_text(app))
+        await pilot.press("v")
+        await pilot.pause()
+        await pilot.press("y")
+        await wait_for(pilot, lambda: app.room.state.decisions[1].status == "approved")
+        decision = (await sqlite.decisions(inc))[0]
+        assert decision.decided_by == "Luis" and "Luis" in decision.present
+        await wait_for(pilot, lambda: "✓ approved publish a holding" in screen_text(app))
+
+
+async def test_voting_without_decision_power_is_refused_in_one_line(
+    sqlite: SqliteStore, inc: str, book: Playbook
+) -> None:
+    await sqlite.propose_decision(inc, "take the post down", actor="Luis")
+    app = make_app(sqlite, inc, book, me="Ana", role="cm")
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await loaded(pilot)
+        await pilot.press("v")
+        await pilot.pause()
+        await pilot.press("y")
+        await wait_for(pilot, lambda: any("decision power" in n for n in notes(app)))
+        assert (await sqlite.decisions(inc))[0].status == "proposed"
+
+
+async def test_a_note_goes_on_the_timeline(sqlite: SqliteStore, inc: str, book: Playbook) -> None:
+    app = make_app(sqlite, inc, book)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+        await pilot.press("n", *"called the payments team", "enter")
+        await wait_for(pilot, lambda: "Ana noted: called the payments team" in screen_text(app))
+        events = await sqlite.latest_events(inc, 5)
+        assert any(e.kind == "note.added" and e.payload["text"] == "called the payments team" for e in events)
+
+
+async def test_filter_and_order_toggle(sqlite: SqliteStore, inc: str, book: Playbook) -> None:
+    app = make_app(sqlite, inc, book)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("slash", *"GIORGIA", "enter")
+        await wait_for(pilot, lambda: len(app.room.state) == 1)
+        text = screen_text(app)
+        assert "filtered 1/3" in text and "giorgia.rossi" in text and "@dan_reviews" not in text
+        await pilot.press("slash", "ctrl+r")
+        await wait_for(pilot, lambda: len(app.room.state) == 3)
+        await pilot.press("t")
+        assert "Comments (time)" in screen_text(app)
+        assert [r.id for r in app.room.state.visible] == [3, 2, 1]
+        await pilot.press("p")
+        assert [r.id for r in app.room.state.visible] == [3, 1, 2]
+
+
+async def test_insert_a_fact_from_the_snippet_library(sqlite: SqliteStore, inc: str, book: Playbook) -> None:
+    app = make_app(sqlite, inc, book)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.focused is editor(app).text_area)
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: editor(app).text != "")
+        assert editor(app).text in {s.text for s in book.snippets}
+        assert f"{len(editor(app).text)}/280" in screen_text(app)
+
+
+async def test_detail_shows_the_whole_comment_and_its_facts(sqlite: SqliteStore, inc: str, book: Playbook) -> None:
+    app = make_app(sqlite, inc, book)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommentDetail))
+        text = screen_text(app)
+        assert "Support chat closes on me." in text and "48k followers" in text
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.room)
+
+
+async def test_every_room_action_is_in_the_command_palette(sqlite: SqliteStore, inc: str, book: Playbook) -> None:
+    app = make_app(sqlite, inc, book)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        titles = [c.title for c in app.get_system_commands(app.room)]
+        for binding in app.room.BINDINGS:
+            assert any(t.startswith(binding.description) for t in titles), binding.description  # type: ignore[union-attr]
+            assert binding.id  # type: ignore[union-attr]
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        await pilot.press(*"Claim (c)")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.room.state.rows[3].holder == "Ana")
+
+
+async def test_keys_are_remappable_from_the_playbook(sqlite: SqliteStore, inc: str, book: Playbook) -> None:
+    book.keys = {"room.claim": "x"}
+    app = make_app(sqlite, inc, book)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        assert "x Claim" in screen_text(app)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: app.room.state.rows[3].holder == "Ana")
+
+
+async def test_high_contrast_theme_and_no_color(
+    sqlite: SqliteStore, inc: str, book: Playbook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    late = time.time() + 3 * 3600  # every comment is past the SLA
+    app = make_app(sqlite, inc, book, theme="crisis-high-contrast", clock=lambda: late)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await loaded(pilot)
+        assert app.no_color and app.theme == "crisis-high-contrast"
+        app.room.tick()
+        await pilot.pause()
+        text = screen_text(app)
+        assert "⚠" in text and "SLA BREACHED" in text
+        assert any("SLA breached" in n for n in notes(app))
+        await pilot.press("f2")
+        assert app.theme != "crisis-high-contrast"
+
+
+async def test_a_new_urgent_comment_raises_a_toast(sqlite: SqliteStore, inc: str, book: Playbook) -> None:
+    app = make_app(sqlite, inc, book)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await loaded(pilot)
+        urgent = comments([{"source": "tiktok", "id": "tt-9", "author": "@viral_star", "author_followers": 900000,
+                            "text": "This brand stole my money"}], priorities=[0.99])
+        await sqlite.ingest(inc, urgent)
+        await wait_for(pilot, lambda: any("@viral_star" in n for n in notes(app)))
+        await wait_for(pilot, lambda: app.room.state.visible[0].author == "@viral_star")
+
+
+async def test_back_after_a_dropped_connection_the_draft_is_there(sqlite: SqliteStore, inc: str, book: Playbook) -> None:
+    first = make_app(sqlite, inc, book)
+    async with first.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("r", *"Lo sentimos Marta")
+        await wait_for(pilot, lambda: first.room.query_one(ResponseEditor).target.draft_id is not None
+                       and not first.room.query_one(ResponseEditor).dirty)
+    second = make_app(sqlite, inc, book)
+    async with second.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await wait_for(pilot, lambda: editor(second).text == "Lo sentimos Marta")
+        assert not editor(second).text_area.read_only
+
+
+async def test_quit_saves_the_draft_and_leaves_the_room(sqlite: SqliteStore, inc: str, book: Playbook) -> None:
+    app = make_app(sqlite, inc, book)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.focused is editor(app).text_area)
+        await pilot.press(*"typed just before quitting", "ctrl+q")
+        await pilot.pause(0.3)
+    drafts = await sqlite.drafts(inc, comment_id=3)
+    assert drafts and drafts[0].body == "typed just before quitting"
+    ana = next(p for p in await sqlite.presence(inc) if p.name == "Ana")
+    assert ana.left_at is not None
