@@ -1,0 +1,64 @@
+"""The pipeline between every source and the store: prepare_batch, spike alerts, warm restarts."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from crisis_tui.comment_shape import parse_comment
+from crisis_tui.intake.pipeline import Pipeline, prepare_batch
+from crisis_tui.model import NewComment
+from crisis_tui.playbook import Playbook
+from crisis_tui.store.sqlite import SqliteStore
+from crisis_tui.timeline_text import human_lines
+
+
+def comment(i: int, text: str, **more: object) -> NewComment:
+    return parse_comment({"source": "x", "id": f"p{i}", "author": f"@person_{i}", "text": text, **more})
+
+
+def test_prepare_batch_fills_every_triage_field(book: Playbook) -> None:
+    batch = [comment(1, "Es una vergüenza, nadie contesta y sigo sin reembolso", author_followers=9000, likes=300),
+             comment(2, "Thanks, all fixed now 👍", lang="en-GB")]
+    out = prepare_batch(batch, playbook=book)
+    assert out is batch
+    angry, happy = out
+    assert (angry.lang, happy.lang) == ("es", "en")
+    assert angry.negativity > 0.5 > happy.negativity
+    assert angry.priority > happy.priority >= 0
+    assert angry.cluster and angry.cluster != happy.cluster
+    assert angry.bot_score == 0 and angry.bot_reasons == []
+
+
+async def test_a_spike_goes_on_the_timeline(tmp_path: Path, book: Playbook) -> None:
+    store = await SqliteStore.open(tmp_path / "room.db", playbook=book)
+    try:
+        incident = (await store.create_incident("Refund delays", actor="Luis")).id
+        now = time.time()
+        pipeline = Pipeline(book, clock=lambda: now)
+        quiet = [comment(i, f"Sigo esperando {i}", posted_at=now - 900 + i * 60) for i in range(14)]
+        await pipeline.ingest(store, incident, quiet)
+        burst = [comment(100 + i, f"¿Y mi reembolso? {i}", posted_at=now - 50 + i * 0.5) for i in range(80)]
+        result = await pipeline.ingest(store, incident, burst)
+        assert result.ingested == 80
+        alerts = [e for e in await store.events_after(incident, 0, 10_000) if e.kind == "alert.spike"]
+        assert len(alerts) == 1
+        assert alerts[0].payload["per_minute"] == 80 and alerts[0].payload["factor"] >= 3
+        assert any(line.endswith(f"spike: 80/min against a baseline of {alerts[0].payload['baseline']}/min "
+                                 f"(x{alerts[0].payload['factor']})") for line in human_lines(alerts))
+    finally:
+        await store.close()
+
+
+async def test_a_restarted_intake_remembers_the_campaign(tmp_path: Path, book: Playbook) -> None:
+    store = await SqliteStore.open(tmp_path / "room.db", playbook=book)
+    try:
+        incident = (await store.create_incident("Refund delays", actor="Luis")).id
+        line = "Lumo è una TRUFFA, non fidatevi!!! Disdite subito #LumoTruffa"
+        await Pipeline(book).ingest(store, incident, [comment(i, line) for i in range(3)])
+        fresh = Pipeline(book)
+        assert await fresh.warm(store, incident) == 3
+        (fourth,) = fresh.prepare([comment(9, line + " 😡")])
+        assert "same text as 3 other comments from 4 accounts" in fourth.bot_reasons
+    finally:
+        await store.close()
