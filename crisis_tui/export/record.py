@@ -60,17 +60,22 @@ def comments_from(events: list[Event], incident_id: str) -> list[Comment]:
     Four times faster than reading the comments table back at 100k comments, and
     a test holds it equal to the store's projection.
     """
-    found: dict[int, dict[str, Any]] = {}
+    found: dict[int, Comment] = {}
+    convert = msgspec.convert
     for e in events:
         kind, p = e.kind, e.payload
         if kind == "comment.ingested":
-            c = dict(p["comment"])
-            c["incident_id"] = incident_id
-            found[c["id"]] = c
+            arrived = p["comment"]
+            arrived["incident_id"] = incident_id  # borrowed for the conversion, given back below
+            try:
+                comment = convert(arrived, Comment)
+            finally:
+                del arrived["incident_id"]
+            found[comment.id] = comment
             continue
         if kind == "draft.status":
             if p.get("status") == "sent" and p.get("comment_id") in found:
-                found[p["comment_id"]]["status"] = "answered"
+                found[p["comment_id"]].status = "answered"
             continue
         if not kind.startswith("comment."):
             continue
@@ -78,16 +83,16 @@ def comments_from(events: list[Event], incident_id: str) -> list[Comment]:
         if c is None:
             continue
         if kind == "comment.claimed":
-            c["status"], c["holder"] = "claimed", p.get("holder")
+            c.status, c.holder = "claimed", p.get("holder")
         elif kind == "comment.released":
-            c["status"], c["holder"] = "new", None
+            c.status, c.holder = "new", None
         elif kind == "comment.status":
-            c["status"] = p.get("status", "new")
-            if c["status"] == "new":
-                c["holder"] = None
+            c.status = p.get("status", "new")
+            if c.status == "new":
+                c.holder = None
         elif kind == "comment.tagged":
-            c["tags"] = list(p.get("tags", []))
-    return [msgspec.convert(c, Comment) for c in found.values()]
+            c.tags = list(p.get("tags", []))
+    return list(found.values())
 
 
 def counts_of(comments: list[Comment]) -> Counts:
