@@ -212,6 +212,7 @@ class RoomState:
         self.per_minute: Counter[int] = Counter()
         self._priorities: list[float] = []  # -priority, ascending: the rank of a priority is a bisect
         self.drafts: dict[int, Draft] = {}
+        self._reply_draft: dict[int, int] = {}  # comment id -> its newest reply draft id
         self.decisions: dict[int, Decision] = {}
         self.presence: dict[str, Presence] = {}
         self.timeline: list[TimelineEntry] = []
@@ -387,7 +388,12 @@ class RoomState:
     # ------------------------------------------------------------ other state
     def load_drafts(self, drafts: Iterable[Draft]) -> None:
         for d in drafts:
-            self.drafts[d.id] = d
+            self._add_draft(d)
+
+    def _add_draft(self, d: Draft) -> None:
+        self.drafts[d.id] = d
+        if d.kind == "reply" and d.comment_id is not None and d.id >= self._reply_draft.get(d.comment_id, 0):
+            self._reply_draft[d.comment_id] = d.id
 
     def load_decisions(self, decisions: Iterable[Decision]) -> None:
         self.decisions = {d.id: d for d in decisions}
@@ -396,13 +402,10 @@ class RoomState:
         self.presence = {p.name: p for p in people}
 
     def draft_for(self, comment_id: int) -> Draft | None:
-        """The newest live reply draft for a comment."""
-        best: Draft | None = None
-        for d in self.drafts.values():
-            if d.kind == "reply" and d.comment_id == comment_id and d.status != "withdrawn":
-                if best is None or d.id > best.id:
-                    best = d
-        return best
+        """The newest reply draft for a comment (None when withdrawn or none)."""
+        did = self._reply_draft.get(comment_id)
+        draft = self.drafts.get(did) if did is not None else None
+        return draft if draft is not None and draft.status != "withdrawn" else None
 
     def statements(self) -> list[Draft]:
         return [d for d in self.drafts.values() if d.kind == "statement"]
@@ -453,6 +456,8 @@ class RoomState:
             ch.changed_ids.add(row.id)
         elif kind.startswith("draft."):
             self._apply_draft(e, ch)
+            if ch.drafts:
+                ch.comments = True
         elif kind.startswith("decision."):
             self._apply_decision(e)
             ch.decisions = True
@@ -476,7 +481,7 @@ class RoomState:
                 d = Draft(id=did, incident_id=self.incident_id, kind=p.get("kind", "reply"),
                           comment_id=p.get("comment_id"), author=e.actor, body=p.get("body", ""),
                           version=p.get("version", 1), created_at=e.ts, updated_at=e.ts)
-                self.drafts[did] = d
+                self._add_draft(d)
             else:
                 d.body = p.get("body", d.body)
                 d.version = p.get("version", d.version + 1)

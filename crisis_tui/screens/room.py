@@ -338,7 +338,8 @@ class RoomScreen(Screen[None]):
                 return None
             if editor.target is target:
                 editor.saved(draft, text)
-            self.state.drafts.setdefault(draft.id, draft)
+            if draft.id not in self.state.drafts:
+                self.state.load_drafts([draft])
             return draft
 
     async def flush_draft(self) -> None:
@@ -609,7 +610,7 @@ class RoomScreen(Screen[None]):
             except CrisisError as exc:
                 self.notify(str(exc), severity="error", markup=False)
                 return
-            self.state.drafts[updated.id] = updated
+            self.state.load_drafts([updated])
             if self.tone_ctx is not None:
                 self.tone_ctx = replace(self.tone_ctx, ticked=dict(updated.checklist))
             self._check_tone()

@@ -29,6 +29,8 @@ PLATFORM = {
     "reviews": "rv", "email": "em", "mastodon": "md", "support": "sp",
 }
 #: Status as symbol + word, so colour is never the only signal.
+#: A reply draft's state beside the comment's status: being written, in review, approved.
+DRAFT_MARK = {"draft": "✎", "in_review": "⧗", "approved": "✔"}
 STATUS = {
     "new": "NEW", "claimed": "●", "answered": "✓ans", "escalated": "↑esc", "ignored": "–ign",
     "removal_requested": "✗rm",
@@ -234,7 +236,10 @@ class CommentStream(ScrollView, can_focus=True):
             status = f"●{holder}"
         else:
             status = STATUS.get(row.status, row.status[:4])
-        status_w = 9 if wide else 6
+        draft = self.state.draft_for(row.id)
+        if draft is not None and draft.status in DRAFT_MARK:
+            status = DRAFT_MARK[draft.status] + status
+        status_w = 10 if wide else 7
         flag = ""
         if row.is_bot:
             flag = "⚠bot" if wide else "⚠b"
