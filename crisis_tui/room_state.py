@@ -26,6 +26,7 @@ UNANSWERED = frozenset({"new", "claimed", "escalated"})
 #: How much of a comment's text a row keeps for its line and the text filter; the
 #: detail view reads the whole comment from the store.
 ROW_TEXT = 600
+ROW_AUTHOR = 200
 
 
 class Row:
@@ -65,7 +66,7 @@ class Row:
         row.id = c.id
         row.received_at = c.received_at
         row.source = c.source
-        row.author = c.author
+        row.author = c.author[:ROW_AUTHOR]
         row.followers = c.author_followers
         row.verified = c.author_verified
         row.bot_score = c.bot_score
@@ -92,7 +93,7 @@ class Row:
         row.id = int(data["id"])
         row.received_at = float(data.get("received_at") or 0.0)
         row.source = str(data.get("source") or "")
-        row.author = str(data.get("author") or "")
+        row.author = str(data.get("author") or "")[:ROW_AUTHOR]
         row.followers = data.get("author_followers")
         row.verified = bool(data.get("author_verified", False))
         row.bot_score = float(data.get("bot_score") or 0.0)
