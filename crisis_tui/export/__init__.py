@@ -73,16 +73,18 @@ def write_record(
         if not path.parent.is_dir():
             raise InvalidInput("output", f"folder {path.parent} does not exist")
     exported_at = time.time() if now is None else now
-    progress("computing metrics", 0, 1)
-    with bulk():
-        computed = metrics_mod.compute(record.events, playbook, as_of=exported_at)
-    progress("computing metrics", 1, 1)
     extra = {"raw_out": raw} if fmt == "csv" else {}
-    try:
-        with bulk():
-            return WRITERS[fmt](record, computed, playbook, path, exported_at=exported_at, progress=progress, **extra)
-    except OSError as exc:
-        raise InvalidInput("output", f"cannot write {path}: {exc.strerror or exc}") from None
+    with bulk():
+        progress("computing metrics", 0, 1)
+        computed = metrics_mod.compute(record.events, playbook, as_of=exported_at)
+        progress("computing metrics", 1, 1)
+        try:
+            written = WRITERS[fmt](record, computed, playbook, path, exported_at=exported_at, progress=progress,
+                                   **extra)
+        except OSError as exc:
+            raise InvalidInput("output", f"cannot write {path}: {exc.strerror or exc}") from None
+        del computed
+    return written
 
 
 async def export_incident(
@@ -100,4 +102,7 @@ async def export_incident(
         raise InvalidInput("format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
     with bulk():
         record = await load_record(store, incident_id, progress, with_state=fmt in WITH_STATE)
-        return write_record(record, fmt, out, playbook=playbook, progress=progress, now=now)
+        written = write_record(record, fmt, out, playbook=playbook, progress=progress, now=now)
+        # Freed before the collector is back on, so it never walks these 100k objects.
+        del record
+    return written
