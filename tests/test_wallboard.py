@@ -128,7 +128,7 @@ async def test_at_80x24_every_pane_shows_and_the_figures_are_right(
         people = [str(line) for line in app.query_one(PresenceBoard).lines()]
         assert any(line.startswith("● Luis General manager  ★") for line in people)
         volume = app.query_one("#volume", Trend)
-        assert f"now {counts.total}" in volume.label
+        assert f"now {counts.total}/min" in volume.label
         screen = app.export_screenshot().replace("&#160;", " ")
         assert "Giulia marked @user84721" in screen
         assert "q quit" in screen and "t theme" in screen

@@ -229,11 +229,11 @@ class WallboardApp(App[None]):
         oldest = self.query_one("#oldest", BigFigure)
         sla_words = clock_figure(sla)
         if counts.oldest_unanswered_at is None or waiting == 0:
-            oldest.show("--:--", f"✓ none waiting · SLA {sla_words}", "ok", label=f"OLDEST WAITING · SLA {sla_words}")
+            oldest.show("--:--", f"✓ none waiting · SLA {sla_words}", "ok", label=f"OLDEST · SLA {sla_words}")
         else:
             age = max(0.0, now - counts.oldest_unanswered_at)
             unit = "h:mm" if age >= 3600 else "mm:ss"
-            label = f"OLDEST WAITING {unit} · SLA {sla_words}"
+            label = f"OLDEST {unit} · SLA {sla_words}"
             if age > sla:
                 oldest.show(clock_figure(age), f"✗ OVER SLA by {_words(age - sla)}", "bad", label=label)
             elif age > 0.75 * sla:
@@ -254,18 +254,18 @@ class WallboardApp(App[None]):
         volume, share = self.state.trends(now)
         peak = max(volume)
         self.query_one("#volume", Trend).show(
-            Content.assemble(("Volume", "bold"), f" · comments per minute, last hour · now {volume[-1]} · peak {peak}"),
+            Content.assemble(("Volume", "bold"), f" · now {volume[-1]}/min · peak {peak}/min · last hour"),
             [float(v) for v in volume],
         )
         current = next((s for s in reversed(share) if s is not None), None)
         if current is None:
-            words: Content = Content.assemble(("Negative share", "bold"), " · last hour · no comments yet")
+            words: Content = Content.assemble(("Negative share", "bold"), " · no comments in the last hour")
         else:
             alarm = current >= NEGATIVE_ALERT
             words = Content.assemble(
-                ("Negative share", "bold"), " · last hour · latest ",
+                ("Negative share", "bold"), " · latest ",
                 (f"{'▲ ' if alarm else ''}{current * 100:.0f}% negative", "bold $text-error" if alarm else "bold"),
-                (" (over half)" if alarm else ""),
+                (" (over half)" if alarm else ""), " · last hour",
             )
         self.query_one("#negative", Trend).show(words, share, top=1.0, alert=NEGATIVE_ALERT)
 
