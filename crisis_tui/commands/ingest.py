@@ -167,7 +167,7 @@ def ingest(
         try:
             src = _build(kind, source, follow=follow, from_end=from_end, once=once, mapping_path=mapping_path,
                          interval=interval, poll=poll, headers=header_map, backfill=backfill, since_id=since_id,
-                         mastodon_token=mastodon_token, stop=stop, report=printer, state=state)
+                         mastodon_token=mastodon_token, stop=stop, report=printer, state=state, pipeline=pipeline)
             await pipeline.warm(store, incident_id)
             await warming
             with progress_bar(printer, src.size if backlog else None, show_progress) as on_progress:
@@ -209,6 +209,7 @@ def _build(
     kind: str, source: str, *, follow: bool, from_end: bool, once: bool, mapping_path: Path | None, interval: float,
     poll: float, headers: dict[str, str], backfill: int, since_id: str | None, mastodon_token: str | None,
     stop: asyncio.Event, report: Callable[[str], None], state: Callable[[str, str], state_mod.StateFile],
+    pipeline: Pipeline,
 ) -> Source:
     if kind == "stdin":
         return StdinLines(stop)
@@ -232,7 +233,7 @@ def _build(
         return CsvFile(path, Mapping.load(mapping_path, section="csv"))
     if follow:
         return FollowedFile(path, state("follow", str(path.resolve())), stop, report=report, poll=poll, from_end=from_end)
-    return JsonlFile(path)
+    return JsonlFile(path, pipeline=pipeline)
 
 
 def register(group: click.Group) -> None:

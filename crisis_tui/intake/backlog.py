@@ -1,20 +1,25 @@
 """A JSONL (or .json) file read once, start to end: a monitoring tool's export, a backlog.
 
-Read in slices of about a megabyte of whole lines, each parsed in a worker
-thread, so a file of millions of lines streams through in flat memory and the
-event loop stays free to commit the previous slice. Line numbers are counted
+Read in slices of about a megabyte of whole lines, so a file of millions of
+lines streams through in flat memory. A small file's slices are parsed in a
+thread; a big file's in a second process (crisis_tui.intake.parallel), two
+slices ahead, while this process triages and stores. Line numbers are counted
 from 1 over physical lines (blank lines count, as in an editor).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import BinaryIO
 
-from crisis_tui.intake.chunk import Chunk, SourceError
+from crisis_tui.intake.chunk import Chunk, Reject, SourceError
 from crisis_tui.intake.lines import parse_document, parse_lines
+from crisis_tui.intake.parallel import MIN_BYTES, SliceReader, line_count
+from crisis_tui.intake.pipeline import Pipeline
+from crisis_tui.model import NewComment
 
 SLICE_BYTES = 1 << 20
 #: A .json file (not .jsonl) larger than this is refused: it must be read whole.
@@ -40,9 +45,12 @@ def is_document(path: Path) -> bool:
 class JsonlFile:
     """A backlog file (see the module docstring)."""
 
-    def __init__(self, path: Path, *, label: str | None = None) -> None:
+    def __init__(self, path: Path, *, label: str | None = None, pipeline: Pipeline | None = None) -> None:
+        """`pipeline`: the run's pipeline, to parse and triage a big file in a second process
+        (None: always parse in a thread and leave triage to the runner)."""
         self.path = path
         self.name = label or path.name
+        self.pipeline = pipeline
 
     @property
     def size(self) -> int | None:
@@ -63,6 +71,10 @@ class JsonlFile:
                 comments, rejects = await asyncio.to_thread(parse_document, data, self.name)
                 yield Chunk(comments, rejects, position=len(data))
                 return
+            if self.pipeline is not None and (self.size or 0) >= MIN_BYTES:
+                async for chunk in self._in_parallel(handle, self.pipeline):
+                    yield chunk
+                return
             line = 1
             while True:
                 comments, rejects, count, position = await asyncio.to_thread(self._slice, handle, line)
@@ -73,7 +85,38 @@ class JsonlFile:
         finally:
             handle.close()
 
+    async def _in_parallel(self, handle: BinaryIO, pipeline: Pipeline) -> AsyncIterator[Chunk]:
+        reader = SliceReader(pipeline)
+        ahead: deque[tuple[asyncio.Future[tuple[list[NewComment], list[Reject], dict[str, object] | None]], int]] = deque()
+        line = 1
+        try:
+            while True:
+                while len(ahead) < 2:
+                    data = await asyncio.to_thread(_whole_lines, handle)
+                    if not data:
+                        break
+                    ahead.append((asyncio.ensure_future(reader.read(data, self.name, line)), handle.tell()))
+                    line += line_count(data)
+                if not ahead:
+                    await reader.finish()
+                    return
+                future, position = ahead.popleft()
+                comments, rejects, alert = await future
+                yield Chunk(comments, rejects, position=position, triaged=True, alert=alert)
+        finally:
+            for future, _ in ahead:
+                future.cancel()
+            await asyncio.to_thread(reader.close)
+
     def _slice(self, handle: BinaryIO, first_line: int) -> tuple[list, list, int, int]:  # type: ignore[type-arg]
         lines = handle.readlines(SLICE_BYTES)
         comments, rejects, count = parse_lines(lines, self.name, first_line)
         return comments, rejects, count, handle.tell()
+
+
+def _whole_lines(handle: BinaryIO) -> bytes:
+    """About SLICE_BYTES of the file, ending at a line's end (or the file's)."""
+    data = handle.read(SLICE_BYTES)
+    if data and not data.endswith(b"\n"):
+        data += handle.readline()
+    return data

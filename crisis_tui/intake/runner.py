@@ -73,7 +73,7 @@ class Runner:
         async def produce() -> None:
             try:
                 async for chunk in chunks:
-                    if chunk.comments:
+                    if chunk.comments and not chunk.triaged:
                         await asyncio.to_thread(self.pipeline.assess, chunk.comments)
                         chunk.alert = self.pipeline.spike_alert()
                     await queue.put(chunk)

@@ -16,7 +16,7 @@ from crisis_tui.triage.bots import BotSignals
 from crisis_tui.triage.clusters import ClusterIndex
 from crisis_tui.triage.lexicon import CATEGORIES, Lexicon
 from crisis_tui.triage.priority import label, priority, reach, velocity
-from crisis_tui.triage.reading import read
+from crisis_tui.triage.reading import Reading, read
 from crisis_tui.triage.spikes import SKEW
 from crisis_tui.triage.words import Words
 
@@ -33,7 +33,7 @@ class Assessment:
     question: bool
     sarcastic: bool
     #: Words and signals the reading found ("vergüenza", "shouting"), for explanations.
-    found: tuple[str, ...]
+    found: list[str]
 
     def apply(self, comment: NewComment) -> NewComment:
         comment.negativity = self.negativity
@@ -74,12 +74,18 @@ class Triager:
         self.bots = BotSignals(self.rules.bot)
         self.clusters = ClusterIndex(self.rules.cluster.similarity, self.rules.cluster.min_words)
 
+    def read(self, comment: NewComment, words: Words | None = None) -> Reading:
+        """The stateless half: what the words say (in its language's lexicon). Safe to run
+        anywhere, even in another process; `words`: the prepared text when already made."""
+        return read(words or Words.of(comment.text), self.lexicons.get(comment.lang, self.any_language), self.acronyms)
+
     def assess(self, comment: NewComment, now: float, words: Words | None = None) -> Assessment:
-        """`words`: the comment's prepared text, when the caller already made it."""
+        return self.judge(comment, self.read(comment, words), now)
+
+    def judge(self, comment: NewComment, reading: Reading, now: float) -> Assessment:
+        """The stateful half: clusters, posting bursts, bot suspicion, priority and label."""
         rules = self.rules
-        words = words or Words.of(comment.text)
-        reading = read(words, self.lexicons.get(comment.lang, self.any_language), self.acronyms)
-        cluster = self.clusters.add(comment.text, comment.author, words.words)
+        cluster = self.clusters.add(comment.text, comment.author, reading.words)
         posted = comment.posted_at
         when = posted if posted is not None and posted <= now + SKEW else now
         suspicion = self.bots.assess(comment, when, cluster.size, len(cluster.authors), len(cluster.words))

@@ -42,8 +42,9 @@ class BotSignals:
     def __init__(self, rules: BotRules) -> None:
         self.rules = rules
         self.patterns = [re.compile(p) for p in rules.handle_patterns]
-        self._recent: dict[str, deque[float]] = {}
+        self._recent: dict[tuple[str, str], float | deque[float]] = {}
         self._generated: dict[str, bool] = {}
+        self._window = rules.burst_minutes * 60.0
 
     def assess(self, comment: NewComment, when: float, copies: int, copy_authors: int, words: int) -> Suspicion:
         """`when`: the comment's time; `copies`/`copy_authors`: its cluster so far; `words`: its length."""
@@ -70,7 +71,7 @@ class BotSignals:
                                               f"from {copy_authors} accounts"))
         if self._looks_generated(comment.author):
             found.append((weights.handle, "handle looks generated"))
-        if comment.extra.get("author_bot") is True:
+        if comment.extra and comment.extra.get("author_bot") is True:
             found.append((weights.declared, "the account says it is a bot"))
         keep = 1.0
         for weight, _ in found:
@@ -92,22 +93,25 @@ class BotSignals:
 
     def _posting_rate(self, comment: NewComment, when: float) -> str:
         rules = self.rules
-        statuses = comment.extra.get("author_statuses")
+        statuses = comment.extra.get("author_statuses") if comment.extra else None
         created = comment.author_created_at
         if isinstance(statuses, int) and not isinstance(statuses, bool) and created is not None and when > created:
             per_day = statuses / max((when - created) / DAY, 1.0)
             if per_day >= rules.max_posts_per_day:
                 return f"posts {per_day:,.0f} times a day"
-        window = rules.burst_minutes * 60.0
-        key = f"{comment.source}\0{comment.author}"
-        times = self._recent.get(key)
-        if times is None:
+        # Most authors post once: remember a lone time, and only a second post makes a deque.
+        key = (comment.source, comment.author)
+        seen = self._recent.get(key)
+        if seen is None:
             if len(self._recent) > 200_000:
                 self._recent.clear()
-            times = self._recent[key] = deque(maxlen=max(rules.burst_comments, 1) * 4)
-        times.append(when)
-        while times and times[0] < when - window:
-            times.popleft()
-        if len(times) >= rules.burst_comments:
-            return f"{len(times)} comments in {rules.burst_minutes:g} minutes"
+            self._recent[key] = when
+            return ""
+        if not isinstance(seen, deque):
+            seen = self._recent[key] = deque((seen,), maxlen=max(rules.burst_comments, 1) * 4)
+        seen.append(when)
+        while seen and seen[0] < when - self._window:
+            seen.popleft()
+        if len(seen) >= rules.burst_comments:
+            return f"{len(seen)} comments in {rules.burst_minutes:g} minutes"
         return ""

@@ -35,6 +35,11 @@ def velocity(comment: NewComment, now: float) -> float:
     return min(1.0, math.log10(1 + engagement / hours) / 4.0)
 
 
+def scale(weights: TriageWeights) -> float:
+    """The most the weighted signals can add up to (so a priority tops out at 100)."""
+    return sum(max(w, 0.0) for w in (weights.negativity, weights.reach, weights.velocity, weights.question, weights.verified)) or 1.0
+
+
 def priority(
     weights: TriageWeights,
     *,
@@ -52,8 +57,7 @@ def priority(
         + (weights.question if question else 0.0)
         + (weights.verified if verified else 0.0)
     )
-    scale = sum(max(w, 0.0) for w in (weights.negativity, weights.reach, weights.velocity, weights.question, weights.verified)) or 1.0
-    value = 100.0 * total / scale
+    value = 100.0 * total / scale(weights)
     value *= 1.0 - min(max(weights.bot_discount, 0.0), 1.0) * bot_score
     return round(max(0.0, min(100.0, value)), 2)
 

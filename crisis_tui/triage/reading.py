@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+
+import msgspec
 
 from crisis_tui.triage.lexicon import Lexicon
 from crisis_tui.triage.words import Words
@@ -23,14 +24,18 @@ _CAPS_RUN = re.compile(r"[A-ZÀ-ÖØ-Þ]{3}")
 _SHOUT = re.compile(r"(?<![@#\w])[^\W\d_]{3,}")
 
 
-@dataclass(slots=True)
-class Reading:
+class Reading(msgspec.Struct, array_like=True, gc=False):
+    """What one comment's words say. A msgspec struct: the backlog reads comments in a
+    second process and sends the readings back (crisis_tui.intake.parallel)."""
+
     negativity: float
     sarcastic: bool
     question: bool
     praise: bool
     #: Words and signals found, for the operator ("vergüenza", "shouting", "!!!").
-    found: tuple[str, ...]
+    found: list[str]
+    #: The comment's folded words (what copy-paste clustering compares).
+    words: list[str]
 
 
 def read(text: str | Words, lexicon: Lexicon, acronyms: frozenset[str] = frozenset()) -> Reading:
@@ -75,5 +80,6 @@ def read(text: str | Words, lexicon: Lexicon, acronyms: frozenset[str] = frozens
         sarcastic=sarcastic,
         question=question,
         praise=praise,
-        found=tuple(found + signals),
+        found=found + signals,
+        words=words,
     )
