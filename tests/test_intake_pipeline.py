@@ -62,3 +62,41 @@ async def test_a_restarted_intake_remembers_the_campaign(tmp_path: Path, book: P
         assert "same text as 3 other comments from 4 accounts" in fourth.bot_reasons
     finally:
         await store.close()
+
+
+async def test_a_big_backlog_is_triaged_in_a_second_process_that_hands_its_state_back(tmp_path: Path, book: Playbook) -> None:
+    import json
+
+    from crisis_tui.intake.backlog import JsonlFile
+    from crisis_tui.intake.parallel import MIN_BYTES
+    from crisis_tui.intake.rejects import RejectLog
+    from crisis_tui.intake.runner import Runner
+
+    path = tmp_path / "big.jsonl"
+    padding = "x" * 200
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(12_000):
+            if i % 1000 == 5:
+                out.write("{oops\n")
+                continue
+            text = "Worst brand ever!!! Boycott @Lumo now #LumoScam" if i % 10 == 0 else f"Refund stuck {i} {padding}"
+            out.write(json.dumps({"source": "x", "id": f"b{i}", "author": f"@user{84000000 + i}", "text": text,
+                                  "author_followers": 0, "author_following": 900}) + "\n")
+    assert path.stat().st_size >= MIN_BYTES
+    store = await SqliteStore.open(tmp_path / "room.db", playbook=book)
+    try:
+        incident = (await store.create_incident("Refund delays", actor="Luis")).id
+        pipeline = Pipeline(book, count_arrivals=False)
+        messages: list[str] = []
+        runner = Runner(store, incident, pipeline, RejectLog(None, messages.append), report=messages.append)
+        tally = await runner.run(JsonlFile(path, pipeline=pipeline).chunks())
+        assert (tally.ingested, tally.rejected) == (11_988, 12)
+        assert messages[0].startswith("big.jsonl:6: not valid JSON")
+        campaign = (await store.comments(incident, limit=1))[0]
+        assert campaign.text.startswith("Worst brand") and campaign.priority > 0 and campaign.lang == "en"
+        cluster = pipeline.triager.clusters.get(campaign.cluster)
+        assert cluster is not None and cluster.size == 1200  # the worker's clusters came back
+        bots = [c for c in await store.comments(incident, after_id=11_000) if c.text.startswith("Worst brand")]
+        assert all("same text as" in " ".join(c.bot_reasons) for c in bots)
+    finally:
+        await store.close()

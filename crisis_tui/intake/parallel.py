@@ -21,11 +21,12 @@ import asyncio
 import multiprocessing
 import pickle
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 import msgspec
 
 from crisis_tui import language
-from crisis_tui.intake.chunk import Reject
+from crisis_tui.intake.chunk import Reject, SourceError
 from crisis_tui.intake.lines import parse_lines
 from crisis_tui.intake.pipeline import Pipeline
 from crisis_tui.model import NewComment
@@ -83,7 +84,13 @@ class SliceReader:
         self._pool = ProcessPoolExecutor(1, mp_context=context, initializer=_start, initargs=(pipeline,))
 
     async def read(self, data: bytes, name: str, first_line: int) -> tuple[list[NewComment], list[Reject], dict[str, object] | None]:
-        raw = await asyncio.get_running_loop().run_in_executor(self._pool, _read_slice, data, name, first_line)
+        try:
+            raw = await asyncio.get_running_loop().run_in_executor(self._pool, _read_slice, data, name, first_line)
+        except BrokenProcessPool:
+            raise SourceError(
+                f"{name}: the intake's worker process died near line {first_line}; "
+                "what was stored is kept, run the same command again to take the rest"
+            ) from None
         result = _DECODE(raw)
         return result.comments, [Reject(*r) for r in result.rejects], result.alert
 
