@@ -344,3 +344,13 @@ async def test_whoami_tells_the_client_who_it_is(serve: ServeFactory) -> None:
         await forced.add_note("any", "x", actor="Bea")
     async with httpx.AsyncClient(base_url=served.url) as anonymous:
         assert (await anonymous.get("/health")).json() == {"ok": True}
+
+
+async def test_webhook_comments_are_triaged_unless_the_server_is_told_not_to(serve: ServeFactory) -> None:
+    angry = native(1, text="Llevo tres semanas esperando el reembolso, es una vergüenza, nadie contesta")
+    for served, triaged in ((await serve(), True), (await serve(triage=False), False)):
+        lead, inc = await an_incident(served)
+        hook = served.raw(await served.token("hook", "operator"))
+        assert (await hook.post(f"/incidents/{inc}/comments", json=angry)).status_code == 200
+        (stored,) = await lead.comments(inc)
+        assert (stored.lang == "es", stored.negativity > 0.5, stored.priority > 0) == (triaged,) * 3

@@ -61,14 +61,14 @@ ServeFactory = Callable[..., Awaitable[Served]]
 
 @pytest.fixture
 async def serve(tmp_path: Path, book: Playbook) -> AsyncIterator[ServeFactory]:
-    """serve(**ServerSettings fields) -> Served, stopped at the end of the test."""
+    """serve(triage=True, **ServerSettings fields) -> Served, stopped at the end of the test."""
     made: list[Served] = []
 
-    async def start(**settings: Any) -> Served:
+    async def start(triage: bool = True, **settings: Any) -> Served:
         db = tmp_path / f"served{len(made)}.db"
         await (await SqliteStore.open(db, playbook=book)).close()
         tokens = await TokenBook.open(db)
-        server = BackgroundServer(create_app(db, playbook=book, settings=ServerSettings(**settings)))
+        server = BackgroundServer(create_app(db, playbook=book, settings=ServerSettings(**settings), triage=triage))
         server.start()
         served = Served(db, tokens, server)
         made.append(served)

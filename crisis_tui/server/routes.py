@@ -119,7 +119,7 @@ async def ingest(request: Request, caller: Caller, state: ServerState) -> Respon
     else:
         comments = webhook.native(body, limit)
         if state.prepare is not None:
-            comments = state.prepare(comments)
+            comments = state.prepare(_inc(request), comments)
     return responses.ok(await state.writer.ingest(_inc(request), comments, actor=caller.name))
 
 

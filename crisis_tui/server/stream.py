@@ -28,7 +28,7 @@ from crisis_tui.server.routes import I, endpoint, query_int
 from crisis_tui.server.state import ServerState
 
 log = logging.getLogger("crisis_tui.server")
-QUEUE_EVENTS = 4096
+QUEUE_EVENTS = 1024
 CHUNK_EVENTS = 512
 _encode = msgspec.json.Encoder().encode
 _END = b""

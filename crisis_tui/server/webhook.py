@@ -21,9 +21,10 @@ import msgspec
 from crisis_tui.comment_shape import parse_comment
 from crisis_tui.errors import InvalidInput
 from crisis_tui.model import NewComment
+from crisis_tui.playbook import Playbook
 from crisis_tui.server import wire
 
-Prepare = Callable[[list[NewComment]], list[NewComment]]
+Prepare = Callable[[str, list[NewComment]], list[NewComment]]
 MAX_REASONS = 32
 MAX_REASON = 200
 
@@ -113,10 +114,22 @@ def triaged(body: bytes, max_batch: int) -> list[NewComment]:
     return out
 
 
-def find_prepare() -> Prepare | None:
-    """The intake's triage (scores and order) for webhook comments, when this build has it."""
+def find_prepare(playbook: Playbook) -> Prepare | None:
+    """The intake's triage for webhook comments, when this build has it.
+
+    One intake pipeline per incident, kept for the server's life, so copy-paste
+    clusters and posting bursts are seen across batches, as `crisis-tui ingest` does.
+    """
     try:
-        from crisis_tui.intake.pipeline import prepare_batch  # noqa: PLC0415
+        from crisis_tui.intake.pipeline import Pipeline  # noqa: PLC0415
     except ImportError:
         return None
-    return prepare_batch  # type: ignore[no-any-return]
+    pipelines: dict[str, Any] = {}
+
+    def prepare(incident_id: str, comments: list[NewComment]) -> list[NewComment]:
+        pipeline = pipelines.get(incident_id)
+        if pipeline is None:
+            pipeline = pipelines[incident_id] = Pipeline(playbook)
+        return pipeline.prepare(comments)  # type: ignore[no-any-return]
+
+    return prepare

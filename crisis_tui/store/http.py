@@ -482,9 +482,13 @@ class HttpStore:
                             continue
                         last = event.seq
                         yield event
-            except (httpx.TransportError, msgspec.DecodeError, RuntimeError):
+            except (httpx.TransportError, msgspec.DecodeError):
                 if self._closed:
                     return
+            except RuntimeError:
+                if self._closed:  # httpx refuses to send on a client closed meanwhile
+                    return
+                raise
             if self._closed:
                 return
             self._set_state(RECONNECTING)

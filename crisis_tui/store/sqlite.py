@@ -268,13 +268,16 @@ class SqliteStore:
         if tx.events:
             self._waker.bump()
 
+    # Reads run in one call on the connection's thread, so no statement stays open
+    # between awaits: a BEGIN IMMEDIATE that found another coroutine's read still
+    # open would get SQLITE_BUSY at once (no busy wait) whenever another
+    # connection had written meanwhile.
     async def _fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
-        async with self._db.execute(sql, params) as cur:
-            return await cur.fetchone()
+        rows = list(await self._db.execute_fetchall(sql, params))
+        return rows[0] if rows else None
 
     async def _fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        async with self._db.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return list(await self._db.execute_fetchall(sql, params))
 
     async def _role_of(self, tx: _Tx, actor: str) -> str:
         row = await tx.one(
