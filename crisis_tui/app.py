@@ -31,7 +31,7 @@ THEME_VAR = "CRISIS_TUI_THEME"
 class CrisisApp(App[None]):
     """One operator in one incident room."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "crisis-tui"
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, tooltip="Leave the room (the draft is saved)"),

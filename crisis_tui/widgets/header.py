@@ -28,11 +28,10 @@ def sparkline(values: list[int]) -> str:
 
 
 def duration(seconds: float) -> str:
-    """Elapsed time as H:MM (or M:SS under an hour)."""
+    """Elapsed time as HH:MM, like a wall clock started when the incident opened."""
     s = max(0, int(seconds))
     h, rest = divmod(s, 3600)
-    m, sec = divmod(rest, 60)
-    return f"{h}:{m:02d}h" if h else f"{m}:{sec:02d}"
+    return f"{h:02d}:{rest // 60:02d}"
 
 
 def minutes(seconds: float) -> str:

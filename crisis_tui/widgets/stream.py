@@ -211,7 +211,7 @@ class CommentStream(ScrollView, can_focus=True):
         base = self.rich_style
         if row is None:
             return Strip.blank(width, base)
-        strip = Strip(self._segments(row, width, base), width)
+        strip = Strip(self._segments(row, width, base))
         if index == self._cursor_index:
             cursor = self.get_component_rich_style("stream--cursor", partial=True)
             strip = strip.apply_style(cursor)
