@@ -1,0 +1,112 @@
+"""End to end in a real terminal: tmux runs the room, keys claim a comment and type a reply,
+and a second window, another operator's room on the same file, shows the claim."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crisis_tui import playbook as playbook_mod
+from crisis_tui.store.sqlite import SqliteStore
+from tests.room_support import comments
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (.ci/run installs it)"),
+]
+CLI = str(Path(sys.executable).with_name("crisis-tui"))
+
+
+class Tmux:
+    """A private tmux server (its own socket), so nothing else's sessions are touched."""
+
+    def __init__(self, socket: str) -> None:
+        self.socket = socket
+
+    def __call__(self, *args: str) -> str:
+        done = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=20)
+        if done.returncode != 0:
+            raise AssertionError(f"tmux {' '.join(args)}: {done.stderr.strip()}")
+        return done.stdout
+
+    def screen(self, target: str) -> str:
+        return self("capture-pane", "-p", "-t", target)
+
+    def wait_for(self, target: str, text: str, timeout: float = 20.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen(target)
+            if text in screen:
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} never showed in {target}:\n{screen}")
+
+
+@pytest.fixture
+def tmux(tmp_path: Path) -> Iterator[Tmux]:
+    server = Tmux(f"crisis-e2e-{os.getpid()}-{tmp_path.name}")
+    try:
+        yield server
+    finally:
+        subprocess.run(["tmux", "-L", server.socket, "kill-server"], capture_output=True, timeout=20)
+
+
+async def _incident(db: Path) -> str:
+    store = await SqliteStore.open(db, playbook=playbook_mod.load(playbook_mod.shipped_path()))
+    try:
+        inc = (await store.create_incident("Refund delays", actor="Luis")).id
+        await store.ingest(inc, comments(priorities=[0.9, 0.3, 0.6]))
+        return inc
+    finally:
+        await store.close()
+
+
+def test_claim_and_reply_in_tmux_and_the_other_operator_sees_the_claim(tmp_path: Path, tmux: Tmux) -> None:
+    db = tmp_path / "room.db"
+    inc = asyncio.run(_incident(db))
+    env = f"env TERM=xterm-256color CRISIS_TUI_PLAYBOOK={playbook_mod.shipped_path()}"
+    tmux("new-session", "-d", "-s", "room", "-x", "100", "-y", "30",
+         f"{env} {CLI} open {db} --as Ana --role cm; sleep 60")
+    ana = "room:0"
+    tmux.wait_for(ana, "@marta_viaja")
+    tmux("send-keys", "-t", ana, "r")
+    tmux.wait_for(ana, "Reply to @marta_viaja")
+    tmux("send-keys", "-t", ana, "-l", "Hola Marta, lo sentimos")
+    screen = tmux.wait_for(ana, "Hola Marta, lo sentimos")
+    assert "●me" in screen
+    tmux.wait_for(ana, "saved")
+
+    tmux("new-window", "-t", "room", f"{env} {CLI} open {db} --as Luis --role gm; sleep 60")
+    luis = "room:1"
+    screen = tmux.wait_for(luis, "●Ana")
+    assert "@marta_viaja" in screen
+    tmux.wait_for(luis, "● Ana     CM     replying to")
+    tmux.wait_for(ana, "● Luis")
+
+    tmux("send-keys", "-t", luis, "C-q")
+    tmux("send-keys", "-t", ana, "Escape")
+    tmux("send-keys", "-t", ana, "C-q")
+    time.sleep(1.5)
+
+    async def check() -> None:
+        store = await SqliteStore.open(db, playbook=playbook_mod.load(playbook_mod.shipped_path()))
+        try:
+            marta = await store.get_comment(inc, 1)
+            assert marta.holder == "Ana"
+            drafts = await store.drafts(inc, comment_id=1)
+            assert [d.body for d in drafts] == ["Hola Marta, lo sentimos"]
+            gone = {p.name: p.left_at for p in await store.presence(inc)}
+            assert gone["Luis"] is not None and gone["Ana"] is not None
+        finally:
+            await store.close()
+
+    asyncio.run(check())
