@@ -101,7 +101,7 @@ async def bench_backlog(lines: int, folder: Path) -> dict[str, float]:
     runner = Runner(store, incident, pipeline, RejectLog(folder / "rejected.jsonl", messages.append), report=messages.append)
     started = time.perf_counter()
     cpu = time.process_time()
-    tally = await runner.run(JsonlFile(path, pipeline=pipeline).chunks())
+    tally = await runner.run(JsonlFile(path, book=book).chunks())
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu
     await store.close()

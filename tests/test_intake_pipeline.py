@@ -64,7 +64,7 @@ async def test_a_restarted_intake_remembers_the_campaign(tmp_path: Path, book: P
         await store.close()
 
 
-async def test_a_big_backlog_is_triaged_in_a_second_process_that_hands_its_state_back(tmp_path: Path, book: Playbook) -> None:
+async def test_a_big_backlog_is_read_in_a_second_process_and_triaged_here(tmp_path: Path, book: Playbook) -> None:
     import json
 
     from crisis_tui.intake.backlog import JsonlFile
@@ -89,13 +89,13 @@ async def test_a_big_backlog_is_triaged_in_a_second_process_that_hands_its_state
         pipeline = Pipeline(book, count_arrivals=False)
         messages: list[str] = []
         runner = Runner(store, incident, pipeline, RejectLog(None, messages.append), report=messages.append)
-        tally = await runner.run(JsonlFile(path, pipeline=pipeline).chunks())
+        tally = await runner.run(JsonlFile(path, book=book).chunks())
         assert (tally.ingested, tally.rejected) == (11_988, 12)
         assert messages[0].startswith("big.jsonl:6: not valid JSON")
         campaign = (await store.comments(incident, limit=1))[0]
         assert campaign.text.startswith("Worst brand") and campaign.priority > 0 and campaign.lang == "en"
         cluster = pipeline.triager.clusters.get(campaign.cluster)
-        assert cluster is not None and cluster.size == 1200  # the worker's clusters came back
+        assert cluster is not None and cluster.size == 1200  # one campaign across every slice
         bots = [c for c in await store.comments(incident, after_id=11_000) if c.text.startswith("Worst brand")]
         assert all("same text as" in " ".join(c.bot_reasons) for c in bots)
     finally:

@@ -68,8 +68,8 @@ def test_bots_are_explained_not_just_scored(book: Playbook) -> None:
     assert fourth.bot_reasons == (
         "account 1 day old",
         "follows 780, followed by 1",
-        "same text as 2 other comments from 3 accounts",
         "handle looks generated",
+        "same text as 2 other comments from 3 accounts",
     )
     campaign = {r.cluster for row, r in zip(rows, results) if row["label"] == "bot" and row["lang"] == "es"}
     assert len(campaign) == 1  # the pasted line and its variants ("!!!", lower case, another hashtag) are one cluster

@@ -38,6 +38,7 @@ from crisis_tui.intake.pipeline import Pipeline
 from crisis_tui.intake.rejects import RejectLog
 from crisis_tui.intake.runner import Runner, Tally
 from crisis_tui.intake.stdin_source import StdinLines
+from crisis_tui.playbook import Playbook
 from crisis_tui.safe_text import one_line
 
 KINDS = ("auto", "jsonl", "csv", "folder", "stdin", "feed", "mastodon")
@@ -167,7 +168,7 @@ def ingest(
         try:
             src = _build(kind, source, follow=follow, from_end=from_end, once=once, mapping_path=mapping_path,
                          interval=interval, poll=poll, headers=header_map, backfill=backfill, since_id=since_id,
-                         mastodon_token=mastodon_token, stop=stop, report=printer, state=state, pipeline=pipeline)
+                         mastodon_token=mastodon_token, stop=stop, report=printer, state=state, book=cfg.playbook)
             await pipeline.warm(store, incident_id)
             await warming
             with progress_bar(printer, src.size if backlog else None, show_progress) as on_progress:
@@ -209,7 +210,7 @@ def _build(
     kind: str, source: str, *, follow: bool, from_end: bool, once: bool, mapping_path: Path | None, interval: float,
     poll: float, headers: dict[str, str], backfill: int, since_id: str | None, mastodon_token: str | None,
     stop: asyncio.Event, report: Callable[[str], None], state: Callable[[str, str], state_mod.StateFile],
-    pipeline: Pipeline,
+    book: Playbook,
 ) -> Source:
     if kind == "stdin":
         return StdinLines(stop)
@@ -233,7 +234,7 @@ def _build(
         return CsvFile(path, Mapping.load(mapping_path, section="csv"))
     if follow:
         return FollowedFile(path, state("follow", str(path.resolve())), stop, report=report, poll=poll, from_end=from_end)
-    return JsonlFile(path, pipeline=pipeline)
+    return JsonlFile(path, book=book)
 
 
 def register(group: click.Group) -> None:

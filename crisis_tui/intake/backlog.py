@@ -2,8 +2,9 @@
 
 Read in slices of about a megabyte of whole lines, so a file of millions of
 lines streams through in flat memory. A small file's slices are parsed in a
-thread; a big file's in a second process (crisis_tui.intake.parallel), two
-slices ahead, while this process triages and stores. Line numbers are counted
+thread; a big file's are parsed and read in a second process
+(crisis_tui.intake.parallel), two slices ahead, while this process triages
+and stores. Line numbers are counted
 from 1 over physical lines (blank lines count, as in an editor).
 """
 
@@ -18,8 +19,9 @@ from typing import BinaryIO
 from crisis_tui.intake.chunk import Chunk, Reject, SourceError
 from crisis_tui.intake.lines import parse_document, parse_lines
 from crisis_tui.intake.parallel import MIN_BYTES, SliceReader, line_count
-from crisis_tui.intake.pipeline import Pipeline
 from crisis_tui.model import NewComment
+from crisis_tui.playbook import Playbook
+from crisis_tui.triage import Prepared
 
 SLICE_BYTES = 1 << 20
 #: A .json file (not .jsonl) larger than this is refused: it must be read whole.
@@ -45,12 +47,11 @@ def is_document(path: Path) -> bool:
 class JsonlFile:
     """A backlog file (see the module docstring)."""
 
-    def __init__(self, path: Path, *, label: str | None = None, pipeline: Pipeline | None = None) -> None:
-        """`pipeline`: the run's pipeline, to parse and triage a big file in a second process
-        (None: always parse in a thread and leave triage to the runner)."""
+    def __init__(self, path: Path, *, label: str | None = None, book: Playbook | None = None) -> None:
+        """`book`: the playbook, to parse and read a big file in a second process (None: always in a thread)."""
         self.path = path
         self.name = label or path.name
-        self.pipeline = pipeline
+        self.book = book
 
     @property
     def size(self) -> int | None:
@@ -71,8 +72,8 @@ class JsonlFile:
                 comments, rejects = await asyncio.to_thread(parse_document, data, self.name)
                 yield Chunk(comments, rejects, position=len(data))
                 return
-            if self.pipeline is not None and (self.size or 0) >= MIN_BYTES:
-                async for chunk in self._in_parallel(handle, self.pipeline):
+            if self.book is not None and (self.size or 0) >= MIN_BYTES:
+                async for chunk in self._in_parallel(handle, self.book):
                     yield chunk
                 return
             line = 1
@@ -85,9 +86,9 @@ class JsonlFile:
         finally:
             handle.close()
 
-    async def _in_parallel(self, handle: BinaryIO, pipeline: Pipeline) -> AsyncIterator[Chunk]:
-        reader = SliceReader(pipeline)
-        ahead: deque[tuple[asyncio.Future[tuple[list[NewComment], list[Reject], dict[str, object] | None]], int]] = deque()
+    async def _in_parallel(self, handle: BinaryIO, book: Playbook) -> AsyncIterator[Chunk]:
+        reader = SliceReader(book)
+        ahead: deque[tuple[asyncio.Future[tuple[list[NewComment], list[Reject], list[Prepared]]], int]] = deque()
         line = 1
         try:
             while True:
@@ -98,11 +99,10 @@ class JsonlFile:
                     ahead.append((asyncio.ensure_future(reader.read(data, self.name, line)), handle.tell()))
                     line += line_count(data)
                 if not ahead:
-                    await reader.finish()
                     return
                 future, position = ahead.popleft()
-                comments, rejects, alert = await future
-                yield Chunk(comments, rejects, position=position, triaged=True, alert=alert)
+                comments, rejects, prepared = await future
+                yield Chunk(comments, rejects, position=position, prepared=prepared)
         finally:
             for future, _ in ahead:
                 future.cancel()

@@ -61,8 +61,8 @@ class Chunk:
     rejected_to: Path | None = None
     #: Set by the runner: an alert.spike payload to write after this chunk.
     alert: dict[str, object] | None = None
-    #: Whether the comments are already triaged (crisis_tui.intake.parallel does it in its process).
-    triaged: bool = False
+    #: The stateless half of triage, when a source already did it (crisis_tui.intake.parallel).
+    prepared: list[Any] | None = None
 
 
 class Source(Protocol):

@@ -1,25 +1,25 @@
-"""The backlog's second process: it parses and triages slices of a big file while this one stores.
+"""The backlog's second process: it parses and reads slices of a big file while this one
+triages and stores.
 
-Python runs one thread at a time, and at 10,000 lines a second the store alone
-keeps this process busy. So for a big file one worker process takes the whole
-pipeline for the run: it decodes and validates each line, detects the
-language, reads the words and triages (clusters, posting bursts, spikes: it
-sees every comment in order, so its memory is exactly what this process's
-would have been). Slices go out as bytes and come back as msgpack decoded
-straight into typed structs, triage fields filled, with a spike alert when
-there is one. At the end the worker hands its pipeline state back, so this
-process goes on knowing the clusters it found.
+Python runs one thread at a time. At 10,000 lines a second, about half the
+work per line needs nothing but the line: decoding the JSON, validating the
+native shape, detecting the language, reading the words, the account's bot
+signals, reach and velocity (`Pipeline.read`). That half moves to one worker
+process, two slices ahead; this process keeps what needs memory of earlier
+comments (clusters, posting bursts, spikes: `Pipeline.assess` with the
+prepared halves) and the store, whose SQLite work runs in its own thread.
+Slices go out as bytes and come back as msgpack decoded straight into typed
+structs.
 
 The worker is forked where the platform allows it (it starts in milliseconds
-with the playbook, the warmed pipeline and the language model already in
-memory), spawned elsewhere; small files never start it.
+with the playbook and the language model already in memory), spawned
+elsewhere; small files never start it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import pickle
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -30,6 +30,8 @@ from crisis_tui.intake.chunk import Reject, SourceError
 from crisis_tui.intake.lines import parse_lines
 from crisis_tui.intake.pipeline import Pipeline
 from crisis_tui.model import NewComment
+from crisis_tui.playbook import Playbook
+from crisis_tui.triage import Prepared
 
 #: Files smaller than this are read in a thread: a second process would not pay off.
 MIN_BYTES = 2 << 20
@@ -37,8 +39,8 @@ MIN_BYTES = 2 << 20
 
 class SliceResult(msgspec.Struct, array_like=True):
     comments: list[NewComment]
+    prepared: list[Prepared]
     rejects: list[tuple[str, str, str]]
-    alert: dict[str, object] | None
 
 
 _ENCODE = msgspec.msgpack.Encoder().encode
@@ -46,10 +48,10 @@ _DECODE = msgspec.msgpack.Decoder(SliceResult).decode
 _worker: Pipeline | None = None
 
 
-def _start(pipeline: Pipeline) -> None:
+def _start(book: Playbook) -> None:
     global _worker
-    _worker = pipeline
-    language.warm(pipeline.guesser.languages)
+    _worker = Pipeline(book)
+    language.warm(_worker.guesser.languages)
 
 
 def _read_slice(data: bytes, name: str, first_line: int) -> bytes:
@@ -58,15 +60,8 @@ def _read_slice(data: bytes, name: str, first_line: int) -> bytes:
     if lines and not lines[-1]:
         lines.pop()
     comments, rejects, _ = parse_lines(lines, name, first_line)
-    if comments:
-        _worker.assess(comments)
-    alert = _worker.spike_alert() if comments else None
-    return _ENCODE(SliceResult(comments, [(r.where, r.reason, r.raw) for r in rejects], alert))
-
-
-def _state() -> bytes:
-    assert _worker is not None
-    return pickle.dumps((_worker.triager, _worker.spikes))
+    prepared = _worker.read(comments)
+    return _ENCODE(SliceResult(comments, prepared, [(r.where, r.reason, r.raw) for r in rejects]))
 
 
 def line_count(data: bytes) -> int:
@@ -75,15 +70,14 @@ def line_count(data: bytes) -> int:
 
 
 class SliceReader:
-    """One worker process owning `pipeline` for the run; `read` is awaited from the event loop."""
+    """One worker process reading slices; `read` is awaited from the event loop."""
 
-    def __init__(self, pipeline: Pipeline) -> None:
+    def __init__(self, book: Playbook) -> None:
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-        self.pipeline = pipeline
-        self._pool = ProcessPoolExecutor(1, mp_context=context, initializer=_start, initargs=(pipeline,))
+        self._pool = ProcessPoolExecutor(1, mp_context=context, initializer=_start, initargs=(book,))
 
-    async def read(self, data: bytes, name: str, first_line: int) -> tuple[list[NewComment], list[Reject], dict[str, object] | None]:
+    async def read(self, data: bytes, name: str, first_line: int) -> tuple[list[NewComment], list[Reject], list[Prepared]]:
         try:
             raw = await asyncio.get_running_loop().run_in_executor(self._pool, _read_slice, data, name, first_line)
         except BrokenProcessPool:
@@ -92,12 +86,7 @@ class SliceReader:
                 "what was stored is kept, run the same command again to take the rest"
             ) from None
         result = _DECODE(raw)
-        return result.comments, [Reject(*r) for r in result.rejects], result.alert
-
-    async def finish(self) -> None:
-        """Take the worker's clusters, bursts and spike history back into this process's pipeline."""
-        state = await asyncio.get_running_loop().run_in_executor(self._pool, _state)
-        self.pipeline.triager, self.pipeline.spikes = pickle.loads(state)
+        return result.comments, [Reject(*r) for r in result.rejects], result.prepared
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -22,8 +22,7 @@ from crisis_tui.language import LanguageGuesser, normalise_tag
 from crisis_tui.model import IngestResult, NewComment
 from crisis_tui.playbook import Playbook
 from crisis_tui.store.protocol import IncidentStore
-from crisis_tui.triage import Assessment, Triager
-from crisis_tui.triage.reading import Reading
+from crisis_tui.triage import Assessment, Prepared, Triager
 from crisis_tui.triage.spikes import SpikeDetector
 from crisis_tui.triage.words import Words
 
@@ -52,27 +51,28 @@ class Pipeline:
         tag = normalise_tag(comment.lang) if comment.lang else ""
         return tag or self.guesser.detect(comment.text, words.words if words else None)
 
-    def read(self, comments: Sequence[NewComment]) -> list[Reading]:
-        """The stateless half: fill each comment's language and read its words. Runs in the
-        backlog's second process (crisis_tui.intake.parallel) as well as here."""
-        out: list[Reading] = []
+    def read(self, comments: Sequence[NewComment], now: float | None = None) -> list[Prepared]:
+        """The stateless half: fill each comment's language and read what it says on its own.
+        A big backlog runs it in a second process (crisis_tui.intake.parallel)."""
+        now = self.clock() if now is None else now
+        out: list[Prepared] = []
         for comment in comments:
             words = Words.of(comment.text)
             comment.lang = self.language(comment, words)
-            out.append(self.triager.read(comment, words))
+            out.append(self.triager.prepare(comment, now, words))
         return out
 
     def assess(
-        self, comments: Sequence[NewComment], now: float | None = None, readings: Sequence[Reading] | None = None
+        self, comments: Sequence[NewComment], now: float | None = None, prepared: Sequence[Prepared] | None = None
     ) -> list[Assessment]:
         """Fill language and triage fields on each comment; return the full assessments.
-        `readings`: what `read` already gave for these comments (then languages are filled too)."""
+        `prepared`: what `read` already gave for these comments (their languages are set then)."""
         now = self.clock() if now is None else now
-        if readings is None:
-            readings = self.read(comments)
+        if prepared is None:
+            prepared = self.read(comments, now)
         out: list[Assessment] = []
-        for comment, reading in zip(comments, readings, strict=True):
-            assessment = self.triager.judge(comment, reading, now)
+        for comment, alone in zip(comments, prepared, strict=True):
+            assessment = self.triager.judge(comment, alone)
             assessment.apply(comment)
             if comment.posted_at is not None or self.count_arrivals:
                 self.spikes.observe(comment.posted_at, now, comment.source)

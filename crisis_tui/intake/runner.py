@@ -73,8 +73,8 @@ class Runner:
         async def produce() -> None:
             try:
                 async for chunk in chunks:
-                    if chunk.comments and not chunk.triaged:
-                        await asyncio.to_thread(self.pipeline.assess, chunk.comments)
+                    if chunk.comments:
+                        await asyncio.to_thread(self.pipeline.assess, chunk.comments, None, chunk.prepared)
                         chunk.alert = self.pipeline.spike_alert()
                     await queue.put(chunk)
             except (CrisisError, OSError) as exc:

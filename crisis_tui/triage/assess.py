@@ -1,14 +1,19 @@
-"""One comment in, its triage out: the stateful reader the intake runs every comment through.
+"""One comment in, its triage out: the reader the intake runs every comment through.
 
-It holds what triage needs to remember across comments (the copy-paste
-clusters, who posted when) and the playbook's compiled word lists. It does not
-detect languages or spikes (crisis_tui.intake.pipeline does, around it) and it
-does not touch the store.
+In two halves. `prepare` needs nothing but the comment (what its words say,
+its reach and velocity, what its account looks like), so a big backlog runs it
+in a second process. `judge` needs memory of earlier comments (copy-paste
+clusters, posting bursts) and combines everything into the bot score, the
+priority and a label. The Triager holds that memory and the playbook's compiled
+word lists; it does not detect languages or spikes (crisis_tui.intake.pipeline
+does, around it) and it does not touch the store.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import msgspec
 
 from crisis_tui.model import NewComment
 from crisis_tui.playbook import Playbook
@@ -19,6 +24,18 @@ from crisis_tui.triage.priority import label, priority, reach, velocity
 from crisis_tui.triage.reading import Reading, read
 from crisis_tui.triage.spikes import SKEW
 from crisis_tui.triage.words import Words
+
+
+class Prepared(msgspec.Struct, array_like=True, gc=False):
+    """What one comment says on its own (the stateless half of triage)."""
+
+    reading: Reading
+    #: When it counts as posted (its posted time, else when it was read).
+    when: float
+    reach: float
+    velocity: float
+    #: Bot signals about the account alone: (weight, reason).
+    account: list[tuple[float, str]]
 
 
 @dataclass(slots=True)
@@ -74,21 +91,25 @@ class Triager:
         self.bots = BotSignals(self.rules.bot)
         self.clusters = ClusterIndex(self.rules.cluster.similarity, self.rules.cluster.min_words)
 
-    def read(self, comment: NewComment, words: Words | None = None) -> Reading:
-        """The stateless half: what the words say (in its language's lexicon). Safe to run
-        anywhere, even in another process; `words`: the prepared text when already made."""
-        return read(words or Words.of(comment.text), self.lexicons.get(comment.lang, self.any_language), self.acronyms)
-
-    def assess(self, comment: NewComment, now: float, words: Words | None = None) -> Assessment:
-        return self.judge(comment, self.read(comment, words), now)
-
-    def judge(self, comment: NewComment, reading: Reading, now: float) -> Assessment:
-        """The stateful half: clusters, posting bursts, bot suspicion, priority and label."""
-        rules = self.rules
-        cluster = self.clusters.add(comment.text, comment.author, reading.words)
+    def prepare(self, comment: NewComment, now: float, words: Words | None = None) -> Prepared:
+        """The stateless half; `words`: the comment's prepared text when already made."""
+        reading = read(words or Words.of(comment.text), self.lexicons.get(comment.lang, self.any_language), self.acronyms)
         posted = comment.posted_at
         when = posted if posted is not None and posted <= now + SKEW else now
-        suspicion = self.bots.assess(comment, when, cluster.size, len(cluster.authors), len(cluster.words))
+        return Prepared(reading, when, reach(comment), velocity(comment, now), self.bots.account(comment, when))
+
+    def assess(self, comment: NewComment, now: float, words: Words | None = None) -> Assessment:
+        return self.judge(comment, self.prepare(comment, now, words))
+
+    def judge(self, comment: NewComment, prepared: Prepared) -> Assessment:
+        """The stateful half: clusters, posting bursts, bot suspicion, priority and label."""
+        rules = self.rules
+        reading = prepared.reading
+        cluster = self.clusters.add(comment.text, comment.author, reading.words)
+        rate_known = any(reason.startswith("posts ") for _, reason in prepared.account)
+        behaviour = self.bots.behaviour(comment, prepared.when, cluster.size, len(cluster.authors), len(cluster.words),
+                                        rate_known=rate_known)
+        suspicion = self.bots.combine(comment, prepared.account + behaviour if behaviour else prepared.account)
         is_bot = suspicion.score >= rules.bot.threshold
         return Assessment(
             negativity=reading.negativity,
@@ -99,8 +120,8 @@ class Triager:
             priority=priority(
                 rules.weights,
                 negativity=reading.negativity,
-                reach_score=reach(comment),
-                velocity_score=velocity(comment, now),
+                reach_score=prepared.reach,
+                velocity_score=prepared.velocity,
                 question=reading.question and not reading.sarcastic,
                 verified=comment.author_verified,
                 bot_score=suspicion.score,

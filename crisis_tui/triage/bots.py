@@ -46,8 +46,9 @@ class BotSignals:
         self._generated: dict[str, bool] = {}
         self._window = rules.burst_minutes * 60.0
 
-    def assess(self, comment: NewComment, when: float, copies: int, copy_authors: int, words: int) -> Suspicion:
-        """`when`: the comment's time; `copies`/`copy_authors`: its cluster so far; `words`: its length."""
+    def account(self, comment: NewComment, when: float) -> list[tuple[float, str]]:
+        """Signals about the account alone (age, follow ratio, posts a day, handle, declared bot):
+        no memory needed, so they can be read in another process."""
         rules = self.rules
         weights = rules.weights
         found: list[tuple[float, str]] = []
@@ -62,24 +63,48 @@ class BotSignals:
         if followers is not None and following is not None and following >= rules.min_following:
             if followers <= rules.max_followers or following / max(followers, 1) >= rules.ratio:
                 found.append((weights.follow_ratio, f"follows {following:,}, followed by {followers:,}"))
-        rate = self._posting_rate(comment, when)
-        if rate:
-            found.append((weights.posting_rate, rate))
-        if copies >= rules.copy_paste_min and copy_authors >= rules.copy_paste_min and words >= rules.copy_paste_min_words:
-            others = copies - 1
-            found.append((weights.copy_paste, f"same text as {others} other comment{'s' if others != 1 else ''} "
-                                              f"from {copy_authors} accounts"))
+        statuses = comment.extra.get("author_statuses") if comment.extra else None
+        if isinstance(statuses, int) and not isinstance(statuses, bool) and created is not None and when > created:
+            per_day = statuses / max((when - created) / DAY, 1.0)
+            if per_day >= rules.max_posts_per_day:
+                found.append((weights.posting_rate, f"posts {per_day:,.0f} times a day"))
         if self._looks_generated(comment.author):
             found.append((weights.handle, "handle looks generated"))
         if comment.extra and comment.extra.get("author_bot") is True:
             found.append((weights.declared, "the account says it is a bot"))
+        return found
+
+    def behaviour(
+        self, comment: NewComment, when: float, copies: int, copy_authors: int, words: int, *, rate_known: bool = False
+    ) -> list[tuple[float, str]]:
+        """Signals from what the stream has seen so far: a posting burst (unless the account's
+        posts a day already said so) and copy-paste. `copies`/`copy_authors`: its cluster so far."""
+        rules = self.rules
+        found: list[tuple[float, str]] = []
+        burst = self._burst(comment, when)
+        if burst and not rate_known:
+            found.append((rules.weights.posting_rate, burst))
+        if copies >= rules.copy_paste_min and copy_authors >= rules.copy_paste_min and words >= rules.copy_paste_min_words:
+            others = copies - 1
+            found.append((rules.weights.copy_paste, f"same text as {others} other comment{'s' if others != 1 else ''} "
+                                                    f"from {copy_authors} accounts"))
+        return found
+
+    @staticmethod
+    def combine(comment: NewComment, signals: list[tuple[float, str]]) -> Suspicion:
+        """Independent evidence: 1 - product of (1 - weight); a verified account halves it."""
         keep = 1.0
-        for weight, _ in found:
+        for weight, _ in signals:
             keep *= 1.0 - min(max(weight, 0.0), 1.0)
         score = 1.0 - keep
         if comment.author_verified:
             score *= 0.5
-        return Suspicion(score=round(score, 3), reasons=tuple(reason for _, reason in found))
+        return Suspicion(score=round(score, 3), reasons=tuple(reason for _, reason in signals))
+
+    def assess(self, comment: NewComment, when: float, copies: int, copy_authors: int, words: int) -> Suspicion:
+        account = self.account(comment, when)
+        rate_known = any(reason.startswith("posts ") for _, reason in account)
+        return self.combine(comment, account + self.behaviour(comment, when, copies, copy_authors, words, rate_known=rate_known))
 
     def _looks_generated(self, author: str) -> bool:
         known = self._generated.get(author)
@@ -91,14 +116,8 @@ class BotSignals:
             self._generated[author] = known
         return known
 
-    def _posting_rate(self, comment: NewComment, when: float) -> str:
+    def _burst(self, comment: NewComment, when: float) -> str:
         rules = self.rules
-        statuses = comment.extra.get("author_statuses") if comment.extra else None
-        created = comment.author_created_at
-        if isinstance(statuses, int) and not isinstance(statuses, bool) and created is not None and when > created:
-            per_day = statuses / max((when - created) / DAY, 1.0)
-            if per_day >= rules.max_posts_per_day:
-                return f"posts {per_day:,.0f} times a day"
         # Most authors post once: remember a lone time, and only a second post makes a deque.
         key = (comment.source, comment.author)
         seen = self._recent.get(key)
