@@ -189,3 +189,33 @@ def test_the_progress_bar_shows_on_a_terminal_and_stdout_keeps_one_summary(tmp_p
     assert out.strip().splitlines() == [f"ingested {len(good)}, duplicates 0, rejected {len(bad)}"]
     screen = seen.decode("utf-8", "replace")
     assert "ingesting" in screen and "export.jsonl:7:" in screen
+
+
+@pytest.mark.slow
+def test_ctrl_c_in_a_big_backlog_stops_cleanly_with_a_summary(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    db = new_incident(tmp_path)
+    backlog = tmp_path / "export.jsonl"
+    write_backlog(backlog, 60_000)
+    proc = subprocess.Popen([*CLI, "ingest", str(db), str(backlog)], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while True:
+        assert time.monotonic() < deadline and proc.poll() is None
+        try:
+            if len(stored_ids(db)) > 2000:
+                break
+        except sqlite3.OperationalError:
+            pass
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole group
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    ingested = int(out.strip().split(",")[0].split()[1])
+    assert ingested == len(stored_ids(db)) < 59_400
+    again = run("ingest", str(db), str(backlog), cwd=tmp_path)  # and the rest is taken by running it again
+    assert again.returncode == 0
+    assert len(stored_ids(db)) == 59_400

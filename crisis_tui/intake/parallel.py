@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -50,6 +51,8 @@ _worker: Pipeline | None = None
 
 def _start(book: Playbook) -> None:
     global _worker
+    # Ctrl-C reaches the whole process group: the intake stops cleanly, the worker is told by it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker = Pipeline(book)
     language.warm(_worker.guesser.languages)
 
