@@ -165,7 +165,7 @@ async def test_backfill_then_gapless_catch_up_then_resume(room: tuple[SqliteStor
         assert [fake.requests[0].get(k) for k in ("limit", "max_id", "min_id")] == ["40", None, None]
         assert fake.requests[1].get("max_id") and fake.requests[2].get("max_id")
 
-        author, text, lang, likes, shares, replies, bot_score, reasons, url, uri = rows[bot_id]
+        author, text, lang, likes, shares, replies, bot_score, reasons, _url, uri = rows[bot_id]
         assert author == "@user99@127.0.0.1:" + base.rsplit(":", 1)[1]
         assert text == "Lumo son unos ESTAFADORES, no contratéis nunca #LumoRefund"
         assert (lang, likes, shares, replies) == ("es", 3, 2, 1)

@@ -19,6 +19,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -64,7 +65,7 @@ class Printer:
     """Stderr lines, kept clear of a live progress bar."""
 
     def __init__(self) -> None:
-        self.console = None
+        self.console: Any = None
 
     def __call__(self, message: str) -> None:
         text = one_line(message, 400)
@@ -137,9 +138,9 @@ def ingest(
         raise click.BadParameter(f"--follow reads a JSONL file; SOURCE is a {kind} source", param_hint="--follow")
     if kind in ("csv", "feed") and mapping_path is None:
         raise click.BadParameter(f"a {kind} source needs --mapping FILE (see the README)", param_hint="--mapping")
-    for value, name in ((interval, "--interval"), (poll, "--poll")):
-        if value <= 0:
-            raise click.BadParameter("must be positive", param_hint=name)
+    for seconds, option in ((interval, "--interval"), (poll, "--poll")):
+        if seconds <= 0:
+            raise click.BadParameter("must be positive", param_hint=option)
     header_map: dict[str, str] = {}
     for header in headers:
         name, sep, value = header.partition(":")

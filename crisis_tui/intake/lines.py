@@ -76,7 +76,7 @@ def parse_lines(lines: Iterable[bytes], name: str, first_line: int) -> tuple[lis
     comments: list[NewComment] = []
     rejects: list[Reject] = []
     number = first_line - 1
-    for number, line in enumerate(lines, first_line):  # noqa: B007 - number is used after the loop
+    for number, line in enumerate(lines, first_line):
         result = parse_line(line.rstrip(b"\r\n"), f"{name}:{number}")
         if result is None:
             continue

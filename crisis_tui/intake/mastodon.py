@@ -185,7 +185,8 @@ class MastodonTag:
 
     async def _catch_up(self, client: httpx.AsyncClient) -> AsyncIterator[Chunk]:
         """Everything newer than `self.newest`, page by page (min_id, then rel="prev")."""
-        url, params = self.endpoint, {"min_id": self.newest, "limit": PAGE}
+        url: str = self.endpoint
+        params: dict[str, Any] | None = {"min_id": self.newest, "limit": PAGE}
         for _ in range(MAX_PAGES):
             got = await self._page(client, url, params)
             if got is None:

@@ -64,15 +64,15 @@ class ClusterIndex:
         words = words_of(text) if words is None else [w for w in words if len(w) > 1 and not w.isdigit()]
         key = " ".join(words) if words else text.strip().casefold()
         cluster_id = self._exact.get(key)
-        if cluster_id is not None and cluster_id in self._clusters:
-            cluster = self._clusters[cluster_id]
+        known = self._clusters.get(cluster_id) if cluster_id is not None else None
+        if known is not None:
+            cluster = known
         else:
             unique = frozenset(words)
             # The sketch lives only in memory, so the process's own str hash will do.
             sketch = sorted(map(hash, unique))[:SKETCH] if len(unique) >= self.min_words else []
-            cluster = self._nearest(unique, sketch) if sketch else None
-            if cluster is None:
-                cluster = self._found(key, unique, sketch)
+            near = self._nearest(unique, sketch) if sketch else None
+            cluster = near if near is not None else self._found(key, unique, sketch)
             self._exact[key] = cluster.id
         cluster.size += 1
         if len(cluster.authors) < 1000:
@@ -113,7 +113,7 @@ class ClusterIndex:
         return cluster
 
     def _forget_oldest(self) -> None:
-        old_id, _ = self._clusters.popitem(last=False)
+        """Drop the least recently seen cluster (and, now and then, the exact keys naming gone ones)."""
+        self._clusters.popitem(last=False)
         if len(self._exact) > 4 * self.capacity:
             self._exact = {k: v for k, v in self._exact.items() if v in self._clusters}
-        del old_id
