@@ -124,6 +124,29 @@ class CommentStream(ScrollView, can_focus=True):
         self._cursor_index = 0
         self.urgent_at = float("inf")
         self.clock = time.time
+        self._styles: dict[str, Style] = {}
+
+    # ------------------------------------------------------------------ styles
+    def _style(self, name: str) -> Style:
+        """The widget's base style plus a component's, computed once per style change."""
+        style = self._styles.get(name)
+        if style is None:
+            base = self.rich_style
+            style = base if name == "base" else base + self.get_component_rich_style(name, partial=True)
+            self._styles[name] = style
+        return style
+
+    def notify_style_update(self) -> None:
+        self._styles.clear()
+        super().notify_style_update()
+
+    def on_focus(self) -> None:
+        self._styles.clear()
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self._styles.clear()
+        self.refresh()
 
     # ---------------------------------------------------------------- updates
     def refresh_rows(self) -> None:
@@ -208,28 +231,27 @@ class CommentStream(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         index = self.scroll_offset.y + y
         row = self.state.row_at(index)
-        base = self.rich_style
+        base = self._style("base")
         if row is None:
             return Strip.blank(width, base)
         strip = Strip(self._segments(row, width, base))
         if index == self._cursor_index:
-            cursor = self.get_component_rich_style("stream--cursor", partial=True)
-            strip = strip.apply_style(cursor)
+            strip = strip.apply_style(self.get_component_rich_style("stream--cursor", partial=True))
         return strip.crop_extend(0, width, base)
 
     def _segments(self, row: Row, width: int, base: Style) -> list[Segment]:
         wide = width >= 70
         author_w = 16 if wide else max(8, min(14, (width - 20) // 2))
-        dim = base + self.get_component_rich_style("stream--dim", partial=True)
+        dim = self._style("stream--dim")
         status_style = base
         if row.holder == self.me and row.status == "claimed":
-            status_style = base + self.get_component_rich_style("stream--mine", partial=True)
+            status_style = self._style("stream--mine")
         elif row.status == "claimed":
-            status_style = base + self.get_component_rich_style("stream--held", partial=True)
+            status_style = self._style("stream--held")
         elif row.status not in ("new", "escalated"):
             status_style = dim
         elif row.priority >= self.urgent_at:
-            status_style = base + self.get_component_rich_style("stream--urgent", partial=True)
+            status_style = self._style("stream--urgent")
         src = PLATFORM.get(row.source, plain(row.source, 2)[:2])
         if row.status == "claimed":
             holder = "me" if row.holder == self.me else plain(row.holder or "?", 10)
@@ -252,7 +274,7 @@ class CommentStream(ScrollView, can_focus=True):
             Segment(cell(src, 3), dim),
             Segment(cell(plain(row.author, 60), author_w) + " ", base),
             Segment(cell(reach(row.followers), reach_w), dim),
-            Segment(cell(flag, flag_w), base + self.get_component_rich_style("stream--bot", partial=True) if flag.startswith("⚠") else base),
+            Segment(cell(flag, flag_w), self._style("stream--bot") if flag.startswith("⚠") else base),
             Segment(cell(status, status_w), status_style),
         ]
         used = 4 + 3 + author_w + 1 + reach_w + flag_w + status_w

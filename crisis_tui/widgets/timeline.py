@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from rich.cells import set_cell_size
 from rich.segment import Segment
+from rich.style import Style
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -50,6 +51,19 @@ class TimelineLines(ScrollView, can_focus=True):
     def __init__(self, state: RoomState, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.state = state
+        self._styles: dict[str, Style] = {}
+
+    def _style(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            base = self.rich_style
+            style = base if name == "base" else base + self.get_component_rich_style(name, partial=True)
+            self._styles[name] = style
+        return style
+
+    def notify_style_update(self) -> None:
+        self._styles.clear()
+        super().notify_style_update()
 
     @property
     def at_tail(self) -> bool:
@@ -69,7 +83,7 @@ class TimelineLines(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         index = self.scroll_offset.y + y
-        base = self.rich_style
+        base = self._style("base")
         entries = self.state.timeline
         if not 0 <= index < len(entries):
             return Strip.blank(width, base)
@@ -77,13 +91,13 @@ class TimelineLines(ScrollView, can_focus=True):
         stamp = clock(entry.ts) + " "
         style = base
         if entry.kind.startswith("alert."):
-            style = base + self.get_component_rich_style("timeline--alert", partial=True)
+            style = self._style("timeline--alert")
         elif entry.kind == "decision.voted":
-            style = base + self.get_component_rich_style("timeline--decision", partial=True)
+            style = self._style("timeline--decision")
         text = plain(entry.text, 400)
         rest = max(0, width - len(stamp))
         segs = [
-            Segment(stamp[:width], base + self.get_component_rich_style("timeline--time", partial=True)),
+            Segment(stamp[:width], self._style("timeline--time")),
             Segment(set_cell_size(text, rest), style),
         ]
         return Strip(segs).crop_extend(0, width, base)
