@@ -14,6 +14,8 @@ what is measured). Prints:
   The server's resident memory is sampled each second; the growth is counted
   from WARMUP_SECONDS into the burst to its end. This server runs --no-triage,
   so the figure is the server's own (the triage keeps per-author state of its own).
+  It includes SQLite's page cache filling with the new pages: SqliteStore asks
+  for 64 MiB per connection and the server has two (writer and read-only).
 `--json` prints exactly one JSON object with the figures. Every loop is bounded
 in count and time and talks only to 127.0.0.1.
 """
@@ -31,6 +33,7 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
@@ -133,7 +136,14 @@ async def propagation(url: str, writer_token: str, reader_token: str, incident: 
     return latencies
 
 
-async def webhook(url: str, token: str, incident: str, batches: int, concurrency: int = 4) -> float:
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def webhook(url: str, token: str, incident: str, batches: int, server_pid: int,
+                  concurrency: int = 4) -> tuple[float, float]:
+    """Comments/s, and the server's CPU microseconds per comment (what one idle core would allow)."""
     payloads = bodies("w", batches)
     queue = list(reversed(payloads))
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -145,10 +155,12 @@ async def webhook(url: str, token: str, incident: str, batches: int, concurrency
                 answer = await client.post(f"/incidents/{incident}/comments", content=queue.pop())
                 answer.raise_for_status()
 
+        cpu = cpu_seconds(server_pid)
         start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - start
-    return batches * 100 / elapsed
+        cpu = cpu_seconds(server_pid) - cpu
+    return batches * 100 / elapsed, cpu / (batches * 100) * 1e6
 
 
 async def sse_client(url: str, token: str, incident: str, after: int, got: list[int], stop: asyncio.Event) -> None:
@@ -231,13 +243,14 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
     proc = start_server(db, port)
     try:
         latencies = await propagation(url, lead, viewers[0], await incident(url, "propagation"), args.samples)
-        triaged = await webhook(url, hook, await incident(url, "webhook"), args.batches)
+        triaged, triaged_cpu = await webhook(url, hook, await incident(url, "webhook"), args.batches, proc.pid)
     finally:
         proc.terminate()
         proc.wait(15)
     proc = start_server(db, port, "--no-triage")
     try:
-        untriaged = await webhook(url, hook, await incident(url, "webhook, no triage"), args.batches)
+        untriaged, untriaged_cpu = await webhook(url, hook, await incident(url, "webhook, no triage"), args.batches,
+                                                 proc.pid)
         crowd = await burst(url, hook, viewers, await incident(url, "burst"), args.burst_seconds, proc.pid)
     finally:
         proc.terminate()
@@ -250,6 +263,8 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
         "propagation_samples": len(latencies),
         "webhook_ingest_per_s": round(triaged),
         "webhook_ingest_untriaged_per_s": round(untriaged),
+        "webhook_server_cpu_us_per_comment": round(triaged_cpu, 1),
+        "webhook_untriaged_server_cpu_us_per_comment": round(untriaged_cpu, 1),
         "burst_clients": args.clients,
         "burst_comments": crowd["comments"],
         "burst_rate_per_s": round(crowd["rate"]),  # type: ignore[call-overload]
@@ -266,6 +281,9 @@ def report(f: dict[str, object]) -> None:
           f"p95 {f['propagation_p95_ms']} ms over {f['propagation_samples']} writes (target p95 <= 25 ms)")
     print(f"webhook ingest, batches of 100, 4 connections: {f['webhook_ingest_per_s']:,} comments/s with triage "
           f"(the default), {f['webhook_ingest_untriaged_per_s']:,} comments/s with --no-triage (target >= 20,000)")
+    print(f"  server CPU per comment: {f['webhook_server_cpu_us_per_comment']} us with triage, "
+          f"{f['webhook_untriaged_server_cpu_us_per_comment']} us without (one idle core would take "
+          f"{1e6 / float(f['webhook_untriaged_server_cpu_us_per_comment']):,.0f}/s untriaged)")
     print(f"burst: {f['burst_clients']} SSE clients, {f['burst_comments']:,} comments posted at "
           f"{f['burst_rate_per_s']:,}/s: lost {f['burst_lost']}, duplicated {f['burst_duplicated']}; "
           f"every client had everything {f['burst_drain_s']} s after the last post")

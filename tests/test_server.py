@@ -354,3 +354,36 @@ async def test_webhook_comments_are_triaged_unless_the_server_is_told_not_to(ser
         assert (await hook.post(f"/incidents/{inc}/comments", json=angry)).status_code == 200
         (stored,) = await lead.comments(inc)
         assert (stored.lang == "es", stored.negativity > 0.5, stored.priority > 0) == (triaged,) * 3
+
+
+async def test_concurrent_webhook_batches_share_a_commit_and_each_gets_its_own_answer(tmp_path: object, book: object) -> None:
+    from crisis_tui.comment_shape import parse_comment
+    from crisis_tui.server.group_commit import GroupCommit
+    from crisis_tui.store.sqlite import SqliteStore
+
+    db = f"{tmp_path}/group.db"
+    writer = await SqliteStore.open(db, playbook=book)  # type: ignore[arg-type]
+    reader = await SqliteStore.open(db, read_only=True, playbook=book)  # type: ignore[arg-type]
+    try:
+        inc = (await writer.create_incident("Refund delays", actor="Luis")).id
+        await writer.ingest(inc, [parse_comment(native(n)) for n in (3, 7)])
+        group = GroupCommit(writer, reader)
+        batches = [[parse_comment(native(n)) for n in ns] for ns in ([1, 2, 3], [2, 4], [5, 5, 6], [7], [8, 1, 9])]
+        for clean in (True, False):
+            todo = batches if not clean else [[parse_comment(native(n)) for n in ns] for ns in ([10, 11], [12], [11, 13])]
+            before = await writer.events_after(inc, 0, 10_000)
+            answers = await asyncio.gather(*(group.ingest(inc, b, actor="hook") for b in todo))
+            after = await writer.events_after(inc, 0, 10_000)
+            commits = {e.ts for e in after[len(before):]}
+            assert len(commits) == 1, "one transaction for the whole group"
+            for batch, answer in zip(todo, answers, strict=True):
+                assert answer.ingested + answer.duplicates == len(batch)
+                for cid in answer.ids:
+                    assert (await writer.get_comment(inc, cid)).external_id in {c.external_id for c in batch}
+            ids = [i for a in answers for i in a.ids]
+            assert len(ids) == len(set(ids)) == len(after) - len(before)
+        assert [(a.ingested, a.duplicates) for a in answers] == [(2, 1), (1, 1), (2, 1), (0, 1), (2, 1)]
+        assert sorted(c.external_id for c in await writer.comments(inc)) == sorted(f"c{n}" for n in range(1, 14))
+    finally:
+        await reader.close()
+        await writer.close()

@@ -120,7 +120,7 @@ async def ingest(request: Request, caller: Caller, state: ServerState) -> Respon
         comments = webhook.native(body, limit)
         if state.prepare is not None:
             comments = state.prepare(_inc(request), comments)
-    return responses.ok(await state.writer.ingest(_inc(request), comments, actor=caller.name))
+    return responses.ok(await state.group.ingest(_inc(request), comments, actor=caller.name))
 
 
 async def list_comments(request: Request, caller: Caller, state: ServerState) -> Response:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from crisis_tui.errors import NotFound
 from crisis_tui.server.auth import Authenticator
+from crisis_tui.server.group_commit import GroupCommit
 from crisis_tui.server.ratelimit import RateLimiter
 from crisis_tui.server.settings import ServerSettings
 from crisis_tui.server.webhook import Prepare
@@ -30,6 +31,10 @@ class ServerState:
     settings: ServerSettings
     prepare: Prepare | None = None
     _known: set[str] = field(default_factory=set)
+    group: GroupCommit = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.group = GroupCommit(self.writer, self.reader)
 
     async def require_incident(self, incident_id: str) -> None:
         """NotFound for an incident the file does not hold (incidents are never deleted)."""
