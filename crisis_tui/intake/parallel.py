@@ -64,6 +64,8 @@ def _read_slice(data: bytes, name: str, first_line: int) -> bytes:
         lines.pop()
     comments, rejects, _ = parse_lines(lines, name, first_line)
     prepared = _worker.read(comments)
+    for alone in prepared:
+        alone.reading.found = []  # explanations are not stored: not worth sending back
     return _ENCODE(SliceResult(comments, prepared, [(r.where, r.reason, r.raw) for r in rejects]))
 
 
