@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 
 import httpx
 import pytest
@@ -387,3 +388,14 @@ async def test_concurrent_webhook_batches_share_a_commit_and_each_gets_its_own_a
     finally:
         await reader.close()
         await writer.close()
+
+
+async def test_an_incident_id_with_url_characters_is_sent_quoted(serve: ServeFactory) -> None:
+    served = await serve()
+    lead, _ = await an_incident(served)
+    for odd in ("x?y=1", "#frag", "sp ace", "ü"):
+        with pytest.raises(NotFound, match=re.escape(f"no incident {odd!r}")):
+            await lead.get_incident(odd)
+    for odd in ("a/b", "../incidents"):
+        with pytest.raises(NotFound, match="no route"):
+            await lead.get_incident(odd)

@@ -24,6 +24,7 @@ import asyncio
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 import msgspec
@@ -253,7 +254,7 @@ class HttpStore:
 
     @staticmethod
     def _i(incident_id: str) -> str:
-        return "/incidents/" + incident_id
+        return "/incidents/" + quote(incident_id, safe="")
 
     # --------------------------------------------------------------- incidents
     async def create_incident(
