@@ -110,3 +110,17 @@ def test_claim_and_reply_in_tmux_and_the_other_operator_sees_the_claim(tmp_path:
             await store.close()
 
     asyncio.run(check())
+
+
+def test_demo_plays_the_crisis_in_the_room_and_ends_cleanly(tmp_path: Path, tmux: Tmux) -> None:
+    db = tmp_path / "demo.db"
+    env = f"env TERM=xterm-256color CRISIS_TUI_PLAYBOOK={playbook_mod.shipped_path()}"
+    tmux("new-session", "-d", "-s", "demo", "-x", "120", "-y", "36",
+         f"{env} {CLI} demo --speed 40 --db {db} --as Newcomer; echo EXITED $?; sleep 60")
+    tmux.wait_for("demo:0", "@marta_viaja")
+    screen = tmux.wait_for("demo:0", "✓ approved Publish a holding")
+    assert "● Luis" in screen and "● Newcomer" in screen
+    tmux.wait_for("demo:0", "room is yours")
+    tmux("send-keys", "-t", "demo:0", "C-q")
+    screen = tmux.wait_for("demo:0", "EXITED 0")
+    assert f"the demo incident is kept in {db}#" in screen

@@ -1,0 +1,54 @@
+"""`crisis-tui open` and `crisis-tui demo` refuse what a user can fix in one line, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from crisis_tui import playbook as playbook_mod
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CRISIS_TUI_PLAYBOOK": str(playbook_mod.shipped_path())}
+    return subprocess.run([sys.executable, "-m", "crisis_tui", *args], capture_output=True, text=True,
+                          timeout=120, env=env, stdin=subprocess.DEVNULL)
+
+
+def test_open_a_missing_file_says_so_in_one_line(tmp_path: Path) -> None:
+    done = cli("open", str(tmp_path / "nope.db"), "--as", "Ana")
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"crisis-tui: no incident file at {(tmp_path / 'nope.db').resolve()}"
+
+
+def test_open_with_a_role_the_playbook_lacks_names_the_roles(tmp_path: Path) -> None:
+    db = tmp_path / "room.db"
+    assert cli("new", str(db), "--title", "Refund delays").returncode == 0
+    done = cli("open", str(db), "--as", "Ana", "--role", "boss")
+    assert done.returncode == 2
+    assert done.stderr.strip() == ("crisis-tui: --role: 'boss' is not a role of the playbook "
+                                   "(gm, marketing, cm, care, client, legal)")
+    assert "Traceback" not in done.stderr
+
+
+def test_open_a_file_without_incidents_says_how_to_make_one(tmp_path: Path) -> None:
+    db = tmp_path / "empty.db"
+    import asyncio
+
+    from crisis_tui.store.sqlite import SqliteStore
+
+    async def make() -> None:
+        await (await SqliteStore.open(db)).close()
+
+    asyncio.run(make())
+    done = cli("open", str(db), "--as", "Ana")
+    assert done.returncode == 2 and "holds no incident yet" in done.stderr and "crisis-tui new" in done.stderr
+
+
+def test_demo_rejects_a_negative_speed_and_keeps_headless(tmp_path: Path) -> None:
+    done = cli("demo", "--speed", "-1")
+    assert done.returncode == 2 and "must be 0 or more" in done.stderr
+    played = cli("demo", "--headless", "--speed", "0", "--db", str(tmp_path / "d.db"))
+    assert played.returncode == 0, played.stderr
+    assert "the demo incident is kept in" in played.stdout
