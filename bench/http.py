@@ -80,15 +80,17 @@ def bodies(prefix: str, batches: int, size: int = 100) -> list[bytes]:
 
 
 def start_server(db: Path, port: int, *extra: str) -> subprocess.Popen[bytes]:
+    log = tempfile.TemporaryFile()  # not a pipe: a chatty server must never block on it
     proc = subprocess.Popen(
         [sys.executable, "-m", "crisis_tui", "serve", "--db", str(db), "--port", str(port),
          "--log-level", "warning", "--rate-limit", "5000", "--burst", "5000", *extra],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL, stderr=log,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"the server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            log.seek(0)
+            raise SystemExit(f"the server exited: {log.read().decode(errors='replace')}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
                 return proc

@@ -340,6 +340,13 @@ async def test_whoami_tells_the_client_who_it_is(serve: ServeFactory) -> None:
     ana = await served.store("Ana", "operator")
     assert (ana.identity.name, ana.identity.role, ana.identity.max_batch) == ("Ana", "operator", 50)
     assert not ana.read_only
+    lead, inc = await an_incident(served)
+    hook = served.raw(await served.token("hook", "operator"))
+    over = await hook.post(f"/incidents/{inc}/comments", json=[native(i) for i in range(51)])
+    assert (over.status_code, over.json()["field"]) == (422, "comments")
+    assert "at most 50" in over.json()["detail"]
+    split = await lead.ingest(inc, [_parsed(i, f"refund {i}") for i in range(120)])  # type: ignore[misc]
+    assert (split.ingested, len(split.ids)) == (120, 120), "HttpStore sends batches the server accepts"
     forced = await served.store("Bea", "operator", read_only=True)
     with pytest.raises(Forbidden, match="read-only"):
         await forced.add_note("any", "x", actor="Bea")
@@ -399,3 +406,15 @@ async def test_an_incident_id_with_url_characters_is_sent_quoted(serve: ServeFac
     for odd in ("a/b", "../incidents"):
         with pytest.raises(NotFound, match="no route"):
             await lead.get_incident(odd)
+
+
+async def test_a_revoked_token_stops_working_within_two_seconds(serve: ServeFactory) -> None:
+    from crisis_tui.server.auth import CACHE_SECONDS
+
+    served = await serve()
+    secret = await served.token("Ana", "operator")
+    ana = served.raw(secret)
+    assert (await ana.get("/incidents")).status_code == 200
+    await served.tokens.revoke(name="Ana")
+    await asyncio.sleep(CACHE_SECONDS + 0.2)
+    assert (await ana.get("/incidents")).status_code == 401
