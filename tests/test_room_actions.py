@@ -341,3 +341,46 @@ async def test_quit_saves_the_draft_and_leaves_the_room(sqlite: SqliteStore, inc
     assert drafts and drafts[0].body == "typed just before quitting"
     ana = next(p for p in await sqlite.presence(inc) if p.name == "Ana")
     assert ana.left_at is not None
+
+
+async def test_tick_a_manual_rule_from_the_checklist(sqlite: SqliteStore, inc: str, book: Playbook) -> None:
+    from crisis_tui.widgets.checklist import ToneChecklist
+
+    app = make_app(sqlite, inc, book)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+        await pilot.press("r", *"Sorry Dan, we will call you today")
+        await wait_for(pilot, lambda: editor(app).target.draft_id is not None and not editor(app).dirty)
+        await pilot.press("tab")
+        checklist = app.room.query_one(ToneChecklist)
+        assert app.focused is checklist
+        while checklist.verdicts[checklist.cursor].rule != "real_user":
+            await pilot.press("right")
+        await pilot.press("space")
+        draft_id = editor(app).target.draft_id
+        await wait_for(pilot, lambda: app.room.state.drafts[draft_id].checklist.get("real_user") is True)
+        assert (await sqlite.get_draft(inc, draft_id)).checklist["real_user"] is True
+
+
+async def test_the_playbook_reloads_live_and_a_broken_edit_keeps_the_last_good(
+    sqlite: SqliteStore, inc: str, book: Playbook, tmp_path: Path
+) -> None:
+    from crisis_tui import playbook as playbook_mod
+    from crisis_tui.app import CrisisApp
+
+    path = tmp_path / "playbook.toml"
+    playbook_mod.write_copy(path)
+    mine = playbook_mod.load(path)
+    app = CrisisApp(sqlite, inc, mine, me="Ana", role="cm")
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await loaded(pilot)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: editor(app).target is not None)
+        await pilot.pause(0.5)  # the watcher is up
+        path.write_text(path.read_text().replace("x = 280", "x = 300"))
+        await wait_for(pilot, lambda: editor(app).target.limit == 300, 10.0)
+        assert any("playbook reloaded" in n for n in notes(app))
+        path.write_text(path.read_text().replace("x = 300", "x = -1"))
+        await wait_for(pilot, lambda: any("not reloaded" in n for n in notes(app)), 10.0)
+        assert app.rules.playbook.platform_limit("x") == 300
+        assert app.is_running
