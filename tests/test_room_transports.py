@@ -1,0 +1,29 @@
+"""The same room over both transports (a shared SQLite file, a `crisis-tui serve` server):
+the room never asks which store it has."""
+
+from __future__ import annotations
+
+from crisis_tui.playbook import Playbook
+from crisis_tui.store.protocol import IncidentStore
+from crisis_tui.widgets.editor import ResponseEditor
+from tests.room_support import comments, loaded, make_app, screen_text, wait_for
+
+
+async def test_claim_reply_and_decide_over_either_transport(store: IncidentStore, incident: str, book: Playbook) -> None:
+    await store.ingest(incident, comments(priorities=[0.6, 0.3, 0.9]))
+    app = make_app(store, incident, book, me="Luis", role="gm")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+        assert "@dan_reviews" in screen_text(app)
+        await pilot.press("r", *"Sorry Dan, we will call you today")
+        editor = app.room.query_one(ResponseEditor)
+        await wait_for(pilot, lambda: editor.target is not None and editor.target.draft_id is not None
+                       and not editor.dirty)
+        assert (await store.get_comment(incident, 3)).holder == "Luis"
+        await pilot.press("escape", "d", *"holding statement", "enter", "enter")
+        await wait_for(pilot, lambda: len(app.room.state.decisions) == 1)
+        await pilot.press("v")
+        await pilot.pause()
+        await pilot.press("y")
+        await wait_for(pilot, lambda: app.room.state.decisions[1].status == "approved")
+        assert "Luis" in app.room.state.presence
