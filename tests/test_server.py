@@ -241,6 +241,7 @@ async def test_events_as_json_and_as_a_live_sse_stream_honouring_last_event_id(s
     assert got[2][1].payload["text"] == "live one"
 
 
+@pytest.mark.slow
 async def test_two_clients_claim_the_same_1000_comments_each_claimed_once(serve: ServeFactory) -> None:
     served = await serve(rate=0)
     lead, inc = await an_incident(served)
