@@ -365,6 +365,23 @@ async def test_webhook_comments_are_triaged_unless_the_server_is_told_not_to(ser
         assert (stored.lang == "es", stored.negativity > 0.5, stored.priority > 0) == (triaged,) * 3
 
 
+async def test_a_spike_through_the_webhook_goes_on_the_timeline(serve: ServeFactory) -> None:
+    import time
+
+    served = await serve()
+    lead, inc = await an_incident(served)
+    hook = served.raw(await served.token("hook", "operator"))
+    now = time.time()
+    quiet = [native(i, posted_at=now - 60 * (2 + i % 14)) for i in range(28)]
+    burst = [native(100 + i, posted_at=now - 5) for i in range(90)]
+    assert (await hook.post(f"/incidents/{inc}/comments", json=quiet)).status_code == 200
+    kinds = [e.kind for e in await lead.events_after(inc, 0, 1000)]
+    assert "alert.spike" not in kinds
+    assert (await hook.post(f"/incidents/{inc}/comments", json=burst)).status_code == 200
+    alerts = [e for e in await lead.events_after(inc, 0, 1000) if e.kind == "alert.spike"]
+    assert len(alerts) == 1 and alerts[0].payload["per_minute"] >= 90
+
+
 async def test_concurrent_webhook_batches_share_a_commit_and_each_gets_its_own_answer(tmp_path: object, book: object) -> None:
     from crisis_tui.comment_shape import parse_comment
     from crisis_tui.server.group_commit import GroupCommit

@@ -38,7 +38,7 @@ async def open_state(db: Path, playbook: Playbook, settings: ServerSettings, *, 
         auth=Authenticator(tokens),
         limiter=RateLimiter(settings.rate, settings.burst),
         settings=settings,
-        prepare=webhook.find_prepare(playbook) if triage else None,
+        triage=webhook.WebhookTriage(playbook) if triage else None,
     )
 
 

@@ -118,9 +118,12 @@ async def ingest(request: Request, caller: Caller, state: ServerState) -> Respon
         comments = webhook.triaged(body, limit)
     else:
         comments = webhook.native(body, limit)
-        if state.prepare is not None:
-            comments = state.prepare(_inc(request), comments)
-    return responses.ok(await state.group.ingest(_inc(request), comments, actor=caller.name))
+        if state.triage is not None:
+            comments = state.triage.prepare(_inc(request), comments)
+    result = await state.group.ingest(_inc(request), comments, actor=caller.name)
+    if state.triage is not None and (spike := state.triage.spike_alert(_inc(request))):
+        await state.writer.alert(_inc(request), "alert.spike", spike)
+    return responses.ok(result)
 
 
 async def list_comments(request: Request, caller: Caller, state: ServerState) -> Response:

@@ -16,7 +16,7 @@ from crisis_tui.server.auth import Authenticator
 from crisis_tui.server.group_commit import GroupCommit
 from crisis_tui.server.ratelimit import RateLimiter
 from crisis_tui.server.settings import ServerSettings
-from crisis_tui.server.webhook import Prepare
+from crisis_tui.server.webhook import WebhookTriage
 from crisis_tui.store.sqlite import SqliteStore
 from crisis_tui.tokens import TokenBook
 
@@ -29,7 +29,7 @@ class ServerState:
     auth: Authenticator
     limiter: RateLimiter
     settings: ServerSettings
-    prepare: Prepare | None = None
+    triage: WebhookTriage | None = None
     _known: set[str] = field(default_factory=set)
     group: GroupCommit = field(init=False)
 

@@ -13,18 +13,17 @@ A bad item refuses the whole batch, naming its index and field.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import msgspec
 
 from crisis_tui.comment_shape import parse_comment
 from crisis_tui.errors import InvalidInput
+from crisis_tui.intake.pipeline import Pipeline
 from crisis_tui.model import NewComment
 from crisis_tui.playbook import Playbook
 from crisis_tui.server import wire
 
-Prepare = Callable[[str, list[NewComment]], list[NewComment]]
 MAX_REASONS = 32
 MAX_REASON = 200
 
@@ -114,22 +113,26 @@ def triaged(body: bytes, max_batch: int) -> list[NewComment]:
     return out
 
 
-def find_prepare(playbook: Playbook) -> Prepare | None:
-    """The intake's triage for webhook comments, when this build has it.
+class WebhookTriage:
+    """The intake's triage for webhook comments, one pipeline per incident.
 
-    One intake pipeline per incident, kept for the server's life, so copy-paste
-    clusters and posting bursts are seen across batches, as `crisis-tui ingest` does.
+    Kept for the server's life, so copy-paste clusters, posting bursts and the
+    spike baseline are seen across batches, as `crisis-tui ingest` does; a spike
+    becomes an alert.spike event on the timeline.
     """
-    try:
-        from crisis_tui.intake.pipeline import Pipeline  # noqa: PLC0415
-    except ImportError:
-        return None
-    pipelines: dict[str, Any] = {}
 
-    def prepare(incident_id: str, comments: list[NewComment]) -> list[NewComment]:
-        pipeline = pipelines.get(incident_id)
+    def __init__(self, playbook: Playbook) -> None:
+        self.playbook = playbook
+        self._pipelines: dict[str, Pipeline] = {}
+
+    def _pipeline(self, incident_id: str) -> Pipeline:
+        pipeline = self._pipelines.get(incident_id)
         if pipeline is None:
-            pipeline = pipelines[incident_id] = Pipeline(playbook)
-        return pipeline.prepare(comments)  # type: ignore[no-any-return]
+            pipeline = self._pipelines[incident_id] = Pipeline(self.playbook)
+        return pipeline
 
-    return prepare
+    def prepare(self, incident_id: str, comments: list[NewComment]) -> list[NewComment]:
+        return self._pipeline(incident_id).prepare(comments)
+
+    def spike_alert(self, incident_id: str) -> dict[str, object] | None:
+        return self._pipeline(incident_id).spike_alert()
