@@ -198,8 +198,9 @@ class SqliteStore:
             if not read_only:
                 await db.execute("PRAGMA journal_mode = WAL")
                 await db.execute("PRAGMA synchronous = NORMAL")
-            # A larger page cache keeps the comment indexes in memory during a backlog ingest.
-            await db.execute("PRAGMA cache_size = -65536")
+            # 16 MiB of page cache holds the comment indexes of a 100k incident; more bought no
+            # measurable ingest speed and only grew the server's memory (two connections).
+            await db.execute("PRAGMA cache_size = -16384")
             store = cls(db, file, playbook or playbook_mod.load(), read_only)
             await store._migrate()
         except sqlite3.DatabaseError as exc:
