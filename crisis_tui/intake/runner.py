@@ -71,16 +71,22 @@ class Runner:
         failure: list[BaseException] = []
 
         async def produce() -> None:
+            # The end-of-source marker is not put from a `finally`: when the consumer
+            # stops (Ctrl-C) it cancels this task, possibly while the queue is full,
+            # and waiting there for room would never end.
             try:
                 async for chunk in chunks:
                     if chunk.comments:
                         await asyncio.to_thread(self.pipeline.assess, chunk.comments, None, chunk.prepared)
                         chunk.alert = self.pipeline.spike_alert()
                     await queue.put(chunk)
+            except asyncio.CancelledError:
+                raise
             except (CrisisError, OSError) as exc:
                 failure.append(exc)
-            finally:
-                await queue.put(None)
+            except Exception as exc:  # a bug: end the run and let it surface
+                failure.append(exc)
+            await queue.put(None)
 
         producer = asyncio.create_task(produce())
         try:
