@@ -88,6 +88,8 @@ def raw_rows(comments: list[NewComment]) -> tuple[list[tuple], list[tuple]]:
 
 def raw_executemany(db: Path, crow: list[tuple], erow: list[tuple], batch: int, events: bool = True) -> float:
     con = sqlite3.connect(db, isolation_level=None)
+    con.execute("PRAGMA page_size = 8192")  # as SqliteStore makes its files
+    con.execute("PRAGMA cache_size = -16384")
     con.execute("PRAGMA journal_mode = WAL")
     con.execute("PRAGMA synchronous = NORMAL")
     for script in MIGRATIONS:
