@@ -18,9 +18,9 @@ from rich.style import Style
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from crisis_tui.widgets.line_view import LineView
 from crisis_tui.room_state import RoomState, Row
 from crisis_tui.widgets.display import plain
 
@@ -66,7 +66,7 @@ def cell(text: str, width: int) -> str:
     return set_cell_size(text, width)
 
 
-class CommentStream(ScrollView, can_focus=True):
+class CommentStream(LineView, can_focus=True):
     """The incoming comments, worst first (or newest first)."""
 
     COMPONENT_CLASSES = {
@@ -124,21 +124,6 @@ class CommentStream(ScrollView, can_focus=True):
         self._cursor_index = 0
         self.urgent_at = float("inf")
         self.clock = time.time
-        self._styles: dict[str, Style] = {}
-
-    # ------------------------------------------------------------------ styles
-    def _style(self, name: str) -> Style:
-        """The widget's base style plus a component's, computed once per style change."""
-        style = self._styles.get(name)
-        if style is None:
-            base = self.rich_style
-            style = base if name == "base" else base + self.get_component_rich_style(name, partial=True)
-            self._styles[name] = style
-        return style
-
-    def notify_style_update(self) -> None:
-        self._styles.clear()
-        super().notify_style_update()
 
     def on_focus(self) -> None:
         self._styles.clear()

@@ -11,22 +11,21 @@ from dataclasses import dataclass
 
 from rich.cells import set_cell_size
 from rich.segment import Segment
-from rich.style import Style
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.geometry import Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Input
 
+from crisis_tui.widgets.line_view import LineView
 from crisis_tui.room_state import RoomState
 from crisis_tui.timeline_text import clock
 from crisis_tui.widgets.display import plain
 
 
-class TimelineLines(ScrollView, can_focus=True):
+class TimelineLines(LineView, can_focus=True):
     """The timeline entries of the room state, newest at the bottom."""
 
     COMPONENT_CLASSES = {"timeline--time", "timeline--alert", "timeline--decision"}
@@ -51,19 +50,6 @@ class TimelineLines(ScrollView, can_focus=True):
     def __init__(self, state: RoomState, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.state = state
-        self._styles: dict[str, Style] = {}
-
-    def _style(self, name: str) -> Style:
-        style = self._styles.get(name)
-        if style is None:
-            base = self.rich_style
-            style = base if name == "base" else base + self.get_component_rich_style(name, partial=True)
-            self._styles[name] = style
-        return style
-
-    def notify_style_update(self) -> None:
-        self._styles.clear()
-        super().notify_style_update()
 
     @property
     def at_tail(self) -> bool:
