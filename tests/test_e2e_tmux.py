@@ -37,6 +37,18 @@ class Tmux:
             raise AssertionError(f"tmux {' '.join(args)}: {done.stderr.strip()}")
         return done.stdout
 
+    def start(self, where: list[str], target: str, command: str, size: str | None = None) -> None:
+        """Open a session or window on a plain shell, wait until the pane has its size, then
+        type the command: an app started with the pane itself may see the 80x24 it had for a
+        moment before tmux resized it, and keep that size."""
+        self(*where, "sh")
+        deadline = time.monotonic() + 10
+        while size and self("display", "-p", "-t", target, "#{pane_width}x#{pane_height}").strip() != size:
+            assert time.monotonic() < deadline, f"the tmux pane never became {size}"
+            time.sleep(0.05)
+        self("send-keys", "-t", target, "-l", command)
+        self("send-keys", "-t", target, "Enter")
+
     def screen(self, target: str) -> str:
         return self("capture-pane", "-p", "-t", target)
 
@@ -74,9 +86,9 @@ def test_claim_and_reply_in_tmux_and_the_other_operator_sees_the_claim(tmp_path:
     db = tmp_path / "room.db"
     inc = asyncio.run(_incident(db))
     env = f"env TERM=xterm-256color CRISIS_TUI_PLAYBOOK={playbook_mod.shipped_path()}"
-    tmux("new-session", "-d", "-s", "room", "-x", "100", "-y", "30",
-         f"{env} {CLI} open {db} --as Ana --role cm; sleep 60")
     ana = "room:0"
+    tmux.start(["new-session", "-d", "-s", "room", "-x", "100", "-y", "30"], ana,
+               f"{env} {CLI} open {db} --as Ana --role cm; sleep 60", size="100x30")
     tmux.wait_for(ana, "@marta_viaja")
     tmux("send-keys", "-t", ana, "r")
     tmux.wait_for(ana, "Reply to @marta_viaja")
@@ -85,8 +97,8 @@ def test_claim_and_reply_in_tmux_and_the_other_operator_sees_the_claim(tmp_path:
     assert "●me" in screen
     tmux.wait_for(ana, "saved")
 
-    tmux("new-window", "-t", "room", f"{env} {CLI} open {db} --as Luis --role gm; sleep 60")
     luis = "room:1"
+    tmux.start(["new-window", "-t", "room"], luis, f"{env} {CLI} open {db} --as Luis --role gm; sleep 60", size="100x30")
     screen = tmux.wait_for(luis, "●Ana")
     assert "@marta_viaja" in screen
     tmux.wait_for(luis, "● Ana     CM     replying to")
@@ -115,11 +127,12 @@ def test_claim_and_reply_in_tmux_and_the_other_operator_sees_the_claim(tmp_path:
 def test_demo_plays_the_crisis_in_the_room_and_ends_cleanly(tmp_path: Path, tmux: Tmux) -> None:
     db = tmp_path / "demo.db"
     env = f"env TERM=xterm-256color CRISIS_TUI_PLAYBOOK={playbook_mod.shipped_path()}"
-    tmux("new-session", "-d", "-s", "demo", "-x", "120", "-y", "36",
-         f"{env} {CLI} demo --speed 40 --db {db} --as Newcomer; echo EXITED $?; sleep 60")
+    tmux.start(["new-session", "-d", "-s", "demo", "-x", "120", "-y", "36"], "demo:0",
+               f"{env} {CLI} demo --speed 40 --db {db} --as Newcomer; echo EXITED $?; sleep 60", size="120x36")
     tmux.wait_for("demo:0", "@marta_viaja")
-    screen = tmux.wait_for("demo:0", "✓ approved Publish a holding")
-    assert "● Luis" in screen and "● Newcomer" in screen
+    tmux.wait_for("demo:0", "✓ approved Publish a holding")
+    tmux.wait_for("demo:0", "● Luis")
+    tmux.wait_for("demo:0", "● Newcomer")
     tmux.wait_for("demo:0", "room is yours")
     tmux("send-keys", "-t", "demo:0", "C-q")
     screen = tmux.wait_for("demo:0", "EXITED 0")
