@@ -64,8 +64,6 @@ _DRAFT_TRANSITIONS: dict[str, set[str]] = {
 }
 _decode = msgspec.json.decode
 MAX_NOTE = 4000
-#: Comments per executemany while ingesting a batch (see SqliteStore.ingest).
-_INGEST_CHUNK = 250
 MAX_DRAFT = 64 * 1024
 
 
@@ -386,38 +384,30 @@ class SqliteStore:
             now = time.time()
             ids: list[int] = []
             duplicates = 0
-            # Rows go to SQLite in chunks while the next chunk is prepared: the
-            # connection's thread inserts (releasing the GIL) as this one encodes
-            # and hashes, so both cores work on a backlog.
-            writes: list[asyncio.Future[Any]] = []
             comment_rows: list[tuple[Any, ...]] = []
             event_rows: list[tuple[Any, ...]] = []
-            for position, new in enumerate(comments, 1):
+            for new in comments:
                 key = (new.source, new.external_id)
                 if key in existing:
                     duplicates += 1
-                else:
-                    existing.add(key)
-                    data = msgspec.to_builtins(new)
-                    data["id"] = next_id
-                    data["received_at"] = now
-                    body = encode_payload({"comment": data})
-                    digest = chain_hash(prev, incident_id, now, actor, "comment.ingested", body)
-                    event_rows.append((incident_id, now, actor, "comment.ingested", body, prev, digest))
-                    comment_rows.append(comment_row(incident_id, data))
-                    ids.append(next_id)
-                    prev = digest
-                    next_id += 1
-                if comment_rows and (len(comment_rows) == _INGEST_CHUNK or position == len(comments)):
-                    writes.append(asyncio.ensure_future(tx.db.executemany(INSERT_EVENT, event_rows)))
-                    writes.append(asyncio.ensure_future(tx.db.executemany(INSERT_COMMENT, comment_rows)))
-                    comment_rows, event_rows = [], []
-                    await asyncio.sleep(0)
-            outcomes = await asyncio.gather(*writes, return_exceptions=True)
-            for outcome in outcomes:
-                if isinstance(outcome, BaseException):
-                    raise outcome
+                    continue
+                existing.add(key)
+                data = msgspec.to_builtins(new)
+                data["id"] = next_id
+                data["received_at"] = now
+                body = encode_payload({"comment": data})
+                digest = chain_hash(prev, incident_id, now, actor, "comment.ingested", body)
+                event_rows.append((incident_id, now, actor, "comment.ingested", body, prev, digest))
+                comment_rows.append(comment_row(incident_id, data))
+                ids.append(next_id)
+                prev = digest
+                next_id += 1
             if ids:
+                # Two executemany calls for the whole batch. Preparing the next rows while
+                # SQLite inserts these was tried and bought nothing: the connection's thread
+                # needs the GIL to bind every row, so the two threads mostly take turns.
+                await tx.db.executemany(INSERT_EVENT, event_rows)
+                await tx.db.executemany(INSERT_COMMENT, comment_rows)
                 tx.prev = prev
                 tx.events.append(Event(seq=0, incident_id=incident_id, ts=now, actor=actor,
                                        kind="comment.ingested", payload={}, prev_hash="", hash=prev))
