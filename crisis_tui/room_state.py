@@ -227,6 +227,8 @@ class RoomState:
         self.opened_at = 0.0
         self.our_fault = False
         self.status = "open"
+        #: "live", or "reconnecting" while a server is out of reach (shown in the header).
+        self.connection = "live"
 
     # ------------------------------------------------------------------ loading
     def load_comments(self, comments: Iterable[Comment | Row]) -> None:

@@ -77,6 +77,13 @@ class SyncTrouble(Message):
 
 
 @dataclass
+class ConnectionChanged(Message):
+    """The store lost its server ("reconnecting") or has it back ("live")."""
+
+    state: str
+
+
+@dataclass
 class SyncWorker:
     """State of the sync worker; `run()` is what the app runs as its worker."""
 
@@ -98,6 +105,7 @@ class SyncWorker:
 
     async def run(self) -> None:
         """Load, then follow the log and beat the heart until cancelled."""
+        self.store.on_connection_state = lambda state: self.target.post_message(ConnectionChanged(state))
         if not self.store.read_only:
             await self._beat()
         last_seq = await self._load()

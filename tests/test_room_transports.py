@@ -3,10 +3,13 @@ the room never asks which store it has."""
 
 from __future__ import annotations
 
+import asyncio
+
 from crisis_tui.playbook import Playbook
 from crisis_tui.store.protocol import IncidentStore
 from crisis_tui.widgets.editor import ResponseEditor
 from tests.room_support import comments, loaded, make_app, screen_text, wait_for
+from tests.test_server_support import ServeFactory, serve  # noqa: F401 - the fixture
 
 
 async def test_claim_reply_and_decide_over_either_transport(store: IncidentStore, incident: str, book: Playbook) -> None:
@@ -27,3 +30,21 @@ async def test_claim_reply_and_decide_over_either_transport(store: IncidentStore
         await pilot.press("y")
         await wait_for(pilot, lambda: app.room.state.decisions[1].status == "approved")
         assert "Luis" in app.room.state.presence
+
+
+async def test_the_room_says_reconnecting_while_its_server_is_away(serve: ServeFactory, book: Playbook) -> None:
+    served = await serve()
+    store = await served.store("Ana", "operator")
+    lead = await served.store("Luis", "lead")
+    incident = (await lead.create_incident("Refund delays", actor="Luis")).id
+    await lead.ingest(incident, comments(priorities=[0.6, 0.3, 0.9]))
+    app = make_app(store, incident, book)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+        assert "reconnecting" not in screen_text(app)
+        await asyncio.to_thread(served.server.stop)
+        await wait_for(pilot, lambda: "⟳ reconnecting…" in screen_text(app), timeout=10)
+        await asyncio.to_thread(served.server.start)
+        await lead.add_note(incident, "back again", actor="Luis")
+        await wait_for(pilot, lambda: "reconnecting" not in screen_text(app).splitlines()[0], timeout=20)
+        await wait_for(pilot, lambda: any("back again" in e.text for e in app.room.state.timeline), timeout=10)

@@ -45,3 +45,28 @@ async def test_the_wallboard_follows_a_server_with_a_viewer_token(serve: ServeFa
             await viewer.close()
     finally:
         await writer.close()
+
+
+async def test_the_wallboard_says_reconnecting_while_its_server_is_away(serve: ServeFactory, book: Playbook) -> None:  # noqa: F811
+    import asyncio
+
+    served = await serve()
+    writer = await SqliteStore.open(served.db, playbook=book)
+    try:
+        inc = await demo_script.create_demo_incident(writer)
+        secret = await served.token("Big screen", "viewer")
+        viewer, _ = await locator.open_incident(f"{served.url}/incidents/{inc}", playbook=book,
+                                                read_only=True, token=secret)
+        try:
+            app = WallboardApp(viewer, inc, playbook=book)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await until(pilot, lambda: app.link == "● live", timeout=15)
+                await asyncio.to_thread(served.server.stop)
+                await until(pilot, lambda: app.link == "⟳ reconnecting…", timeout=15)
+                await asyncio.to_thread(served.server.start)
+                await writer.add_note(inc, "the server is back", actor="Luis")
+                await until(pilot, lambda: app.link == "● live", timeout=20)
+        finally:
+            await viewer.close()
+    finally:
+        await writer.close()

@@ -33,7 +33,7 @@ from crisis_tui.screens.detail import CommentDetail
 from crisis_tui.screens.forms import OverrideReason, Proposal, ProposeDecision, TagComment, Vote, VoteDecision
 from crisis_tui.screens.pickers import FilterStream, SnippetPicker
 from crisis_tui.store.protocol import IncidentStore
-from crisis_tui.sync import EventsArrived, Loaded, MoreComments, PresenceRefreshed, SyncTrouble, SyncWorker
+from crisis_tui.sync import ConnectionChanged, EventsArrived, Loaded, MoreComments, PresenceRefreshed, SyncTrouble, SyncWorker
 from crisis_tui.tone import ToneContext
 from crisis_tui.widgets.checklist import ToneChecklist
 from crisis_tui.widgets.committee import CommitteePane
@@ -187,6 +187,15 @@ class RoomScreen(Screen[None]):
     def on_presence_refreshed(self, msg: PresenceRefreshed) -> None:
         self.state.load_presence(msg.people)
         self._show_committee()
+
+    def on_connection_changed(self, msg: ConnectionChanged) -> None:
+        self.state.connection = msg.state
+        self.query_one(RoomHeader).tick()
+        if msg.state == "live":
+            self.notify("reconnected: back in sync with the server", severity="information", markup=False)
+        else:
+            self.notify("server out of reach: reconnecting... (writes are refused until it is back)",
+                        severity="warning", markup=False)
 
     def on_sync_trouble(self, msg: SyncTrouble) -> None:
         self.notify(msg.message, severity="information" if msg.recovered else "warning", markup=False)

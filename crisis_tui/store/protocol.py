@@ -8,7 +8,7 @@ log itself.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 from crisis_tui.model import (
@@ -30,6 +30,10 @@ class IncidentStore(Protocol):
     """An incident log with guarded commands. All methods may raise CrisisError."""
 
     read_only: bool
+    #: "live", or "reconnecting" while a remote store has lost its server (a local file is always live).
+    connection_state: str
+    #: Called with the new state whenever `connection_state` changes (the room shows "reconnecting...").
+    on_connection_state: Callable[[str], None] | None
 
     async def close(self) -> None: ...
 

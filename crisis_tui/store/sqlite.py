@@ -16,7 +16,7 @@ import re
 import secrets
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +168,8 @@ class SqliteStore:
         self.path = path
         self.playbook = playbook
         self.read_only = read_only
+        self.connection_state = "live"
+        self.on_connection_state: Callable[[str], None] | None = None
         self._lock = asyncio.Lock()
         self._waker = Waker()
 

@@ -126,7 +126,13 @@ class WallboardApp(App[None]):
         self.screen.set_class(large, "-large")
         self.screen.set_class(medium, "-medium")
 
+    def _connection(self, state: str) -> None:
+        """The server went away or came back (a remote store only)."""
+        self.link = "● live" if state == "live" else "⟳ reconnecting…"
+        self.render_keys()
+
     async def on_mount(self) -> None:
+        self.store.on_connection_state = self._connection
         self.theme = THEMES[0]
         self._fit(self.size.width, self.size.height)
         await self.reload()

@@ -73,7 +73,10 @@ class RoomHeader(Static):
         oldest = s.oldest_unanswered()
         waited = now - oldest.received_at if oldest is not None else 0.0
         self.breached = oldest is not None and waited > sla
-        parts: list[Content] = [
+        parts: list[Content] = []
+        if s.connection != "live":
+            parts.append(Content.styled("⟳ reconnecting… ", "bold $text-error"))
+        parts += [
             untrusted(s.title or "…", single_line=True, max_chars=max(12, width // 5)).stylize("bold"),
             Content(" · "),
             Content.styled(sev_name, "bold $text-warning"),
