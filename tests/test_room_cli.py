@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from crisis_tui import playbook as playbook_mod
+from tests.test_server_support import ServeFactory, serve  # noqa: F401 - the fixture
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -52,3 +53,16 @@ def test_demo_rejects_a_negative_speed_and_keeps_headless(tmp_path: Path) -> Non
     played = cli("demo", "--headless", "--speed", "0", "--db", str(tmp_path / "d.db"))
     assert played.returncode == 0, played.stderr
     assert "the demo incident is kept in" in played.stdout
+
+
+async def test_on_a_server_you_are_your_tokens_owner(serve: ServeFactory) -> None:
+    import asyncio
+
+    served = await serve()
+    lead = await served.store("Luis", "lead")
+    incident = (await lead.create_incident("Refund delays", actor="Luis")).id
+    ana = await served.token("Ana", "operator")
+    done = await asyncio.to_thread(cli, "open", f"{served.url}/incidents/{incident}", "--as", "Luis", "--token", ana)
+    assert done.returncode == 2
+    assert done.stderr.strip() == ("crisis-tui: --as: this token is Ana's; open with --as Ana "
+                                   "or ask a lead for your own token (crisis-tui token create)")

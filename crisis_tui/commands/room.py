@@ -44,7 +44,14 @@ def open_room(incident: str, name: str | None, role: str | None, token: str | No
         _check_role(cfg.playbook, my_role)
         store, incident_id = await locator.open_incident(incident, playbook=cfg.playbook, token=token)
         try:
-            await CrisisApp(store, incident_id, cfg.playbook, me=me, role=my_role, theme=theme).run_async()
+            who = me
+            identity = getattr(store, "identity", None)
+            if identity is not None:  # a server acts as the token's owner, whatever name is typed
+                if name and name != identity.name:
+                    raise InvalidInput("--as", f"this token is {identity.name}'s; open with --as {identity.name} "
+                                               "or ask a lead for your own token (crisis-tui token create)")
+                who = identity.name
+            await CrisisApp(store, incident_id, cfg.playbook, me=who, role=my_role, theme=theme).run_async()
         finally:
             await store.close()
 
