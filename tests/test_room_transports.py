@@ -48,3 +48,27 @@ async def test_the_room_says_reconnecting_while_its_server_is_away(serve: ServeF
         await lead.add_note(incident, "back again", actor="Luis")
         await wait_for(pilot, lambda: "reconnecting" not in screen_text(app).splitlines()[0], timeout=20)
         await wait_for(pilot, lambda: any("back again" in e.text for e in app.room.state.timeline), timeout=10)
+
+
+async def test_a_draft_typed_while_the_server_is_away_is_saved_when_it_returns(serve: ServeFactory, book: Playbook) -> None:
+    served = await serve()
+    store = await served.store("Ana", "operator")
+    lead = await served.store("Luis", "lead")
+    incident = (await lead.create_incident("Refund delays", actor="Luis")).id
+    await lead.ingest(incident, comments(priorities=[0.6, 0.3, 0.9]))
+    app = make_app(store, incident, book)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+        await pilot.press("r", *"Hola")
+        editor = app.room.query_one(ResponseEditor)
+        await wait_for(pilot, lambda: editor.target is not None and editor.target.draft_id is not None
+                       and not editor.dirty)
+        await asyncio.to_thread(served.server.stop)
+        await wait_for(pilot, lambda: "⟳ reconnecting…" in screen_text(app), timeout=10)
+        await pilot.press(*" Marta, te escribimos hoy")
+        await pilot.pause(2.5)  # the autosave runs and is refused: the server is away
+        assert editor.dirty
+        await asyncio.to_thread(served.server.start)
+        await wait_for(pilot, lambda: not editor.dirty, timeout=20)
+        (draft,) = await lead.drafts(incident)
+        assert draft.body == "Hola Marta, te escribimos hoy"

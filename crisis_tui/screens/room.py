@@ -193,6 +193,8 @@ class RoomScreen(Screen[None]):
         self.query_one(RoomHeader).tick()
         if msg.state == "live":
             self.notify("reconnected: back in sync with the server", severity="information", markup=False)
+            # A draft typed while the server was away was refused, not lost: save it now.
+            self.run_worker(self.flush_draft(), group="save", exit_on_error=False)
         else:
             self.notify("server out of reach: reconnecting... (writes are refused until it is back)",
                         severity="warning", markup=False)
