@@ -91,3 +91,10 @@ def test_a_broken_playbook_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith(f"crisis-tui: {bad}: tone.rules[0].id: no automatic check named 'clam'")
     assert "Traceback" not in proc.stderr
+
+
+def test_an_empty_draft_is_refused_not_passed() -> None:
+    for text, stdin in (("", None), ("   ", None), ("-", "\n")):
+        code, out = lint(text, input=stdin)
+        assert code == 2
+        assert "the draft is empty: there is nothing to check" in out

@@ -54,6 +54,8 @@ def lint_reply(
     checker = ToneChecker(book)
     if text == "-":
         text = sys.stdin.read()
+    if not text.strip():
+        raise click.BadParameter("the draft is empty: there is nothing to check", param_hint="TEXT")
     if lang and lang not in checker.languages:
         raise click.BadParameter(f"no word lists for {lang!r} (the playbook has {', '.join(checker.languages)})",
                                  param_hint="--lang")
