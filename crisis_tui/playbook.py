@@ -175,11 +175,6 @@ class Triage(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     cluster: ClusterRules = msgspec.field(default_factory=ClusterRules)
     words: dict[str, TriageWords] = {}
 
-    def get(self, key: str, default: Any = None) -> Any:
-        """Dict-style read, for code written when [triage] was a free table."""
-        value = getattr(self, key, default)
-        return default if value is None else value
-
 
 class Playbook(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: str = "Crisis playbook"

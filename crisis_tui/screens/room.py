@@ -249,9 +249,9 @@ class RoomScreen(Screen[None]):
         """A new comment among the most urgent raises one toast per batch."""
         if not self.loaded or not rows:
             return
-        threshold = self.playbook.triage.get("toast_priority")
+        threshold = self.playbook.triage.toast_priority
         urgent = [r for r in rows if r.priority > 0 and (
-            r.priority >= float(threshold) if isinstance(threshold, (int, float)) else self.state.rank(r.priority) < TOAST_RANK)]
+            r.priority >= threshold if threshold is not None else self.state.rank(r.priority) < TOAST_RANK)]
         if not urgent:
             return
         top = max(urgent, key=lambda r: r.priority)
