@@ -315,6 +315,22 @@ async def test_a_new_urgent_comment_raises_a_toast(sqlite: SqliteStore, inc: str
         await wait_for(pilot, lambda: app.room.state.visible[0].author == "@viral_star")
 
 
+async def test_the_playbook_can_set_the_toast_threshold(sqlite: SqliteStore, inc: str, book: Playbook) -> None:
+    import msgspec
+
+    strict = msgspec.structs.replace(book, triage=msgspec.structs.replace(book.triage, toast_priority=95.0))
+    app = make_app(sqlite, inc, strict)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await loaded(pilot)
+        calm = comments([{"source": "x", "id": "x-90", "author": "@mild", "text": "refund please"}], priorities=[90.0])
+        loud = comments([{"source": "x", "id": "x-99", "author": "@loud", "text": "refund NOW"}], priorities=[99.0])
+        await sqlite.ingest(inc, calm)
+        await wait_for(pilot, lambda: any(r.author == "@mild" for r in app.room.state.visible))
+        await sqlite.ingest(inc, loud)
+        await wait_for(pilot, lambda: any("@loud" in n for n in notes(app)))
+        assert not any("@mild" in n for n in notes(app))
+
+
 async def test_back_after_a_dropped_connection_the_draft_is_there(sqlite: SqliteStore, inc: str, book: Playbook) -> None:
     first = make_app(sqlite, inc, book)
     async with first.run_test(size=(80, 24)) as pilot:
