@@ -400,3 +400,18 @@ async def test_the_playbook_reloads_live_and_a_broken_edit_keeps_the_last_good(
         await wait_for(pilot, lambda: any("not reloaded" in n for n in notes(app)), 10.0)
         assert app.rules.playbook.platform_limit("x") == 300
         assert app.is_running
+
+
+async def test_escape_cancels_every_form_and_changes_nothing(sqlite: SqliteStore, inc: str, book: Playbook) -> None:
+    from crisis_tui.screens.forms import Form
+
+    app = make_app(sqlite, inc, book, me="Luis", role="gm")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        for key in ("d", "/", "g"):
+            await pilot.press(key)
+            await wait_for(pilot, lambda: isinstance(app.screen, Form))
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is app.room)
+        assert await sqlite.decisions(inc) == []
+        assert all(not c.tags for c in await sqlite.comments(inc))

@@ -7,6 +7,7 @@ an empty required field in place with one line, so nothing typed is lost.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -33,17 +34,28 @@ FORM_CSS = """
 """
 
 
+ResultT = TypeVar("ResultT")
+
+
+class Form(ModalScreen[ResultT]):
+    """A modal form or picker: Esc cancels it, answering None."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 @dataclass
 class Proposal:
     title: str
     rationale: str
 
 
-class ProposeDecision(ModalScreen[Proposal | None]):
+class ProposeDecision(Form[Proposal | None]):
     """Title and rationale of a decision for the committee."""
 
     DEFAULT_CSS = FORM_CSS.format(name="ProposeDecision")
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -77,15 +89,11 @@ class ProposeDecision(ModalScreen[Proposal | None]):
             return
         self.dismiss(Proposal(title, self.query_one("#decision-rationale", Input).value.strip()))
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
-
-class OverrideReason(ModalScreen[str | None]):
+class OverrideReason(Form[str | None]):
     """Approving over failing automatic rules takes a written reason, on the record."""
 
     DEFAULT_CSS = FORM_CSS.format(name="OverrideReason")
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
 
     def __init__(self, failing: list[str]) -> None:
         super().__init__()
@@ -119,15 +127,11 @@ class OverrideReason(ModalScreen[str | None]):
             return
         self.dismiss(reason)
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
-
-class TagComment(ModalScreen[list[str] | None]):
+class TagComment(Form[list[str] | None]):
     """Tags for a comment, comma separated."""
 
     DEFAULT_CSS = FORM_CSS.format(name="TagComment")
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
 
     def __init__(self, current: tuple[str, ...]) -> None:
         super().__init__()
@@ -142,9 +146,6 @@ class TagComment(ModalScreen[list[str] | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss([t.strip() for t in event.value.split(",") if t.strip()])
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
 
 @dataclass
 class Vote:
@@ -152,14 +153,13 @@ class Vote:
     approve: bool
 
 
-class VoteDecision(ModalScreen[Vote | None]):
+class VoteDecision(Form[Vote | None]):
     """Approve or reject one of the proposed decisions."""
 
     DEFAULT_CSS = FORM_CSS.format(name="VoteDecision") + """
     VoteDecision OptionList { height: auto; max-height: 12; }
     """
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="form.cancel"),
         Binding("y", "vote(True)", "Approve", id="vote.approve"),
         Binding("n", "vote(False)", "Reject", id="vote.reject"),
     ]
@@ -196,6 +196,3 @@ class VoteDecision(ModalScreen[Vote | None]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.action_vote(event.button.id == "approve")
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

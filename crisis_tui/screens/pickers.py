@@ -6,24 +6,22 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 
 from crisis_tui.model import COMMENT_STATUSES
 from crisis_tui.playbook import Snippet
 from crisis_tui.room_state import Filter
-from crisis_tui.screens.forms import FORM_CSS
+from crisis_tui.screens.forms import FORM_CSS, Form
 from crisis_tui.widgets.display import untrusted
 
 
-class SnippetPicker(ModalScreen[Snippet | None]):
+class SnippetPicker(Form[Snippet | None]):
     """The playbook's facts (links, hours, contact routes), the reply's language first."""
 
     DEFAULT_CSS = FORM_CSS.format(name="SnippetPicker") + """
     SnippetPicker OptionList { height: auto; max-height: 14; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
 
     def __init__(self, snippets: list[Snippet], lang: str = "") -> None:
         super().__init__()
@@ -46,11 +44,8 @@ class SnippetPicker(ModalScreen[Snippet | None]):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(self.snippets[event.option_index])
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
-
-class FilterStream(ModalScreen[Filter | None]):
+class FilterStream(Form[Filter | None]):
     """Which comments the stream shows: statuses, platforms and a text to find."""
 
     DEFAULT_CSS = FORM_CSS.format(name="FilterStream") + """
@@ -59,7 +54,6 @@ class FilterStream(ModalScreen[Filter | None]):
     FilterStream SelectionList { width: 1fr; height: auto; max-height: 9; }
     """
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="form.cancel"),
         Binding("ctrl+r", "clear", "Clear filter", id="filter.clear"),
     ]
 
@@ -104,6 +98,3 @@ class FilterStream(ModalScreen[Filter | None]):
 
     def action_clear(self) -> None:
         self.dismiss(Filter())
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
