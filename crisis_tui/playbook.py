@@ -27,6 +27,12 @@ class Role(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     id: str
     name: str
     decision_power: bool = False
+    #: Up to 5 characters for the committee pane (default: the id, upper-cased and cut).
+    short: str = ""
+
+    @property
+    def label(self) -> str:
+        return (self.short or self.id.upper())[:5]
 
 
 class Severity(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -282,6 +288,9 @@ def _check(book: Playbook, source: str) -> None:
             raise PlaybookError(source, f"platforms.{name}", f"must be positive, got {limit}")
     if not 0.0 < book.tone.canned_threshold <= 1.0:
         raise PlaybookError(source, "tone.canned_threshold", f"must be between 0 and 1, got {book.tone.canned_threshold}")
+    for index, role in enumerate(book.roles):
+        if len(role.short) > 5:
+            raise PlaybookError(source, f"roles[{index}].short", f"at most 5 characters, got {role.short!r}")
     if book.operator.role and book.role(book.operator.role) is None:
         raise PlaybookError(source, "operator.role", f"{book.operator.role!r} is not one of the roles' ids")
     _check_triage(book.triage, source)

@@ -88,6 +88,7 @@ def _write(tmp_path: Path, text: str) -> Path:
         (lambda t: t.replace("decision_power = true", "decision_power = false"), "roles", "decision_power"),
         (lambda t: t.replace('id = "cm"', 'id = "gm"', 1), "roles[2].id", "duplicate id"),
         (lambda t: t + "\n[broken\n", "", "not valid TOML"),
+        (lambda t: t.replace('short = "MKT"', 'short = "MARKETING"'), "roles[1].short", "at most 5 characters"),
     ],
 )
 def test_a_broken_playbook_gets_one_line_naming_file_key_and_problem(tmp_path: Path, edit, key: str, words: str) -> None:

@@ -30,7 +30,8 @@ DECISION_MARK = {
 
 def presence_line(p: Presence, playbook: Playbook, *, here: bool, me: str) -> Content:
     """One member: dot (● here / ○ gone), name, role, ★ for decision power, focus."""
-    role = (p.role or "?").upper()
+    known = playbook.role(p.role)
+    role = known.label if known else (p.role or "?").upper()[:5]
     power = "★" if playbook.has_decision_power(p.role) else " "
     dot = Content.styled("● " if here else "○ ", "$text-success" if here else "$text-muted")
     name = untrusted(p.name, single_line=True, max_chars=12)
@@ -40,7 +41,7 @@ def presence_line(p: Presence, playbook: Playbook, *, here: bool, me: str) -> Co
     tail = untrusted(p.focus, single_line=True, max_chars=60) if here else Content.styled(
         "gone" if p.left_at is None else "left", "$text-muted"
     )
-    return Content.assemble(dot, name, " ", Content.styled(f"{role[:5]:<5}", "$text-muted"), power, " ", tail)
+    return Content.assemble(dot, name, " ", Content.styled(f"{role:<5}", "$text-muted"), power, " ", tail)
 
 
 def decision_line(d: Decision) -> Content:
