@@ -73,6 +73,18 @@ async def submit(store: IncidentStore, incident_id: str, draft_id: int, *, actor
     return await store.set_draft_status(incident_id, draft_id, "in_review", actor=actor)
 
 
+async def failing_for_approval(
+    store: IncidentStore, checker: ToneChecker, incident_id: str, draft: Draft, *, actor: str
+) -> list[str]:
+    """The rules that would block `actor` approving `draft` now (the room asks for a
+    written reason over these before it approves; `approve` checks them again)."""
+    ctx = await context_for(store, checker.playbook, incident_id, draft)
+    role = (await _roles(store, incident_id)).get(actor, "")
+    if checker.playbook.has_decision_power(role):
+        ctx = replace(ctx, approved_by_decision_power=True)
+    return checker.failing(checker.check(draft.body, ctx))
+
+
 async def approve(
     store: IncidentStore,
     checker: ToneChecker,
@@ -90,11 +102,7 @@ async def approve(
     """
     draft = await store.get_draft(incident_id, draft_id)
     _require_body(draft)
-    ctx = await context_for(store, checker.playbook, incident_id, draft)
-    role = (await _roles(store, incident_id)).get(actor, "")
-    if checker.playbook.has_decision_power(role):
-        ctx = replace(ctx, approved_by_decision_power=True)
-    failing = checker.failing(checker.check(draft.body, ctx))
+    failing = await failing_for_approval(store, checker, incident_id, draft, actor=actor)
     return await store.set_draft_status(
         incident_id, draft_id, "approved", actor=actor, override_reason=override_reason.strip(), failing=failing
     )

@@ -486,12 +486,9 @@ class RoomScreen(Screen[None]):
 
         async def go() -> None:
             try:
-                ctx = await approval.context_for(self.store, self.playbook, self.incident_id, draft)
-                if self.playbook.has_decision_power(self.role):
-                    ctx = replace(ctx, approved_by_decision_power=True)
-                checker = self.rules.checker
                 fresh = await self.store.get_draft(self.incident_id, draft.id)
-                failing = checker.failing(checker.check(fresh.body, ctx))
+                failing = await approval.failing_for_approval(self.store, self.rules.checker, self.incident_id,
+                                                              fresh, actor=self.me)
             except CrisisError as exc:
                 self.notify(str(exc), severity="error", markup=False)
                 return
