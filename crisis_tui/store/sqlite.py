@@ -55,6 +55,10 @@ from crisis_tui.store.waker import Waker
 EVENT_COLUMNS = "seq, incident_id, ts, actor, kind, payload, prev_hash, hash"
 INSERT_EVENT = "INSERT INTO events (incident_id, ts, actor, kind, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)"
 _COMMENT_SELECT = ", ".join(COMMENT_COLUMNS) + ", status, holder, tags"
+_DRAFT_SELECT = ("id, incident_id, kind, comment_id, author, body, version, checklist, status, approvals, "
+                 "override_reason, created_at, updated_at")
+_DECISION_SELECT = ("id, incident_id, title, rationale, proposer, status, approvals, rejections, present, "
+                    "proposed_at, decided_at, decided_by")
 _DRAFT_TRANSITIONS: dict[str, set[str]] = {
     "draft": {"in_review", "withdrawn"},
     "in_review": {"approved", "draft", "withdrawn"},
@@ -504,8 +508,7 @@ class SqliteStore:
     # ------------------------------------------------------------------ drafts
     async def _draft(self, incident_id: str, draft_id: int) -> Draft | None:
         row = await self._fetchone(
-            "SELECT id, incident_id, kind, comment_id, author, body, version, checklist, status, approvals, "
-            "override_reason, created_at, updated_at FROM drafts WHERE incident_id = ? AND id = ?",
+            f"SELECT {_DRAFT_SELECT} FROM drafts WHERE incident_id = ? AND id = ?",
             (incident_id, draft_id),
         )
         return _draft_from_row(row) if row else None
@@ -517,8 +520,7 @@ class SqliteStore:
         return draft
 
     async def drafts(self, incident_id: str, *, comment_id: int | None = None) -> list[Draft]:
-        sql = ("SELECT id, incident_id, kind, comment_id, author, body, version, checklist, status, approvals, "
-               "override_reason, created_at, updated_at FROM drafts WHERE incident_id = ?")
+        sql = f"SELECT {_DRAFT_SELECT} FROM drafts WHERE incident_id = ?"
         params: tuple[Any, ...] = (incident_id,)
         if comment_id is not None:
             sql += " AND comment_id = ?"
@@ -639,16 +641,14 @@ class SqliteStore:
     # --------------------------------------------------------------- decisions
     async def _decision(self, incident_id: str, decision_id: int) -> Decision | None:
         row = await self._fetchone(
-            "SELECT id, incident_id, title, rationale, proposer, status, approvals, rejections, present, "
-            "proposed_at, decided_at, decided_by FROM decisions WHERE incident_id = ? AND id = ?",
+            f"SELECT {_DECISION_SELECT} FROM decisions WHERE incident_id = ? AND id = ?",
             (incident_id, decision_id),
         )
         return _decision_from_row(row) if row else None
 
     async def decisions(self, incident_id: str) -> list[Decision]:
         rows = await self._fetchall(
-            "SELECT id, incident_id, title, rationale, proposer, status, approvals, rejections, present, "
-            "proposed_at, decided_at, decided_by FROM decisions WHERE incident_id = ? ORDER BY id",
+            f"SELECT {_DECISION_SELECT} FROM decisions WHERE incident_id = ? ORDER BY id",
             (incident_id,),
         )
         return [_decision_from_row(r) for r in rows]
