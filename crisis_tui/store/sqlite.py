@@ -128,7 +128,8 @@ class _Tx:
         self.db = db
         self.incident_id = incident_id
         self.prev: str | None = None
-        self.events: list[Event] = []
+        #: Whether this transaction appended to the log (subscribers are woken after COMMIT).
+        self.appended = False
 
     async def last_hash(self) -> str:
         if self.prev is None:
@@ -152,7 +153,7 @@ class _Tx:
         self.prev = digest
         event = Event(seq=seq, incident_id=self.incident_id, ts=ts, actor=actor, kind=kind,
                       payload=payload, prev_hash=prev, hash=digest)
-        self.events.append(event)
+        self.appended = True
         return event
 
     async def one(self, sql: str, params: tuple[Any, ...]) -> Any:
@@ -274,7 +275,7 @@ class SqliteStore:
                 await self._db.execute("ROLLBACK")
                 raise
             await self._db.execute("COMMIT")
-        if tx.events:
+        if tx.appended:
             self._waker.bump()
 
     # Reads run in one call on the connection's thread, so no statement stays open
@@ -415,8 +416,7 @@ class SqliteStore:
                 await tx.db.executemany(INSERT_EVENT, event_rows)
                 await tx.db.executemany(INSERT_COMMENT, comment_rows)
                 tx.prev = prev
-                tx.events.append(Event(seq=0, incident_id=incident_id, ts=now, actor=actor,
-                                       kind="comment.ingested", payload={}, prev_hash="", hash=prev))
+                tx.appended = True
         return IngestResult(ingested=len(ids), duplicates=duplicates, ids=ids)
 
     async def get_comment(self, incident_id: str, comment_id: int) -> Comment:
@@ -842,7 +842,7 @@ class SqliteStore:
                     batch.append(params)
             if batch:
                 await tx.db.executemany(batch_sql or "", batch)
-            tx.events.append(events[-1])
+            tx.appended = True
         return checked
 
     async def _data_version(self) -> int:
