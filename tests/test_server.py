@@ -241,6 +241,23 @@ async def test_events_as_json_and_as_a_live_sse_stream_honouring_last_event_id(s
     assert got[2][1].payload["text"] == "live one"
 
 
+async def test_a_stopping_server_ends_its_live_streams_cleanly_so_clients_reconnect_at_once(serve: ServeFactory) -> None:
+    """uvicorn alone would wait out its graceful timeout on an SSE stream and then cut it mid-flight."""
+    served = await serve()
+    lead, inc = await an_incident(served)
+    raw = served.raw(await served.token("wall", "viewer"))
+    lines: list[str] = []
+    async with raw.stream("GET", f"/incidents/{inc}/events", headers={"Accept": "text/event-stream"}) as stream:
+        stopping: asyncio.Future[None] | None = None
+        async for line in stream.aiter_lines():  # a cut stream would raise RemoteProtocolError here
+            lines.append(line)
+            if line.startswith("data: ") and stopping is None:
+                stopping = asyncio.ensure_future(asyncio.to_thread(served.server.stop))
+        assert stopping is not None
+        await stopping
+    assert any(line.startswith("data: ") for line in lines)
+
+
 @pytest.mark.slow
 async def test_two_clients_claim_the_same_1000_comments_each_claimed_once(serve: ServeFactory) -> None:
     served = await serve(rate=0)

@@ -93,6 +93,7 @@ def serve(db: Path, host: str, port: int, ssl_certfile: str | None, ssl_keyfile:
     import uvicorn  # noqa: PLC0415 - only the server needs it
 
     from crisis_tui.server.app import create_app  # noqa: PLC0415
+    from crisis_tui.server.uvicorn_server import CrisisServer  # noqa: PLC0415
 
     if (ssl_certfile is None) != (ssl_keyfile is None):
         raise click.UsageError("TLS needs both --ssl-certfile and --ssl-keyfile")
@@ -112,7 +113,7 @@ def serve(db: Path, host: str, port: int, ssl_certfile: str | None, ssl_keyfile:
     config = uvicorn.Config(app, log_level=log_level, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
                             timeout_graceful_shutdown=3, lifespan="on", proxy_headers=False, server_header=False,
                             access_log=access_log)
-    server = uvicorn.Server(config)
+    server = CrisisServer(config, app)
     try:
         server.run(sockets=[sock])
     finally:

@@ -14,7 +14,9 @@ import threading
 import time
 
 import uvicorn
-from starlette.types import ASGIApp
+from starlette.applications import Starlette
+
+from crisis_tui.server.uvicorn_server import CrisisServer
 
 
 def loopback_socket(port: int = 0) -> socket.socket:
@@ -29,7 +31,7 @@ def loopback_socket(port: int = 0) -> socket.socket:
 class BackgroundServer:
     """uvicorn serving `app` on 127.0.0.1 in a daemon thread."""
 
-    def __init__(self, app: ASGIApp, port: int = 0) -> None:
+    def __init__(self, app: Starlette, port: int = 0) -> None:
         self.app = app
         self.port = port
         self._server: uvicorn.Server | None = None
@@ -45,7 +47,7 @@ class BackgroundServer:
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(self.app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1,
                                 access_log=False)
-        server = uvicorn.Server(config)
+        server = CrisisServer(config, self.app)
         self._server = server
         self._failure = None
 

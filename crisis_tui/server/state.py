@@ -9,6 +9,7 @@ shown clients events that never existed.)
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from crisis_tui.errors import NotFound
@@ -31,6 +32,8 @@ class ServerState:
     settings: ServerSettings
     triage: WebhookTriage | None = None
     _known: set[str] = field(default_factory=set)
+    closing: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when the server is stopping: live streams end so their clients reconnect at once."""
     group: GroupCommit = field(init=False)
 
     def __post_init__(self) -> None:

@@ -60,14 +60,22 @@ async def _sse(state: ServerState, incident_id: str, after: int) -> AsyncIterato
     queue: asyncio.Queue[bytes] = asyncio.Queue(QUEUE_EVENTS)
     pump = asyncio.create_task(_pump(state, incident_id, after, queue))
     ping = state.settings.ping_interval
+    closing = asyncio.ensure_future(state.closing.wait())
     try:
         yield b"retry: 1000\n: live\n\n"
-        while True:
-            try:
-                first = await asyncio.wait_for(queue.get(), ping)
-            except asyncio.TimeoutError:
-                yield b": ping\n\n"
-                continue
+        while not closing.done():  # stopping: end cleanly, the client resumes from its last seq
+            if queue.empty():
+                getter = asyncio.ensure_future(queue.get())
+                await asyncio.wait((getter, closing), timeout=ping, return_when=asyncio.FIRST_COMPLETED)
+                if not getter.done():
+                    getter.cancel()
+                    if closing.done():
+                        return
+                    yield b": ping\n\n"
+                    continue
+                first = getter.result()
+            else:
+                first = queue.get_nowait()
             chunk = [first]
             while first and len(chunk) < CHUNK_EVENTS and not queue.empty():
                 chunk.append(queue.get_nowait())
@@ -76,6 +84,7 @@ async def _sse(state: ServerState, incident_id: str, after: int) -> AsyncIterato
             if ended:
                 return
     finally:
+        closing.cancel()
         pump.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await pump
