@@ -1,4 +1,4 @@
-"""Two operators, two App instances on one incident file: each sees the other within a second."""
+"""Two operators, two App instances on one incident file: each sees what the other does, live."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from crisis_tui.store.sqlite import SqliteStore
 from crisis_tui.widgets.editor import ResponseEditor
 from tests.room_support import comments, loaded, make_app, screen_text, wait_for
 
-WITHIN = 1.0  # seconds: the room's promise to the committee
+# The room promises the committee a second; bench/store.py and bench/http.py measure that
+# (propagation in milliseconds). Here the story must happen, with slack for a loaded CI machine.
+WITHIN = 5.0
 
 
 async def test_two_operators_see_claims_drafts_decisions_and_presence(tmp_path: Path, book: Playbook) -> None:
