@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from crisis_tui.model import Comment
 from crisis_tui.playbook import Playbook
 from crisis_tui.screens.detail import CommentDetail
 from crisis_tui.screens.forms import OverrideReason
@@ -415,3 +417,35 @@ async def test_escape_cancels_every_form_and_changes_nothing(sqlite: SqliteStore
             await wait_for(pilot, lambda: app.screen is app.room)
         assert await sqlite.decisions(inc) == []
         assert all(not c.tags for c in await sqlite.comments(inc))
+
+
+class SlowClaims(SqliteStore):
+    """A real store whose claims wait at a gate, like a claim over a slow link."""
+
+    gate: asyncio.Event
+
+    async def claim(self, incident_id: str, comment_id: int, *, actor: str) -> Comment:
+        await self.gate.wait()
+        return await super().claim(incident_id, comment_id, actor=actor)
+
+
+async def test_keys_typed_while_the_claim_travels_go_into_the_reply_not_to_the_bindings(
+        tmp_path: Path, book: Playbook) -> None:
+    store = await SlowClaims.open(tmp_path / "slow.db", playbook=book)
+    store.gate = asyncio.Event()
+    try:
+        incident = (await store.create_incident("Refund delays", actor="Luis")).id
+        await store.ingest(incident, comments(priorities=[0.6, 0.3, 0.9]))
+        app = make_app(store, incident, book)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await loaded(pilot)
+            await pilot.press("r", *"Hola Dan, a")  # `a` alone would approve, `n` would open a note
+            editor = app.room.query_one(ResponseEditor)
+            assert editor.target is None and app.screen is app.room  # no note form opened
+            store.gate.set()
+            await wait_for(pilot, lambda: editor.target is not None and editor.text == "Hola Dan, a")
+            await pilot.press(*"hora mismo")
+            assert editor.text == "Hola Dan, ahora mismo"
+            assert (await store.get_comment(incident, editor.target.comment_id)).holder == "Ana"
+    finally:
+        await store.close()

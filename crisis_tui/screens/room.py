@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -98,6 +98,8 @@ class RoomScreen(Screen[None]):
         self.tone_ctx: ToneContext | None = None
         self._save_lock = asyncio.Lock()
         self._sla_breached = False
+        self._typed_ahead: list[str] | None = None
+        """Keys typed between `r` and the editor opening (a claim is a round trip away)."""
 
     @property
     def playbook(self) -> Playbook:
@@ -273,8 +275,13 @@ class RoomScreen(Screen[None]):
         try:
             comment = await self.store.get_comment(self.incident_id, row.id)
         except CrisisError as exc:
+            self._typed_ahead = None
             self.notify(str(exc), severity="error", markup=False)
             return
+        except asyncio.CancelledError:  # another bind took over: stop holding keys for this one
+            if focus:
+                self._typed_ahead = None
+            raise
         draft = self.state.draft_for(row.id)
         holder = comment.holder if comment.holder and comment.holder != self.me else None
         target = Target(kind="reply", comment_id=comment.id, author=comment.author, source=comment.source,
@@ -284,8 +291,29 @@ class RoomScreen(Screen[None]):
         self._check_tone()
         if focus and holder is None:
             self.editor.text_area.focus()
+        if focus:
+            self._place_typed_ahead(holder)
         self.sync.set_focus(f"replying to {plain(comment.author, 40)}" if holder is None
                             else f"reading {plain(comment.author, 40)}")
+
+    def _place_typed_ahead(self, holder: str | None) -> None:
+        """What was typed while the reply opened goes into it, or is shown if the reply is not ours."""
+        typed, self._typed_ahead = "".join(self._typed_ahead or ()), None
+        if not typed:
+            return
+        if holder is None:
+            self.editor.text_area.insert(typed)
+        else:
+            self.notify(f"Not typed into the reply (it is held): {plain(typed, 200)}", severity="warning", markup=False)
+
+    def on_key(self, event: events.Key) -> None:
+        """While a reply opens, letters belong to it, not to the stream's one-key bindings (`a` approves)."""
+        if self._typed_ahead is not None and event.key == "escape":
+            self._typed_ahead = None  # changed their mind: the keys go back to the stream
+        elif self._typed_ahead is not None and event.is_printable and event.character:
+            self._typed_ahead.append(event.character)
+            event.stop()
+            event.prevent_default()
 
     def _tone_context(self, comment: Comment | None, draft: Draft | None) -> ToneContext:
         drafts = self.state.drafts.values()
@@ -422,6 +450,7 @@ class RoomScreen(Screen[None]):
         row = self._row()
         if row is None:
             return
+        self._typed_ahead = []
         if row.holder == self.me or row.status not in ("new", "escalated"):
             self._bind_reply(row)
             return
@@ -432,6 +461,7 @@ class RoomScreen(Screen[None]):
             except ClaimConflict as exc:
                 self.notify(str(exc), title="Already claimed", severity="warning", markup=False)
             except CrisisError as exc:
+                self._typed_ahead = None
                 self.notify(str(exc), severity="error", markup=False)
                 return
             self._bind_reply(row)
