@@ -88,7 +88,7 @@ def test_claim_and_reply_in_tmux_and_the_other_operator_sees_the_claim(tmp_path:
     env = f"env TERM=xterm-256color CRISIS_TUI_PLAYBOOK={playbook_mod.shipped_path()}"
     ana = "room:0"
     tmux.start(["new-session", "-d", "-s", "room", "-x", "100", "-y", "30"], ana,
-               f"{env} {CLI} open {db} --as Ana --role cm; sleep 60", size="100x30")
+               f"{env} {CLI} open {db} --as Ana --role cm; echo EXITED $?; sleep 60", size="100x30")
     tmux.wait_for(ana, "@marta_viaja")
     tmux("send-keys", "-t", ana, "r")
     tmux.wait_for(ana, "Reply to @marta_viaja")
@@ -98,7 +98,7 @@ def test_claim_and_reply_in_tmux_and_the_other_operator_sees_the_claim(tmp_path:
     tmux.wait_for(ana, "saved")
 
     luis = "room:1"
-    tmux.start(["new-window", "-t", "room"], luis, f"{env} {CLI} open {db} --as Luis --role gm; sleep 60", size="100x30")
+    tmux.start(["new-window", "-t", "room"], luis, f"{env} {CLI} open {db} --as Luis --role gm; echo EXITED $?; sleep 60", size="100x30")
     screen = tmux.wait_for(luis, "●Ana")
     assert "@marta_viaja" in screen
     tmux.wait_for(luis, "● Ana     CM     replying to")
@@ -107,7 +107,8 @@ def test_claim_and_reply_in_tmux_and_the_other_operator_sees_the_claim(tmp_path:
     tmux("send-keys", "-t", luis, "C-q")
     tmux("send-keys", "-t", ana, "Escape")
     tmux("send-keys", "-t", ana, "C-q")
-    time.sleep(1.5)
+    tmux.wait_for(luis, "EXITED 0")  # both rooms have closed, and cleanly
+    tmux.wait_for(ana, "EXITED 0")
 
     async def check() -> None:
         store = await SqliteStore.open(db, playbook=playbook_mod.load(playbook_mod.shipped_path()))

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from textual.command import CommandList, CommandPalette
 
 from crisis_tui.model import Comment
 from crisis_tui.playbook import Playbook
@@ -271,9 +272,11 @@ async def test_every_room_action_is_in_the_command_palette(sqlite: SqliteStore, 
             assert any(t.startswith(binding.description) for t in titles), binding.description  # type: ignore[union-attr]
             assert binding.id  # type: ignore[union-attr]
         await pilot.press("ctrl+p")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: CommandPalette.is_open(app))
         await pilot.press(*"Claim (c)")
-        await pilot.pause(0.5)
+        found = app.screen.query_one(CommandList)
+        await wait_for(pilot, lambda: found.option_count > 0 and found.highlighted == 0
+                       and "Claim" in str(found.get_option_at_index(0).prompt))
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.room.state.rows[3].holder == "Ana")
 
