@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import re
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -23,6 +25,7 @@ from crisis_tui.errors import (
 )
 from crisis_tui.model import Event
 from crisis_tui.store.http import HttpStore
+from tests.silent_network import SilentNetwork
 from tests.test_server_support import ServeFactory, serve  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.timeout(120)
@@ -453,3 +456,47 @@ async def test_a_revoked_token_stops_working_within_two_seconds(serve: ServeFact
     await served.tokens.revoke(name="Ana")
     await asyncio.sleep(CACHE_SECONDS + 0.2)
     assert (await ana.get("/incidents")).status_code == 401
+
+
+@pytest.mark.slow
+async def test_a_network_gone_silent_shows_reconnecting_then_resumes_with_no_gap_and_no_duplicate(
+        serve: ServeFactory) -> None:
+    """No reset, no close: only silence. Three missed pings are a dead connection."""
+    served = await serve(ping_interval=0.5)
+    lead, inc = await an_incident(served)  # the lead talks to the server directly
+    network = SilentNetwork(served.server.port)
+    await network.start()
+    watcher = await HttpStore.open(network.url, token=await served.token("wall", "viewer"))
+    states: list[str] = []
+    watcher.on_connection_state = states.append
+    seen: list[int] = []
+
+    async def listen() -> None:
+        async for event in watcher.subscribe(inc, 0):
+            seen.append(event.seq)
+
+    async def until(check: Callable[[], bool], timeout: float) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not check():
+            assert asyncio.get_running_loop().time() < deadline, f"not within {timeout} s: {states=} {seen=}"
+            await asyncio.sleep(0.02)
+
+    task = asyncio.create_task(listen())
+    try:
+        await lead.add_note(inc, "before the silence", actor="Luis")
+        await until(lambda: len(seen) == 2, 10)
+        network.freeze()
+        for i in range(3):
+            await lead.add_note(inc, f"said during the silence {i}", actor="Luis")
+        await until(lambda: states[-1:] == ["reconnecting"], 20)
+        network.thaw()
+        await lead.add_note(inc, "after the silence", actor="Luis")
+        every = [e.seq for e in await lead.events_after(inc)]
+        await until(lambda: len(seen) >= len(every) and states[-1:] == ["live"], 20)
+        assert seen == every  # in order, none missing, none twice
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await watcher.close()
+        await network.close()

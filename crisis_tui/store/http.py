@@ -174,7 +174,7 @@ class HttpStore:
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
         )
         store = cls(client, base, wire.Whoami(name="", role="viewer", max_body=0, max_batch=0, page_max=0,
-                                              ping_interval=15.0), read_only=read_only, tokens=tokens)
+                                              ping_interval=5.0), read_only=read_only, tokens=tokens)
         try:
             store.identity = await store._call("GET", "/whoami", wire.Whoami)
         except BaseException:
