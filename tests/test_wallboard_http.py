@@ -66,6 +66,8 @@ async def test_the_wallboard_says_reconnecting_while_its_server_is_away(serve: S
                 await asyncio.to_thread(served.server.start)
                 await writer.add_note(inc, "the server is back", actor="Luis")
                 await until(pilot, lambda: app.link == "● live", timeout=20)
+                # back, the board reads everything again (a read refused meanwhile left it stale)
+                await until(pilot, lambda: app.incident is not None, timeout=20)
         finally:
             await viewer.close()
     finally:

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from crisis_tui.errors import CrisisError, InvalidInput, NotFound
+from crisis_tui.errors import CrisisError, InvalidInput, NotFound, StoreUnavailable
 from crisis_tui.server import responses, webhook, wire
 from crisis_tui.server.auth import Caller, require
 from crisis_tui.server.limits import read_body
@@ -37,6 +37,8 @@ def endpoint(role: str, action: str, handler: Handler, *, incident: bool = True)
     async def run(request: Request) -> Response:
         state = state_of(request)
         try:
+            if state.closing.is_set():  # its files are about to close: a client should retry elsewhere or later
+                raise StoreUnavailable("the server is shutting down; try again in a moment")
             caller = await state.auth.caller(request)
             state.limiter.check(caller.token_id, caller.name)
             require(caller, role, action)

@@ -21,7 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Static
 
-from crisis_tui.errors import CrisisError, Forbidden
+from crisis_tui.errors import CrisisError, Forbidden, StoreUnavailable
 from crisis_tui.model import Counts, Decision, Incident, Presence
 from crisis_tui.playbook import Playbook
 from crisis_tui.store.protocol import IncidentStore
@@ -33,6 +33,8 @@ from crisis_tui.wallboard.trend import Trend
 from crisis_tui.widgets.display import plain
 
 THEMES = ("textual-dark", "textual-light", "ansi-dark")
+LIVE = "● live"
+RECONNECTING = "⟳ reconnecting…"
 PRESENCE_POLL_S = 5.0
 RETRY_S = 2.0
 NEGATIVE_ALERT = 0.5
@@ -97,7 +99,7 @@ class WallboardApp(App[None]):
         self.counts = Counts()
         self.decisions: list[Decision] = []
         self.people: list[Presence] = []
-        self.link = "● live"
+        self.link = LIVE
         self._applying = False
 
     # ------------------------------------------------------------------ layout
@@ -127,9 +129,18 @@ class WallboardApp(App[None]):
         self.screen.set_class(medium, "-medium")
 
     def _connection(self, state: str) -> None:
-        """The server went away or came back (a remote store only)."""
-        self.link = "● live" if state == "live" else "⟳ reconnecting…"
+        """The server went away or came back (a remote store only). Back, the board reads
+        everything again: reads refused while it was away left parts of it stale."""
+        self.link = LIVE if state == "live" else RECONNECTING
         self.render_keys()
+        if state == "live":
+            self.run_worker(self.reload(), group="reload", exclusive=True, exit_on_error=False)
+
+    def _read_failed(self, exc: CrisisError) -> None:
+        """A server that is away is "reconnecting" (the stream retries by itself), whichever of
+        the read and the stream noticed first; anything else is shown as it is."""
+        away = isinstance(exc, StoreUnavailable) and self.store.connection_state != "live"
+        self.link = RECONNECTING if away else f"✗ cannot read: {plain(exc, 120)}"
 
     async def on_mount(self) -> None:
         self.store.on_connection_state = self._connection
@@ -154,7 +165,7 @@ class WallboardApp(App[None]):
             self.decisions = await self.store.decisions(self.incident_id)
             self.people = await self.store.presence(self.incident_id)
         except CrisisError as exc:
-            self.link = f"✗ cannot read: {plain(exc, 120)}"
+            self._read_failed(exc)
         self.render_all()
 
     @work(exclusive=True, group="follow")
@@ -164,8 +175,8 @@ class WallboardApp(App[None]):
             try:
                 async for event in self.store.subscribe(self.incident_id, self.state.last_seq):
                     self.state.feed(event)
-                    if self.link != "● live":
-                        self.link = "● live"
+                    if self.link != LIVE:
+                        self.link = LIVE
                 return
             except CrisisError as exc:
                 self.link = f"✗ disconnected: {plain(exc, 120)} (retrying)"
@@ -191,7 +202,7 @@ class WallboardApp(App[None]):
                 self.people = await self.store.presence(self.incident_id)
         except CrisisError as exc:
             self.state.changed |= changed
-            self.link = f"✗ cannot read: {plain(exc, 120)}"
+            self._read_failed(exc)
         finally:
             self._applying = False
         self.render_all()
