@@ -79,7 +79,7 @@ async def test_two_operators_see_claims_drafts_decisions_and_presence(tmp_path: 
 
 async def test_a_silent_operator_is_marked_gone(tmp_path: Path, book: Playbook) -> None:
     book.presence.heartbeat_seconds = 0.2
-    book.presence.gone_after_seconds = 0.6
+    book.presence.gone_after_seconds = 1.5  # Ana's own heartbeat may lag on a loaded machine; Giulia's never comes
     store = await SqliteStore.open(tmp_path / "room.db", playbook=book)
     try:
         inc = (await store.create_incident("Refund delays", actor="Luis")).id
@@ -87,7 +87,7 @@ async def test_a_silent_operator_is_marked_gone(tmp_path: Path, book: Playbook) 
         app = make_app(store, inc, book, me="Ana", role="cm")
         async with app.run_test(size=(120, 30)) as pilot:
             await loaded(pilot)
-            await wait_for(pilot, lambda: app.room.state.presence["Giulia"].left_at is not None, 3.0)
+            await wait_for(pilot, lambda: app.room.state.presence["Giulia"].left_at is not None, 10.0)
             await wait_for(pilot, lambda: "○ Giulia" in screen_text(app))
             assert app.room.state.presence["Ana"].left_at is None
         events = await store.latest_events(inc, 20)
