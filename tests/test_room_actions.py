@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from textual.command import CommandList, CommandPalette
 
+from crisis_tui.errors import StoreUnavailable
 from crisis_tui.model import Comment
 from crisis_tui.playbook import Playbook
 from crisis_tui.screens.detail import CommentDetail
@@ -17,6 +18,7 @@ from crisis_tui.screens.forms import OverrideReason
 from crisis_tui.store.sqlite import SqliteStore
 from crisis_tui.widgets.editor import ResponseEditor
 from crisis_tui.widgets.stream import CommentStream
+from crisis_tui.widgets.timeline import NoteInput
 from tests.room_support import comments, loaded, make_app, screen_text, wait_for
 
 
@@ -450,5 +452,32 @@ async def test_keys_typed_while_the_claim_travels_go_into_the_reply_not_to_the_b
             await pilot.press(*"hora mismo")
             assert editor.text == "Hola Dan, ahora mismo"
             assert (await store.get_comment(incident, editor.target.comment_id)).holder == "Ana"
+    finally:
+        await store.close()
+
+
+class RefusedClaims(SlowClaims):
+    """A real store whose claims are refused once they pass the gate, like a server gone away."""
+
+    async def claim(self, incident_id: str, comment_id: int, *, actor: str) -> Comment:
+        await self.gate.wait()
+        raise StoreUnavailable("cannot reach the server; nothing was sent")
+
+
+async def test_when_the_claim_is_refused_the_keys_go_back_to_the_stream(tmp_path: Path, book: Playbook) -> None:
+    store = await RefusedClaims.open(tmp_path / "refused.db", playbook=book)
+    store.gate = asyncio.Event()
+    try:
+        incident = (await store.create_incident("Refund delays", actor="Luis")).id
+        await store.ingest(incident, comments(priorities=[0.6, 0.3, 0.9]))
+        app = make_app(store, incident, book)
+        async with app.run_test(size=(120, 30), notifications=True) as pilot:
+            await loaded(pilot)
+            await pilot.press("r", *"Hola")
+            store.gate.set()
+            await wait_for(pilot, lambda: any("cannot reach the server" in str(n.message) for n in app._notifications))
+            assert app.room.query_one(ResponseEditor).target is None
+            await pilot.press("n")  # a one-key binding works again: the note line opens
+            await wait_for(pilot, lambda: isinstance(app.focused, NoteInput))
     finally:
         await store.close()

@@ -273,15 +273,17 @@ class RoomScreen(Screen[None]):
     @work(group="bind", exclusive=True, exit_on_error=False)
     async def _bind_reply(self, row: Row, focus: bool = True) -> None:
         try:
+            await self._open_reply(row, focus)
+        finally:
+            if focus:  # the keys typed meanwhile are placed, or the reply did not open: stop holding them
+                self._typed_ahead = None
+
+    async def _open_reply(self, row: Row, focus: bool) -> None:
+        try:
             comment = await self.store.get_comment(self.incident_id, row.id)
         except CrisisError as exc:
-            self._typed_ahead = None
             self.notify(str(exc), severity="error", markup=False)
             return
-        except asyncio.CancelledError:  # another bind took over: stop holding keys for this one
-            if focus:
-                self._typed_ahead = None
-            raise
         draft = self.state.draft_for(row.id)
         holder = comment.holder if comment.holder and comment.holder != self.me else None
         target = Target(kind="reply", comment_id=comment.id, author=comment.author, source=comment.source,
@@ -456,15 +458,20 @@ class RoomScreen(Screen[None]):
             return
 
         async def claim_then_bind() -> None:
+            opened = False
             try:
-                await self.store.claim(self.incident_id, row.id, actor=self.me)
-            except ClaimConflict as exc:
-                self.notify(str(exc), title="Already claimed", severity="warning", markup=False)
-            except CrisisError as exc:
-                self._typed_ahead = None
-                self.notify(str(exc), severity="error", markup=False)
-                return
-            self._bind_reply(row)
+                try:
+                    await self.store.claim(self.incident_id, row.id, actor=self.me)
+                except ClaimConflict as exc:
+                    self.notify(str(exc), title="Already claimed", severity="warning", markup=False)
+                except CrisisError as exc:
+                    self.notify(str(exc), severity="error", markup=False)
+                    return
+                self._bind_reply(row)
+                opened = True
+            finally:
+                if not opened:  # the reply will not open: the keys go back to the stream
+                    self._typed_ahead = None
 
         self.run_worker(claim_then_bind(), group="command", exit_on_error=False)
 
