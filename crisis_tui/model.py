@@ -115,6 +115,8 @@ class Decision(msgspec.Struct, kw_only=True):
     proposed_at: float
     decided_at: float | None = None
     decided_by: str | None = None
+    #: Not ours to take: only a role that speaks for the owner (playbook `owner = true`) approves it.
+    owner_decides: bool = False
 
 
 class Presence(msgspec.Struct, kw_only=True):

@@ -27,6 +27,10 @@ class Role(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     id: str
     name: str
     decision_power: bool = False
+    #: Speaks for the owner of the brand (the client of an agency): a decision marked
+    #: "not ours" is taken only when one of them approves it. The articles: consult the
+    #: client before acting on decisions that are not ours.
+    owner: bool = False
     #: Up to 5 characters for the committee pane (default: the id, upper-cased and cut).
     short: str = ""
 
@@ -205,6 +209,14 @@ class Playbook(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     def has_decision_power(self, role_id: str) -> bool:
         role = self.role(role_id)
         return bool(role and role.decision_power)
+
+    def is_owner(self, role_id: str) -> bool:
+        role = self.role(role_id)
+        return bool(role and role.owner)
+
+    def owners(self) -> list[Role]:
+        """The roles that approve a decision that is not ours."""
+        return [r for r in self.roles if r.owner]
 
     def severity(self, severity_id: str) -> Severity | None:
         return next((s for s in self.severities if s.id == severity_id), None)

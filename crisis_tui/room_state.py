@@ -540,7 +540,8 @@ class RoomState:
             return
         if e.kind == "decision.proposed":
             self.decisions[did] = Decision(id=did, incident_id=self.incident_id, title=p.get("title", ""),
-                                           rationale=p.get("rationale", ""), proposer=e.actor, proposed_at=e.ts)
+                                           rationale=p.get("rationale", ""), proposer=e.actor, proposed_at=e.ts,
+                                           owner_decides=bool(p.get("owner_decides")))
             old = self.decisions.get(p.get("supersedes") or -1)
             if old is not None:
                 old.status = "superseded"

@@ -82,7 +82,8 @@ def describe(event: Event) -> str:
         return f"{actor} sent the {draft} back to draft"
     if kind == "decision.proposed":
         why = f" ({_quote(p.get('rationale'), 40)})" if p.get("rationale") else ""
-        return f"{actor} proposed decision: {_quote(p.get('title'))}{why}"
+        owner = " · not ours: the owner approves" if p.get("owner_decides") else ""
+        return f"{actor} proposed decision: {_quote(p.get('title'))}{why}{owner}"
     if kind == "decision.voted":
         verb = "approved" if p.get("vote") == "approve" else "rejected"
         present = ", ".join(_who(n) for n in p.get("present", []))

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from pathlib import Path
 
 import pytest
 
 from crisis_tui.comment_shape import parse_comment
-from crisis_tui.errors import ClaimConflict, DraftConflict, Forbidden, InvalidInput, NotFound
+from crisis_tui.errors import ClaimConflict, DraftConflict, Forbidden, InvalidInput, NotFound, StoreUnavailable
 from crisis_tui.eventlog import encode_payload, verify_chain
 from crisis_tui.model import NewComment
+from crisis_tui.playbook import Playbook
 from crisis_tui.store.protocol import IncidentStore
+from crisis_tui.store.schema import MIGRATIONS
+from crisis_tui.store.sqlite import SqliteStore
 
 
 def comment(n: int, **extra: object) -> NewComment:
@@ -152,6 +157,25 @@ async def test_a_decision_records_who_was_present(store: IncidentStore, incident
     assert statuses == {decision.id: "superseded", newer.id: "proposed"}
 
 
+async def test_a_decision_that_is_not_ours_waits_for_the_owner(store: IncidentStore, incident: str) -> None:
+    """The articles: consult the client before acting on decisions that are not ours."""
+    await store.heartbeat(incident, actor="Luis", role="gm")
+    await store.heartbeat(incident, actor="Carla", role="client")
+    takedown = await store.propose_decision(incident, "Take the campaign post down", actor="Luis",
+                                            rationale="the client owns the campaign", owner_decides=True)
+    assert takedown.owner_decides and takedown.status == "proposed"
+    with pytest.raises(Forbidden, match=r"not ours to take: only the owner \(client\) can approve it; Luis is gm"):
+        await store.vote_decision(incident, takedown.id, True, actor="Luis")
+    approved = await store.vote_decision(incident, takedown.id, True, actor="Carla")
+    assert approved.status == "approved" and approved.decided_by == "Carla" and approved.present == ["Carla", "Luis"]
+    ours = await store.propose_decision(incident, "Holding statement", actor="Luis")
+    assert not ours.owner_decides
+    assert (await store.vote_decision(incident, ours.id, True, actor="Luis")).status == "approved"
+    proposed = [e for e in await all_events(store, incident) if e.kind == "decision.proposed"]
+    assert [e.payload.get("owner_decides") for e in proposed] == [True, None]  # ordinary payloads unchanged
+    assert {d.id: d.owner_decides for d in await store.decisions(incident)} == {takedown.id: True, ours.id: False}
+
+
 async def test_presence_join_focus_leave_and_timeout(store: IncidentStore, incident: str) -> None:
     await store.heartbeat(incident, actor="Ana", role="cm")
     await store.heartbeat(incident, actor="Ana", role="cm", focus="replying to @marta")
@@ -218,3 +242,37 @@ async def test_unknown_things_are_refused_precisely(store: IncidentStore, incide
         await store.create_incident("x", actor="Ana", severity="sev9")
     with pytest.raises(InvalidInput, match="note"):
         await store.add_note(incident, "   ", actor="Ana")
+
+
+async def test_a_file_from_an_older_crisis_tui_is_upgraded_in_place(tmp_path: Path, book: Playbook) -> None:
+    """A file written before decisions could be "not ours" (schema 3) opens, keeps its data, and takes them."""
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        for script in MIGRATIONS[:3]:
+            db.executescript(script)
+        db.execute("PRAGMA user_version = 3")
+    old = await SqliteStore.open(path, playbook=book)
+    try:
+        inc = (await old.create_incident("Refund delays", actor="Luis")).id
+        decided = await old.propose_decision(inc, "Take the post down", actor="Luis", owner_decides=True)
+        assert decided.owner_decides
+    finally:
+        await old.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    with pytest.raises(StoreUnavailable, match="newer crisis-tui"):
+        with sqlite3.connect(path) as db:
+            db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+        await SqliteStore.open(path, playbook=book)
+
+
+async def test_not_ours_needs_an_owner_in_the_playbook(tmp_path: Path, book: Playbook) -> None:
+    for role in book.roles:
+        role.owner = False
+    store = await SqliteStore.open(tmp_path / "no-owner.db", playbook=book)
+    try:
+        inc = (await store.create_incident("Refund delays", actor="Luis")).id
+        with pytest.raises(InvalidInput, match="no role with owner = true"):
+            await store.propose_decision(inc, "Take the post down", actor="Luis", owner_decides=True)
+    finally:
+        await store.close()

@@ -208,7 +208,7 @@ async def list_decisions(request: Request, caller: Caller, state: ServerState) -
 async def propose(request: Request, caller: Caller, state: ServerState) -> Response:
     b = decode(await body_of(request, state), wire.ProposalBody)
     made = await state.writer.propose_decision(_inc(request), b.title, actor=caller.name, rationale=b.rationale,
-                                               supersedes=b.supersedes)
+                                               supersedes=b.supersedes, owner_decides=b.owner_decides)
     return responses.ok(made, 201)
 
 

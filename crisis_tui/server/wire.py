@@ -64,6 +64,7 @@ class ProposalBody(_Body):
     title: str
     rationale: str = ""
     supersedes: int | None = None
+    owner_decides: bool = False
 
 
 class VoteBody(_Body):

@@ -389,10 +389,12 @@ class HttpStore:
 
     # --------------------------------------------------------------- decisions
     async def propose_decision(
-        self, incident_id: str, title: str, *, actor: str, rationale: str = "", supersedes: int | None = None
+        self, incident_id: str, title: str, *, actor: str, rationale: str = "", supersedes: int | None = None,
+        owner_decides: bool = False,
     ) -> Decision:
         return await self._write("POST", self._i(incident_id) + "/decisions", Decision, actor=actor,
-                                 body=wire.ProposalBody(title=title, rationale=rationale, supersedes=supersedes))
+                                 body=wire.ProposalBody(title=title, rationale=rationale, supersedes=supersedes,
+                                                        owner_decides=bool(owner_decides)))
 
     async def vote_decision(self, incident_id: str, decision_id: int, approve: bool, *, actor: str) -> Decision:
         return await self._write("POST", f"{self._i(incident_id)}/decisions/{int(decision_id)}/votes", Decision,

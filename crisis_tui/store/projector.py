@@ -123,8 +123,9 @@ def _draft_status(inc: str, ts: float, actor: str, p: dict[str, Any]) -> list[St
 
 def _decision_proposed(inc: str, ts: float, actor: str, p: dict[str, Any]) -> list[Statement]:
     out: list[Statement] = [(
-        "INSERT INTO decisions (id, incident_id, title, rationale, proposer, proposed_at) VALUES (?, ?, ?, ?, ?, ?)",
-        (p["decision_id"], inc, p["title"], p.get("rationale", ""), actor, ts),
+        "INSERT INTO decisions (id, incident_id, title, rationale, proposer, proposed_at, owner_decides) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (p["decision_id"], inc, p["title"], p.get("rationale", ""), actor, ts, 1 if p.get("owner_decides") else 0),
     )]
     if p.get("supersedes") is not None:
         out.append(("UPDATE decisions SET status = 'superseded' WHERE incident_id = ? AND id = ?", (inc, p["supersedes"])))

@@ -83,7 +83,8 @@ class IncidentStore(Protocol):
 
     # decisions
     async def propose_decision(
-        self, incident_id: str, title: str, *, actor: str, rationale: str = "", supersedes: int | None = None
+        self, incident_id: str, title: str, *, actor: str, rationale: str = "", supersedes: int | None = None,
+        owner_decides: bool = False,
     ) -> Decision: ...
     async def vote_decision(self, incident_id: str, decision_id: int, approve: bool, *, actor: str) -> Decision: ...
     async def decisions(self, incident_id: str) -> list[Decision]: ...

@@ -133,6 +133,10 @@ MIGRATIONS: list[str] = [
         revoked_at REAL
     );
     """,
+    # 4: decisions that are not ours to take: the owner (the agency's client) approves them
+    """
+    ALTER TABLE decisions ADD COLUMN owner_decides INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -58,7 +58,7 @@ _COMMENT_SELECT = ", ".join(COMMENT_COLUMNS) + ", status, holder, tags"
 _DRAFT_SELECT = ("id, incident_id, kind, comment_id, author, body, version, checklist, status, approvals, "
                  "override_reason, created_at, updated_at")
 _DECISION_SELECT = ("id, incident_id, title, rationale, proposer, status, approvals, rejections, present, "
-                    "proposed_at, decided_at, decided_by")
+                    "proposed_at, decided_at, decided_by, owner_decides")
 _DRAFT_TRANSITIONS: dict[str, set[str]] = {
     "draft": {"in_review", "withdrawn"},
     "in_review": {"approved", "draft", "withdrawn"},
@@ -98,11 +98,12 @@ def _draft_from_row(row: Sequence[Any]) -> Draft:
 
 def _decision_from_row(row: Sequence[Any]) -> Decision:
     (did, inc, title, rationale, proposer, status, approvals, rejections, present, proposed,
-     decided, decided_by) = row
+     decided, decided_by, owner_decides) = row
     return Decision(
         id=did, incident_id=inc, title=title, rationale=rationale, proposer=proposer,
         status=status, approvals=_decode(approvals), rejections=_decode(rejections),
         present=_decode(present), proposed_at=proposed, decided_at=decided, decided_by=decided_by,
+        owner_decides=bool(owner_decides),
     )
 
 
@@ -654,10 +655,13 @@ class SqliteStore:
         return [_decision_from_row(r) for r in rows]
 
     async def propose_decision(
-        self, incident_id: str, title: str, *, actor: str, rationale: str = "", supersedes: int | None = None
+        self, incident_id: str, title: str, *, actor: str, rationale: str = "", supersedes: int | None = None,
+        owner_decides: bool = False,
     ) -> Decision:
         title = _text(title, "title", 300).strip()
         rationale = _text(rationale, "rationale", MAX_NOTE, required=False)
+        if owner_decides and not self.playbook.owners():
+            raise InvalidInput("owner_decides", "the playbook has no role with owner = true to approve it")
         async with self._write(incident_id) as tx:
             await self._require_incident(tx)
             if supersedes is not None:
@@ -667,9 +671,12 @@ class SqliteStore:
                 if old.status == "superseded":
                     raise InvalidInput("supersedes", f"decision {supersedes} is already superseded")
             new_id = await tx.next_id("decisions")
-            await tx.append("decision.proposed", actor, {
+            payload: dict[str, object] = {
                 "decision_id": new_id, "title": title, "rationale": rationale, "supersedes": supersedes,
-            })
+            }
+            if owner_decides:  # only when set: the payloads (and hashes) of ordinary decisions do not change
+                payload["owner_decides"] = True
+            await tx.append("decision.proposed", actor, payload)
         decision = await self._decision(incident_id, new_id)
         assert decision is not None
         return decision
@@ -684,10 +691,14 @@ class SqliteStore:
             if decision.status != "proposed":
                 raise InvalidInput("decision", f"decision {decision_id} is already {decision.status}")
             role = await self._role_of(tx, actor)
-            if not self.playbook.has_decision_power(role):
+            if not self.playbook.has_decision_power(role) and not (decision.owner_decides and self.playbook.is_owner(role)):
                 raise Forbidden(
                     f"only a member with decision power ({self._deciders()}) can approve or reject; {actor} is {role}"
                 )
+            if approve and decision.owner_decides and not self.playbook.is_owner(role):
+                owners = ", ".join(r.id for r in self.playbook.owners())
+                raise Forbidden(f"decision {decision_id} is not ours to take: only the owner ({owners}) can approve it; "
+                                f"{actor} is {role}")
             rows = await tx.db.execute_fetchall(
                 "SELECT name FROM presence WHERE incident_id = ? AND left_at IS NULL AND heartbeat_at >= ? ORDER BY name",
                 (incident_id, time.time() - gone_after),
