@@ -242,3 +242,20 @@ def test_the_export_and_import_import_no_textual() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+async def test_a_decision_that_was_not_ours_says_so_in_the_evaluation(tmp_path: Path, book: Playbook) -> None:
+    store = await SqliteStore.open(tmp_path / "owner.db", playbook=book)
+    try:
+        inc = (await store.create_incident("Refund delays", actor="Luis")).id
+        await store.heartbeat(inc, actor="Carla", role="client")
+        taken = await store.propose_decision(inc, "Take the post down", actor="Luis", owner_decides=True)
+        await store.vote_decision(inc, taken.id, True, actor="Carla")
+        await export_incident(store, inc, "md", tmp_path / "eval.md", playbook=book)
+        await export_incident(store, inc, "csv", f"{tmp_path}/csv/", playbook=book)  # a folder: one file per entity
+    finally:
+        await store.close()
+    assert "approved (not ours: the owner's call)" in (tmp_path / "eval.md").read_text(encoding="utf-8")
+    with (tmp_path / "csv" / "decisions.csv").open(encoding="utf-8", newline="") as f:
+        (row,) = list(csv.DictReader(f))
+    assert row["owner_decides"] == "True" and row["decided_by"] == "Carla"

@@ -212,6 +212,26 @@ async def test_voting_without_decision_power_is_refused_in_one_line(
         assert (await sqlite.decisions(inc))[0].status == "proposed"
 
 
+async def test_a_decision_that_is_not_ours_is_proposed_and_waits_for_the_client(
+    sqlite: SqliteStore, inc: str, book: Playbook
+) -> None:
+    app = make_app(sqlite, inc, book, me="Luis", role="gm")
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await loaded(pilot)
+        await pilot.press("d", *"take the campaign post down", "enter", *"their campaign", "tab", "space",
+                          "shift+tab", "enter")
+        await wait_for(pilot, lambda: len(app.room.state.decisions) == 1)
+        assert (await sqlite.decisions(inc))[0].owner_decides
+        await wait_for(pilot, lambda: "⚑owner take the campaign" in screen_text(app))
+        await pilot.press("v")
+        await pilot.pause()
+        await pilot.press("y")
+        await wait_for(pilot, lambda: any("not ours to take: only the owner (client)" in n for n in notes(app)))
+        assert (await sqlite.decisions(inc))[0].status == "proposed"
+    await sqlite.heartbeat(inc, actor="Carla", role="client")
+    assert (await sqlite.vote_decision(inc, 1, True, actor="Carla")).status == "approved"
+
+
 async def test_a_note_goes_on_the_timeline(sqlite: SqliteStore, inc: str, book: Playbook) -> None:
     app = make_app(sqlite, inc, book)
     async with app.run_test(size=(120, 30)) as pilot:

@@ -57,6 +57,10 @@ def test_the_tail_keeps_the_story_and_marks_what_changed() -> None:
     assert lines[1].endswith("Sam proposed decision: Pause the ads")
     assert state.timeline(1) == lines[-1:]
     assert state.last_seq == 7 and state.events_seen == 7
+    state.feed(Event(seq=8, incident_id="inc", ts=NOW, actor="Sam", kind="decision.proposed",
+                     payload={"decision_id": 2, "title": "Take the post down", "owner_decides": True},
+                     prev_hash="", hash=""))
+    assert state.timeline(1)[0].endswith("Sam proposed decision: Take the post down · not ours: the owner approves")
 
 
 def test_bars_stretch_squeeze_and_mark_the_alert() -> None:

@@ -138,6 +138,8 @@ class DecisionRecord(msgspec.Struct, kw_only=True):
     approvals: list[str] = []
     rejections: list[str] = []
     supersedes: int | None = None
+    #: Not ours to take: the owner (the agency's client) approved or rejected it.
+    owner_decides: bool = False
 
 
 class SeverityChange(msgspec.Struct, kw_only=True):
@@ -364,6 +366,7 @@ class _Fold:
         self.decisions[decision_id] = DecisionRecord(
             id=decision_id, title=str(p.get("title", "")), rationale=str(p.get("rationale", "")),
             proposer=e.actor, proposed_at=e.ts, supersedes=supersedes, approvals=[], rejections=[], present=[],
+            owner_decides=bool(p.get("owner_decides")),
         )
         if supersedes is not None and int(supersedes) in self.decisions:
             self.decisions[int(supersedes)].status = "superseded"

@@ -214,7 +214,8 @@ def _decisions(m: Metrics) -> Section:
         return Section("Decisions", [Paragraph("No decision was proposed.")])
     rows = [
         [str(d.id), safe(d.title, 200), safe(d.rationale, 300) or w.DASH, safe(d.proposer, 40), w.clock_s(d.proposed_at),
-         d.status + (f" (supersedes #{d.supersedes})" if d.supersedes is not None else ""),
+         d.status + (f" (supersedes #{d.supersedes})" if d.supersedes is not None else "")
+         + (" (not ours: the owner's call)" if d.owner_decides else ""),
          safe(d.decided_by, 40) if d.decided_by else w.DASH, w.clock_s(d.decided_at), w.duration(d.latency_s),
          ", ".join(safe(n, 40) for n in d.present) or w.DASH]
         for d in m.decisions

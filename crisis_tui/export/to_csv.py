@@ -136,11 +136,12 @@ def write(record: IncidentRecord, metrics: Metrics, playbook: Playbook, out: Pat
 
     _write(paths["decisions"], [
         "id", "title", "rationale", "proposer", "status", "proposed_at", "decided_at", "decided_by", "latency_s",
-        "approvals", "rejections", "present", "supersedes",
+        "approvals", "rejections", "present", "supersedes", "owner_decides",
     ], (
         [d.id, cell(d.title), cell(d.rationale), cell(d.proposer), d.status, iso(d.proposed_at), iso(d.decided_at),
          cell(d.decided_by or ""), round(d.latency_s, 3) if d.latency_s is not None else None,
-         cell(",".join(d.approvals)), cell(",".join(d.rejections)), cell(",".join(d.present)), d.supersedes]
+         cell(",".join(d.approvals)), cell(",".join(d.rejections)), cell(",".join(d.present)), d.supersedes,
+         d.owner_decides]
         for d in metrics.decisions
     ))
     progress("writing csv", 4, total)

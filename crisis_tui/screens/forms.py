@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets import Button, Checkbox, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from crisis_tui.model import Decision
@@ -50,12 +50,18 @@ class Form(ModalScreen[ResultT]):
 class Proposal:
     title: str
     rationale: str
+    owner_decides: bool = False
 
 
 class ProposeDecision(Form[Proposal | None]):
-    """Title and rationale of a decision for the committee."""
+    """Title and rationale of a decision for the committee, and whether it is ours to take."""
 
     DEFAULT_CSS = FORM_CSS.format(name="ProposeDecision")
+
+    def __init__(self, owners: list[str] | None = None) -> None:
+        """`owners`: the playbook's roles that approve a decision that is not ours (none: no such choice)."""
+        super().__init__()
+        self.owners = owners or []
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -64,6 +70,8 @@ class ProposeDecision(Form[Proposal | None]):
             yield Input(placeholder="e.g. publish a holding statement on X", id="decision-title", max_length=300)
             yield Static("Why (goes on the record)", classes="form-label")
             yield Input(placeholder="rationale", id="decision-rationale", max_length=4000)
+            if self.owners:
+                yield Checkbox(f"Not ours to take: the {' / '.join(self.owners)} approves it", id="decision-owner")
             yield Static("", classes="form-error", id="form-error")
             with Horizontal():
                 yield Button("Cancel", id="cancel")
@@ -87,7 +95,8 @@ class ProposeDecision(Form[Proposal | None]):
             self.query_one("#form-error", Static).update(Content("the decision needs a title"))
             self.query_one("#decision-title", Input).focus()
             return
-        self.dismiss(Proposal(title, self.query_one("#decision-rationale", Input).value.strip()))
+        owner = bool(self.owners) and self.query_one("#decision-owner", Checkbox).value
+        self.dismiss(Proposal(title, self.query_one("#decision-rationale", Input).value.strip(), owner))
 
 
 class OverrideReason(Form[str | None]):

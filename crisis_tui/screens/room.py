@@ -573,9 +573,10 @@ class RoomScreen(Screen[None]):
         def done(proposal: Proposal | None) -> None:
             if proposal is not None:
                 self._command(lambda: self.store.propose_decision(
-                    self.incident_id, proposal.title, actor=self.me, rationale=proposal.rationale))
+                    self.incident_id, proposal.title, actor=self.me, rationale=proposal.rationale,
+                    owner_decides=proposal.owner_decides))
 
-        self.app.push_screen(ProposeDecision(), done)
+        self.app.push_screen(ProposeDecision([r.name for r in self.playbook.owners()]), done)
 
     def action_vote(self) -> None:
         proposed = sorted((d for d in self.state.decisions.values() if d.status == "proposed"), key=lambda d: d.id)

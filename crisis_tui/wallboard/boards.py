@@ -120,6 +120,7 @@ class DecisionsBoard(Widget):
             who = d.decided_by if d.decided_by else d.proposer
             out.append(Content.assemble(
                 (mark, style), " ", (time.strftime("%H:%M", time.localtime(at)), "$text-muted"), " ",
+                ("⚑ owner decides · " if d.owner_decides else "", "bold $text-warning"),
                 untrusted(d.title, single_line=True, max_chars=160), ("  · ", "$text-muted"),
                 untrusted(who, single_line=True, max_chars=24).stylize("$text-muted"),
             ))

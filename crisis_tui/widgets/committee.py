@@ -49,8 +49,9 @@ def decision_line(d: Decision) -> Content:
     when = clock(d.decided_at or d.proposed_at)
     who = d.decided_by or d.proposer
     head = Content.styled(f"{mark}{word[:8]:<8} ", style)
+    owner = Content.styled("⚑owner ", "$text-warning") if d.owner_decides else Content("")
     return Content.assemble(
-        head, untrusted(d.title, single_line=True, max_chars=80), " ",
+        head, owner, untrusted(d.title, single_line=True, max_chars=80), " ",
         Content.styled(f"{when} ", "$text-muted"), untrusted(who, single_line=True, max_chars=16),
     )
 
