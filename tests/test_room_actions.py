@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -454,13 +455,22 @@ class SlowClaims(SqliteStore):
         return await super().claim(incident_id, comment_id, actor=actor)
 
 
-async def test_keys_typed_while_the_claim_travels_go_into_the_reply_not_to_the_bindings(
-        tmp_path: Path, book: Playbook) -> None:
-    store = await SlowClaims.open(tmp_path / "slow.db", playbook=book)
+@contextlib.asynccontextmanager
+async def gated(cls: type[SlowClaims], path: Path, book: Playbook) -> AsyncIterator[tuple[SlowClaims, str]]:
+    """An incident with three comments on a store of `cls`, its claim gate closed."""
+    store = await cls.open(path, playbook=book)
     store.gate = asyncio.Event()
     try:
         incident = (await store.create_incident("Refund delays", actor="Luis")).id
         await store.ingest(incident, comments(priorities=[0.6, 0.3, 0.9]))
+        yield store, incident
+    finally:
+        await store.close()
+
+
+async def test_keys_typed_while_the_claim_travels_go_into_the_reply_not_to_the_bindings(
+        tmp_path: Path, book: Playbook) -> None:
+    async with gated(SlowClaims, tmp_path / "slow.db", book) as (store, incident):
         app = make_app(store, incident, book)
         async with app.run_test(size=(120, 30)) as pilot:
             await loaded(pilot)
@@ -472,8 +482,6 @@ async def test_keys_typed_while_the_claim_travels_go_into_the_reply_not_to_the_b
             await pilot.press(*"hora mismo")
             assert editor.text == "Hola Dan, ahora mismo"
             assert (await store.get_comment(incident, editor.target.comment_id)).holder == "Ana"
-    finally:
-        await store.close()
 
 
 class RefusedClaims(SlowClaims):
@@ -485,11 +493,7 @@ class RefusedClaims(SlowClaims):
 
 
 async def test_when_the_claim_is_refused_the_keys_go_back_to_the_stream(tmp_path: Path, book: Playbook) -> None:
-    store = await RefusedClaims.open(tmp_path / "refused.db", playbook=book)
-    store.gate = asyncio.Event()
-    try:
-        incident = (await store.create_incident("Refund delays", actor="Luis")).id
-        await store.ingest(incident, comments(priorities=[0.6, 0.3, 0.9]))
+    async with gated(RefusedClaims, tmp_path / "refused.db", book) as (store, incident):
         app = make_app(store, incident, book)
         async with app.run_test(size=(120, 30), notifications=True) as pilot:
             await loaded(pilot)
@@ -499,5 +503,3 @@ async def test_when_the_claim_is_refused_the_keys_go_back_to_the_stream(tmp_path
             assert app.room.query_one(ResponseEditor).target is None
             await pilot.press("n")  # a one-key binding works again: the note line opens
             await wait_for(pilot, lambda: isinstance(app.focused, NoteInput))
-    finally:
-        await store.close()
