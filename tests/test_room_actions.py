@@ -9,13 +9,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from textual import events
 from textual.command import CommandList, CommandPalette
 
 from crisis_tui.errors import StoreUnavailable
 from crisis_tui.model import Comment
 from crisis_tui.playbook import Playbook
 from crisis_tui.screens.detail import CommentDetail
-from crisis_tui.screens.forms import OverrideReason
+from crisis_tui.screens.forms import OverrideReason, ProposeDecision
 from crisis_tui.store.sqlite import SqliteStore
 from crisis_tui.widgets.editor import ResponseEditor
 from crisis_tui.widgets.stream import CommentStream
@@ -231,6 +232,21 @@ async def test_a_decision_that_is_not_ours_is_proposed_and_waits_for_the_client(
         assert (await sqlite.decisions(inc))[0].status == "proposed"
     await sqlite.heartbeat(inc, actor="Carla", role="client")
     assert (await sqlite.vote_decision(inc, 1, True, actor="Carla")).status == "approved"
+
+
+async def test_a_quick_typist_fills_the_decision_form_as_typed(sqlite: SqliteStore, inc: str, book: Playbook) -> None:
+    """Keys arrive back to back (a paste, tmux, a fast typist over SSH), not one per frame as Pilot sends them."""
+    app = make_app(sqlite, inc, book, me="Luis", role="gm")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ProposeDecision))
+        for char in "Pause the ads\rtheir campaign\r":
+            key = "enter" if char == "\r" else ("space" if char == " " else char)
+            app.post_message(events.Key(key, char))
+        await wait_for(pilot, lambda: len(app.room.state.decisions) == 1)
+        (decision,) = await sqlite.decisions(inc)
+        assert (decision.title, decision.rationale) == ("Pause the ads", "their campaign")
 
 
 async def test_a_note_goes_on_the_timeline(sqlite: SqliteStore, inc: str, book: Playbook) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from textual.app import ComposeResult
+from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
@@ -57,6 +58,7 @@ class ProposeDecision(Form[Proposal | None]):
     """Title and rationale of a decision for the committee, and whether it is ours to take."""
 
     DEFAULT_CSS = FORM_CSS.format(name="ProposeDecision")
+    BINDINGS = [Binding("enter", "to_rationale", show=False, priority=True)]
 
     def __init__(self, owners: list[str] | None = None) -> None:
         """`owners`: the playbook's roles that approve a decision that is not ours (none: no such choice)."""
@@ -77,11 +79,16 @@ class ProposeDecision(Form[Proposal | None]):
                 yield Button("Cancel", id="cancel")
                 yield Button("Propose", variant="primary", id="ok")
 
+    def action_to_rationale(self) -> None:
+        """Enter in the title moves to the rationale before the next key is read, so a quick
+        typist's "title, Enter, why" never lands the why in the title (Input.Submitted would
+        arrive after those keys). Anywhere else Enter does what it always does."""
+        if self.focused is not self.query_one("#decision-title", Input):
+            raise SkipAction()
+        self.set_focus(self.query_one("#decision-rationale", Input))
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "decision-title":
-            self.query_one("#decision-rationale", Input).focus()
-        else:
-            self._ok()
+        self._ok()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "ok":

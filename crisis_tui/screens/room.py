@@ -292,7 +292,7 @@ class RoomScreen(Screen[None]):
         self.tone_ctx = self._tone_context(comment, draft)
         self._check_tone()
         if focus and holder is None:
-            self.editor.text_area.focus()
+            self.set_focus(self.editor.text_area)  # now, not after a refresh: the next key is the reply's
         if focus:
             self._place_typed_ahead(holder)
         self.sync.set_focus(f"replying to {plain(comment.author, 40)}" if holder is None
