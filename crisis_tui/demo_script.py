@@ -163,13 +163,22 @@ def script(prepare: Prepare | None = None) -> list[Step]:
     ]
 
 
+#: The scripted committee: name, role, what each is doing when the crisis starts.
+CAST: tuple[tuple[str, str, str], ...] = (
+    ("Luis", "gm", "viewing the timeline"),
+    ("Ana", "cm", "watching the stream"),
+    ("Giulia", "care", "checking accounts"),
+    ("Sam", "marketing", "drafting the statement"),
+)
+
+
+def plays_a_part(name: str) -> bool:
+    """Whether `name` is one of the scripted committee (the viewer must not share their claims)."""
+    return name.casefold() in {cast.casefold() for cast, _, _ in CAST}
+
+
 async def _join_all(store: IncidentStore, inc: str) -> None:
-    for name, role, focus in (
-        ("Luis", "gm", "viewing the timeline"),
-        ("Ana", "cm", "watching the stream"),
-        ("Giulia", "care", "checking accounts"),
-        ("Sam", "marketing", "drafting the statement"),
-    ):
+    for name, role, focus in CAST:
         await store.heartbeat(inc, actor=name, role=role, focus=focus)
 
 

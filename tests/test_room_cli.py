@@ -66,3 +66,12 @@ async def test_on_a_server_you_are_your_tokens_owner(serve: ServeFactory) -> Non
     assert done.returncode == 2
     assert done.stderr.strip() == ("crisis-tui: --as: this token is Ana's; open with --as Ana "
                                    "or ask a lead for your own token (crisis-tui token create)")
+
+
+def test_demo_refuses_to_seat_you_as_one_of_the_scripted_committee(tmp_path: Path) -> None:
+    """Their scripted claims and drafts would show as yours ("●me")."""
+    done = cli("demo", "--as", "ana", "--db", str(tmp_path / "d.db"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == ("crisis-tui: --as: ana plays a part in the scripted crisis "
+                                   "(Luis, Ana, Giulia, Sam); pick another name")
+    assert not (tmp_path / "d.db").exists()

@@ -77,6 +77,8 @@ def demo(ctx: click.Context, headless: bool, speed: float, db: Path | None, name
         raise click.BadParameter("must be 0 or more", param_hint="--speed")
     cfg = settings()
     me = cfg.operator_name(name)
+    if demo_script.plays_a_part(me) and not name:
+        me = f"{me} (you)"  # your login shares a scripted name: their claims would look like yours
     my_role = role or "gm"
     path = db or Path(tempfile.mkdtemp(prefix="crisis-demo-")) / "demo.db"
 
@@ -84,6 +86,9 @@ def demo(ctx: click.Context, headless: bool, speed: float, db: Path | None, name
         from crisis_tui.app import CrisisApp  # noqa: PLC0415 - Textual only for the room
 
         _check_role(cfg.playbook, my_role)
+        if demo_script.plays_a_part(me):
+            cast = ", ".join(n for n, _, _ in demo_script.CAST)
+            raise InvalidInput("--as", f"{me} plays a part in the scripted crisis ({cast}); pick another name")
         store = await SqliteStore.open(path, playbook=cfg.playbook)
         try:
             incident_id = await demo_script.create_demo_incident(store)
