@@ -47,6 +47,25 @@ class Form(ModalScreen[ResultT]):
         self.dismiss(None)
 
 
+class SubmitForm(Form[ResultT]):
+    """A form with an "ok" button: it, or Enter in any of its inputs, submits; any other button cancels."""
+
+    def submit(self) -> None:
+        raise NotImplementedError
+
+    def other_button(self, button_id: str | None) -> None:
+        self.dismiss(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ok":
+            self.submit()
+        else:
+            self.other_button(event.button.id)
+
+
 @dataclass
 class Proposal:
     title: str
@@ -54,7 +73,7 @@ class Proposal:
     owner_decides: bool = False
 
 
-class ProposeDecision(Form[Proposal | None]):
+class ProposeDecision(SubmitForm[Proposal | None]):
     """Title and rationale of a decision for the committee, and whether it is ours to take."""
 
     DEFAULT_CSS = FORM_CSS.format(name="ProposeDecision")
@@ -87,16 +106,7 @@ class ProposeDecision(Form[Proposal | None]):
             raise SkipAction()
         self.set_focus(self.query_one("#decision-rationale", Input))
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self._ok()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ok":
-            self._ok()
-        else:
-            self.dismiss(None)
-
-    def _ok(self) -> None:
+    def submit(self) -> None:
         title = self.query_one("#decision-title", Input).value.strip()
         if not title:
             self.query_one("#form-error", Static).update(Content("the decision needs a title"))
@@ -106,7 +116,7 @@ class ProposeDecision(Form[Proposal | None]):
         self.dismiss(Proposal(title, self.query_one("#decision-rationale", Input).value.strip(), owner))
 
 
-class OverrideReason(Form[str | None]):
+class OverrideReason(SubmitForm[str | None]):
     """Approving over failing automatic rules takes a written reason, on the record."""
 
     DEFAULT_CSS = FORM_CSS.format(name="OverrideReason")
@@ -127,16 +137,7 @@ class OverrideReason(Form[str | None]):
                 yield Button("Cancel", id="cancel")
                 yield Button("Approve with reason", variant="warning", id="ok")
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self._ok()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ok":
-            self._ok()
-        else:
-            self.dismiss(None)
-
-    def _ok(self) -> None:
+    def submit(self) -> None:
         reason = self.query_one("#override-reason", Input).value.strip()
         if not reason:
             self.query_one("#form-error", Static).update(Content("a written reason is required to override"))

@@ -12,7 +12,7 @@ from textual.widgets.option_list import Option
 from crisis_tui.model import COMMENT_STATUSES
 from crisis_tui.playbook import Snippet
 from crisis_tui.room_state import Filter
-from crisis_tui.screens.forms import FORM_CSS, Form
+from crisis_tui.screens.forms import FORM_CSS, Form, SubmitForm
 from crisis_tui.widgets.display import untrusted
 
 
@@ -45,7 +45,7 @@ class SnippetPicker(Form[Snippet | None]):
         self.dismiss(self.snippets[event.option_index])
 
 
-class FilterStream(Form[Filter | None]):
+class FilterStream(SubmitForm[Filter | None]):
     """Which comments the stream shows: statuses, platforms and a text to find."""
 
     DEFAULT_CSS = FORM_CSS.format(name="FilterStream") + """
@@ -80,21 +80,15 @@ class FilterStream(Form[Filter | None]):
                 yield Button("Clear", id="clear")
                 yield Button("Apply", variant="primary", id="ok")
 
-    def _result(self) -> Filter:
-        return Filter(
+    def submit(self) -> None:
+        self.dismiss(Filter(
             statuses=frozenset(self.query_one("#filter-status", SelectionList).selected),
             sources=frozenset(self.query_one("#filter-source", SelectionList).selected),
             text=self.query_one("#filter-text", Input).value,
-        )
+        ))
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(self._result())
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ok":
-            self.dismiss(self._result())
-        else:
-            self.action_clear()
+    def other_button(self, button_id: str | None) -> None:
+        self.action_clear()
 
     def action_clear(self) -> None:
         self.dismiss(Filter())
