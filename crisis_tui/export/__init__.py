@@ -53,27 +53,33 @@ def default_output(incident_id: str, fmt: str) -> str:
     return f"{incident_id}-csv/" if fmt == "csv" else f"{incident_id}.{fmt}"
 
 
-def write_record(
-    record: IncidentRecord,
-    fmt: str,
-    out: str | Path,
-    *,
-    playbook: Playbook,
-    progress: Progress = no_progress,
-    now: float | None = None,
-) -> list[Path]:
-    """Compute the metrics and write `record` as `fmt`; return the files written."""
+def _target(fmt: str, out: str | Path) -> Path:
+    """The checked output path: a mistake is told before the log is read, not after."""
     if fmt not in WRITERS:
         raise InvalidInput("format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
-    raw = str(out)
     path = Path(out).expanduser()
     if fmt != "csv":
         if path.is_dir():
             raise InvalidInput("output", f"{path} is a folder; name the {fmt} file to write")
         if not path.parent.is_dir():
             raise InvalidInput("output", f"folder {path.parent} does not exist")
+    return path
+
+
+def write_record(
+    record: IncidentRecord,
+    fmt: str,
+    out: str | Path,
+    path: Path,
+    *,
+    playbook: Playbook,
+    progress: Progress = no_progress,
+    now: float | None = None,
+) -> list[Path]:
+    """Compute the metrics and write `record` as `fmt` to `path` (checked by `_target` from
+    `out`, which the csv writer reads as typed); return the files written."""
     exported_at = time.time() if now is None else now
-    extra = {"raw_out": raw} if fmt == "csv" else {}
+    extra = {"raw_out": str(out)} if fmt == "csv" else {}
     with bulk():
         progress("computing metrics", 0, 1)
         computed = metrics_mod.compute(record.events, playbook, as_of=exported_at)
@@ -98,11 +104,10 @@ async def export_incident(
     now: float | None = None,
 ) -> list[Path]:
     """Read the incident from `store` and export it (see `write_record`)."""
-    if fmt not in WRITERS:
-        raise InvalidInput("format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
+    path = _target(fmt, out)
     with bulk():
         record = await load_record(store, incident_id, progress, with_state=fmt in WITH_STATE)
-        written = write_record(record, fmt, out, playbook=playbook, progress=progress, now=now)
+        written = write_record(record, fmt, out, path, playbook=playbook, progress=progress, now=now)
         # Freed before the collector is back on, so it never walks these 100k objects.
         del record
     return written
