@@ -21,6 +21,7 @@ import aiosqlite
 import msgspec
 
 from crisis_tui.errors import InvalidInput, NotFound, StoreUnavailable
+from crisis_tui.store.connection import closed_on_failure, connect
 from crisis_tui.store.schema import SCHEMA_VERSION
 
 ROLES: tuple[str, ...] = ("viewer", "operator", "lead")
@@ -94,22 +95,12 @@ class TokenBook:
         file = Path(path).expanduser().resolve()
         if not file.exists():
             raise StoreUnavailable(f"no incident file at {file}")
-        try:
-            db = await aiosqlite.connect(str(file), isolation_level=None)
-        except sqlite3.Error as exc:
-            raise StoreUnavailable(f"cannot open {file}: {exc}") from None
-        try:
-            await db.execute("PRAGMA busy_timeout = 10000")
+        db = await connect(file)
+        async with closed_on_failure(db, file):
             async with db.execute("PRAGMA user_version") as cur:
                 row = await cur.fetchone()
             if row is None or int(row[0]) < SCHEMA_VERSION:
                 raise StoreUnavailable(f"{file} needs a schema upgrade; open it once with crisis-tui first")
-        except sqlite3.DatabaseError as exc:
-            await db.close()
-            raise StoreUnavailable(f"{file} is not a crisis-tui incident file ({exc})") from None
-        except BaseException:
-            await db.close()
-            raise
         return cls(db, file)
 
     async def close(self) -> None:

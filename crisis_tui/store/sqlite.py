@@ -48,6 +48,7 @@ from crisis_tui.model import (
     Presence,
 )
 from crisis_tui.playbook import Playbook
+from crisis_tui.store.connection import closed_on_failure, connect
 from crisis_tui.store.projector import COMMENT_COLUMNS, INSERT_COMMENT, comment_row, project
 from crisis_tui.store.schema import MIGRATIONS, SCHEMA_VERSION
 from crisis_tui.store.waker import Waker
@@ -194,13 +195,8 @@ class SqliteStore:
             raise StoreUnavailable(f"no incident file at {file}")
         if not file.parent.is_dir():
             raise StoreUnavailable(f"folder {file.parent} does not exist")
-        target = f"file:{file}?mode=ro" if read_only else str(file)
-        try:
-            db = await aiosqlite.connect(target, uri=read_only, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise StoreUnavailable(f"cannot open {file}: {exc}") from None
-        try:
-            await db.execute("PRAGMA busy_timeout = 10000")
+        db = await connect(file, read_only=read_only)
+        async with closed_on_failure(db, file):
             if not read_only:
                 # 8 KiB pages for a new file (an existing file keeps its own): comment rows
                 # and their ~1 KiB events fit with less B-tree overhead; raw inserts of the
@@ -213,12 +209,6 @@ class SqliteStore:
             await db.execute("PRAGMA cache_size = -16384")
             store = cls(db, file, playbook or playbook_mod.load(), read_only)
             await store._migrate()
-        except sqlite3.DatabaseError as exc:
-            await db.close()
-            raise StoreUnavailable(f"{file} is not a crisis-tui incident file ({exc})") from None
-        except BaseException:
-            await db.close()
-            raise
         return store
 
     async def _migrate(self) -> None:
