@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 
 from crisis_tui.playbook import Playbook
+from crisis_tui.store.http import HttpStore
 from crisis_tui.store.protocol import IncidentStore
 from crisis_tui.widgets.editor import ResponseEditor
 from tests.room_support import comments, loaded, make_app, screen_text, wait_for
-from tests.test_server_support import ServeFactory, serve  # noqa: F401 - the fixture
+from tests.test_server_support import Served, ServeFactory, serve  # noqa: F401 - the fixture
 
 
 async def test_claim_reply_and_decide_over_either_transport(store: IncidentStore, incident: str, book: Playbook) -> None:
@@ -32,12 +33,18 @@ async def test_claim_reply_and_decide_over_either_transport(store: IncidentStore
         assert "Luis" in app.room.state.presence
 
 
-async def test_the_room_says_reconnecting_while_its_server_is_away(serve: ServeFactory, book: Playbook) -> None:
-    served = await serve()
+async def ana_and_luis(served: Served) -> tuple[HttpStore, HttpStore, str]:
+    """Ana (operator) and Luis (lead) on a served incident with three comments."""
     store = await served.store("Ana", "operator")
     lead = await served.store("Luis", "lead")
     incident = (await lead.create_incident("Refund delays", actor="Luis")).id
     await lead.ingest(incident, comments(priorities=[0.6, 0.3, 0.9]))
+    return store, lead, incident
+
+
+async def test_the_room_says_reconnecting_while_its_server_is_away(serve: ServeFactory, book: Playbook) -> None:
+    served = await serve()
+    store, lead, incident = await ana_and_luis(served)
     app = make_app(store, incident, book)
     async with app.run_test(size=(120, 30)) as pilot:
         await loaded(pilot)
@@ -52,10 +59,7 @@ async def test_the_room_says_reconnecting_while_its_server_is_away(serve: ServeF
 
 async def test_a_draft_typed_while_the_server_is_away_is_saved_when_it_returns(serve: ServeFactory, book: Playbook) -> None:
     served = await serve()
-    store = await served.store("Ana", "operator")
-    lead = await served.store("Luis", "lead")
-    incident = (await lead.create_incident("Refund delays", actor="Luis")).id
-    await lead.ingest(incident, comments(priorities=[0.6, 0.3, 0.9]))
+    store, lead, incident = await ana_and_luis(served)
     app = make_app(store, incident, book)
     async with app.run_test(size=(120, 30)) as pilot:
         await loaded(pilot)
