@@ -39,6 +39,14 @@ def open_source(path: Path) -> BinaryIO:
         raise SourceError(f"{path}: cannot be read: {exc.strerror or exc}") from None
 
 
+def file_size(path: Path) -> int | None:
+    """Bytes in the file, for the progress bar (None when it cannot be told)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
 def is_document(path: Path) -> bool:
     """A .json file holds one object or an array; everything else is read as JSONL."""
     return path.suffix.lower() == ".json"
@@ -55,10 +63,7 @@ class JsonlFile:
 
     @property
     def size(self) -> int | None:
-        try:
-            return self.path.stat().st_size
-        except OSError:
-            return None
+        return file_size(self.path)
 
     async def chunks(self) -> AsyncIterator[Chunk]:
         handle = open_source(self.path)

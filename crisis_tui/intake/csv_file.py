@@ -19,7 +19,7 @@ import msgspec
 
 from crisis_tui.comment_shape import parse_comment
 from crisis_tui.errors import InvalidInput
-from crisis_tui.intake.backlog import open_source
+from crisis_tui.intake.backlog import file_size, open_source
 from crisis_tui.intake.chunk import Chunk, Reject, SourceError
 from crisis_tui.intake.mapping import MappedValueError, Mapping
 from crisis_tui.model import NewComment
@@ -37,10 +37,7 @@ class CsvFile:
 
     @property
     def size(self) -> int | None:
-        try:
-            return self.path.stat().st_size
-        except OSError:
-            return None
+        return file_size(self.path)
 
     def _rows(self, text: io.TextIOWrapper) -> Iterator[tuple[int, dict[str, str] | None, str]]:
         """(line, row or None when malformed, reason) for each data row."""
