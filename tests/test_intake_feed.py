@@ -9,7 +9,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from crisis_tui.intake.state import StateFile
 from crisis_tui.playbook import Playbook
 from crisis_tui.store.sqlite import SqliteStore
 from tests.intake_loopback import serve
+from tests.intake_support import room  # noqa: F401 - the fixture
 
 CLI = [sys.executable, "-m", "crisis_tui"]
 
@@ -98,17 +98,6 @@ def mention(i: int, **changes: Any) -> dict[str, Any]:
             "metrics": {"likes": i}, "vendor_sentiment": "negative"}
     item.update(changes)
     return item
-
-
-@pytest.fixture
-async def room(tmp_path: Path, book: Playbook) -> AsyncIterator[tuple[SqliteStore, str, Path]]:
-    db = tmp_path / "room.db"
-    store = await SqliteStore.open(db, playbook=book)
-    incident = await store.create_incident("Refund delays", actor="Luis")
-    try:
-        yield store, incident.id, db
-    finally:
-        await store.close()
 
 
 def stored(db: Path) -> list[tuple[str, str, int, str]]:

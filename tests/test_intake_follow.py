@@ -11,7 +11,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ from crisis_tui.intake.runner import Runner, Tally
 from crisis_tui.intake.state import StateFile
 from crisis_tui.playbook import Playbook
 from crisis_tui.store.sqlite import SqliteStore
+from tests.intake_support import room  # noqa: F401 - the fixture
 
 CLI = [sys.executable, "-m", "crisis_tui"]
 
@@ -69,17 +69,6 @@ class Following:
     async def finish(self) -> Tally:
         self.stop.set()
         return await asyncio.wait_for(self.task, 10)
-
-
-@pytest.fixture
-async def room(tmp_path: Path, book: Playbook) -> AsyncIterator[tuple[SqliteStore, str, Path]]:
-    db = tmp_path / "room.db"
-    store = await SqliteStore.open(db, playbook=book)
-    incident = await store.create_incident("Refund delays", actor="Luis")
-    try:
-        yield store, incident.id, db
-    finally:
-        await store.close()
 
 
 async def test_new_lines_arrive_and_a_half_written_line_waits_for_its_newline(

@@ -9,7 +9,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from crisis_tui.intake.state import StateFile
 from crisis_tui.playbook import Playbook
 from crisis_tui.store.sqlite import SqliteStore
 from tests.intake_loopback import serve
+from tests.intake_support import room  # noqa: F401 - the fixture
 
 CLI = [sys.executable, "-m", "crisis_tui"]
 HOST_NOW = datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc)
@@ -110,17 +110,6 @@ class FakeMastodon:
             newer = f"{base}?{urlencode({'limit': limit, 'min_id': page[0]['id']})}"
             headers["Link"] = f'<{older}>; rel="next", <{newer}>; rel="prev"'
         return JSONResponse(page, headers=headers)
-
-
-@pytest.fixture
-async def room(tmp_path: Path, book: Playbook) -> AsyncIterator[tuple[SqliteStore, str, Path]]:
-    db = tmp_path / "room.db"
-    store = await SqliteStore.open(db, playbook=book)
-    incident = await store.create_incident("Refund delays", actor="Luis")
-    try:
-        yield store, incident.id, db
-    finally:
-        await store.close()
 
 
 def stored(db: Path) -> dict[str, tuple[Any, ...]]:
