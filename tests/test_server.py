@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from crisis_tui.cli import main
+from crisis_tui.comment_shape import parse_comment
 from crisis_tui.errors import (
     ClaimConflict,
     Forbidden,
@@ -500,3 +501,14 @@ async def test_a_network_gone_silent_shows_reconnecting_then_resumes_with_no_gap
             await task
         await watcher.close()
         await network.close()
+
+
+async def test_long_reads_come_in_pages_the_server_allows_and_miss_nothing(serve: ServeFactory) -> None:
+    served = await serve(page_max=3)
+    lead, inc = await an_incident(served)
+    await lead.ingest(inc, [parse_comment(native(n)) for n in range(8)])
+    assert [c.id for c in await lead.comments(inc)] == list(range(1, 9))
+    assert [c.id for c in await lead.comments(inc, after_id=1, limit=5)] == [2, 3, 4, 5, 6]
+    log = await lead.events_after(inc, 0, 100)
+    assert len(log) == 9 and [e.seq for e in log] == sorted({e.seq for e in log})  # created + 8 arrivals
+    assert await lead.events_after(inc, log[0].seq, 4) == log[1:5]

@@ -241,6 +241,21 @@ class HttpStore:
             raise error_from_response(response.status_code, response.content, self.base_url)
         return response.content
 
+    async def _paged(self, path: str, type_: type[list[T]], cursor: str, start: int, limit: int | None,
+                     key: Callable[[T], int]) -> list[T]:
+        """Up to `limit` items (None: all) after `start`, in pages the server allows, each
+        page resuming after the `key` of the last item of the one before."""
+        out: list[T] = []
+        page_max = max(1, self.identity.page_max)
+        while limit is None or len(out) < limit:
+            want = page_max if limit is None else min(page_max, limit - len(out))
+            page = await self._call("GET", path, type_, params={"limit": want, cursor: start})
+            out.extend(page)
+            if len(page) < want:
+                break
+            start = key(page[-1])
+        return out
+
     async def _call(self, method: str, path: str, type_: type[T], **kwargs: Any) -> T:
         content = await self._send(method, path, **kwargs)
         try:
@@ -326,17 +341,8 @@ class HttpStore:
         return await self._call("GET", self._c(incident_id, comment_id), Comment)
 
     async def comments(self, incident_id: str, *, limit: int | None = None, after_id: int = 0) -> list[Comment]:
-        out: list[Comment] = []
-        page_max = max(1, self.identity.page_max)
-        while limit is None or len(out) < limit:
-            want = page_max if limit is None else min(page_max, limit - len(out))
-            page = await self._call("GET", self._i(incident_id) + "/comments", list[Comment],
-                                    params={"limit": want, "after_id": after_id})
-            out.extend(page)
-            if len(page) < want:
-                break
-            after_id = page[-1].id
-        return out
+        return await self._paged(self._i(incident_id) + "/comments", list[Comment], "after_id", after_id, limit,
+                                 lambda c: c.id)
 
     async def counts(self, incident_id: str) -> Counts:
         return await self._call("GET", self._i(incident_id) + "/counts", Counts)
@@ -432,17 +438,8 @@ class HttpStore:
 
     # ------------------------------------------------------------------ the log
     async def events_after(self, incident_id: str, after_seq: int = 0, limit: int = 1000) -> list[Event]:
-        out: list[Event] = []
-        page_max = max(1, self.identity.page_max)
-        while len(out) < limit:
-            want = min(page_max, limit - len(out))
-            page = await self._call("GET", self._i(incident_id) + "/events", list[Event],
-                                    params={"after": after_seq, "limit": want})
-            out.extend(page)
-            if len(page) < want:
-                break
-            after_seq = page[-1].seq
-        return out
+        return await self._paged(self._i(incident_id) + "/events", list[Event], "after", after_seq, limit,
+                                 lambda e: e.seq)
 
     async def latest_events(self, incident_id: str, limit: int = 500) -> list[Event]:
         """The newest events (at most the server's page size, 5,000 by default)."""
