@@ -7,10 +7,14 @@ Unknown keys are kept in `extra`, never dropped.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 from typing import Any
 
+import msgspec
+
 from crisis_tui.errors import InvalidInput
+from crisis_tui.json_input import MAX_DEPTH, depth_exceeds
 from crisis_tui.model import NewComment
 from crisis_tui.safe_text import fix_surrogates
 
@@ -20,6 +24,11 @@ MAX_TEXT_BYTES = 128 * 1024
 MAX_SHORT = 512
 MAX_URL = 2048
 MAX_EXTRA_BYTES = 16 * 1024
+#: Largest count stored: SQLite's INTEGER is 64-bit signed.
+MAX_COUNT = 2**63 - 1
+#: Times are kept between the epoch and the year 3000: a year-10000 or year-0 date
+#: would only break the room's clock and the exports later.
+LATEST_TIME = 32503680000.0
 
 KNOWN_KEYS = frozenset(
     {
@@ -37,8 +46,8 @@ def parse_time(value: Any, field: str) -> float | None:
     if isinstance(value, bool):
         raise InvalidInput(field, "must be an ISO 8601 time or epoch seconds, got a boolean")
     if isinstance(value, (int, float)):
-        if not 0 <= value < 32503680000:
-            raise InvalidInput(field, f"epoch seconds out of range: {value}")
+        if not 0 <= value < LATEST_TIME:
+            raise InvalidInput(field, f"epoch seconds out of range: {value!r:.40}")
         return float(value)
     if isinstance(value, str):
         try:
@@ -47,7 +56,13 @@ def parse_time(value: Any, field: str) -> float | None:
             raise InvalidInput(field, f"not an ISO 8601 time: {value[:40]!r}") from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=timezone.utc)
-        return moment.timestamp()
+        try:
+            seconds = moment.timestamp()
+        except (OverflowError, ValueError):
+            seconds = -1.0
+        if not 0 <= seconds < LATEST_TIME:
+            raise InvalidInput(field, f"{value[:40]!r} is outside 1970-01-01 to 3000-01-01")
+        return seconds
     raise InvalidInput(field, f"must be an ISO 8601 time or epoch seconds, got {type(value).__name__}")
 
 
@@ -67,11 +82,23 @@ def _string(raw: dict[str, Any], key: str, *, required: bool = False, cap: int =
     return text
 
 
+def _digits(value: int) -> str:
+    text = str(value) if value < 10**40 else f"{str(value)[:12]}… ({len(str(value))} digits)"
+    return text
+
+
 def _count(raw: dict[str, Any], key: str, *, optional: bool = False) -> int | None:
     value = raw.get(key)
     if value is None:
         return None if optional else 0
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidInput(key, f"must be a whole number, got {value!r:.40}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidInput(key, f"must be a whole number, got {value!r:.40}")
+    if value > MAX_COUNT:
+        shown = f"{value:.3g}" if isinstance(value, float) else _digits(value)
+        raise InvalidInput(key, f"{shown} is larger than the largest count ({MAX_COUNT:,})")
+    if value != int(value):
         raise InvalidInput(key, f"must be a whole number, got {value!r:.40}")
     if value < 0:
         raise InvalidInput(key, f"must not be negative, got {int(value)}")
@@ -103,8 +130,8 @@ def parse_comment(raw: Any) -> NewComment:
         raise InvalidInput("author_verified", f"must be true or false, got {verified!r:.40}")
     extra = {k: v for k, v in raw.items() if k not in KNOWN_KEYS}
     if extra:
-        import msgspec
-
+        if depth_exceeds(extra, MAX_DEPTH - 1):
+            raise InvalidInput("comment", f"unknown keys nest more than {MAX_DEPTH} levels deep")
         if len(msgspec.json.encode(extra)) > MAX_EXTRA_BYTES:
             raise InvalidInput("comment", f"unknown keys take over {MAX_EXTRA_BYTES:,} bytes")
     return NewComment(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import msgspec
 
+from crisis_tui import json_input
 from crisis_tui.errors import InvalidInput, StoreUnavailable
 from crisis_tui.export.to_json import FORMAT, VERSION
 from crisis_tui.locator import parse
@@ -46,14 +47,14 @@ def read_export(source: Path) -> ImportDocument:
     except OSError as exc:
         raise InvalidInput("file", f"{source} cannot be read: {exc.strerror or exc}") from None
     try:
-        header = msgspec.json.decode(data, type=dict[str, msgspec.Raw])
+        header = json_input.decode_as(data, dict[str, msgspec.Raw])
     except msgspec.DecodeError as exc:
         raise InvalidInput("file", f"{source} is not JSON: {exc}") from None
     if header.get("format") is None or msgspec.json.decode(header["format"]) != FORMAT:
         raise InvalidInput("file", f"{source} is not a crisis-tui json export (export with --format json)")
     try:
-        document = msgspec.json.decode(data, type=ImportDocument)
-    except msgspec.ValidationError as exc:
+        document = json_input.decode_as(data, ImportDocument)
+    except msgspec.MsgspecError as exc:
         raise InvalidInput("file", f"{source}: {exc}") from None
     if document.version > VERSION:
         raise InvalidInput("file", f"{source} is export version {document.version}; this crisis-tui reads up to {VERSION}")

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import msgspec
 
+from crisis_tui import json_input
 from crisis_tui.comment_shape import parse_comment
 from crisis_tui.errors import InvalidInput
 from crisis_tui.intake.backoff import Backoff
@@ -114,7 +115,7 @@ class HttpFeed:
     def _chunk(self, response: httpx.Response) -> Chunk | None:
         label = f"GET {self.url}"
         try:
-            body = msgspec.json.decode(response.content)
+            body = json_input.decode(response.content)
         except msgspec.DecodeError as exc:
             self.report(f"{label}: the answer is not JSON ({exc}); trying again at the next poll")
             return None

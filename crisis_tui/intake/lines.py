@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 
+from crisis_tui import json_input
 from crisis_tui.comment_shape import MAX_TEXT_BYTES, parse_comment
 from crisis_tui.errors import InvalidInput
 from crisis_tui.intake.chunk import Reject
@@ -19,7 +20,7 @@ from crisis_tui.model import NewComment
 
 #: Longest line read as a comment: the text cap plus room for the other fields.
 MAX_LINE_BYTES = MAX_TEXT_BYTES * 2 + 64 * 1024
-_decode = msgspec.json.Decoder().decode
+_decode = json_input.decode
 
 
 def raw_text(raw: bytes) -> str:

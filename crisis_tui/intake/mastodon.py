@@ -30,6 +30,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 import msgspec
 
+from crisis_tui import json_input
 from crisis_tui.comment_shape import parse_comment
 from crisis_tui.errors import InvalidInput
 from crisis_tui.intake.backoff import Backoff
@@ -148,7 +149,7 @@ class MastodonTag:
         if response is None:
             return None
         try:
-            statuses = msgspec.json.decode(response.content)
+            statuses = json_input.decode(response.content)
         except msgspec.DecodeError as exc:
             raise SourceError(f"{self.name}: the answer is not JSON ({exc}): is this a Mastodon server?") from None
         if not isinstance(statuses, list):

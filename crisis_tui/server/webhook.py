@@ -17,6 +17,7 @@ from typing import Any
 
 import msgspec
 
+from crisis_tui import json_input
 from crisis_tui.comment_shape import parse_comment
 from crisis_tui.errors import InvalidInput
 from crisis_tui.intake.pipeline import Pipeline
@@ -51,7 +52,7 @@ def native(body: bytes, max_batch: int) -> list[NewComment]:
     if not body.strip():
         raise InvalidInput("body", "is empty; a comment object or an array of them is expected")
     try:
-        decoded = msgspec.json.decode(body)
+        decoded = json_input.decode(body)
     except msgspec.DecodeError as exc:
         raise wire.invalid(exc) from None
     items, batch = _items(decoded, max_batch)
@@ -100,7 +101,7 @@ def _checked_triaged(c: NewComment) -> NewComment:
 def triaged(body: bytes, max_batch: int) -> list[NewComment]:
     """HttpStore's form: an array of NewComment, checked like native comments."""
     try:
-        comments = msgspec.json.decode(body, type=list[NewComment])
+        comments = json_input.decode_as(body, list[NewComment])
     except msgspec.MsgspecError as exc:
         raise wire.invalid(exc, "comments") from None
     _items(comments, max_batch)

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from crisis_tui import json_input
 from crisis_tui.errors import InvalidInput
 
 T = TypeVar("T")
@@ -149,6 +150,6 @@ def decode(body: bytes, type_: type[T]) -> T:
     if not body.strip():
         raise InvalidInput("body", "is empty; a JSON object is expected")
     try:
-        return msgspec.json.decode(body, type=type_)
+        return json_input.decode_as(body, type_)
     except msgspec.MsgspecError as exc:
         raise invalid(exc) from None
