@@ -108,3 +108,31 @@ async def test_the_webhook_answers_422_for_hostile_values_and_takes_the_next_bat
         assert answer.json()["detail"]
     assert (await hook.post(path, json=comment(id="fine"))).status_code == 200
     assert [c.external_id for c in await lead.comments(inc)] == ["fine"]
+
+
+async def test_one_poisoned_batch_in_a_group_commit_fails_only_itself(tmp_path: Path, book: object) -> None:
+    import asyncio
+
+    import msgspec
+
+    from crisis_tui.server.group_commit import GroupCommit
+    from crisis_tui.store.sqlite import SqliteStore
+
+    db = tmp_path / "group.db"
+    writer = await SqliteStore.open(db, playbook=book)  # type: ignore[arg-type]
+    reader = await SqliteStore.open(db, read_only=True, playbook=book)  # type: ignore[arg-type]
+    try:
+        inc = (await writer.create_incident("Refund delays", actor="luis")).id
+        good = [[parse_comment(comment(id=f"g{n}-{i}")) for i in range(3)] for n in range(4)]
+        # A value no edge check stopped (SQLite's INTEGER is 64-bit): the store itself refuses it.
+        poisoned = [msgspec.structs.replace(parse_comment(comment(id="p")), likes=2**70)]
+        group = GroupCommit(writer, reader)
+        batches = [good[0], good[1], poisoned, good[2], good[3]]
+        results = await asyncio.gather(*(group.ingest(inc, b, actor="hook") for b in batches), return_exceptions=True)
+        assert isinstance(results[2], OverflowError)
+        assert [r.ingested for r in results if not isinstance(r, BaseException)] == [3, 3, 3, 3]
+        stored = {c.external_id for c in await writer.comments(inc)}
+        assert stored == {c.external_id for b in good for c in b}
+    finally:
+        await reader.close()
+        await writer.close()

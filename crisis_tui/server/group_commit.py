@@ -11,7 +11,8 @@ Every request still gets its own answer after COMMIT: the comments the store
 took get consecutive ids in input order, so each request's ids are found by
 replaying the de-duplication over the group, and when some comments were
 already stored before (a retried batch) by reading back the new ids' keys.
-Groups are per (incident, actor), since the actor goes on every event.
+Groups are per (incident, actor), since the actor goes on every event. A group
+that fails is retried request by request, so one bad batch fails only itself.
 """
 
 from __future__ import annotations
@@ -82,10 +83,15 @@ class GroupCommit:
             for w in group:
                 w.done.cancel()
             raise
-        except Exception as exc:  # noqa: BLE001 - every waiter gets the failure
+        except Exception as exc:  # noqa: BLE001 - every waiter gets its own failure
+            if len(group) == 1:
+                if not group[0].done.done():
+                    group[0].done.set_exception(exc)
+                return
+            # The group rolled back whole: write each request alone, so one poisoned
+            # batch fails only itself and its innocent neighbours are still taken.
             for w in group:
-                if not w.done.done():
-                    w.done.set_exception(exc)
+                await self._write(key, [w])
             return
         for w, answer in zip(group, answers, strict=True):
             if not w.done.done():
