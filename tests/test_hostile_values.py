@@ -136,3 +136,17 @@ async def test_one_poisoned_batch_in_a_group_commit_fails_only_itself(tmp_path: 
     finally:
         await reader.close()
         await writer.close()
+
+
+@pytest.mark.parametrize("text", ["=1+1", " =HYPERLINK(\"x\")", "\n=cmd", "  \t+1", "＝1+1", "﹢SUM(A1)", "＠x", "－1"])
+def test_a_csv_cell_never_starts_a_formula_whatever_comes_first(text: str) -> None:
+    from crisis_tui.export.to_csv import cell
+
+    assert cell(text).startswith("'")
+
+
+@pytest.mark.parametrize("text", ["hello", "a=b", "¿reembolso?", ""])
+def test_a_plain_csv_cell_is_left_alone(text: str) -> None:
+    from crisis_tui.export.to_csv import cell
+
+    assert cell(text) == text

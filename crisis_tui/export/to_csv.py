@@ -9,7 +9,8 @@ events.csv has each event's JSON payload, except for arriving comments
 (comment.ingested), whose content is the row of the same id in comments.csv.
 
 Spreadsheets run a cell that starts with `=`, `+`, `-`, `@` (or a tab or CR) as
-a formula, and comment text comes from hostile strangers: such cells of
+a formula, also after leading whitespace or a newline and in fullwidth forms
+(`＝`), and comment text comes from hostile strangers: such cells of
 untrusted text get a leading `'`, and control characters and terminal escape
 sequences are removed. The json export is the loss-free one.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import os
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -34,7 +36,7 @@ from crisis_tui.safe_text import display_text
 from crisis_tui.timeline_text import describe
 
 ENTITIES = ("events", "comments", "replies", "decisions")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = frozenset("=+-@")
 _TEXT_CAP = 256 * 1024
 
 
@@ -45,7 +47,15 @@ def cell(value: object) -> str:
         # isprintable() is False for every character display_text would change
         # (controls, escapes, format characters such as bidi overrides, surrogates).
         text = display_text(text, _TEXT_CAP)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return "'" + text if _looks_like_formula(text) else text
+
+
+def _looks_like_formula(text: str) -> bool:
+    """A formula start after any leading whitespace, in any width (fullwidth ＝ is one to some spreadsheets)."""
+    if text[:1] in ("\t", "\r"):
+        return True
+    first = text.lstrip()[:1]
+    return bool(first) and unicodedata.normalize("NFKC", first)[:1] in _FORMULA_START
 
 
 def summary(event: Event) -> str:
