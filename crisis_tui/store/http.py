@@ -29,6 +29,7 @@ from urllib.parse import quote
 import httpx
 import msgspec
 
+from crisis_tui import wire
 from crisis_tui.errors import (
     ClaimConflict,
     CrisisError,
@@ -53,7 +54,6 @@ from crisis_tui.model import (
     Note,
     Presence,
 )
-from crisis_tui.server import wire
 
 T = TypeVar("T")
 TokenSource = Callable[[str], Awaitable[str]]

@@ -3,7 +3,8 @@
 Each body is a strict msgspec struct: an unknown key, a missing field or a
 wrong type becomes InvalidInput naming the field, which the server answers
 with 422. The actor is never part of a body: the server takes it from the
-token. Nothing here imports Starlette.
+token. Nothing here imports Starlette or httpx: this is the contract both
+ends import, so crisis_tui.store never imports crisis_tui.server.
 """
 
 from __future__ import annotations
