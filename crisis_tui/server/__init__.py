@@ -8,6 +8,7 @@ validates incoming comments, `responses` encodes answers and errors,
 `background` runs a server in a thread for tests and benchmarks. No Textual
 anywhere here.
 
-The request bodies are not here but in crisis_tui.wire, which HttpStore
-imports too: the client never loads this package.
+The shapes on the wire (request bodies, error answers, SSE frames) are not
+here but in crisis_tui.wire, which HttpStore imports too: the client never
+loads this package.
 """
