@@ -10,7 +10,7 @@ import click
 
 from crisis_tui import demo_script, locator
 from crisis_tui import playbook as playbook_mod
-from crisis_tui.cli import run, settings
+from crisis_tui.commands.context import run, settings
 from crisis_tui.eventlog import encode_payload, verify_chain
 from crisis_tui.intake.pipeline import prepare_batch
 from crisis_tui.store.protocol import IncidentStore

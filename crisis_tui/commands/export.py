@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from crisis_tui import locator
-from crisis_tui.cli import run, settings
+from crisis_tui.commands.context import run, settings
 from crisis_tui.export import FORMATS, default_output, export_incident
 from crisis_tui.export.record import Progress, no_progress
 from crisis_tui.importer import import_file

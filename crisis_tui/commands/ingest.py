@@ -24,7 +24,7 @@ from typing import Any
 import click
 
 from crisis_tui import language, locator
-from crisis_tui.cli import settings
+from crisis_tui.commands.context import settings
 from crisis_tui.errors import CrisisError
 from crisis_tui.intake import state as state_mod
 from crisis_tui.intake.backlog import JsonlFile

@@ -13,6 +13,7 @@ import time
 
 import click
 
+from crisis_tui.commands.context import settings
 from crisis_tui.safe_text import one_line
 from crisis_tui.tone import ToneChecker, ToneContext
 
@@ -48,8 +49,6 @@ def lint_reply(
     Prints each rule's verdict (✓ passes, ✗ fails, ? waits for a person,
     – does not apply); exits 1 when an automatic rule fails.
     """
-    from crisis_tui.cli import settings  # noqa: PLC0415 - cli imports this module to register it
-
     book = settings().playbook
     checker = ToneChecker(book)
     if text == "-":

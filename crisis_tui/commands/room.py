@@ -13,8 +13,8 @@ from pathlib import Path
 import click
 
 from crisis_tui import demo_script, locator
-from crisis_tui.cli import run, settings
 from crisis_tui.commands import core
+from crisis_tui.commands.context import run, settings
 from crisis_tui.errors import InvalidInput
 from crisis_tui.playbook import Playbook
 from crisis_tui.store.sqlite import SqliteStore

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from crisis_tui.cli import run, settings
+from crisis_tui.commands.context import run, settings
 from crisis_tui.errors import StoreUnavailable
 from crisis_tui.safe_text import one_line
 from crisis_tui.server.settings import ServerSettings

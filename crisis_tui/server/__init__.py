@@ -3,11 +3,12 @@
 One module per job: `app` wires the Starlette application, `state` holds what
 every request shares, `routes` maps the JSON API onto the store, `stream`
 serves the event log (JSON or live SSE), `auth` checks bearer tokens and
-roles, `ratelimit` and `limits` refuse floods and oversized bodies, `wire`
-decodes request bodies with precise errors, `webhook` validates incoming
-comments, `responses` encodes answers and errors, `background` runs a server
-in a thread for tests and benchmarks. No Textual anywhere here.
+roles, `ratelimit` and `limits` refuse floods and oversized bodies, `webhook`
+validates incoming comments, `responses` encodes answers and errors,
+`background` runs a server in a thread for tests and benchmarks. No Textual
+anywhere here.
 
-This package's __init__ imports nothing, so the HTTP client can use `wire`
-without loading Starlette.
+The shapes on the wire (request bodies, error answers, SSE frames) are not
+here but in crisis_tui.wire, which HttpStore imports too: the client never
+loads this package.
 """

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import msgspec
 from starlette.responses import Response
 
-from crisis_tui.errors import CrisisError, RateLimited
+from crisis_tui.errors import CrisisError
+from crisis_tui.wire.errors import error_headers
 
 _encode = msgspec.json.Encoder().encode
 
@@ -26,12 +26,7 @@ def ok(content: Any, status_code: int = 200) -> Response:
 
 def error(exc: CrisisError) -> Response:
     """{"error": code, "detail": one line, ...the error's own fields} with its status."""
-    headers: dict[str, str] = {}
-    if isinstance(exc, RateLimited):
-        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
-    if exc.status_code == 401:
-        headers["WWW-Authenticate"] = 'Bearer realm="crisis-tui"'
-    return JSONResponse(exc.to_json(), status_code=exc.status_code, headers=headers)
+    return JSONResponse(exc.to_json(), status_code=exc.status_code, headers=error_headers(exc))
 
 
 def plain_error(status_code: int, code: str, detail: str) -> Response:

@@ -15,12 +15,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from crisis_tui import wire
 from crisis_tui.errors import CrisisError, InvalidInput, NotFound, StoreUnavailable
-from crisis_tui.server import responses, webhook, wire
+from crisis_tui.server import responses, webhook
 from crisis_tui.server.auth import Caller, require
 from crisis_tui.server.limits import read_body
 from crisis_tui.server.state import ServerState
-from crisis_tui.server.wire import decode
+from crisis_tui.wire import decode
 
 log = logging.getLogger("crisis_tui.server")
 Handler = Callable[[Request, Caller, ServerState], Awaitable[Response]]

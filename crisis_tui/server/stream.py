@@ -26,6 +26,7 @@ from crisis_tui.server import responses
 from crisis_tui.server.auth import Caller
 from crisis_tui.server.routes import I, endpoint, query_int
 from crisis_tui.server.state import ServerState
+from crisis_tui.wire import sse
 
 log = logging.getLogger("crisis_tui.server")
 QUEUE_EVENTS = 1024
@@ -48,7 +49,7 @@ async def _pump(state: ServerState, incident_id: str, after: int, queue: asyncio
     """Feed the queue from the subscription; an empty chunk says it ended."""
     try:
         async for event in state.reader.subscribe(incident_id, after):
-            await queue.put(b"id: %d\ndata: %s\n\n" % (event.seq, _encode(event)))
+            await queue.put(sse.event(event.seq, _encode(event)))
     except CrisisError as exc:
         log.warning("event stream of %s ended: %s", incident_id, exc)
     except Exception:
@@ -62,7 +63,7 @@ async def _sse(state: ServerState, incident_id: str, after: int) -> AsyncIterato
     ping = state.settings.ping_interval
     closing = asyncio.ensure_future(state.closing.wait())
     try:
-        yield b"retry: 1000\n: live\n\n"
+        yield sse.OPEN
         while not closing.done():  # stopping: end cleanly, the client resumes from its last seq
             if queue.empty():
                 getter = asyncio.ensure_future(queue.get())
@@ -71,7 +72,7 @@ async def _sse(state: ServerState, incident_id: str, after: int) -> AsyncIterato
                     getter.cancel()
                     if closing.done():
                         return
-                    yield b": ping\n\n"
+                    yield sse.PING
                     continue
                 first = getter.result()
             else:

@@ -17,13 +17,12 @@ from typing import Any
 
 import msgspec
 
-from crisis_tui import json_input
+from crisis_tui import json_input, wire
 from crisis_tui.comment_shape import parse_comment
 from crisis_tui.errors import InvalidInput
 from crisis_tui.intake.pipeline import Pipeline
 from crisis_tui.model import NewComment
 from crisis_tui.playbook import Playbook
-from crisis_tui.server import wire
 
 MAX_REASONS = 32
 MAX_REASON = 200

@@ -29,18 +29,8 @@ from urllib.parse import quote
 import httpx
 import msgspec
 
-from crisis_tui.errors import (
-    ClaimConflict,
-    CrisisError,
-    DraftConflict,
-    Forbidden,
-    InvalidInput,
-    NotFound,
-    PayloadTooLarge,
-    RateLimited,
-    StoreUnavailable,
-    Unauthorized,
-)
+from crisis_tui import wire
+from crisis_tui.errors import Forbidden, RateLimited, StoreUnavailable, Unauthorized
 from crisis_tui.model import (
     Comment,
     Counts,
@@ -53,7 +43,8 @@ from crisis_tui.model import (
     Note,
     Presence,
 )
-from crisis_tui.server import wire
+from crisis_tui.wire import sse
+from crisis_tui.wire.errors import error_from_response
 
 T = TypeVar("T")
 TokenSource = Callable[[str], Awaitable[str]]
@@ -65,75 +56,6 @@ BACKOFF_FIRST = 0.05
 BACKOFF_MAX = 3.0
 _JSON = "application/json"
 _encode = msgspec.json.Encoder().encode
-_SIMPLE: dict[str, type[CrisisError]] = {
-    Unauthorized.code: Unauthorized,
-    Forbidden.code: Forbidden,
-    NotFound.code: NotFound,
-    PayloadTooLarge.code: PayloadTooLarge,
-    StoreUnavailable.code: StoreUnavailable,
-}
-_BY_STATUS: dict[int, type[CrisisError]] = {
-    401: Unauthorized, 403: Forbidden, 404: NotFound, 413: PayloadTooLarge,
-}
-
-
-def error_from_response(status: int, content: bytes, where: str) -> CrisisError:
-    """The CrisisError a JSON error body describes (or the closest one for its status)."""
-    data: dict[str, Any] = {}
-    try:
-        decoded = msgspec.json.decode(content)
-        if isinstance(decoded, dict):
-            data = decoded
-    except msgspec.DecodeError:
-        pass
-    code = data.get("error")
-    detail = str(data.get("detail") or f"{where} answered HTTP {status}")
-    try:
-        if code == InvalidInput.code:
-            return InvalidInput(str(data["field"]), str(data["problem"]))
-        if code == ClaimConflict.code:
-            return ClaimConflict(int(data["comment_id"]), data.get("holder"), str(data["status"]))
-        if code == DraftConflict.code:
-            return DraftConflict(msgspec.convert(data["current"], Draft), int(data["based_on"]))
-        if code == RateLimited.code or status == 429:
-            return RateLimited(detail, float(data.get("retry_after", 1.0)))
-    except (KeyError, TypeError, ValueError, msgspec.ValidationError):
-        pass
-    if isinstance(code, str) and code in _SIMPLE:
-        return _SIMPLE[code](detail)
-    if status in _BY_STATUS:
-        return _BY_STATUS[status](detail)
-    if status == 422:
-        return InvalidInput("body", detail)
-    if status >= 500:
-        return StoreUnavailable(f"{where} failed: {detail}")
-    return CrisisError(detail)
-
-
-class _SSE:
-    """Server-sent events from a line iterator: yields (id, data) per message."""
-
-    def __init__(self, lines: AsyncIterator[str]) -> None:
-        self._lines = lines
-
-    async def messages(self) -> AsyncIterator[tuple[str, str]]:
-        data: list[str] = []
-        last_id = ""
-        async for line in self._lines:
-            if not line:
-                if data:
-                    yield last_id, "\n".join(data)
-                    data = []
-                continue
-            if line.startswith(":"):
-                continue
-            name, _, value = line.partition(":")
-            if value.startswith(" "):
-                value = value[1:]
-            if name == "data":
-                data.append(value)
-            elif name == "id":
-                last_id = value
 
 
 class HttpStore:
@@ -474,7 +396,7 @@ class HttpStore:
                         raise httpx.RemoteProtocolError(str(error))
                     self._set_state(LIVE)
                     delay = BACKOFF_FIRST
-                    async for seq, data in _SSE(response.aiter_lines()).messages():
+                    async for seq, data in sse.messages(response.aiter_lines()):
                         if seq.isdigit() and int(seq) <= last:
                             continue
                         event = decode(data)

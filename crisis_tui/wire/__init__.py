@@ -1,9 +1,12 @@
-"""Request bodies of the JSON API, shared by the server (decoding) and HttpStore (encoding).
+"""The HTTP contract: request bodies here, `errors` and `sse` beside them.
 
-Each body is a strict msgspec struct: an unknown key, a missing field or a
-wrong type becomes InvalidInput naming the field, which the server answers
-with 422. The actor is never part of a body: the server takes it from the
-token. Nothing here imports Starlette.
+Shared by the server (decoding) and HttpStore (encoding). Each body is a
+strict msgspec struct: an unknown key, a missing field or a wrong type becomes
+InvalidInput naming the field, which the server answers with 422. The actor is
+never part of a body: the server takes it from the token. `errors` carries a
+CrisisError across (headers out, the same error back in), `sse` the event
+log's frames. Nothing in this package imports Starlette or httpx: it is the
+contract both ends import, so crisis_tui.store never imports crisis_tui.server.
 """
 
 from __future__ import annotations
