@@ -33,11 +33,11 @@ class _Body(msgspec.Struct, frozen=True, kw_only=True, tag_field="event"):
     """The tag is the event kind; it travels in `Event.kind`, never inside a payload."""
 
 
-class IncidentCreated(_Body, tag="incident.created"):
+class IncidentCreated(_Body, frozen=True, tag="incident.created"):
     incident: Incident
 
 
-class IncidentUpdated(_Body, tag="incident.updated"):
+class IncidentUpdated(_Body, frozen=True, tag="incident.updated"):
     changes: dict[str, Scalar]
     before: dict[str, Scalar] = {}
 
@@ -49,22 +49,22 @@ class ArrivedComment(NewComment, kw_only=True):
     received_at: float
 
 
-class CommentIngested(_Body, tag="comment.ingested"):
+class CommentIngested(_Body, frozen=True, tag="comment.ingested"):
     comment: ArrivedComment
 
 
-class CommentClaimed(_Body, tag="comment.claimed"):
+class CommentClaimed(_Body, frozen=True, tag="comment.claimed"):
     comment_id: int
     holder: str
     author: str = ""
 
 
-class CommentReleased(_Body, tag="comment.released"):
+class CommentReleased(_Body, frozen=True, tag="comment.released"):
     comment_id: int
     author: str = ""
 
 
-class CommentMarked(_Body, tag="comment.status"):
+class CommentMarked(_Body, frozen=True, tag="comment.status"):
     comment_id: int
     status: str
     previous: str = ""
@@ -72,13 +72,13 @@ class CommentMarked(_Body, tag="comment.status"):
     reason: str = ""
 
 
-class CommentTagged(_Body, tag="comment.tagged"):
+class CommentTagged(_Body, frozen=True, tag="comment.tagged"):
     comment_id: int
     tags: list[str]
     author: str = ""
 
 
-class DraftSaved(_Body, tag="draft.saved"):
+class DraftSaved(_Body, frozen=True, tag="draft.saved"):
     draft_id: int
     kind: str
     comment_id: int | None
@@ -86,7 +86,7 @@ class DraftSaved(_Body, tag="draft.saved"):
     version: int
 
 
-class DraftConflict(_Body, tag="draft.conflict"):
+class DraftConflict(_Body, frozen=True, tag="draft.conflict"):
     """A stale save, refused; the text is kept in the log so nothing typed is lost."""
 
     draft_id: int
@@ -95,13 +95,13 @@ class DraftConflict(_Body, tag="draft.conflict"):
     body: str
 
 
-class DraftTicked(_Body, tag="draft.checklist"):
+class DraftTicked(_Body, frozen=True, tag="draft.checklist"):
     draft_id: int
     rule: str
     ticked: bool
 
 
-class DraftMoved(_Body, tag="draft.status"):
+class DraftMoved(_Body, frozen=True, tag="draft.status"):
     """A draft's status change; an approval also records the reason and the rules it overrode."""
 
     draft_id: int
@@ -113,7 +113,7 @@ class DraftMoved(_Body, tag="draft.status"):
     failing: list[str] | UnsetType = UNSET
 
 
-class DecisionProposed(_Body, tag="decision.proposed", omit_defaults=True):
+class DecisionProposed(_Body, frozen=True, tag="decision.proposed", omit_defaults=True):
     """`owner_decides` is written only when set, so ordinary decisions keep their bytes."""
 
     decision_id: int
@@ -123,7 +123,7 @@ class DecisionProposed(_Body, tag="decision.proposed", omit_defaults=True):
     owner_decides: bool = False
 
 
-class DecisionVoted(_Body, tag="decision.voted"):
+class DecisionVoted(_Body, frozen=True, tag="decision.voted"):
     decision_id: int
     vote: Literal["approve", "reject"]
     role: str = ""
@@ -132,28 +132,28 @@ class DecisionVoted(_Body, tag="decision.voted"):
     present: list[str] = []
 
 
-class OperatorJoined(_Body, tag="operator.joined"):
+class OperatorJoined(_Body, frozen=True, tag="operator.joined"):
     name: str
     role: str
     focus: str = ""
 
 
-class OperatorLeft(_Body, tag="operator.left"):
+class OperatorLeft(_Body, frozen=True, tag="operator.left"):
     name: str
     reason: str = ""
 
 
-class OperatorFocus(_Body, tag="operator.focus"):
+class OperatorFocus(_Body, frozen=True, tag="operator.focus"):
     name: str
     focus: str
 
 
-class NoteAdded(_Body, tag="note.added"):
+class NoteAdded(_Body, frozen=True, tag="note.added"):
     note_id: int
     text: str
 
 
-class SpikeAlert(_Body, tag="alert.spike"):
+class SpikeAlert(_Body, frozen=True, tag="alert.spike"):
     """Written by triage (all five fields) or any client through the alerts endpoint."""
 
     per_minute: int | float
@@ -163,18 +163,18 @@ class SpikeAlert(_Body, tag="alert.spike"):
     sources: dict[str, int] | UnsetType = UNSET
 
 
-class SlaAlert(_Body, tag="alert.sla"):
+class SlaAlert(_Body, frozen=True, tag="alert.sla"):
     detail: str = ""
 
 
-class UnknownEvent(_Body, tag="unknown"):
+class UnknownEvent(_Body, frozen=True, tag="unknown"):
     """A kind this version does not know: kept as it came, for a newer version to read."""
 
     kind: str
     payload: Any
 
 
-class BrokenEvent(_Body, tag="broken"):
+class BrokenEvent(_Body, frozen=True, tag="broken"):
     """A known kind whose payload does not fit its shape: kept as it came, with the reason."""
 
     kind: str
