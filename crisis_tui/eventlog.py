@@ -55,15 +55,23 @@ def verify_chain(rows: Iterable[tuple[int, str, float, str, str, bytes, str, str
 
 
 def event_from_row(row: tuple[Any, ...]) -> Event:
-    """An Event from (seq, incident_id, ts, actor, kind, payload, prev_hash, hash)."""
-    seq, incident_id, ts, actor, kind, payload, prev_hash, hash_ = row
-    return Event(
-        seq=seq,
-        incident_id=incident_id,
-        ts=ts,
-        actor=actor,
-        kind=kind,
-        payload=msgspec.json.decode(payload),
-        prev_hash=prev_hash,
-        hash=hash_,
-    )
+    """An Event from (seq, incident_id, ts, actor, kind, payload, prev_hash, hash).
+
+    The stored bytes stay on the event until its body is first read, which then
+    decodes them straight into the typed body (crisis_tui.events.decode_stored):
+    cheaper than converting the payload dict, and free for readers (the server
+    relaying events) that never look at the body. A payload that is not a JSON
+    object becomes an empty payload whose body is a BrokenEvent keeping the text.
+    """
+    seq, incident_id, ts, actor, kind, stored, prev_hash, hash_ = row
+    try:
+        payload = _decode_object(stored)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        payload = {}
+    event = Event(seq=seq, incident_id=incident_id, ts=ts, actor=actor, kind=kind, payload=payload,
+                  prev_hash=prev_hash, hash=hash_)
+    event.__dict__["stored"] = stored
+    return event
+
+
+_decode_object = msgspec.json.Decoder(dict[str, Any]).decode

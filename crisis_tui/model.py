@@ -7,9 +7,12 @@ No Textual here: the store, the server and the export use these headless.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
+
+if TYPE_CHECKING:
+    from crisis_tui.events import EventBody
 
 CommentStatus = Literal[
     "new", "claimed", "answered", "escalated", "ignored", "removal_requested"
@@ -137,8 +140,13 @@ class Note(msgspec.Struct, kw_only=True):
     at: float
 
 
-class Event(msgspec.Struct, kw_only=True):
-    """One line of the append-only log: the running timeline is these, in seq order."""
+class Event(msgspec.Struct, kw_only=True, dict=True):
+    """One line of the append-only log: the running timeline is these, in seq order.
+
+    `payload` is the payload as stored and hashed, the same on the wire and in the
+    export; readers use `body`, its typed form (crisis_tui.events), decoded on first
+    use and kept on the instance (outside the encoded fields, which `dict=True` allows).
+    """
 
     seq: int
     incident_id: str
@@ -148,6 +156,18 @@ class Event(msgspec.Struct, kw_only=True):
     payload: dict[str, Any]
     prev_hash: str
     hash: str
+
+    @property
+    def body(self) -> EventBody:
+        cache = self.__dict__
+        body = cache.get("body")
+        if body is None:
+            from crisis_tui import events  # events builds on this module's structs
+
+            stored = cache.pop("stored", None)
+            body = events.decode(self.kind, self.payload) if stored is None else events.decode_stored(self.kind, stored)
+            cache["body"] = body
+        return body  # type: ignore[no-any-return]
 
 
 class IngestResult(msgspec.Struct, kw_only=True):

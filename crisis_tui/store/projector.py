@@ -3,6 +3,9 @@
 This is the one place that knows how each kind of event changes the state, so
 the live store and `import` (which replays a log into a fresh file) cannot
 disagree. A projection reads nothing: guards run before the event is written.
+It dispatches on the event's typed body (crisis_tui.events): a kind this
+version does not know, or a payload that does not fit its kind, changes no
+table and stays in the log.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
+
+from crisis_tui import events as ev
 
 Statement = tuple[str, tuple[Any, ...]]
 
@@ -29,7 +34,9 @@ _json = msgspec.json.encode
 
 
 def comment_row(incident_id: str, c: dict[str, Any]) -> tuple[Any, ...]:
-    """The comments row for a comment.ingested payload's `comment`."""
+    """The comments row for an arriving comment still in dict form: SqliteStore.ingest builds its
+    payload as a dict and writes the row from it in the same pass (a conversion per comment would
+    cost ingest speed); everything else projects `arrived_row` of the typed body."""
     return (
         c["id"], incident_id, c["source"], c["external_id"], c["author"], c["text"],
         c.get("lang", ""), c.get("posted_at"), c["received_at"], c.get("url", ""),
@@ -41,19 +48,28 @@ def comment_row(incident_id: str, c: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def _incident_created(inc: str, ts: float, actor: str, p: dict[str, Any]) -> list[Statement]:
-    i = p["incident"]
+def arrived_row(incident_id: str, c: ev.ArrivedComment) -> tuple[Any, ...]:
+    """The comments row for a CommentIngested body's comment (the same columns as `comment_row`)."""
+    return (
+        c.id, incident_id, c.source, c.external_id, c.author, c.text, c.lang, c.posted_at, c.received_at,
+        c.url, c.likes, c.shares, c.replies, c.author_followers, c.author_following, c.author_created_at,
+        int(c.author_verified), c.in_reply_to, _json(c.extra).decode(), c.priority, c.negativity,
+        c.bot_score, _json(c.bot_reasons).decode(), c.cluster,
+    )
+
+
+def _incident_created(inc: str, ts: float, actor: str, b: ev.IncidentCreated) -> list[Statement]:
+    i = b.incident
     return [(
         "INSERT INTO incidents (id, title, brand, severity, status, our_fault, opened_at, closed_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (i["id"], i["title"], i.get("brand", ""), i["severity"], i.get("status", "open"),
-         int(bool(i.get("our_fault", False))), i["opened_at"], i.get("closed_at")),
+        (i.id, i.title, i.brand, i.severity, i.status, int(i.our_fault), i.opened_at, i.closed_at),
     )]
 
 
-def _incident_updated(inc: str, ts: float, actor: str, p: dict[str, Any]) -> list[Statement]:
+def _incident_updated(inc: str, ts: float, actor: str, b: ev.IncidentUpdated) -> list[Statement]:
     out: list[Statement] = []
-    for key, value in p["changes"].items():
+    for key, value in b.changes.items():
         if key not in {"title", "brand", "severity", "status", "our_fault"}:
             continue
         if key == "our_fault":
@@ -64,134 +80,138 @@ def _incident_updated(inc: str, ts: float, actor: str, p: dict[str, Any]) -> lis
     return out
 
 
-def _comment_ingested(inc: str, ts: float, actor: str, p: dict[str, Any]) -> list[Statement]:
-    return [(INSERT_COMMENT, comment_row(inc, p["comment"]))]
+def _comment_ingested(inc: str, ts: float, actor: str, b: ev.CommentIngested) -> list[Statement]:
+    return [(INSERT_COMMENT, arrived_row(inc, b.comment))]
 
 
-def _comment_claimed(inc: str, ts: float, actor: str, p: dict[str, Any]) -> list[Statement]:
-    return [("UPDATE comments SET status = 'claimed', holder = ? WHERE incident_id = ? AND id = ?", (p["holder"], inc, p["comment_id"]))]
+def _comment_claimed(inc: str, ts: float, actor: str, b: ev.CommentClaimed) -> list[Statement]:
+    return [("UPDATE comments SET status = 'claimed', holder = ? WHERE incident_id = ? AND id = ?", (b.holder, inc, b.comment_id))]
 
 
-def _comment_released(inc: str, ts: float, actor: str, p: dict[str, Any]) -> list[Statement]:
-    return [("UPDATE comments SET status = 'new', holder = NULL WHERE incident_id = ? AND id = ?", (inc, p["comment_id"]))]
+def _comment_released(inc: str, ts: float, actor: str, b: ev.CommentReleased) -> list[Statement]:
+    return [("UPDATE comments SET status = 'new', holder = NULL WHERE incident_id = ? AND id = ?", (inc, b.comment_id))]
 
 
-def _comment_status(inc: str, ts: float, actor: str, p: dict[str, Any]) -> list[Statement]:
-    if p["status"] == "new":
-        return [("UPDATE comments SET status = 'new', holder = NULL WHERE incident_id = ? AND id = ?", (inc, p["comment_id"]))]
-    return [("UPDATE comments SET status = ? WHERE incident_id = ? AND id = ?", (p["status"], inc, p["comment_id"]))]
+def _comment_marked(inc: str, ts: float, actor: str, b: ev.CommentMarked) -> list[Statement]:
+    if b.status == "new":
+        return [("UPDATE comments SET status = 'new', holder = NULL WHERE incident_id = ? AND id = ?", (inc, b.comment_id))]
+    return [("UPDATE comments SET status = ? WHERE incident_id = ? AND id = ?", (b.status, inc, b.comment_id))]
 
 
-def _comment_tagged(inc: str, ts: float, actor: str, p: dict[str, Any]) -> list[Statement]:
-    return [("UPDATE comments SET tags = ? WHERE incident_id = ? AND id = ?", (_json(p["tags"]).decode(), inc, p["comment_id"]))]
+def _comment_tagged(inc: str, ts: float, actor: str, b: ev.CommentTagged) -> list[Statement]:
+    return [("UPDATE comments SET tags = ? WHERE incident_id = ? AND id = ?", (_json(b.tags).decode(), inc, b.comment_id))]
 
 
-def _draft_saved(inc: str, ts: float, actor: str, p: dict[str, Any]) -> list[Statement]:
-    if p["version"] == 1:
+def _draft_saved(inc: str, ts: float, actor: str, b: ev.DraftSaved) -> list[Statement]:
+    if b.version == 1:
         return [(
             "INSERT INTO drafts (id, incident_id, kind, comment_id, author, body, version, created_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)",
-            (p["draft_id"], inc, p["kind"], p.get("comment_id"), actor, p["body"], ts, ts),
+            (b.draft_id, inc, b.kind, b.comment_id, actor, b.body, ts, ts),
         )]
     return [(
         "UPDATE drafts SET body = ?, version = ?, author = ?, updated_at = ?, "
         "status = CASE WHEN status = 'in_review' THEN 'draft' ELSE status END, approvals = '[]' WHERE incident_id = ? AND id = ?",
-        (p["body"], p["version"], actor, ts, inc, p["draft_id"]),
+        (b.body, b.version, actor, ts, inc, b.draft_id),
     )]
 
 
-def _draft_checklist(inc: str, ts: float, actor: str, p: dict[str, Any]) -> list[Statement]:
+def _draft_ticked(inc: str, ts: float, actor: str, b: ev.DraftTicked) -> list[Statement]:
     return [(
         "UPDATE drafts SET checklist = json_set(checklist, '$.' || json_quote(?), json(?)) WHERE incident_id = ? AND id = ?",
-        (p["rule"], "true" if p["ticked"] else "false", inc, p["draft_id"]),
+        (b.rule, "true" if b.ticked else "false", inc, b.draft_id),
     )]
 
 
-def _draft_status(inc: str, ts: float, actor: str, p: dict[str, Any]) -> list[Statement]:
-    out: list[Statement] = [("UPDATE drafts SET status = ?, updated_at = ? WHERE incident_id = ? AND id = ?", (p["status"], ts, inc, p["draft_id"]))]
-    if p["status"] == "approved":
+def _draft_moved(inc: str, ts: float, actor: str, b: ev.DraftMoved) -> list[Statement]:
+    out: list[Statement] = [("UPDATE drafts SET status = ?, updated_at = ? WHERE incident_id = ? AND id = ?", (b.status, ts, inc, b.draft_id))]
+    if b.status == "approved":
         out.append((
             "UPDATE drafts SET approvals = json_insert(approvals, '$[#]', ?), override_reason = ? WHERE incident_id = ? AND id = ?",
-            (actor, p.get("override_reason", ""), inc, p["draft_id"]),
+            (actor, b.override_reason or "", inc, b.draft_id),
         ))
-    elif p["status"] == "draft":
-        out.append(("UPDATE drafts SET approvals = '[]' WHERE incident_id = ? AND id = ?", (inc, p["draft_id"])))
-    if p["status"] == "sent" and p.get("comment_id") is not None:
-        out.append(("UPDATE comments SET status = 'answered' WHERE incident_id = ? AND id = ?", (inc, p["comment_id"])))
+    elif b.status == "draft":
+        out.append(("UPDATE drafts SET approvals = '[]' WHERE incident_id = ? AND id = ?", (inc, b.draft_id)))
+    if b.status == "sent" and b.comment_id is not None:
+        out.append(("UPDATE comments SET status = 'answered' WHERE incident_id = ? AND id = ?", (inc, b.comment_id)))
     return out
 
 
-def _decision_proposed(inc: str, ts: float, actor: str, p: dict[str, Any]) -> list[Statement]:
+def _decision_proposed(inc: str, ts: float, actor: str, b: ev.DecisionProposed) -> list[Statement]:
     out: list[Statement] = [(
         "INSERT INTO decisions (id, incident_id, title, rationale, proposer, proposed_at, owner_decides) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (p["decision_id"], inc, p["title"], p.get("rationale", ""), actor, ts, 1 if p.get("owner_decides") else 0),
+        (b.decision_id, inc, b.title, b.rationale, actor, ts, 1 if b.owner_decides else 0),
     )]
-    if p.get("supersedes") is not None:
-        out.append(("UPDATE decisions SET status = 'superseded' WHERE incident_id = ? AND id = ?", (inc, p["supersedes"])))
+    if b.supersedes is not None:
+        out.append(("UPDATE decisions SET status = 'superseded' WHERE incident_id = ? AND id = ?", (inc, b.supersedes)))
     return out
 
 
-def _decision_voted(inc: str, ts: float, actor: str, p: dict[str, Any]) -> list[Statement]:
-    column = "approvals" if p["vote"] == "approve" else "rejections"
-    out: list[Statement] = [(f"UPDATE decisions SET {column} = json_insert({column}, '$[#]', ?) WHERE incident_id = ? AND id = ?", (actor, inc, p["decision_id"]))]
-    if p.get("status"):
+def _decision_voted(inc: str, ts: float, actor: str, b: ev.DecisionVoted) -> list[Statement]:
+    column = "approvals" if b.vote == "approve" else "rejections"
+    out: list[Statement] = [(f"UPDATE decisions SET {column} = json_insert({column}, '$[#]', ?) WHERE incident_id = ? AND id = ?", (actor, inc, b.decision_id))]
+    if b.status:
         out.append((
             "UPDATE decisions SET status = ?, decided_at = ?, decided_by = ?, present = ? WHERE incident_id = ? AND id = ?",
-            (p["status"], ts, actor, _json(p.get("present", [])).decode(), inc, p["decision_id"]),
+            (b.status, ts, actor, _json(b.present).decode(), inc, b.decision_id),
         ))
     return out
 
 
-def _operator_joined(inc: str, ts: float, actor: str, p: dict[str, Any]) -> list[Statement]:
+def _operator_joined(inc: str, ts: float, actor: str, b: ev.OperatorJoined) -> list[Statement]:
     return [(
         "INSERT INTO presence (incident_id, name, role, joined_at, heartbeat_at, focus, left_at) "
         "VALUES (?, ?, ?, ?, ?, ?, NULL) ON CONFLICT (incident_id, name) DO UPDATE SET "
         "role = excluded.role, joined_at = excluded.joined_at, heartbeat_at = excluded.heartbeat_at, "
         "focus = excluded.focus, left_at = NULL",
-        (inc, p["name"], p["role"], ts, ts, p.get("focus", "")),
+        (inc, b.name, b.role, ts, ts, b.focus),
     )]
 
 
-def _operator_left(inc: str, ts: float, actor: str, p: dict[str, Any]) -> list[Statement]:
-    return [("UPDATE presence SET left_at = ? WHERE incident_id = ? AND name = ?", (ts, inc, p["name"]))]
+def _operator_left(inc: str, ts: float, actor: str, b: ev.OperatorLeft) -> list[Statement]:
+    return [("UPDATE presence SET left_at = ? WHERE incident_id = ? AND name = ?", (ts, inc, b.name))]
 
 
-def _operator_focus(inc: str, ts: float, actor: str, p: dict[str, Any]) -> list[Statement]:
-    return [("UPDATE presence SET focus = ?, heartbeat_at = max(heartbeat_at, ?) WHERE incident_id = ? AND name = ?", (p["focus"], ts, inc, p["name"]))]
+def _operator_focus(inc: str, ts: float, actor: str, b: ev.OperatorFocus) -> list[Statement]:
+    return [("UPDATE presence SET focus = ?, heartbeat_at = max(heartbeat_at, ?) WHERE incident_id = ? AND name = ?", (b.focus, ts, inc, b.name))]
 
 
-def _note_added(inc: str, ts: float, actor: str, p: dict[str, Any]) -> list[Statement]:
-    return [("INSERT INTO notes (id, incident_id, author, text, at) VALUES (?, ?, ?, ?, ?)", (p["note_id"], inc, actor, p["text"], ts))]
+def _note_added(inc: str, ts: float, actor: str, b: ev.NoteAdded) -> list[Statement]:
+    return [("INSERT INTO notes (id, incident_id, author, text, at) VALUES (?, ?, ?, ?, ?)", (b.note_id, inc, actor, b.text, ts))]
 
 
-def _nothing(inc: str, ts: float, actor: str, p: dict[str, Any]) -> list[Statement]:
+def _nothing(inc: str, ts: float, actor: str, b: Any) -> list[Statement]:
     return []
 
 
-PROJECTIONS: dict[str, Callable[[str, float, str, dict[str, Any]], list[Statement]]] = {
-    "incident.created": _incident_created,
-    "incident.updated": _incident_updated,
-    "comment.ingested": _comment_ingested,
-    "comment.claimed": _comment_claimed,
-    "comment.released": _comment_released,
-    "comment.status": _comment_status,
-    "comment.tagged": _comment_tagged,
-    "draft.saved": _draft_saved,
-    "draft.conflict": _nothing,
-    "draft.checklist": _draft_checklist,
-    "draft.status": _draft_status,
-    "decision.proposed": _decision_proposed,
-    "decision.voted": _decision_voted,
-    "operator.joined": _operator_joined,
-    "operator.left": _operator_left,
-    "operator.focus": _operator_focus,
-    "note.added": _note_added,
-    "alert.spike": _nothing,
-    "alert.sla": _nothing,
+#: Body type -> its statements. Draft conflicts, alerts, unknown kinds and broken payloads
+#: change no table (they are in the log, and only there).
+PROJECTIONS: dict[type[Any], Callable[[str, float, str, Any], list[Statement]]] = {
+    ev.IncidentCreated: _incident_created,
+    ev.IncidentUpdated: _incident_updated,
+    ev.CommentIngested: _comment_ingested,
+    ev.CommentClaimed: _comment_claimed,
+    ev.CommentReleased: _comment_released,
+    ev.CommentMarked: _comment_marked,
+    ev.CommentTagged: _comment_tagged,
+    ev.DraftSaved: _draft_saved,
+    ev.DraftTicked: _draft_ticked,
+    ev.DraftMoved: _draft_moved,
+    ev.DecisionProposed: _decision_proposed,
+    ev.DecisionVoted: _decision_voted,
+    ev.OperatorJoined: _operator_joined,
+    ev.OperatorLeft: _operator_left,
+    ev.OperatorFocus: _operator_focus,
+    ev.NoteAdded: _note_added,
 }
 
 
+def project_body(incident_id: str, ts: float, actor: str, body: ev.EventBody) -> list[Statement]:
+    """The statements that apply one event's body."""
+    return PROJECTIONS.get(type(body), _nothing)(incident_id, ts, actor, body)
+
+
 def project(incident_id: str, ts: float, actor: str, kind: str, payload: dict[str, Any]) -> list[Statement]:
-    """The statements that apply one event; unknown kinds change no table (they stay in the log)."""
-    return PROJECTIONS.get(kind, _nothing)(incident_id, ts, actor, payload)
+    """The statements that apply one event given as kind and payload (the store's write side)."""
+    return project_body(incident_id, ts, actor, ev.decode(kind, payload))

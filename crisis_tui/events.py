@@ -1,0 +1,271 @@
+"""The event vocabulary: one typed body per event kind, and the only code that reads payloads.
+
+The log stores each event's payload as canonical JSON bytes, hashed as stored
+(crisis_tui.eventlog); an `Event` carries that payload unchanged, so the chain,
+the HTTP wire and the export keep their shapes. Everything that *reads* an
+event matches on the body decoded here instead of comparing kind strings and
+looking keys up in dicts.
+
+A kind this version does not know (written by a newer one) decodes to
+`UnknownEvent`, a payload that does not fit its kind's shape to `BrokenEvent`;
+both keep the raw payload, so they are stored, exported and shown ("unknown
+event kind x.y"), never a crash.
+
+The bodies mirror what the store writes today, field for field: `encode` gives
+back the very payload dict (and so the very bytes) the store writes for the
+same event. A field the store writes only sometimes is `UNSET` when absent.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, Literal, Union
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from crisis_tui.model import Incident, NewComment
+
+#: A value of an incident change (title, brand, severity, status: str; our_fault: bool).
+Scalar = Union[str, bool, int, float, None]
+
+
+class _Body(msgspec.Struct, frozen=True, kw_only=True, tag_field="event"):
+    """The tag is the event kind; it travels in `Event.kind`, never inside a payload."""
+
+
+class IncidentCreated(_Body, frozen=True, tag="incident.created"):
+    incident: Incident
+
+
+class IncidentUpdated(_Body, frozen=True, tag="incident.updated"):
+    changes: dict[str, Scalar]
+    before: dict[str, Scalar] = {}
+
+
+class ArrivedComment(NewComment, kw_only=True):
+    """A comment as the log received it: the intake's fields plus its id and arrival time."""
+
+    id: int
+    received_at: float
+
+
+class CommentIngested(_Body, frozen=True, tag="comment.ingested"):
+    comment: ArrivedComment
+
+
+class CommentClaimed(_Body, frozen=True, tag="comment.claimed"):
+    comment_id: int
+    holder: str
+    author: str = ""
+
+
+class CommentReleased(_Body, frozen=True, tag="comment.released"):
+    comment_id: int
+    author: str = ""
+
+
+class CommentMarked(_Body, frozen=True, tag="comment.status"):
+    comment_id: int
+    status: str
+    previous: str = ""
+    author: str = ""
+    reason: str = ""
+
+
+class CommentTagged(_Body, frozen=True, tag="comment.tagged"):
+    comment_id: int
+    tags: list[str]
+    author: str = ""
+
+
+class DraftSaved(_Body, frozen=True, tag="draft.saved"):
+    draft_id: int
+    kind: str
+    comment_id: int | None
+    body: str
+    version: int
+
+
+class DraftConflict(_Body, frozen=True, tag="draft.conflict"):
+    """A stale save, refused; the text is kept in the log so nothing typed is lost."""
+
+    draft_id: int
+    based_on: int
+    current_version: int
+    body: str
+
+
+class DraftTicked(_Body, frozen=True, tag="draft.checklist"):
+    draft_id: int
+    rule: str
+    ticked: bool
+
+
+class DraftMoved(_Body, frozen=True, tag="draft.status"):
+    """A draft's status change; an approval also records the reason and the rules it overrode."""
+
+    draft_id: int
+    status: str
+    previous: str = ""
+    kind: str = "reply"
+    comment_id: int | None = None
+    override_reason: str | UnsetType = UNSET
+    failing: list[str] | UnsetType = UNSET
+
+
+class DecisionProposed(_Body, frozen=True, tag="decision.proposed", omit_defaults=True):
+    """`owner_decides` is written only when set, so ordinary decisions keep their bytes."""
+
+    decision_id: int
+    title: str
+    rationale: str
+    supersedes: int | None
+    owner_decides: bool = False
+
+
+class DecisionVoted(_Body, frozen=True, tag="decision.voted"):
+    decision_id: int
+    vote: Literal["approve", "reject"]
+    role: str = ""
+    title: str = ""
+    status: str = ""
+    present: list[str] = []
+
+
+class OperatorJoined(_Body, frozen=True, tag="operator.joined"):
+    name: str
+    role: str
+    focus: str = ""
+
+
+class OperatorLeft(_Body, frozen=True, tag="operator.left"):
+    name: str
+    reason: str = ""
+
+
+class OperatorFocus(_Body, frozen=True, tag="operator.focus"):
+    name: str
+    focus: str
+
+
+class NoteAdded(_Body, frozen=True, tag="note.added"):
+    note_id: int
+    text: str
+
+
+class SpikeAlert(_Body, frozen=True, tag="alert.spike"):
+    """Written by triage (all five fields) or any client through the alerts endpoint."""
+
+    per_minute: int | float
+    baseline: int | float
+    factor: int | float
+    baseline_minutes: int | UnsetType = UNSET
+    sources: dict[str, int] | UnsetType = UNSET
+
+
+class SlaAlert(_Body, frozen=True, tag="alert.sla"):
+    detail: str = ""
+
+
+class UnknownEvent(_Body, frozen=True, tag="unknown"):
+    """A kind this version does not know: kept as it came, for a newer version to read."""
+
+    kind: str
+    payload: Any
+
+
+class BrokenEvent(_Body, frozen=True, tag="broken"):
+    """A known kind whose payload does not fit its shape: kept as it came, with the reason."""
+
+    kind: str
+    payload: Any
+    error: str
+
+
+Known = Union[
+    IncidentCreated, IncidentUpdated, CommentIngested, CommentClaimed, CommentReleased, CommentMarked,
+    CommentTagged, DraftSaved, DraftConflict, DraftTicked, DraftMoved, DecisionProposed, DecisionVoted,
+    OperatorJoined, OperatorLeft, OperatorFocus, NoteAdded, SpikeAlert, SlaAlert,
+]
+EventBody = Union[Known, UnknownEvent, BrokenEvent]
+#: What the room, the wallboard and the export learn nothing from (no state, no line of story).
+Quiet = (OperatorFocus, DraftTicked)
+Alert = (SpikeAlert, SlaAlert)
+#: Bodies that change a comment row (status, holder or tags).
+CommentChange = (CommentClaimed, CommentReleased, CommentMarked, CommentTagged)
+
+KNOWN: Final[tuple[type[Any], ...]] = Known.__args__  # type: ignore[attr-defined]
+_BY_KIND: Final[dict[str, type[Any]]] = {cls.__struct_config__.tag: cls for cls in KNOWN}
+_DECODERS: Final[dict[str, msgspec.json.Decoder[Any]]] = {
+    kind: msgspec.json.Decoder(cls) for kind, cls in _BY_KIND.items()
+}
+_any = msgspec.json.Decoder()
+ALERT_PREFIX: Final = "alert."
+
+
+def kind_of(body: EventBody | type[Known]) -> str:
+    """The event kind a body (or body type) is written under."""
+    if isinstance(body, (UnknownEvent, BrokenEvent)):
+        return body.kind
+    return str(body.__struct_config__.tag)
+
+
+def is_alert_kind(kind: str) -> bool:
+    """Alerts are `alert.*` events: any client may raise one, of a kind we may not know."""
+    return kind.startswith(ALERT_PREFIX)
+
+
+def _broken(kind: str, payload: Any, exc: Exception) -> BrokenEvent:
+    return BrokenEvent(kind=kind, payload=payload, error=str(exc) or type(exc).__name__)
+
+
+def decode(kind: str, payload: Any) -> EventBody:
+    """The body of an event whose payload is already a Python value (the wire, the store's write)."""
+    cls = _BY_KIND.get(kind)
+    if cls is None:
+        return UnknownEvent(kind=kind, payload=payload)
+    try:
+        return msgspec.convert(payload, cls)  # type: ignore[no-any-return]
+    except msgspec.ValidationError as exc:
+        return _broken(kind, payload, exc)
+
+
+def decode_stored(kind: str, stored: bytes | str) -> EventBody:
+    """The body straight from the stored payload bytes: no dict on the way, which is faster
+    than `decode` of the decoded dict (see eventlog.event_from_row)."""
+    decoder = _DECODERS.get(kind)
+    if decoder is not None:
+        try:
+            return decoder.decode(stored)  # type: ignore[no-any-return]
+        except msgspec.ValidationError as exc:
+            return _broken(kind, _raw_value(stored), exc)
+        except msgspec.DecodeError as exc:
+            return _broken(kind, _text(stored), exc)
+    try:
+        return UnknownEvent(kind=kind, payload=_any.decode(stored))
+    except msgspec.DecodeError as exc:
+        return _broken(kind, _text(stored), exc)
+
+
+def _raw_value(stored: bytes | str) -> Any:
+    try:
+        return _any.decode(stored)
+    except msgspec.DecodeError:
+        return _text(stored)
+
+
+def _text(stored: bytes | str) -> str:
+    return stored if isinstance(stored, str) else stored.decode("utf-8", "replace")
+
+
+def encode(body: EventBody) -> tuple[str, Any]:
+    """(kind, payload) to append for a body: the payload the store writes for it today.
+
+    An unknown or broken body gives back what it kept, so a log passes through unchanged.
+    """
+    if isinstance(body, (UnknownEvent, BrokenEvent)):
+        return body.kind, body.payload
+    payload = msgspec.to_builtins(body)
+    del payload["event"]
+    return kind_of(body), payload
+

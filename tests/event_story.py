@@ -1,0 +1,72 @@
+"""One small incident that writes every event kind the store writes, for the vocabulary's tests."""
+
+from __future__ import annotations
+
+from crisis_tui.comment_shape import parse_comment
+from crisis_tui.errors import DraftConflict
+from crisis_tui.playbook import Playbook
+from crisis_tui.store.protocol import IncidentStore
+from crisis_tui.triage.spikes import Spike
+
+#: A kind a newer crisis-tui might write: this version must keep it, not choke on it.
+NEWER_KIND = "alert.sentiment_flip"
+NEWER_PAYLOAD = {"from": "negative", "to": "positive", "share": 0.61}
+#: A known kind whose payload does not fit its shape (a hand-rolled client, a bug elsewhere).
+BROKEN_PAYLOAD = {"per_minute": "lots", "baseline": None}
+
+
+async def every_kind(store: IncidentStore, book: Playbook) -> str:
+    """Create an incident and walk it through every kind of event; return its id."""
+    inc = (await store.create_incident("Refund delays", actor="Luis", brand="Lumo")).id
+    await store.update_incident(inc, actor="Luis", severity="sev1", our_fault=True)
+    first, second = (await store.ingest(inc, [
+        parse_comment({"source": "x", "id": "x-1", "author": "@marta", "text": "Where is my refund?", "lang": "es",
+                       "author_followers": 1500, "likes": 12}),
+        parse_comment({"source": "instagram", "id": "ig-1", "author": "gio", "text": "Rimborso sparito"}),
+    ])).ids
+    await store.heartbeat(inc, actor="Ana", role="cm")
+    await store.heartbeat(inc, actor="Luis", role="gm")
+    await store.heartbeat(inc, actor="Ana", role="cm", focus="replying to @marta")
+    await store.claim(inc, first, actor="Ana")
+    await store.release(inc, first, actor="Ana")
+    await store.claim(inc, first, actor="Ana")
+    await store.tag(inc, second, ["refund", "app"], actor="Ana")
+    await store.mark(inc, second, "escalated", actor="Ana", reason="needs care")
+    draft = await store.save_draft(inc, "We are on it.", actor="Ana", comment_id=first)
+    draft = await store.save_draft(inc, "We are on it, Marta: a DM is on its way.", actor="Ana",
+                                   draft_id=draft.id, base_version=draft.version)
+    try:
+        await store.save_draft(inc, "stale", actor="Luis", draft_id=draft.id, base_version=1)
+    except DraftConflict:
+        pass
+    await store.tick(inc, draft.id, book.tone.rules[0].id, True, actor="Ana")
+    await store.set_draft_status(inc, draft.id, "in_review", actor="Ana")
+    await store.set_draft_status(inc, draft.id, "approved", actor="Luis", failing=["apology"],
+                                 override_reason="apology sent by DM")
+    await store.set_draft_status(inc, draft.id, "sent", actor="Ana")
+    statement = await store.save_draft(inc, "We are sorry: refunds are delayed.", actor="Luis", kind="statement")
+    await store.set_draft_status(inc, statement.id, "in_review", actor="Luis")
+    await store.set_draft_status(inc, statement.id, "approved", actor="Luis")
+    await store.set_draft_status(inc, statement.id, "draft", actor="Luis")
+    await store.set_draft_status(inc, statement.id, "withdrawn", actor="Luis")
+    old = await store.propose_decision(inc, "Pause the ads", actor="Ana", rationale="tone-deaf now")
+    await store.propose_decision(inc, "Pause all ads", actor="Ana", supersedes=old.id)
+    owners = await store.propose_decision(inc, "Refund everyone", actor="Ana", owner_decides=True)
+    await store.vote_decision(inc, old.id + 1, True, actor="Luis")
+    await store.heartbeat(inc, actor="Carla", role="client")
+    await store.vote_decision(inc, owners.id, False, actor="Carla")
+    await store.add_note(inc, "Care has 40 refunds in the queue", actor="Luis")
+    spike = Spike(per_minute=120, baseline=30.0, factor=4.0, sources={"x": 80, "instagram": 40})
+    await store.alert(inc, "alert.spike", spike.payload(book.triage.spike.baseline_minutes))
+    await store.alert(inc, "alert.spike", {"per_minute": 90, "baseline": 30, "factor": 3})
+    await store.alert(inc, "alert.sla", {"detail": "3 comments waited over 15 minutes"})
+    await store.update_incident(inc, actor="Luis", status="closed")
+    await store.leave(inc, actor="Carla")
+    await store.expire_presence(inc, -1.0)
+    return inc
+
+
+async def newer_and_broken(store: IncidentStore, inc: str) -> None:
+    """An event of a kind from a newer version, and one whose payload does not fit its kind."""
+    await store.alert(inc, NEWER_KIND, dict(NEWER_PAYLOAD), actor="triage")
+    await store.alert(inc, "alert.spike", dict(BROKEN_PAYLOAD), actor="triage")
