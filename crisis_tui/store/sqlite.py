@@ -25,17 +25,20 @@ import msgspec
 
 from crisis_tui import playbook as playbook_mod
 from crisis_tui.errors import (
-    ClaimConflict,
-    DraftConflict,
+    CrisisError,
     Forbidden,
     InvalidInput,
     NotFound,
     StoreUnavailable,
 )
-from crisis_tui.eventlog import GENESIS, chain_hash, encode_payload, event_from_row, verify_chain
+from crisis_tui.eventlog import (
+    GENESIS,
+    chain_hash,
+    encode_payload,
+    event_from_row,
+    verify_chain,
+)
 from crisis_tui.model import (
-    INCIDENT_STATUSES,
-    MARKABLE_STATUSES,
     Comment,
     Counts,
     Decision,
@@ -48,79 +51,33 @@ from crisis_tui.model import (
     Presence,
 )
 from crisis_tui.playbook import Playbook
+from crisis_tui.store import guards
 from crisis_tui.store.connection import closed_on_failure, connect
-from crisis_tui.store.projector import COMMENT_COLUMNS, INSERT_COMMENT, comment_row, project
+from crisis_tui.store.guards import Append
+from crisis_tui.store.projector import INSERT_COMMENT, comment_row, project
+from crisis_tui.store.rows import (
+    COMMENT_SELECT,
+    DECISION_SELECT,
+    DRAFT_SELECT,
+    EVENT_COLUMNS,
+    INCIDENT_SELECT,
+    PRESENCE_SELECT,
+    CommentState,
+    comment_from_row,
+    decision_from_row,
+    draft_from_row,
+    incident_from_row,
+    presence_from_row,
+)
 from crisis_tui.store.schema import MIGRATIONS, SCHEMA_VERSION
 from crisis_tui.store.waker import Waker
 
-EVENT_COLUMNS = "seq, incident_id, ts, actor, kind, payload, prev_hash, hash"
 INSERT_EVENT = "INSERT INTO events (incident_id, ts, actor, kind, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)"
-_COMMENT_SELECT = ", ".join(COMMENT_COLUMNS) + ", status, holder, tags"
-_DRAFT_SELECT = ("id, incident_id, kind, comment_id, author, body, version, checklist, status, approvals, "
-                 "override_reason, created_at, updated_at")
-_DECISION_SELECT = ("id, incident_id, title, rationale, proposer, status, approvals, rejections, present, "
-                    "proposed_at, decided_at, decided_by, owner_decides")
-_DRAFT_TRANSITIONS: dict[str, set[str]] = {
-    "draft": {"in_review", "withdrawn"},
-    "in_review": {"approved", "draft", "withdrawn"},
-    "approved": {"sent", "draft", "withdrawn"},
-    "sent": set(),
-    "withdrawn": {"draft"},
-}
-_decode = msgspec.json.decode
-MAX_NOTE = 4000
-MAX_DRAFT = 64 * 1024
-
-
-def _comment_from_row(row: Sequence[Any]) -> Comment:
-    (cid, inc, source, ext, author, text, lang, posted, received, url, likes, shares, replies,
-     followers, following, created, verified, in_reply_to, extra, priority, negativity,
-     bot_score, bot_reasons, cluster, status, holder, tags) = row
-    return Comment(
-        id=cid, incident_id=inc, source=source, external_id=ext, author=author, text=text,
-        lang=lang, posted_at=posted, received_at=received, url=url, likes=likes, shares=shares,
-        replies=replies, author_followers=followers, author_following=following,
-        author_created_at=created, author_verified=bool(verified), in_reply_to=in_reply_to,
-        extra=_decode(extra), priority=priority, negativity=negativity, bot_score=bot_score,
-        bot_reasons=_decode(bot_reasons), cluster=cluster, status=status, holder=holder,
-        tags=_decode(tags),
-    )
-
-
-def _draft_from_row(row: Sequence[Any]) -> Draft:
-    (did, inc, kind, comment_id, author, body, version, checklist, status, approvals,
-     override_reason, created, updated) = row
-    return Draft(
-        id=did, incident_id=inc, kind=kind, comment_id=comment_id, author=author, body=body,
-        version=version, checklist=_decode(checklist), status=status, approvals=_decode(approvals),
-        override_reason=override_reason, created_at=created, updated_at=updated,
-    )
-
-
-def _decision_from_row(row: Sequence[Any]) -> Decision:
-    (did, inc, title, rationale, proposer, status, approvals, rejections, present, proposed,
-     decided, decided_by, owner_decides) = row
-    return Decision(
-        id=did, incident_id=inc, title=title, rationale=rationale, proposer=proposer,
-        status=status, approvals=_decode(approvals), rejections=_decode(rejections),
-        present=_decode(present), proposed_at=proposed, decided_at=decided, decided_by=decided_by,
-        owner_decides=bool(owner_decides),
-    )
 
 
 def _slug(title: str) -> str:
     words = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
     return (words[:24].rstrip("-") or "incident") + "-" + secrets.token_hex(2)
-
-
-def _text(value: str, field: str, cap: int, *, required: bool = True) -> str:
-    if not isinstance(value, str):
-        raise InvalidInput(field, "must be text")
-    if required and not value.strip():
-        raise InvalidInput(field, "must not be empty")
-    if len(value) > cap:
-        raise InvalidInput(field, f"is {len(value):,} characters, the limit is {cap:,}")
-    return value
 
 
 class _Tx:
@@ -157,6 +114,9 @@ class _Tx:
                       payload=payload, prev_hash=prev, hash=digest)
         self.appended = True
         return event
+
+    async def apply(self, change: Append, actor: str) -> Event:
+        return await self.append(change[0], actor, change[1])
 
     async def one(self, sql: str, params: tuple[Any, ...]) -> Any:
         async with self.db.execute(sql, params) as cur:
@@ -280,26 +240,18 @@ class SqliteStore:
     async def _fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         return list(await self._db.execute_fetchall(sql, params))
 
-    async def _role_of(self, tx: _Tx, actor: str) -> str:
+    async def _role_of(self, tx: _Tx, actor: str) -> str | None:
         row = await tx.one(
             "SELECT role FROM presence WHERE incident_id = ? AND name = ? AND left_at IS NULL",
             (tx.incident_id, actor),
         )
-        if row is None:
-            raise Forbidden(f"{actor} is not in the room: join the incident before voting or approving")
-        return str(row[0])
-
-    def _deciders(self) -> str:
-        return ", ".join(r.id for r in self.playbook.roles if r.decision_power)
+        return None if row is None else str(row[0])
 
     # --------------------------------------------------------------- incidents
     async def create_incident(
         self, title: str, *, actor: str, brand: str = "", severity: str = "", our_fault: bool = False
     ) -> Incident:
-        title = _text(title, "title", 200).strip()
-        severity = severity or self.playbook.default_severity
-        if self.playbook.severity(severity) is None:
-            raise InvalidInput("severity", f"{severity!r} is not in the playbook ({', '.join(s.id for s in self.playbook.severities)})")
+        title, severity = guards.new_incident(title, severity, self.playbook)
         incident = Incident(id=_slug(title), title=title, brand=brand, severity=severity,
                             our_fault=our_fault, opened_at=time.time())
         async with self._write(incident.id) as tx:
@@ -307,48 +259,21 @@ class SqliteStore:
         return incident
 
     async def list_incidents(self) -> list[Incident]:
-        rows = await self._fetchall(
-            "SELECT id, title, brand, severity, status, our_fault, opened_at, closed_at FROM incidents ORDER BY opened_at"
-        )
-        return [self._incident(r) for r in rows]
-
-    @staticmethod
-    def _incident(r: Sequence[Any]) -> Incident:
-        return Incident(id=r[0], title=r[1], brand=r[2], severity=r[3], status=r[4],
-                        our_fault=bool(r[5]), opened_at=r[6], closed_at=r[7])
+        rows = await self._fetchall(f"SELECT {INCIDENT_SELECT} FROM incidents ORDER BY opened_at")
+        return [incident_from_row(r) for r in rows]
 
     async def get_incident(self, incident_id: str) -> Incident:
-        r = await self._fetchone(
-            "SELECT id, title, brand, severity, status, our_fault, opened_at, closed_at FROM incidents WHERE id = ?",
-            (incident_id,),
-        )
+        r = await self._fetchone(f"SELECT {INCIDENT_SELECT} FROM incidents WHERE id = ?", (incident_id,))
         if r is None:
             raise NotFound(f"no incident {incident_id!r} in {self.path}")
-        return self._incident(r)
+        return incident_from_row(r)
 
     async def update_incident(self, incident_id: str, *, actor: str, **changes: object) -> Incident:
         current = await self.get_incident(incident_id)
-        clean: dict[str, object] = {}
-        for key, value in changes.items():
-            if value is None:
-                continue
-            if key == "severity":
-                if self.playbook.severity(str(value)) is None:
-                    raise InvalidInput("severity", f"{value!r} is not in the playbook")
-            elif key == "status":
-                if value not in INCIDENT_STATUSES:
-                    raise InvalidInput("status", f"must be one of {', '.join(INCIDENT_STATUSES)}")
-            elif key == "our_fault":
-                value = bool(value)
-            elif key in ("title", "brand"):
-                value = _text(str(value), key, 200, required=key == "title")
-            else:
-                raise InvalidInput(key, "cannot be changed")
-            if getattr(current, key) != value:
-                clean[key] = value
-        if clean:
+        change = guards.incident_changes(current, changes, self.playbook)
+        if change is not None:
             async with self._write(incident_id) as tx:
-                await tx.append("incident.updated", actor, {"changes": clean, "before": {k: getattr(current, k) for k in clean}})
+                await tx.apply(change, actor)
         return await self.get_incident(incident_id)
 
     async def _require_incident(self, tx: _Tx) -> None:
@@ -412,72 +337,52 @@ class SqliteStore:
 
     async def get_comment(self, incident_id: str, comment_id: int) -> Comment:
         row = await self._fetchone(
-            f"SELECT {_COMMENT_SELECT} FROM comments WHERE incident_id = ? AND id = ?", (incident_id, comment_id)
+            f"SELECT {COMMENT_SELECT} FROM comments WHERE incident_id = ? AND id = ?", (incident_id, comment_id)
         )
         if row is None:
             raise NotFound(f"no comment {comment_id} in incident {incident_id}")
-        return _comment_from_row(row)
+        return comment_from_row(row)
 
     async def comments(self, incident_id: str, *, limit: int | None = None, after_id: int = 0) -> list[Comment]:
-        sql = f"SELECT {_COMMENT_SELECT} FROM comments WHERE incident_id = ? AND id > ? ORDER BY id"
+        sql = f"SELECT {COMMENT_SELECT} FROM comments WHERE incident_id = ? AND id > ? ORDER BY id"
         params: tuple[Any, ...] = (incident_id, after_id)
         if limit is not None:
             sql += " LIMIT ?"
             params += (limit,)
-        return [_comment_from_row(r) for r in await self._fetchall(sql, params)]
+        return [comment_from_row(r) for r in await self._fetchall(sql, params)]
 
-    async def _comment_state(self, tx: _Tx, comment_id: int) -> tuple[str, str | None, str]:
+    async def _comment_state(self, tx: _Tx, comment_id: int) -> CommentState:
         row = await tx.one(
             "SELECT status, holder, author FROM comments WHERE incident_id = ? AND id = ?", (tx.incident_id, comment_id)
         )
-        if row is None:
-            raise NotFound(f"no comment {comment_id} in incident {tx.incident_id}")
-        return row[0], row[1], row[2]
+        return guards.comment_state(None if row is None else CommentState(*row), comment_id, tx.incident_id)
 
     async def claim(self, incident_id: str, comment_id: int, *, actor: str) -> Comment:
         """Exactly one operator wins; the others get ClaimConflict naming the holder."""
         async with self._write(incident_id) as tx:
-            status, holder, author = await self._comment_state(tx, comment_id)
-            if holder == actor and status == "claimed":
-                pass
-            elif holder or status not in ("new", "escalated"):
-                raise ClaimConflict(comment_id, holder, status)
-            else:
-                await tx.append("comment.claimed", actor, {"comment_id": comment_id, "holder": actor, "author": author})
+            change = guards.claim(comment_id, await self._comment_state(tx, comment_id), actor=actor)
+            if change is not None:
+                await tx.apply(change, actor)
         return await self.get_comment(incident_id, comment_id)
 
     async def release(self, incident_id: str, comment_id: int, *, actor: str) -> Comment:
         async with self._write(incident_id) as tx:
-            status, holder, author = await self._comment_state(tx, comment_id)
-            if holder is None:
-                raise InvalidInput("comment", f"comment {comment_id} is not claimed")
-            if holder != actor:
-                raise Forbidden(f"comment {comment_id} is held by {holder}; only they can release it")
-            await tx.append("comment.released", actor, {"comment_id": comment_id, "author": author})
+            await tx.apply(guards.release(comment_id, await self._comment_state(tx, comment_id), actor=actor), actor)
         return await self.get_comment(incident_id, comment_id)
 
     async def mark(self, incident_id: str, comment_id: int, status: str, *, actor: str, reason: str = "") -> Comment:
-        if status not in MARKABLE_STATUSES:
-            raise InvalidInput("status", f"must be one of {', '.join(MARKABLE_STATUSES)}")
-        reason = _text(reason, "reason", MAX_NOTE, required=False)
+        reason = guards.mark_input(status, reason)
         async with self._write(incident_id) as tx:
-            previous, holder, author = await self._comment_state(tx, comment_id)
-            if holder and holder != actor:
-                raise Forbidden(f"comment {comment_id} is held by {holder}")
-            if previous != status:
-                await tx.append("comment.status", actor, {
-                    "comment_id": comment_id, "status": status, "previous": previous, "author": author, "reason": reason,
-                })
+            state = await self._comment_state(tx, comment_id)
+            change = guards.mark(comment_id, state, status, actor=actor, reason=reason)
+            if change is not None:
+                await tx.apply(change, actor)
         return await self.get_comment(incident_id, comment_id)
 
     async def tag(self, incident_id: str, comment_id: int, tags: Sequence[str], *, actor: str) -> Comment:
-        clean = sorted({t.strip().lower() for t in tags if t.strip()})
-        for t in clean:
-            if len(t) > 40:
-                raise InvalidInput("tags", f"tag {t[:20]!r}... is longer than 40 characters")
+        clean = guards.clean_tags(tags)
         async with self._write(incident_id) as tx:
-            _, _, author = await self._comment_state(tx, comment_id)
-            await tx.append("comment.tagged", actor, {"comment_id": comment_id, "tags": clean, "author": author})
+            await tx.apply(guards.tag(comment_id, await self._comment_state(tx, comment_id), clean), actor)
         return await self.get_comment(incident_id, comment_id)
 
     async def counts(self, incident_id: str) -> Counts:
@@ -499,10 +404,10 @@ class SqliteStore:
     # ------------------------------------------------------------------ drafts
     async def _draft(self, incident_id: str, draft_id: int) -> Draft | None:
         row = await self._fetchone(
-            f"SELECT {_DRAFT_SELECT} FROM drafts WHERE incident_id = ? AND id = ?",
+            f"SELECT {DRAFT_SELECT} FROM drafts WHERE incident_id = ? AND id = ?",
             (incident_id, draft_id),
         )
-        return _draft_from_row(row) if row else None
+        return draft_from_row(row) if row else None
 
     async def get_draft(self, incident_id: str, draft_id: int) -> Draft:
         draft = await self._draft(incident_id, draft_id)
@@ -511,12 +416,12 @@ class SqliteStore:
         return draft
 
     async def drafts(self, incident_id: str, *, comment_id: int | None = None) -> list[Draft]:
-        sql = f"SELECT {_DRAFT_SELECT} FROM drafts WHERE incident_id = ?"
+        sql = f"SELECT {DRAFT_SELECT} FROM drafts WHERE incident_id = ?"
         params: tuple[Any, ...] = (incident_id,)
         if comment_id is not None:
             sql += " AND comment_id = ?"
             params += (comment_id,)
-        return [_draft_from_row(r) for r in await self._fetchall(sql + " ORDER BY id", params)]
+        return [draft_from_row(r) for r in await self._fetchall(sql + " ORDER BY id", params)]
 
     async def save_draft(
         self,
@@ -534,53 +439,31 @@ class SqliteStore:
         The refused text is kept in the log as a draft.conflict event, so even a
         dropped connection after the conflict loses nothing.
         """
-        body = _text(body, "body", MAX_DRAFT, required=False)
-        if kind not in ("reply", "statement"):
-            raise InvalidInput("kind", "must be reply or statement")
-        conflict: DraftConflict | None = None
+        body = guards.draft_input(body, kind)
+        conflict: CrisisError | None = None
         async with self._write(incident_id) as tx:
             await self._require_incident(tx)
             if draft_id is None:
-                if kind == "reply":
-                    if comment_id is None:
-                        raise InvalidInput("comment_id", "a reply needs the comment it answers")
-                    status, holder, _ = await self._comment_state(tx, comment_id)
-                    if holder and holder != actor:
-                        raise Forbidden(f"comment {comment_id} is held by {holder}")
-                new_id = await tx.next_id("drafts")
-                await tx.append("draft.saved", actor, {
-                    "draft_id": new_id, "kind": kind, "comment_id": comment_id if kind == "reply" else None,
-                    "body": body, "version": 1,
-                })
-                draft_id = new_id
+                holder = None
+                if kind == "reply" and comment_id is not None:
+                    holder = (await self._comment_state(tx, comment_id)).holder
+                draft_id = await tx.next_id("drafts")
+                await tx.apply(guards.new_draft(draft_id, body, kind=kind, comment_id=comment_id, holder=holder,
+                                                actor=actor), actor)
             else:
-                current = await self._draft(incident_id, draft_id)
-                if current is None:
-                    raise NotFound(f"no draft {draft_id} in incident {incident_id}")
-                if current.status in ("sent", "withdrawn"):
-                    raise InvalidInput("draft", f"draft {draft_id} is {current.status}; start a new one")
-                if current.version != base_version:
-                    await tx.append("draft.conflict", actor, {
-                        "draft_id": draft_id, "based_on": base_version, "current_version": current.version, "body": body,
-                    })
-                    conflict = DraftConflict(current, base_version)
-                elif current.body != body:
-                    await tx.append("draft.saved", actor, {
-                        "draft_id": draft_id, "kind": current.kind, "comment_id": current.comment_id,
-                        "body": body, "version": current.version + 1,
-                    })
+                current = guards.found_draft(await self._draft(incident_id, draft_id), draft_id, incident_id)
+                events, conflict = guards.save_draft(current, body, base_version=base_version)
+                for change in events:
+                    await tx.apply(change, actor)
         if conflict is not None:
             raise conflict
         return await self.get_draft(incident_id, draft_id)
 
     async def tick(self, incident_id: str, draft_id: int, rule: str, ticked: bool, *, actor: str) -> Draft:
-        known = {r.id for r in self.playbook.tone.rules}
-        if known and rule not in known:
-            raise InvalidInput("rule", f"{rule!r} is not a checklist rule of the playbook")
+        change = guards.tick(draft_id, rule, ticked, self.playbook)
         async with self._write(incident_id) as tx:
-            if await self._draft(incident_id, draft_id) is None:
-                raise NotFound(f"no draft {draft_id} in incident {incident_id}")
-            await tx.append("draft.checklist", actor, {"draft_id": draft_id, "rule": rule, "ticked": bool(ticked)})
+            guards.found_draft(await self._draft(incident_id, draft_id), draft_id, incident_id)
+            await tx.apply(change, actor)
         return await self.get_draft(incident_id, draft_id)
 
     async def set_draft_status(
@@ -593,80 +476,46 @@ class SqliteStore:
         override_reason: str = "",
         failing: Sequence[str] = (),
     ) -> Draft:
-        """Move a draft along draft -> in review -> approved -> sent (or withdraw it).
-
-        Approving a public statement takes decision power; approving over failing
-        automatic rules takes a written reason, which goes on the record.
-        """
-        override_reason = _text(override_reason, "override_reason", MAX_NOTE, required=False).strip()
+        """Move a draft along its steps; the rules are guards.draft_status."""
+        override_reason = guards.text(override_reason, "override_reason", guards.MAX_NOTE, required=False).strip()
         async with self._write(incident_id) as tx:
-            draft = await self._draft(incident_id, draft_id)
-            if draft is None:
-                raise NotFound(f"no draft {draft_id} in incident {incident_id}")
-            if status not in _DRAFT_TRANSITIONS.get(draft.status, set()):
-                raise InvalidInput("status", f"draft {draft_id} is {draft.status.replace('_', ' ')}; it cannot become {status.replace('_', ' ')}")
-            if status == "approved":
-                role = await self._role_of(tx, actor)
-                if draft.kind == "statement" and not self.playbook.has_decision_power(role):
-                    raise Forbidden(
-                        f"a public statement needs approval by a member with decision power ({self._deciders()}); {actor} is {role}"
-                    )
-                if failing and not override_reason:
-                    raise InvalidInput(
-                        "override_reason", f"failing rules ({', '.join(failing)}): approving anyway needs a written reason"
-                    )
+            draft = guards.found_draft(await self._draft(incident_id, draft_id), draft_id, incident_id)
+            role = await self._role_of(tx, actor) if status == "approved" else None
+            holder = None
             if status == "sent" and draft.kind == "reply" and draft.comment_id is not None:
-                _, holder, _ = await self._comment_state(tx, draft.comment_id)
-                if holder and holder != actor:
-                    raise Forbidden(f"comment {draft.comment_id} is held by {holder}")
-            payload: dict[str, Any] = {
-                "draft_id": draft_id, "status": status, "previous": draft.status, "kind": draft.kind,
-                "comment_id": draft.comment_id,
-            }
-            if status == "approved":
-                payload["override_reason"] = override_reason
-                payload["failing"] = list(failing)
-            await tx.append("draft.status", actor, payload)
+                holder = (await self._comment_state(tx, draft.comment_id)).holder
+            await tx.apply(guards.draft_status(
+                draft, status, actor=actor, role=role, holder=holder, override_reason=override_reason,
+                failing=failing, playbook=self.playbook,
+            ), actor)
         return await self.get_draft(incident_id, draft_id)
 
     # --------------------------------------------------------------- decisions
     async def _decision(self, incident_id: str, decision_id: int) -> Decision | None:
         row = await self._fetchone(
-            f"SELECT {_DECISION_SELECT} FROM decisions WHERE incident_id = ? AND id = ?",
+            f"SELECT {DECISION_SELECT} FROM decisions WHERE incident_id = ? AND id = ?",
             (incident_id, decision_id),
         )
-        return _decision_from_row(row) if row else None
+        return decision_from_row(row) if row else None
 
     async def decisions(self, incident_id: str) -> list[Decision]:
         rows = await self._fetchall(
-            f"SELECT {_DECISION_SELECT} FROM decisions WHERE incident_id = ? ORDER BY id",
+            f"SELECT {DECISION_SELECT} FROM decisions WHERE incident_id = ? ORDER BY id",
             (incident_id,),
         )
-        return [_decision_from_row(r) for r in rows]
+        return [decision_from_row(r) for r in rows]
 
     async def propose_decision(
         self, incident_id: str, title: str, *, actor: str, rationale: str = "", supersedes: int | None = None,
         owner_decides: bool = False,
     ) -> Decision:
-        title = _text(title, "title", 300).strip()
-        rationale = _text(rationale, "rationale", MAX_NOTE, required=False)
-        if owner_decides and not self.playbook.owners():
-            raise InvalidInput("owner_decides", "the playbook has no role with owner = true to approve it")
+        title, rationale = guards.proposal_input(title, rationale, owner_decides, self.playbook)
         async with self._write(incident_id) as tx:
             await self._require_incident(tx)
-            if supersedes is not None:
-                old = await self._decision(incident_id, supersedes)
-                if old is None:
-                    raise NotFound(f"no decision {supersedes} to supersede")
-                if old.status == "superseded":
-                    raise InvalidInput("supersedes", f"decision {supersedes} is already superseded")
+            old = await self._decision(incident_id, supersedes) if supersedes is not None else None
             new_id = await tx.next_id("decisions")
-            payload: dict[str, object] = {
-                "decision_id": new_id, "title": title, "rationale": rationale, "supersedes": supersedes,
-            }
-            if owner_decides:  # only when set: the payloads (and hashes) of ordinary decisions do not change
-                payload["owner_decides"] = True
-            await tx.append("decision.proposed", actor, payload)
+            await tx.apply(guards.proposal(new_id, title, rationale, supersedes=supersedes, old=old,
+                                           owner_decides=owner_decides), actor)
         decision = await self._decision(incident_id, new_id)
         assert decision is not None
         return decision
@@ -676,28 +525,13 @@ class SqliteStore:
         gone_after = self.playbook.presence.gone_after_seconds
         async with self._write(incident_id) as tx:
             decision = await self._decision(incident_id, decision_id)
-            if decision is None:
-                raise NotFound(f"no decision {decision_id} in incident {incident_id}")
-            if decision.status != "proposed":
-                raise InvalidInput("decision", f"decision {decision_id} is already {decision.status}")
-            role = await self._role_of(tx, actor)
-            if not self.playbook.has_decision_power(role) and not (decision.owner_decides and self.playbook.is_owner(role)):
-                raise Forbidden(
-                    f"only a member with decision power ({self._deciders()}) can approve or reject; {actor} is {role}"
-                )
-            if approve and decision.owner_decides and not self.playbook.is_owner(role):
-                owners = ", ".join(r.id for r in self.playbook.owners())
-                raise Forbidden(f"decision {decision_id} is not ours to take: only the owner ({owners}) can approve it; "
-                                f"{actor} is {role}")
+            role = await self._role_of(tx, actor) if decision is not None else None
             rows = await tx.db.execute_fetchall(
                 "SELECT name FROM presence WHERE incident_id = ? AND left_at IS NULL AND heartbeat_at >= ? ORDER BY name",
                 (incident_id, time.time() - gone_after),
             )
-            present = sorted({r[0] for r in rows} | {actor})
-            await tx.append("decision.voted", actor, {
-                "decision_id": decision_id, "vote": "approve" if approve else "reject", "role": role,
-                "title": decision.title, "status": "approved" if approve else "rejected", "present": present,
-            })
+            await tx.apply(guards.vote(decision, decision_id, incident_id, approve, actor=actor, role=role,
+                                       present=[r[0] for r in rows], playbook=self.playbook), actor)
         result = await self._decision(incident_id, decision_id)
         assert result is not None
         return result
@@ -705,20 +539,15 @@ class SqliteStore:
     # ---------------------------------------------------------------- presence
     async def heartbeat(self, incident_id: str, *, actor: str, role: str, focus: str | None = None) -> Presence:
         """Say we are here (and, when it changed, what we are doing)."""
-        actor = _text(actor, "name", 64).strip()
-        if self.playbook.role(role) is None:
-            raise InvalidInput("role", f"{role!r} is not a role of the playbook ({', '.join(r.id for r in self.playbook.roles)})")
-        if focus is not None:
-            focus = _text(focus, "focus", 200, required=False)
+        actor, focus = guards.heartbeat_input(actor, role, focus, self.playbook)
         async with self._write(incident_id) as tx:
             await self._require_incident(tx)
             row = await tx.one(
                 "SELECT role, focus, left_at FROM presence WHERE incident_id = ? AND name = ?", (incident_id, actor)
             )
-            if row is None or row[2] is not None or row[0] != role:
-                await tx.append("operator.joined", actor, {"name": actor, "role": role, "focus": focus or ""})
-            elif focus is not None and focus != row[1]:
-                await tx.append("operator.focus", actor, {"name": actor, "focus": focus})
+            change = guards.heartbeat(None if row is None else tuple(row), actor=actor, role=role, focus=focus)
+            if change is not None:
+                await tx.apply(change, actor)
             else:
                 await tx.db.execute(
                     "UPDATE presence SET heartbeat_at = ? WHERE incident_id = ? AND name = ?",
@@ -759,16 +588,13 @@ class SqliteStore:
 
     async def presence(self, incident_id: str) -> list[Presence]:
         rows = await self._fetchall(
-            "SELECT incident_id, name, role, joined_at, heartbeat_at, focus, left_at FROM presence "
-            "WHERE incident_id = ? ORDER BY joined_at",
-            (incident_id,),
+            f"SELECT {PRESENCE_SELECT} FROM presence WHERE incident_id = ? ORDER BY joined_at", (incident_id,)
         )
-        return [Presence(incident_id=r[0], name=r[1], role=r[2], joined_at=r[3], heartbeat_at=r[4],
-                         focus=r[5], left_at=r[6]) for r in rows]
+        return [presence_from_row(r) for r in rows]
 
     # ------------------------------------------------------------ notes, alerts
     async def add_note(self, incident_id: str, text: str, *, actor: str) -> Note:
-        text = _text(text, "note", MAX_NOTE).strip()
+        text = guards.text(text, "note", guards.MAX_NOTE).strip()
         async with self._write(incident_id) as tx:
             await self._require_incident(tx)
             note_id = await tx.next_id("notes")
@@ -776,8 +602,7 @@ class SqliteStore:
         return Note(id=note_id, incident_id=incident_id, author=actor, text=text, at=event.ts)
 
     async def alert(self, incident_id: str, kind: str, payload: dict[str, object], *, actor: str = "triage") -> Event:
-        if not kind.startswith("alert."):
-            raise InvalidInput("kind", "alerts are alert.* events")
+        guards.alert_kind(kind)
         async with self._write(incident_id) as tx:
             await self._require_incident(tx)
             return await tx.append(kind, actor, dict(payload))

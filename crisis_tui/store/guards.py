@@ -1,0 +1,334 @@
+"""The rules of every command, as pure functions: current rows in, events out, or a refusal.
+
+A guard reads nothing and writes nothing: the store reads the rows a command
+needs inside its write transaction, hands them here, and appends what comes
+back. So SqliteStore (and through it the server, for every HTTP client)
+enforces exactly these rules, and tests call them with small structs.
+Each returns `(kind, payload)` to append, None when the command changes
+nothing, or raises the CrisisError that says why it is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+from crisis_tui.errors import (
+    ClaimConflict,
+    CrisisError,
+    DraftConflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+)
+from crisis_tui.model import (
+    INCIDENT_STATUSES,
+    MARKABLE_STATUSES,
+    Decision,
+    Draft,
+    Incident,
+)
+from crisis_tui.playbook import Playbook
+from crisis_tui.store.rows import CommentState
+
+Append = tuple[str, dict[str, Any]]
+
+MAX_NOTE = 4000
+MAX_DRAFT = 64 * 1024
+DRAFT_TRANSITIONS: dict[str, set[str]] = {
+    "draft": {"in_review", "withdrawn"},
+    "in_review": {"approved", "draft", "withdrawn"},
+    "approved": {"sent", "draft", "withdrawn"},
+    "sent": set(),
+    "withdrawn": {"draft"},
+}
+
+
+def text(value: str, field: str, cap: int, *, required: bool = True) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(field, "must be text")
+    if required and not value.strip():
+        raise InvalidInput(field, "must not be empty")
+    if len(value) > cap:
+        raise InvalidInput(field, f"is {len(value):,} characters, the limit is {cap:,}")
+    return value
+
+
+def deciders(playbook: Playbook) -> str:
+    return ", ".join(r.id for r in playbook.roles if r.decision_power)
+
+
+def member_role(role: str | None, actor: str) -> str:
+    """The actor's role in the room; voting and approving need a seat."""
+    if role is None:
+        raise Forbidden(f"{actor} is not in the room: join the incident before voting or approving")
+    return role
+
+
+# --------------------------------------------------------------- incidents
+def new_incident(title: str, severity: str, playbook: Playbook) -> tuple[str, str]:
+    """The clean title and the severity (the playbook's default when none is given)."""
+    title = text(title, "title", 200).strip()
+    severity = severity or playbook.default_severity
+    if playbook.severity(severity) is None:
+        raise InvalidInput("severity", f"{severity!r} is not in the playbook ({', '.join(s.id for s in playbook.severities)})")
+    return title, severity
+
+
+def incident_changes(current: Incident, changes: Mapping[str, object], playbook: Playbook) -> Append | None:
+    clean: dict[str, object] = {}
+    for key, value in changes.items():
+        if value is None:
+            continue
+        if key == "severity":
+            if playbook.severity(str(value)) is None:
+                raise InvalidInput("severity", f"{value!r} is not in the playbook")
+        elif key == "status":
+            if value not in INCIDENT_STATUSES:
+                raise InvalidInput("status", f"must be one of {', '.join(INCIDENT_STATUSES)}")
+        elif key == "our_fault":
+            value = bool(value)
+        elif key in ("title", "brand"):
+            value = text(str(value), key, 200, required=key == "title")
+        else:
+            raise InvalidInput(key, "cannot be changed")
+        if getattr(current, key) != value:
+            clean[key] = value
+    if not clean:
+        return None
+    return "incident.updated", {"changes": clean, "before": {k: getattr(current, k) for k in clean}}
+
+
+# ---------------------------------------------------------------- comments
+def comment_state(state: CommentState | None, comment_id: int, incident_id: str) -> CommentState:
+    if state is None:
+        raise NotFound(f"no comment {comment_id} in incident {incident_id}")
+    return state
+
+
+def claim(comment_id: int, state: CommentState, *, actor: str) -> Append | None:
+    """Exactly one operator wins; the others get ClaimConflict naming the holder."""
+    if state.holder == actor and state.status == "claimed":
+        return None
+    if state.holder or state.status not in ("new", "escalated"):
+        raise ClaimConflict(comment_id, state.holder, state.status)
+    return "comment.claimed", {"comment_id": comment_id, "holder": actor, "author": state.author}
+
+
+def release(comment_id: int, state: CommentState, *, actor: str) -> Append:
+    if state.holder is None:
+        raise InvalidInput("comment", f"comment {comment_id} is not claimed")
+    if state.holder != actor:
+        raise Forbidden(f"comment {comment_id} is held by {state.holder}; only they can release it")
+    return "comment.released", {"comment_id": comment_id, "author": state.author}
+
+
+def mark_input(status: str, reason: str) -> str:
+    """The clean reason, checked before the transaction opens."""
+    if status not in MARKABLE_STATUSES:
+        raise InvalidInput("status", f"must be one of {', '.join(MARKABLE_STATUSES)}")
+    return text(reason, "reason", MAX_NOTE, required=False)
+
+
+def not_held_by_another(comment_id: int, holder: str | None, actor: str) -> None:
+    if holder and holder != actor:
+        raise Forbidden(f"comment {comment_id} is held by {holder}")
+
+
+def mark(comment_id: int, state: CommentState, status: str, *, actor: str, reason: str) -> Append | None:
+    not_held_by_another(comment_id, state.holder, actor)
+    if state.status == status:
+        return None
+    return "comment.status", {
+        "comment_id": comment_id, "status": status, "previous": state.status, "author": state.author, "reason": reason,
+    }
+
+
+def clean_tags(tags: Sequence[str]) -> list[str]:
+    clean = sorted({t.strip().lower() for t in tags if t.strip()})
+    for t in clean:
+        if len(t) > 40:
+            raise InvalidInput("tags", f"tag {t[:20]!r}... is longer than 40 characters")
+    return clean
+
+
+def tag(comment_id: int, state: CommentState, tags: list[str]) -> Append:
+    return "comment.tagged", {"comment_id": comment_id, "tags": tags, "author": state.author}
+
+
+# ------------------------------------------------------------------ drafts
+def draft_input(body: str, kind: str) -> str:
+    body = text(body, "body", MAX_DRAFT, required=False)
+    if kind not in ("reply", "statement"):
+        raise InvalidInput("kind", "must be reply or statement")
+    return body
+
+
+def new_draft(draft_id: int, body: str, *, kind: str, comment_id: int | None, holder: str | None, actor: str) -> Append:
+    """Version 1 of a draft; a reply is written by whoever may answer its comment."""
+    if kind == "reply":
+        if comment_id is None:
+            raise InvalidInput("comment_id", "a reply needs the comment it answers")
+        not_held_by_another(comment_id, holder, actor)
+    return "draft.saved", {
+        "draft_id": draft_id, "kind": kind, "comment_id": comment_id if kind == "reply" else None,
+        "body": body, "version": 1,
+    }
+
+
+class Save(NamedTuple):
+    """What a save appends, and the conflict to raise once it is committed (the refused text stays in the log)."""
+
+    events: list[Append]
+    conflict: CrisisError | None = None
+
+
+def found_draft(draft: Draft | None, draft_id: int, incident_id: str) -> Draft:
+    if draft is None:
+        raise NotFound(f"no draft {draft_id} in incident {incident_id}")
+    return draft
+
+
+def save_draft(current: Draft, body: str, *, base_version: int) -> Save:
+    """A new version when based on the current one; a stale save is refused with the current draft."""
+    if current.status in ("sent", "withdrawn"):
+        raise InvalidInput("draft", f"draft {current.id} is {current.status}; start a new one")
+    if current.version != base_version:
+        return Save([("draft.conflict", {
+            "draft_id": current.id, "based_on": base_version, "current_version": current.version, "body": body,
+        })], DraftConflict(current, base_version))
+    if current.body == body:
+        return Save([])
+    return Save([("draft.saved", {
+        "draft_id": current.id, "kind": current.kind, "comment_id": current.comment_id,
+        "body": body, "version": current.version + 1,
+    })])
+
+
+def tick(draft_id: int, rule: str, ticked: bool, playbook: Playbook) -> Append:
+    known = {r.id for r in playbook.tone.rules}
+    if known and rule not in known:
+        raise InvalidInput("rule", f"{rule!r} is not a checklist rule of the playbook")
+    return "draft.checklist", {"draft_id": draft_id, "rule": rule, "ticked": bool(ticked)}
+
+
+def transition(draft: Draft, status: str) -> None:
+    if status not in DRAFT_TRANSITIONS.get(draft.status, set()):
+        raise InvalidInput("status", f"draft {draft.id} is {draft.status.replace('_', ' ')}; "
+                                     f"it cannot become {status.replace('_', ' ')}")
+
+
+def draft_status(
+    draft: Draft,
+    status: str,
+    *,
+    actor: str,
+    role: str | None,
+    holder: str | None,
+    override_reason: str,
+    failing: Sequence[str],
+    playbook: Playbook,
+) -> Append:
+    """Move a draft along draft -> in review -> approved -> sent (or withdraw it).
+
+    Approving a public statement takes decision power; approving over failing
+    automatic rules takes a written reason, which goes on the record. `role` is
+    the approver's seat (read only when approving); `holder` the reply's comment
+    holder (read only when sending).
+    """
+    transition(draft, status)
+    if status == "approved":
+        seat = member_role(role, actor)
+        if draft.kind == "statement" and not playbook.has_decision_power(seat):
+            raise Forbidden(
+                f"a public statement needs approval by a member with decision power ({deciders(playbook)}); {actor} is {seat}"
+            )
+        if failing and not override_reason:
+            raise InvalidInput(
+                "override_reason", f"failing rules ({', '.join(failing)}): approving anyway needs a written reason"
+            )
+    if status == "sent" and draft.kind == "reply" and draft.comment_id is not None:
+        not_held_by_another(draft.comment_id, holder, actor)
+    payload: dict[str, Any] = {
+        "draft_id": draft.id, "status": status, "previous": draft.status, "kind": draft.kind,
+        "comment_id": draft.comment_id,
+    }
+    if status == "approved":
+        payload["override_reason"] = override_reason
+        payload["failing"] = list(failing)
+    return "draft.status", payload
+
+
+# --------------------------------------------------------------- decisions
+def proposal(
+    decision_id: int, title: str, rationale: str, *, supersedes: int | None, old: Decision | None,
+    owner_decides: bool,
+) -> Append:
+    if supersedes is not None:
+        if old is None:
+            raise NotFound(f"no decision {supersedes} to supersede")
+        if old.status == "superseded":
+            raise InvalidInput("supersedes", f"decision {supersedes} is already superseded")
+    payload: dict[str, object] = {
+        "decision_id": decision_id, "title": title, "rationale": rationale, "supersedes": supersedes,
+    }
+    if owner_decides:  # only when set: the payloads (and hashes) of ordinary decisions do not change
+        payload["owner_decides"] = True
+    return "decision.proposed", payload
+
+
+def proposal_input(title: str, rationale: str, owner_decides: bool, playbook: Playbook) -> tuple[str, str]:
+    title = text(title, "title", 300).strip()
+    rationale = text(rationale, "rationale", MAX_NOTE, required=False)
+    if owner_decides and not playbook.owners():
+        raise InvalidInput("owner_decides", "the playbook has no role with owner = true to approve it")
+    return title, rationale
+
+
+def vote(
+    decision: Decision | None, decision_id: int, incident_id: str, approve: bool, *, actor: str, role: str | None,
+    present: Sequence[str], playbook: Playbook,
+) -> Append:
+    """A member with decision power approves or rejects; who was present goes on the record."""
+    if decision is None:
+        raise NotFound(f"no decision {decision_id} in incident {incident_id}")
+    if decision.status != "proposed":
+        raise InvalidInput("decision", f"decision {decision_id} is already {decision.status}")
+    seat = member_role(role, actor)
+    if not playbook.has_decision_power(seat) and not (decision.owner_decides and playbook.is_owner(seat)):
+        raise Forbidden(
+            f"only a member with decision power ({deciders(playbook)}) can approve or reject; {actor} is {seat}"
+        )
+    if approve and decision.owner_decides and not playbook.is_owner(seat):
+        owners = ", ".join(r.id for r in playbook.owners())
+        raise Forbidden(f"decision {decision_id} is not ours to take: only the owner ({owners}) can approve it; "
+                        f"{actor} is {seat}")
+    return "decision.voted", {
+        "decision_id": decision_id, "vote": "approve" if approve else "reject", "role": seat,
+        "title": decision.title, "status": "approved" if approve else "rejected",
+        "present": sorted(set(present) | {actor}),
+    }
+
+
+# ---------------------------------------------------------------- presence
+def heartbeat_input(actor: str, role: str, focus: str | None, playbook: Playbook) -> tuple[str, str | None]:
+    actor = text(actor, "name", 64).strip()
+    if playbook.role(role) is None:
+        raise InvalidInput("role", f"{role!r} is not a role of the playbook ({', '.join(r.id for r in playbook.roles)})")
+    if focus is not None:
+        focus = text(focus, "focus", 200, required=False)
+    return actor, focus
+
+
+def heartbeat(seat: tuple[str, str, float | None] | None, *, actor: str, role: str, focus: str | None) -> Append | None:
+    """A join when the actor is new, back, or in another role; a focus change; else None (a touch)."""
+    if seat is None or seat[2] is not None or seat[0] != role:
+        return "operator.joined", {"name": actor, "role": role, "focus": focus or ""}
+    if focus is not None and focus != seat[1]:
+        return "operator.focus", {"name": actor, "focus": focus}
+    return None
+
+
+def alert_kind(kind: str) -> None:
+    if not kind.startswith("alert."):
+        raise InvalidInput("kind", "alerts are alert.* events")

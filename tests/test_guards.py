@@ -1,0 +1,102 @@
+"""The store's rules called directly, as pure functions on small structs (no file, no server).
+
+Every store transport runs these same functions inside its write transaction;
+the story tests in test_store.py and test_approval.py show them through both.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from crisis_tui import playbook as playbook_mod
+from crisis_tui.errors import ClaimConflict, DraftConflict, Forbidden, InvalidInput, NotFound
+from crisis_tui.model import Decision, Draft
+from crisis_tui.playbook import Playbook
+from crisis_tui.store import guards
+from crisis_tui.store.rows import CommentState
+
+BOOK: Playbook = playbook_mod.load(playbook_mod.shipped_path())
+
+
+def draft(**changes: object) -> Draft:
+    base: dict[str, object] = {"id": 1, "incident_id": "inc", "author": "Ana", "body": "Hola", "created_at": 1.0,
+                               "updated_at": 1.0, "comment_id": 7}
+    base.update(changes)
+    return Draft(**base)  # type: ignore[arg-type]
+
+
+def decision(**changes: object) -> Decision:
+    base: dict[str, object] = {"id": 3, "incident_id": "inc", "title": "Holding statement", "proposer": "Ana",
+                               "proposed_at": 1.0}
+    base.update(changes)
+    return Decision(**base)  # type: ignore[arg-type]
+
+
+def test_a_free_comment_is_claimed_and_a_held_one_names_its_holder() -> None:
+    kind, payload = guards.claim(7, CommentState("new", None, "@marta"), actor="Ana") or ("", {})
+    assert (kind, payload) == ("comment.claimed", {"comment_id": 7, "holder": "Ana", "author": "@marta"})
+    assert guards.claim(7, CommentState("claimed", "Ana", "@marta"), actor="Ana") is None
+    with pytest.raises(ClaimConflict, match="held by Ana"):
+        guards.claim(7, CommentState("claimed", "Ana", "@marta"), actor="Luis")
+    with pytest.raises(ClaimConflict, match="it is answered"):
+        guards.claim(7, CommentState("answered", None, "@marta"), actor="Luis")
+
+
+def test_only_the_holder_releases_and_nobody_marks_another_holders_comment() -> None:
+    with pytest.raises(InvalidInput, match="is not claimed"):
+        guards.release(7, CommentState("new", None, "@marta"), actor="Ana")
+    with pytest.raises(Forbidden, match="only they can release it"):
+        guards.release(7, CommentState("claimed", "Ana", "@marta"), actor="Luis")
+    assert guards.release(7, CommentState("claimed", "Ana", "@marta"), actor="Ana")[0] == "comment.released"
+    with pytest.raises(Forbidden, match="held by Ana"):
+        guards.mark(7, CommentState("claimed", "Ana", "@marta"), "ignored", actor="Luis", reason="")
+    assert guards.mark(7, CommentState("ignored", None, "@marta"), "ignored", actor="Luis", reason="") is None
+    with pytest.raises(InvalidInput, match="must be one of"):
+        guards.mark_input("claimed", "")
+
+
+def test_a_stale_save_keeps_the_text_and_raises_the_conflict_after_the_commit() -> None:
+    current = draft(version=2, body="v2 text", author="Luis")
+    events, conflict = guards.save_draft(current, "my stale text", base_version=1)
+    assert [k for k, _ in events] == ["draft.conflict"] and events[0][1]["body"] == "my stale text"
+    assert isinstance(conflict, DraftConflict) and conflict.current is current
+    assert guards.save_draft(current, "v2 text", base_version=2) == guards.Save([])
+    (kind, payload), = guards.save_draft(current, "v3 text", base_version=2).events
+    assert (kind, payload["version"]) == ("draft.saved", 3)
+    with pytest.raises(InvalidInput, match="is sent; start a new one"):
+        guards.save_draft(draft(status="sent"), "x", base_version=1)
+
+
+def test_a_reply_needs_its_comment_and_must_not_be_on_another_holders_comment() -> None:
+    with pytest.raises(InvalidInput, match="needs the comment"):
+        guards.new_draft(1, "hi", kind="reply", comment_id=None, holder=None, actor="Ana")
+    with pytest.raises(Forbidden, match="held by Ana"):
+        guards.new_draft(1, "hi", kind="reply", comment_id=7, holder="Ana", actor="Luis")
+    _, payload = guards.new_draft(1, "hi", kind="statement", comment_id=7, holder=None, actor="Luis")
+    assert payload["comment_id"] is None
+
+
+def test_draft_steps_follow_the_transitions() -> None:
+    with pytest.raises(InvalidInput, match="is draft; it cannot become sent"):
+        guards.transition(draft(status="draft"), "sent")
+    with pytest.raises(InvalidInput, match="is sent; it cannot become draft"):
+        guards.transition(draft(status="sent"), "draft")
+    guards.transition(draft(status="in_review"), "approved")
+
+
+def test_a_vote_needs_a_seat_and_decision_power_and_an_owner_decides_what_is_not_ours() -> None:
+    def vote(d: Decision | None, role: str | None, approve: bool = True) -> guards.Append:
+        return guards.vote(d, 3, "inc", approve, actor="Sam", role=role, present=["Ana"], playbook=BOOK)
+
+    with pytest.raises(NotFound):
+        vote(None, "gm")
+    with pytest.raises(Forbidden, match="not in the room"):
+        vote(decision(), None)
+    with pytest.raises(Forbidden, match="only a member with decision power"):
+        vote(decision(), "cm")
+    with pytest.raises(InvalidInput, match="already approved"):
+        vote(decision(status="approved"), "gm")
+    with pytest.raises(Forbidden, match="only the owner \\(client\\)"):
+        vote(decision(owner_decides=True), "gm")
+    kind, payload = vote(decision(owner_decides=True), "client")
+    assert (kind, payload["status"], payload["present"]) == ("decision.voted", "approved", ["Ana", "Sam"])
