@@ -93,14 +93,20 @@ async def approve(
     *,
     actor: str,
     override_reason: str = "",
+    version: int | None = None,
 ) -> Draft:
     """in review -> approved by `actor`, over failing rules only with a written reason.
 
     The rules are evaluated as if this approval were given (a decision-power
     approver settles "authority"); the store then refuses an approver without
     decision power for a statement, and failing rules without a reason.
+    `version` is the one the approver read: a draft saved since is refused, so
+    nobody approves a text they have not seen.
     """
     draft = await store.get_draft(incident_id, draft_id)
+    if version is not None and draft.version != version:
+        raise InvalidInput("version", f"draft {draft_id} is now v{draft.version} (saved by {draft.author}), "
+                                      f"not the v{version} you read: read it again before approving")
     _require_body(draft)
     failing = await failing_for_approval(store, checker, incident_id, draft, actor=actor)
     return await store.set_draft_status(
