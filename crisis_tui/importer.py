@@ -16,6 +16,7 @@ from crisis_tui import json_input
 from crisis_tui.errors import InvalidInput, StoreUnavailable
 from crisis_tui.export.to_json import FORMAT, VERSION
 from crisis_tui.locator import parse
+from crisis_tui.log_head import Head, head_of, still_holds
 from crisis_tui.model import Event, Incident
 from crisis_tui.playbook import Playbook
 from crisis_tui.store.sqlite import SqliteStore
@@ -28,6 +29,8 @@ class ImportDocument(msgspec.Struct, kw_only=True):
     version: int
     incident: Incident
     events: list[Event]
+    #: The head the export was made from (exports before it was recorded have none).
+    head: Head | None = None
 
 
 class ImportResult(msgspec.Struct, kw_only=True):
@@ -61,9 +64,26 @@ def read_export(source: Path) -> ImportDocument:
     return document
 
 
-async def import_file(source: Path, target: str, *, playbook: Playbook) -> ImportResult:
+def check_head(document: ImportDocument, source: Path, expected: Head | None) -> None:
+    """Refuse an export cut or re-chained after it was made: its events must end at the head
+    it records, and hold the `expected` head (one verify printed) when given."""
+    own = head_of([e.hash for e in document.events])
+    if document.head is not None and (document.head.number, document.head.hash) != (own.number, own.hash):
+        raise InvalidInput("file", f"{source} says it was made at {document.head.line()}, but its events end at "
+                                   f"{own.line()}: it was cut or re-chained after the export")
+    if expected is not None:
+        found = None
+        if 0 < expected.number <= len(document.events):
+            found = Head(number=expected.number, hash=document.events[expected.number - 1].hash)
+        why = still_holds(expected, found, len(document.events))
+        if why is not None:
+            raise InvalidInput("expect-head", f"{source} does not hold the expected head: {why}")
+
+
+async def import_file(source: Path, target: str, *, playbook: Playbook, expect_head: Head | None = None) -> ImportResult:
     """Import the export at `source` into the SQLite file named by `target` (created if missing)."""
     document = read_export(source)
+    check_head(document, source, expect_head)
     where = parse(target)
     if where.is_remote:
         raise StoreUnavailable("import writes into a SQLite incident file; import locally, then serve that file")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -11,9 +12,9 @@ import click
 from crisis_tui import demo_script, locator
 from crisis_tui import playbook as playbook_mod
 from crisis_tui.commands.context import run, settings
-from crisis_tui.eventlog import encode_payload, verify_chain
 from crisis_tui.intake.pipeline import prepare_batch
-from crisis_tui.store.protocol import IncidentStore
+from crisis_tui.log_head import EMPTY, parse_expected, still_holds
+from crisis_tui.store.audit import AuditReport, audit_file, describe
 from crisis_tui.store.sqlite import SqliteStore
 from crisis_tui.timeline_text import human_lines
 
@@ -62,39 +63,50 @@ def init(path: Path | None, force: bool) -> None:
         click.echo(f"use it with: crisis-tui --playbook {written} ... (or set {playbook_mod.ENV_VAR})")
 
 
-async def _rows_for_verify(store: IncidentStore, incident_id: str) -> list[tuple[object, ...]]:
-    if isinstance(store, SqliteStore):
-        return await store.raw_events(incident_id)
-    rows: list[tuple[object, ...]] = []
-    after = 0
-    while batch := await store.events_after(incident_id, after, 1000):
-        for e in batch:
-            rows.append((e.seq, e.incident_id, e.ts, e.actor, e.kind, encode_payload(e.payload), e.prev_hash, e.hash))
-        after = batch[-1].seq
-    return rows
+async def _audit(incident: str, token: str | None, at: int | None) -> AuditReport:
+    """The audit of INCIDENT: run here on a local file, by the server on a server URL."""
+    cfg = settings()
+    target = locator.parse(incident)
+    try:
+        store, incident_id = await locator.open_incident(incident, playbook=cfg.playbook, read_only=True, token=token)
+    except sqlite3.DatabaseError as exc:
+        return AuditReport(incident_id=target.incident_id or "?", file=str(target.path),
+                           damaged=[f"{target.path} is damaged: {exc}"])
+    try:
+        if isinstance(store, SqliteStore):
+            return await audit_file(store.path, incident_id, at)
+        return await store.audit(incident_id, at)  # type: ignore[attr-defined, no-any-return]
+    finally:
+        await store.close()
 
 
 @click.command()
 @click.argument("incident", metavar="INCIDENT")
+@click.option("--expect-head", "expect_head", metavar="NUMBER:HASH", default=None,
+              help="Exit 1 unless the log still holds this event with this hash (a `head` line verify printed).")
 @click.option("--token", envvar=locator.TOKEN_VAR, default=None, help="Server token (for a server URL).")
-def verify(incident: str, token: str | None) -> None:
-    """Check the incident's hash chain; name the first broken event."""
-    cfg = settings()
+def verify(incident: str, expect_head: str | None, token: str | None) -> None:
+    """Audit the incident: the hash chain, every table against a replay of the log, the file itself.
 
-    async def go() -> tuple[str, int, object]:
-        store, incident_id = await locator.open_incident(incident, playbook=cfg.playbook, read_only=True, token=token)
-        try:
-            rows = await _rows_for_verify(store, incident_id)
-        finally:
-            await store.close()
-        checked, broken = verify_chain(rows)  # type: ignore[arg-type]
-        return incident_id, checked, (broken, rows[-1][7] if rows else "")
-
-    incident_id, checked, (broken, last) = run(go)  # type: ignore[misc]
-    if broken is not None:
-        click.echo(f"{incident_id}: chain BROKEN at event {broken.seq}: {broken.reason} ({checked} events before it are intact)")
+    Names each broken event, each table row that differs from the replay and a
+    damaged file. Its last line is `head NUMBER HASH`, the newest event
+    (NUMBER counts the incident's events, the same in every file it is imported into).
+    """
+    expected = parse_expected(expect_head) if expect_head else None
+    report = run(lambda: _audit(incident, token, expected.number if expected else None))
+    for line in describe(report):
+        click.echo(line)
+    ok = report.intact
+    if expected is not None:
+        why = still_holds(expected, report.at, report.events)
+        if why is None:
+            click.echo(f"{report.incident_id}: the log still holds event {expected.number} with the expected hash")
+        else:
+            click.echo(f"{report.incident_id}: expected head NOT held: {why}")
+            ok = False
+    click.echo((report.head or EMPTY).line())
+    if not ok:
         raise SystemExit(1)
-    click.echo(f"{incident_id}: {checked} events, chain intact, last hash {str(last)[:16]}")
 
 
 @click.command()

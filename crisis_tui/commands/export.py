@@ -14,6 +14,7 @@ from crisis_tui.commands.context import run, settings
 from crisis_tui.export import FORMATS, default_output, export_incident
 from crisis_tui.export.record import Progress, no_progress
 from crisis_tui.importer import import_file
+from crisis_tui.log_head import parse_expected
 
 
 @contextlib.contextmanager
@@ -69,13 +70,17 @@ def export_cmd(incident: str, fmt: str, output: str | None, token: str | None, q
 @click.command("import")
 @click.argument("json_file", metavar="JSON_FILE", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("incident", metavar="INCIDENT")
-def import_cmd(json_file: Path, incident: str) -> None:
+@click.option("--expect-head", "expect_head", metavar="NUMBER:HASH", default=None,
+              help="Refuse the export unless it holds this event with this hash (a `head` line verify printed).")
+def import_cmd(json_file: Path, incident: str, expect_head: str | None) -> None:
     """Rebuild an incident from its json export into INCIDENT (a SQLite file, created if missing).
 
     The events keep their times, actors and hashes: `crisis-tui verify` passes on the result.
+    An export whose events do not end at the head it records is refused.
     """
     cfg = settings()
-    result = run(lambda: import_file(json_file, incident, playbook=cfg.playbook))
+    expected = parse_expected(expect_head) if expect_head else None
+    result = run(lambda: import_file(json_file, incident, playbook=cfg.playbook, expect_head=expected))
     click.echo(f"imported {result.events:,} events of {result.title!r} into {result.path}, "
                f"last hash {result.last_hash[:16]}")
     click.echo(f"{result.path}#{result.incident_id}")

@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 
+from crisis_tui.log_head import Head, head_of
 from crisis_tui.model import Comment, Counts, Decision, Draft, Event, Incident, Note, Presence
 from crisis_tui.store.protocol import IncidentStore
 
@@ -41,6 +42,11 @@ class IncidentRecord(msgspec.Struct, kw_only=True):
     presence: list[Presence]
     notes: list[Note]
     counts: Counts
+
+    @property
+    def head(self) -> Head:
+        """The newest event the export was made from (see crisis_tui.log_head)."""
+        return head_of([e.hash for e in self.events])
 
 
 def notes_from(events: list[Event]) -> list[Note]:

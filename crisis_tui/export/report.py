@@ -247,7 +247,8 @@ def build(record: IncidentRecord, metrics: Metrics, playbook: Playbook, exported
     inc = record.incident
     return Report(
         title=f"Evaluation: {safe(inc.title)}",
-        subtitle=f"{safe(inc.brand) + ' · ' if inc.brand else ''}{safe(inc.id, 80)} · exported {w.when(exported_at)}",
+        subtitle=(f"{safe(inc.brand) + ' · ' if inc.brand else ''}{safe(inc.id, 80)} · exported {w.when(exported_at)} "
+                  f"from the log's {record.head.line()}"),
         sections=[
             _summary(record, metrics, playbook),
             _timeline(record),

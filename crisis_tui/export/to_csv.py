@@ -5,7 +5,9 @@
 other `-o` is a prefix: `-o eval/refund` writes `eval/refund-events.csv` and so
 on (a trailing `.csv` is dropped first).
 
-events.csv has each event's JSON payload, except for arriving comments
+events.csv has each event's number in the incident's log (its last row is the
+head the export was made from: `number:hash` is what `verify --expect-head`
+takes) and JSON payload, except for arriving comments
 (comment.ingested), whose content is the row of the same id in comments.csv.
 
 Spreadsheets run a cell that starts with `=`, `+`, `-`, `@` (or a tab or CR) as
@@ -102,10 +104,10 @@ def write(record: IncidentRecord, metrics: Metrics, playbook: Playbook, out: Pat
             safe = actors[name] = cell(name)
         return safe
 
-    _write(paths["events"], ["seq", "time", "ts", "actor", "kind", "summary", "payload", "prev_hash", "hash"], (
-        [e.seq, iso(e.ts), e.ts, actor(e.actor), e.kind, cell(summary(e)),
+    _write(paths["events"], ["number", "seq", "time", "ts", "actor", "kind", "summary", "payload", "prev_hash", "hash"], (
+        [number, e.seq, iso(e.ts), e.ts, actor(e.actor), e.kind, cell(summary(e)),
          "" if e.kind == "comment.ingested" else encode(e.payload).decode(), e.prev_hash, e.hash]
-        for e in record.events
+        for number, e in enumerate(record.events, start=1)
     ))
     progress("writing csv", 1, total)
 

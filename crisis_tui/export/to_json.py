@@ -15,6 +15,7 @@ import msgspec
 from crisis_tui import __version__
 from crisis_tui.export.metrics import Metrics
 from crisis_tui.export.record import IncidentRecord, Progress, no_progress
+from crisis_tui.log_head import Head
 from crisis_tui.playbook import Playbook
 from crisis_tui.model import Comment, Counts, Decision, Draft, Event, Incident, Note, Presence
 
@@ -39,6 +40,8 @@ class ExportDocument(msgspec.Struct, kw_only=True):
     generator: str = f"crisis-tui {__version__}"
     exported_at: float
     incident: Incident
+    #: The log's newest event when the export was made: `import` refuses a file whose events end elsewhere.
+    head: Head
     events: list[Event]
     state: State
     metrics: Metrics
@@ -48,6 +51,7 @@ def document(record: IncidentRecord, metrics: Metrics, exported_at: float) -> Ex
     return ExportDocument(
         exported_at=exported_at,
         incident=record.incident,
+        head=record.head,
         events=record.events,
         state=State(comments=record.comments, drafts=record.drafts, decisions=record.decisions,
                     presence=record.presence, notes=record.notes, counts=record.counts),

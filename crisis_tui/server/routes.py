@@ -21,6 +21,7 @@ from crisis_tui.server import responses, webhook
 from crisis_tui.server.auth import Caller, require
 from crisis_tui.server.limits import read_body
 from crisis_tui.server.state import ServerState
+from crisis_tui.store.audit import audit_file
 from crisis_tui.wire import decode
 
 log = logging.getLogger("crisis_tui.server")
@@ -258,6 +259,17 @@ async def latest_events(request: Request, caller: Caller, state: ServerState) ->
     return responses.ok(await state.reader.latest_events(_inc(request), limit))
 
 
+async def log_head(request: Request, caller: Caller, state: ServerState) -> Response:
+    number = query_int(request, "number", None, low=1)
+    return responses.ok(await state.reader.log_head(_inc(request), number))
+
+
+async def audit(request: Request, caller: Caller, state: ServerState) -> Response:
+    """verify over a URL: the server replays and compares its own file (read-only, on a worker thread)."""
+    at = query_int(request, "at", None, low=0)
+    return responses.ok(await audit_file(state.reader.path, _inc(request), at))
+
+
 def _r(path: str, method: str, role: str, action: str, handler: Handler, *, incident: bool = True) -> Route:
     return Route(path, endpoint(role, action, handler, incident=incident), methods=[method])
 
@@ -299,4 +311,6 @@ def routes() -> list[BaseRoute]:
         _r(I + "/notes", "POST", "operator", "add a note", add_note),
         _r(I + "/alerts", "POST", "operator", "raise an alert", alert),
         _r(I + "/events/latest", "GET", "viewer", "read", latest_events),
+        _r(I + "/head", "GET", "viewer", "read", log_head),
+        _r(I + "/audit", "GET", "operator", "audit the incident file", audit),
     ]

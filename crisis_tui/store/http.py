@@ -31,6 +31,7 @@ import msgspec
 
 from crisis_tui import wire
 from crisis_tui.errors import Forbidden, RateLimited, StoreUnavailable, Unauthorized
+from crisis_tui.log_head import Head
 from crisis_tui.model import (
     Comment,
     Counts,
@@ -43,6 +44,7 @@ from crisis_tui.model import (
     Note,
     Presence,
 )
+from crisis_tui.store.audit import AuditReport
 from crisis_tui.wire import sse
 from crisis_tui.wire.errors import error_from_response
 
@@ -367,6 +369,15 @@ class HttpStore:
         """The newest events (at most the server's page size, 5,000 by default)."""
         want = max(1, min(limit, max(1, self.identity.page_max)))
         return await self._call("GET", self._i(incident_id) + "/events/latest", list[Event], params={"limit": want})
+
+    async def log_head(self, incident_id: str, number: int | None = None) -> Head | None:
+        params = {} if number is None else {"number": number}
+        return await self._call("GET", self._i(incident_id) + "/head", Head | None, params=params)
+
+    async def audit(self, incident_id: str, at: int | None = None) -> AuditReport:
+        """The server audits its own file (crisis_tui.store.audit) and answers the report."""
+        params = {} if at is None else {"at": at}
+        return await self._call("GET", self._i(incident_id) + "/audit", AuditReport, params=params)
 
     async def subscribe(self, incident_id: str, after_seq: int = 0) -> AsyncIterator[Event]:
         """Every event after `after_seq`, then live; reconnects and resumes by itself.

@@ -38,6 +38,7 @@ from crisis_tui.eventlog import (
     event_from_row,
     verify_chain,
 )
+from crisis_tui.log_head import Head
 from crisis_tui.model import (
     Comment,
     Counts,
@@ -627,6 +628,19 @@ class SqliteStore:
         return await self._fetchall(
             f"SELECT {EVENT_COLUMNS} FROM events WHERE incident_id = ? ORDER BY seq", (incident_id,)
         )
+
+    async def log_head(self, incident_id: str, number: int | None = None) -> Head | None:
+        """The newest event as a `Head` (None for an empty log), or with `number` the event
+        numbered so (None when the log no longer holds that many)."""
+        if number is None:
+            row = await self._fetchone(
+                "SELECT seq, hash, (SELECT count(*) FROM events WHERE incident_id = ?1) FROM events "
+                "WHERE incident_id = ?1 ORDER BY seq DESC LIMIT 1", (incident_id,))
+            return Head(number=row[2], hash=row[1], seq=row[0]) if row else None
+        row = await self._fetchone(
+            "SELECT seq, hash FROM events WHERE incident_id = ? ORDER BY seq LIMIT 1 OFFSET ?",
+            (incident_id, number - 1))
+        return Head(number=number, hash=row[1], seq=row[0]) if row and number > 0 else None
 
     async def import_events(self, incident_id: str, events: Sequence[Event]) -> int:
         """Write an exported incident's log verbatim (same ts, actor, kind, payload bytes,
