@@ -102,3 +102,6 @@ room_commands.register(main)
 from crisis_tui.commands import ingest as ingest_commands  # noqa: E402
 
 ingest_commands.register(main)
+from crisis_tui.commands import seats as seats_commands  # noqa: E402
+
+seats_commands.register(main)
