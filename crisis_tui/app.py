@@ -1,16 +1,22 @@
 """The Textual app: wiring only.
 
 It registers the themes, applies the operator's keymap from the playbook,
-pushes the room screen (which runs the sync worker), watches the playbook for
-hot reload, plays the demo script in the background when asked, and says
-goodbye to the committee on quit. It computes nothing itself.
+asks which seat to take when the credential allows several and none was
+named, pushes the room screen (which runs the sync worker), watches the
+playbook for hot reload, plays the demo script in the background when asked,
+and says goodbye to the committee on quit. It computes nothing itself.
+
+A confined room (a shared host's seat, run by sshd as a forced command) has
+nothing that leaves it: no screenshot written to the host's disk, and no URL
+handed to a browser (on a terminal-only host that may be a text browser with
+its own shell escape).
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from textual.app import App, SystemCommand
@@ -21,6 +27,7 @@ from crisis_tui import demo_script
 from crisis_tui.errors import CrisisError, PlaybookError
 from crisis_tui.playbook import Playbook
 from crisis_tui.playbook_watch import LastGood, watch_playbook
+from crisis_tui.screens.pickers import RolePicker
 from crisis_tui.screens.room import RoomScreen
 from crisis_tui.store.protocol import IncidentStore
 from crisis_tui.themes import THEMES
@@ -45,7 +52,9 @@ class CrisisApp(App[None]):
         playbook: Playbook,
         *,
         me: str,
-        role: str,
+        role: str | None,
+        seats: Sequence[str] = (),
+        confined: bool = False,
         demo_speed: float | None = None,
         demo_prepare: demo_script.Prepare | None = None,
         watch_playbook_file: bool = True,
@@ -57,13 +66,21 @@ class CrisisApp(App[None]):
         self.incident_id = incident_id
         self.rules = LastGood(playbook)
         self.me = me
-        self.role = role
+        self.role = role or ""
+        self.seats = tuple(seats)
+        self.confined = confined
         self.demo_speed = demo_speed
         self.demo_prepare = demo_prepare
         self.watch_playbook_file = watch_playbook_file
         self.clock = clock
         self.requested_theme = theme or os.environ.get(THEME_VAR)
-        self.room = RoomScreen(store, incident_id, self.rules, me, role, clock=clock)
+        self._room = RoomScreen(store, incident_id, self.rules, me, role, clock=clock) if role else None
+
+    @property
+    def room(self) -> RoomScreen:
+        if self._room is None:
+            raise RuntimeError("no seat taken yet: the room is not open")
+        return self._room
 
     def on_mount(self) -> None:
         for theme in THEMES:
@@ -76,12 +93,24 @@ class CrisisApp(App[None]):
                             markup=False)
         if self.rules.playbook.keys:
             self.set_keymap(self.rules.playbook.keys)
-        self.push_screen(self.room)
+        if self._room is not None:
+            self.push_screen(self._room)
+        else:
+            roles = [r for r in (self.rules.playbook.role(s) for s in self.seats) if r is not None]
+            self.push_screen(RolePicker(roles, self.seats[0] if self.seats else ""), self._take_seat)
         source = self.rules.playbook.source
         if self.watch_playbook_file and source and Path(source).exists():
             self.run_worker(self._watch_playbook(Path(source)), name="playbook", group="playbook", exit_on_error=False)
         if self.demo_speed is not None:
             self.run_worker(self._play_demo(self.demo_speed), name="demo", group="demo", exit_on_error=False)
+
+    def _take_seat(self, role: str | None) -> None:
+        if role is None or role not in self.seats:
+            self.exit()
+            return
+        self.role = role
+        self._room = RoomScreen(self.store, self.incident_id, self.rules, self.me, role, clock=self.clock)
+        self.push_screen(self._room)
 
     async def _watch_playbook(self, path: Path) -> None:
         async for item in watch_playbook(path):
@@ -93,7 +122,8 @@ class CrisisApp(App[None]):
             self.rules.update(item)
             if item.keys:
                 self.set_keymap(item.keys)
-            self.room.playbook_changed()
+            if self._room is not None:
+                self._room.playbook_changed()
             self.notify("playbook reloaded", markup=False, timeout=3)
 
     async def _play_demo(self, speed: float) -> None:
@@ -111,7 +141,9 @@ class CrisisApp(App[None]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every room action is also in the command palette."""
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if not (self.confined and command.title == "Screenshot"):
+                yield command
         if isinstance(screen, RoomScreen):
             for binding in screen.command_bindings():
                 key = binding.key_display or binding.key.split(",")[0]
@@ -126,11 +158,24 @@ class CrisisApp(App[None]):
         self.theme = names[(names.index(self.theme) + 1) % len(names)] if self.theme in names else names[0]
         self.notify(f"theme: {self.theme}", markup=False, timeout=2)
 
+    def open_url(self, url: str, *, new_tab: bool = True) -> None:
+        """The room opens no URL: nothing in it may start a browser on the operator's host."""
+        self.notify("links are not opened from the room", severity="warning", markup=False, timeout=3)
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """A confined room writes no file on the host it runs on."""
+        if self.confined:
+            self.notify("no screenshots in a seat's room", severity="warning", markup=False, timeout=3)
+            return None
+        return super().deliver_screenshot(filename, path, time_format)
+
     async def action_quit(self) -> None:
         """Save the draft and leave the room (the committee sees us leave), then exit."""
-        try:
-            await self.room.flush_draft()
-            await self.room.sync.leave()
-        except CrisisError as exc:
-            self.notify(str(exc), severity="error", markup=False)
+        if self._room is not None:
+            try:
+                await self._room.flush_draft()
+                await self._room.sync.leave()
+            except CrisisError as exc:
+                self.notify(str(exc), severity="error", markup=False)
         self.exit()

@@ -111,6 +111,19 @@ class PlaybookError(CrisisError):
         super().__init__(f"{where}{problem}")
 
 
+class SeatsError(CrisisError):
+    """A seats file that cannot be used: one line naming the file, the key and the problem."""
+
+    code = "seats"
+
+    def __init__(self, path: str, key: str, problem: str) -> None:
+        self.path = path
+        self.key = key
+        self.problem = problem
+        where = f"{path}: {key}: " if key else f"{path}: "
+        super().__init__(f"{where}{problem}")
+
+
 class StoreUnavailable(CrisisError):
     """The backend cannot be reached or opened (dead server, unreadable file)."""
 

@@ -5,7 +5,8 @@ keeps only its SHA-256 digest (the secret has 256 bits of entropy, so a fast
 hash is enough and a stolen file gives no usable token). Each token carries a
 name, which becomes the actor of every write made with it, and a role:
 `lead` (everything, including opening incidents and changing their severity),
-`operator` (every room command) or `viewer` (reads only: the wallboard).
+`operator` (every room command) or `viewer` (reads only: the wallboard), and
+the committee roles (seats) its holder may take in a room (crisis_tui.seats).
 Tokens live in the same SQLite file as the incidents they open.
 """
 
@@ -21,6 +22,8 @@ import aiosqlite
 import msgspec
 
 from crisis_tui.errors import InvalidInput, NotFound, StoreUnavailable
+from crisis_tui.playbook import Playbook
+from crisis_tui.seats import check_seats
 from crisis_tui.store.connection import closed_on_failure, connect
 from crisis_tui.store.schema import SCHEMA_VERSION
 
@@ -37,6 +40,8 @@ class Token(msgspec.Struct, kw_only=True):
     role: str
     created_at: float
     revoked_at: float | None = None
+    #: The seats it was given; None: the default of its role (crisis_tui.seats).
+    seat_roles: list[str] | None = None
 
     @property
     def active(self) -> bool:
@@ -70,13 +75,25 @@ def check_role(role: str) -> str:
     return role
 
 
-_COLUMNS = "id, name, role, created_at, revoked_at"
+_COLUMNS = "id, name, role, created_at, revoked_at, seat_roles"
+
+
+def _seat_list(raw: object) -> list[str] | None:
+    """The stored JSON list; anything else (edited by hand) reads as no seat at all."""
+    if raw is None:
+        return None
+    try:
+        seats = msgspec.json.decode(str(raw), type=list[str])
+    except msgspec.MsgspecError:
+        return []
+    return seats
 
 
 def _token(row: tuple[object, ...]) -> Token:
-    tid, name, role, created, revoked = row
+    tid, name, role, created, revoked, seats = row
     return Token(id=int(tid), name=str(name), role=str(role), created_at=float(created),  # type: ignore[arg-type]
-                 revoked_at=None if revoked is None else float(revoked))  # type: ignore[arg-type]
+                 revoked_at=None if revoked is None else float(revoked),  # type: ignore[arg-type]
+                 seat_roles=_seat_list(seats))
 
 
 class TokenBook:
@@ -106,22 +123,33 @@ class TokenBook:
     async def close(self) -> None:
         await self._db.close()
 
-    async def create(self, name: str, role: str) -> tuple[Token, str]:
-        """A new token; returns it and its secret, which is never stored nor shown again."""
+    async def create(self, name: str, role: str, *, seat_roles: list[str] | None = None,
+                     playbook: Playbook | None = None) -> tuple[Token, str]:
+        """A new token; returns it and its secret, which is never stored nor shown again.
+
+        `seat_roles` are checked against `playbook` (needed with them): only a
+        lead may sit in a role with decision power or owner; None keeps the
+        default of the token's role.
+        """
         name = check_name(name)
         role = check_role(role)
+        seats: list[str] | None = None
+        if seat_roles is not None:
+            if playbook is None:
+                raise InvalidInput("--seat-roles", "seats are checked against a playbook; none was given")
+            seats = list(check_seats(playbook, role, seat_roles))
         secret = PREFIX + secrets.token_urlsafe(32)
         now = time.time()
         try:
             cur = await self._db.execute(
-                "INSERT INTO tokens (name, role, digest, created_at) VALUES (?, ?, ?, ?)",
-                (name, role, digest(secret), now),
+                "INSERT INTO tokens (name, role, digest, created_at, seat_roles) VALUES (?, ?, ?, ?, ?)",
+                (name, role, digest(secret), now, None if seats is None else msgspec.json.encode(seats).decode()),
             )
         except sqlite3.OperationalError as exc:
             raise StoreUnavailable(f"{self.path} is busy or locked: {exc}") from None
         token_id = int(cur.lastrowid or 0)
         await cur.close()
-        return Token(id=token_id, name=name, role=role, created_at=now), secret
+        return Token(id=token_id, name=name, role=role, created_at=now, seat_roles=seats), secret
 
     async def list(self, *, include_revoked: bool = True) -> list[Token]:
         sql = f"SELECT {_COLUMNS} FROM tokens"

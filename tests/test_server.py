@@ -103,7 +103,7 @@ async def test_the_actor_is_always_the_tokens_name(serve: ServeFactory) -> None:
     (cid,) = result.json()["ids"]
     claimed = await ana.claim(inc, cid, actor="Luis")
     note = await ana.add_note(inc, "posing as Luis", actor="Luis")
-    await ana.heartbeat(inc, actor="Luis", role="gm")
+    await ana.heartbeat(inc, actor="Luis", role="cm")
     assert claimed.holder == "Ana" and note.author == "Ana"
     assert [p.name for p in await ana.presence(inc)] == ["Ana"]
     actors = {e.kind: e.actor for e in await ana.events_after(inc)}

@@ -22,8 +22,9 @@ from crisis_tui.tokens import TokenBook
 class Served:
     """One server over one incident file, with helpers to mint tokens and open clients."""
 
-    def __init__(self, db: Path, tokens: TokenBook, server: BackgroundServer) -> None:
+    def __init__(self, db: Path, tokens: TokenBook, server: BackgroundServer, playbook: Playbook) -> None:
         self.db = db
+        self.playbook = playbook
         self.tokens = tokens
         self.server = server
         self._stores: list[HttpStore] = []
@@ -33,11 +34,11 @@ class Served:
     def url(self) -> str:
         return self.server.url
 
-    async def token(self, name: str, role: str) -> str:
-        return (await self.tokens.create(name, role))[1]
+    async def token(self, name: str, role: str, seats: list[str] | None = None) -> str:
+        return (await self.tokens.create(name, role, seat_roles=seats, playbook=self.playbook))[1]
 
-    async def store(self, name: str, role: str, **kwargs: Any) -> HttpStore:
-        opened = await HttpStore.open(self.url, token=await self.token(name, role), **kwargs)
+    async def store(self, name: str, role: str, seats: list[str] | None = None, **kwargs: Any) -> HttpStore:
+        opened = await HttpStore.open(self.url, token=await self.token(name, role, seats), **kwargs)
         self._stores.append(opened)
         return opened
 
@@ -70,7 +71,7 @@ async def serve(tmp_path: Path, book: Playbook) -> AsyncIterator[ServeFactory]:
         tokens = await TokenBook.open(db)
         server = BackgroundServer(create_app(db, playbook=book, settings=ServerSettings(**settings), triage=triage))
         server.start()
-        served = Served(db, tokens, server)
+        served = Served(db, tokens, server, book)
         made.append(served)
         return served
 

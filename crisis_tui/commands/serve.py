@@ -12,7 +12,9 @@ import click
 
 from crisis_tui.commands.context import run, settings
 from crisis_tui.errors import StoreUnavailable
+from crisis_tui.playbook import Playbook
 from crisis_tui.safe_text import one_line
+from crisis_tui.seats import check_seats, parse_list, seats_in_force
 from crisis_tui.server.settings import ServerSettings
 from crisis_tui.store.sqlite import SqliteStore
 from crisis_tui.tokens import ROLES, Token, TokenBook
@@ -142,19 +144,35 @@ async def _book(db: Path, create: bool) -> TokenBook:
 @click.option("--name", required=True, help="Who uses it: the name every write with it is recorded under.")
 @click.option("--role", required=True, type=click.Choice(list(reversed(ROLES))),
               help="lead: everything; operator: room commands; viewer: reads only (the wallboard).")
-def token_create(db: Path, name: str, role: str) -> None:
+@click.option("--seat-roles", "seat_roles", default=None, metavar="ROLE,ROLE",
+              help="Committee roles (playbook ids) its holder may take in a room. Default: every role for "
+                   "a lead; for an operator, the roles without decision power that are not owner; "
+                   "none for a viewer. Only a lead may be given a role with decision power or owner.")
+def token_create(db: Path, name: str, role: str, seat_roles: str | None) -> None:
     """Create a token; it is printed once, on the last line, and only its hash is kept."""
+    cfg = settings()
+    asked = None if seat_roles is None else parse_list(seat_roles)
 
     async def go() -> tuple[Token, str]:
+        if asked is not None:
+            check_seats(cfg.playbook, role, asked)  # refused before the file is touched
         book = await _book(db, create=True)
         try:
-            return await book.create(name, role)
+            return await book.create(name, role, seat_roles=asked, playbook=cfg.playbook)
         finally:
             await book.close()
 
     made, secret = run(go)
-    click.echo(f"token {made.id} for {one_line(made.name, 64)} ({made.role}); keep it secret, it is not shown again:")
+    seats = ", ".join(seats_in_force(cfg.playbook, made.role, made.seat_roles)) or "no seat"
+    click.echo(f"token {made.id} for {one_line(made.name, 64)} ({made.role}, seats: {one_line(seats, 120)}); "
+               "keep it secret, it is not shown again:")
     click.echo(secret)
+
+
+def _seats_column(book: Playbook, t: Token) -> str:
+    """What `token list` shows: the seats in force, marked when they are the role's default."""
+    seats = ", ".join(seats_in_force(book, t.role, t.seat_roles)) or "-"
+    return seats + (" (default)" if t.seat_roles is None and t.role != "viewer" else "")
 
 
 @token.command("list")
@@ -174,9 +192,13 @@ def token_list(db: Path, show_all: bool) -> None:
     if not tokens:
         click.echo("no tokens" + ("" if show_all else " (active)"))
         return
-    click.echo(f"{'id':>4}  {'role':<8}  {'created':<16}  {'revoked':<16}  name")
-    for t in tokens:
-        click.echo(f"{t.id:>4}  {t.role:<8}  {_when(t.created_at):<16}  {_when(t.revoked_at):<16}  {one_line(t.name, 64)}")
+    book = settings().playbook
+    rows = [(t, one_line(_seats_column(book, t), 60)) for t in tokens]
+    width = max(len("seats"), *(len(seats) for _, seats in rows))
+    click.echo(f"{'id':>4}  {'role':<8}  {'seats':<{width}}  {'created':<16}  {'revoked':<16}  name")
+    for t, seats in rows:
+        click.echo(f"{t.id:>4}  {t.role:<8}  {seats:<{width}}  {_when(t.created_at):<16}  {_when(t.revoked_at):<16}  "
+                   f"{one_line(t.name, 64)}")
 
 
 @token.command("revoke")

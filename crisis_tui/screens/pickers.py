@@ -1,4 +1,4 @@
-"""Pickers: a fact from the snippet library, and the stream's filter."""
+"""Pickers: a fact from the snippet library, the stream's filter, and the seat to take."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from textual.widgets import Button, Input, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 
 from crisis_tui.model import COMMENT_STATUSES
-from crisis_tui.playbook import Snippet
+from crisis_tui.playbook import Role, Snippet
 from crisis_tui.room_state import Filter
 from crisis_tui.screens.forms import FORM_CSS, Form, SubmitForm
 from crisis_tui.widgets.display import untrusted
@@ -92,3 +92,39 @@ class FilterStream(SubmitForm[Filter | None]):
 
     def action_clear(self) -> None:
         self.dismiss(Filter())
+
+
+class RolePicker(Form[str | None]):
+    """Which of your seats you take in the room: only the roles your credential allows.
+
+    Shown when `open` is given several seats and no --role (a shared host's
+    seat with more than one role, or a server token's seats). Esc leaves.
+    """
+
+    DEFAULT_CSS = FORM_CSS.format(name="RolePicker") + """
+    RolePicker OptionList { height: auto; max-height: 12; }
+    """
+
+    def __init__(self, roles: list[Role], preferred: str = "") -> None:
+        super().__init__()
+        self.roles = roles
+        self.preferred = preferred
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = "Take your seat"
+            yield OptionList(*[
+                Option(Content.assemble(
+                    Content.styled(f"{r.label:<6}", "bold"),
+                    untrusted(r.name, single_line=True, max_chars=40),
+                    Content.styled(" · decision power" if r.decision_power else "", "$text-muted")), id=r.id)
+                for r in self.roles
+            ], id="role-list")
+            yield Static("Enter takes the seat · Esc leaves", classes="form-label")
+
+    def on_mount(self) -> None:
+        ids = [r.id for r in self.roles]
+        self.query_one(OptionList).highlighted = ids.index(self.preferred) if self.preferred in ids else 0
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.roles[event.option_index].id)

@@ -1,7 +1,8 @@
 """Who is calling: the bearer token, looked up by digest, and the role it needs.
 
 The token's name is the actor of every write made with it, so a client cannot
-act as someone else. Lookups are cached for a short while (a revoked token
+act as someone else; its seats (crisis_tui.seats, resolved against the
+server's playbook) are the only committee roles it may take. Lookups are cached for a short while (a revoked token
 stops working within `CACHE_SECONDS`), so a busy webhook costs no query per
 request.
 """
@@ -14,6 +15,8 @@ import msgspec
 from starlette.requests import Request
 
 from crisis_tui.errors import Forbidden, Unauthorized
+from crisis_tui.playbook import Playbook
+from crisis_tui.seats import seats_in_force
 from crisis_tui.tokens import Token, TokenBook, role_rank
 
 CACHE_SECONDS = 2.0
@@ -24,11 +27,13 @@ class Caller(msgspec.Struct, frozen=True, kw_only=True):
     token_id: int
     name: str
     role: str
+    seats: tuple[str, ...] = ()
 
 
 class Authenticator:
-    def __init__(self, book: TokenBook) -> None:
+    def __init__(self, book: TokenBook, playbook: Playbook) -> None:
         self._book = book
+        self._playbook = playbook
         self._cache: dict[str, tuple[Caller, float]] = {}
 
     async def caller(self, request: Request) -> Caller:
@@ -48,7 +53,8 @@ class Authenticator:
         if token is None:
             self._cache.pop(secret, None)
             raise Unauthorized("unknown or revoked token")
-        caller = Caller(token_id=token.id, name=token.name, role=token.role)
+        caller = Caller(token_id=token.id, name=token.name, role=token.role,
+                        seats=seats_in_force(self._playbook, token.role, token.seat_roles))
         if len(self._cache) >= _CACHE_MAX:
             self._cache.clear()
         self._cache[secret] = (caller, now + CACHE_SECONDS)

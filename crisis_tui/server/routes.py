@@ -2,6 +2,9 @@
 
 Every route authenticates the bearer token, spends one request of its rate,
 checks the token's role, checks the incident exists, then calls the store.
+Joining, voting and approving also check the token's seats: a heartbeat in a
+role the token may not take is 403, and so is a vote or an approval by a
+member whose seat in the room is not one of the token's.
 Writes go to the writer store with the token's name as the actor and answer
 only after COMMIT; reads go to the read-only connection.
 """
@@ -17,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 
 from crisis_tui import wire
 from crisis_tui.errors import CrisisError, InvalidInput, NotFound, StoreUnavailable
+from crisis_tui.seats import require_seat
 from crisis_tui.server import responses, webhook
 from crisis_tui.server.auth import Caller, require
 from crisis_tui.server.limits import read_body
@@ -89,7 +93,19 @@ async def whoami(request: Request, caller: Caller, state: ServerState) -> Respon
     s = state.settings
     return responses.ok(wire.Whoami(name=caller.name, role=caller.role, max_body=s.max_body,
                                     max_batch=s.max_batch, page_max=s.page_max,
-                                    ping_interval=s.ping_interval))
+                                    ping_interval=s.ping_interval, seat_roles=list(caller.seats)))
+
+
+async def require_own_seat(state: ServerState, incident_id: str, caller: Caller, action: str) -> None:
+    """The caller's seat in the room (its latest join) must be one of its token's seats.
+
+    Without a seat the store's own guard answers (approving a statement or a
+    decision needs one).
+    """
+    seat = next((p.role for p in await state.reader.presence(incident_id)
+                 if p.name == caller.name and p.left_at is None), None)
+    if seat is not None:
+        require_seat(caller.name, caller.seats, seat, action)
 
 
 # --------------------------------------------------------------- incidents
@@ -196,6 +212,8 @@ async def tick(request: Request, caller: Caller, state: ServerState) -> Response
 
 async def draft_status(request: Request, caller: Caller, state: ServerState) -> Response:
     b = decode(await body_of(request, state), wire.DraftStatusBody)
+    if b.status == "approved":
+        await require_own_seat(state, _inc(request), caller, "approve")
     return responses.ok(await state.writer.set_draft_status(
         _inc(request), request.path_params["draft_id"], b.status, actor=caller.name,
         override_reason=b.override_reason, failing=b.failing,
@@ -216,6 +234,7 @@ async def propose(request: Request, caller: Caller, state: ServerState) -> Respo
 
 async def vote(request: Request, caller: Caller, state: ServerState) -> Response:
     b = decode(await body_of(request, state), wire.VoteBody)
+    await require_own_seat(state, _inc(request), caller, "vote")
     return responses.ok(await state.writer.vote_decision(_inc(request), request.path_params["decision_id"], b.approve,
                                                          actor=caller.name))
 
@@ -227,6 +246,8 @@ async def list_presence(request: Request, caller: Caller, state: ServerState) ->
 
 async def heartbeat(request: Request, caller: Caller, state: ServerState) -> Response:
     b = decode(await body_of(request, state), wire.HeartbeatBody)
+    if state.writer.playbook.role(b.role) is not None:  # an unknown role is the store's to name
+        require_seat(caller.name, caller.seats, b.role, "join the room")
     return responses.ok(await state.writer.heartbeat(_inc(request), actor=caller.name, role=b.role, focus=b.focus))
 
 

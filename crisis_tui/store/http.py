@@ -107,6 +107,12 @@ class HttpStore:
         store.read_only = read_only or store.identity.role == "viewer"
         return store
 
+    @property
+    def seat_roles(self) -> tuple[str, ...] | None:
+        """The committee roles this token may take (None: a server older than seats)."""
+        seats = self.identity.seat_roles
+        return None if seats is None else tuple(seats)
+
     async def close(self) -> None:
         self._closed = True
         await self._client.aclose()

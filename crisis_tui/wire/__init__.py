@@ -106,6 +106,8 @@ class Whoami(msgspec.Struct, kw_only=True):
     max_batch: int
     page_max: int
     ping_interval: float
+    #: The committee roles the token may take; None from a server older than seats.
+    seat_roles: list[str] | None = None
 
 
 #: Content type of HttpStore's ingest: NewComment structs with their triage fields.
