@@ -37,7 +37,8 @@ def parse_list(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def check_seats(playbook: Playbook, token_role: str, asked: Sequence[str], *, field: str = "--seat-roles") -> tuple[str, ...]:
+def check_seats(playbook: Playbook, token_role: str, asked: Sequence[str], *,
+                field: str = "--seat-roles") -> tuple[str, ...]:
     """The seats a new token may be given, or InvalidInput saying in one line why not."""
     if token_role == "viewer":
         raise InvalidInput(field, "a viewer token has no seat: it reads only (give it no --seat-roles)")

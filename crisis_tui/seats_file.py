@@ -129,13 +129,13 @@ def load(path: str | Path, playbook: Playbook) -> list[tuple[Seat, PublicKey]]:
                 known = ", ".join(x.id for x in playbook.roles)
                 raise SeatsError(where, f"{at}.roles[{r}]", f"{role!r} is not a role of the playbook ({known})")
         try:
-            key = parse_key(seat.key)
+            public = parse_key(seat.key)
         except InvalidInput as exc:
             raise SeatsError(where, f"{at}.key", exc.problem) from None
-        if key.blob in seen_keys:
-            raise SeatsError(where, f"{at}.key", f"the same key as seats[{seen_keys[key.blob]}]: sshd would seat "
+        if public.blob in seen_keys:
+            raise SeatsError(where, f"{at}.key", f"the same key as seats[{seen_keys[public.blob]}]: sshd would seat "
                                                  "both people as the first")
-        seen_keys[key.blob] = index
+        seen_keys[public.blob] = index
         roles = list(dict.fromkeys(seat.roles))
-        out.append((msgspec.structs.replace(seat, name=name, roles=roles), key))
+        out.append((msgspec.structs.replace(seat, name=name, roles=roles), public))
     return out

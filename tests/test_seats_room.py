@@ -41,8 +41,8 @@ def test_open_with_seat_roles_on_a_file_refuses_another_role(tmp_path: Path) -> 
     db = tmp_path / "room.db"
     assert cli("new", str(db), "--title", "Refund delays").returncode == 0
     done = cli("open", str(db), "--as", "Ana", "--seat-roles", "cm", "--role", "gm")
-    assert (done.returncode, done.stderr.strip()) == (2, "crisis-tui: --role: gm is not one of your seats (cm); "
-                                                         "open with --role cm")
+    assert (done.returncode, done.stderr.strip()) == (2, ("crisis-tui: --role: gm is not one of your seats (cm); "
+                                                         "open with --role cm"))
     unknown = cli("open", str(db), "--as", "Ana", "--seat-roles", "cm,boss")
     assert unknown.stderr.strip() == ("crisis-tui: --seat-roles: 'boss' is not a role of the playbook "
                                       "(gm, marketing, cm, care, client, legal)")

@@ -13,9 +13,9 @@ from click.testing import CliRunner
 
 from crisis_tui.cli import main
 from crisis_tui.playbook import Playbook
+from crisis_tui.seats import seats_in_force
 from crisis_tui.store.schema import MIGRATIONS
 from crisis_tui.store.sqlite import SqliteStore
-from crisis_tui.seats import seats_in_force
 from crisis_tui.tokens import Token, TokenBook, digest
 from tests.test_server_support import Served, ServeFactory, serve  # noqa: F401 - the fixture
 
@@ -63,7 +63,8 @@ async def test_a_seat_taken_with_another_token_of_the_same_name_gives_no_vote(se
     vote = await ana_op.post(f"/incidents/{inc}/decisions/1/votes", json={"approve": True})
     assert vote.status_code == 403
     assert vote.json()["detail"] == "Ana's token may sit only as cm, not as gm: it cannot vote as gm"
-    made = await ana_lead.post(f"/incidents/{inc}/drafts", json={"body": "Lamentamos los retrasos.", "kind": "statement"})
+    made = await ana_lead.post(f"/incidents/{inc}/drafts",
+                               json={"body": "Lamentamos los retrasos.", "kind": "statement"})
     draft = made.json()["id"]
     await ana_lead.post(f"/incidents/{inc}/drafts/{draft}/status", json={"status": "in_review"})
     approved = await ana_op.post(f"/incidents/{inc}/drafts/{draft}/status",
@@ -143,12 +144,12 @@ def test_token_create_gives_power_seats_to_leads_only(tmp_path: Path) -> None:
     db = str(tmp_path / "room.db")
     for role, seats, line in [
         ("operator", "cm,gm", "crisis-tui: --seat-roles: gm has decision power: only a lead token may sit as gm"),
-        ("operator", "client", "crisis-tui: --seat-roles: client speaks for the owner (owner = true): "
-                               "only a lead token may sit as client"),
-        ("viewer", "cm", "crisis-tui: --seat-roles: a viewer token has no seat: it reads only "
-                         "(give it no --seat-roles)"),
-        ("operator", "cm,janitor", "crisis-tui: --seat-roles: 'janitor' is not a role of the playbook "
-                                   "(gm, marketing, cm, care, client, legal)"),
+        ("operator", "client", ("crisis-tui: --seat-roles: client speaks for the owner (owner = true): "
+                               "only a lead token may sit as client")),
+        ("viewer", "cm", ("crisis-tui: --seat-roles: a viewer token has no seat: it reads only "
+                         "(give it no --seat-roles)")),
+        ("operator", "cm,janitor", ("crisis-tui: --seat-roles: 'janitor' is not a role of the playbook "
+                                   "(gm, marketing, cm, care, client, legal)")),
         ("operator", " , ", "crisis-tui: --seat-roles: name at least one role of the playbook, e.g. cm,care"),
     ]:
         refused = runner.invoke(main, ["token", "create", "--db", db, "--name", "Ana", "--role", role,
@@ -159,12 +160,14 @@ def test_token_create_gives_power_seats_to_leads_only(tmp_path: Path) -> None:
     made = runner.invoke(main, ["token", "create", "--db", db, "--name", "Ana", "--role", "operator",
                                 "--seat-roles", "cm, care"])
     assert made.exit_code == 0, made.output
-    assert made.output.splitlines()[0] == "token 1 for Ana (operator, seats: cm, care); keep it secret, it is not shown again:"
+    assert made.output.splitlines()[0] == ("token 1 for Ana (operator, seats: cm, care); "
+                                           "keep it secret, it is not shown again:")
     lead = runner.invoke(main, ["token", "create", "--db", db, "--name", "Luis", "--role", "lead",
                                 "--seat-roles", "gm,client"])
     assert lead.exit_code == 0 and "(lead, seats: gm, client)" in lead.output
     viewer = runner.invoke(main, ["token", "create", "--db", db, "--name", "Wall", "--role", "viewer"])
     assert viewer.exit_code == 0 and "(viewer, seats: no seat)" in viewer.output
-    rows = [re.split(r"\s{2,}", row.strip()) for row in runner.invoke(main, ["token", "list", "--db", db]).output.splitlines()]
-    assert [row[:3] for row in rows] == [["id", "role", "seats"], ["1", "operator", "cm, care"], ["2", "lead", "gm, client"],
-                                         ["3", "viewer", "-"]]
+    listed = runner.invoke(main, ["token", "list", "--db", db]).output.splitlines()
+    rows = [re.split(r"\s{2,}", row.strip())[:3] for row in listed]
+    assert rows == [["id", "role", "seats"], ["1", "operator", "cm, care"], ["2", "lead", "gm, client"],
+                    ["3", "viewer", "-"]]

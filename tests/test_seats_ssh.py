@@ -147,9 +147,9 @@ def test_a_broken_seats_file_is_one_line_naming_the_file_and_the_key(tmp_path: P
     cases = [
         ([("Ana\nRuiz", ["cm"], key)], "seats[0].name: must be printable text on one line (no control characters)"),
         ([("Ana", ["cm"], f'command="sh" {key}')],
-         "seats[0].key: must start with the key type (ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256, "
+         ("seats[0].key: must start with the key type (ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256, "
          "ecdsa-sha2-nistp384, ecdsa-sha2-nistp521, sk-ssh-ed25519@openssh.com, "
-         "sk-ecdsa-sha2-nistp256@openssh.com), not 'command=\"sh\"'; authorized_keys options are not allowed here"),
+         "sk-ecdsa-sha2-nistp256@openssh.com), not 'command=\"sh\"'; authorized_keys options are not allowed here")),
         ([("Ana", ["cm"], f"{kind} {blob[:-3]}!!! ana")], "seats[0].key: the part after the type is not base64"),
         ([("Ana", ["cm"], f"ssh-rsa {blob}")],
          "seats[0].key: the base64 part is not a ssh-rsa key (it names another type, or is cut)"),

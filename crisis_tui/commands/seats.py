@@ -22,8 +22,8 @@ async def _pinned_incident(incident: str, db: Path | None) -> str:
                                        "a token instead (crisis-tui token create --seat-roles ...)")
     assert target.path is not None
     path = target.path.resolve()
-    store, incident_id = await locator.open_incident(str(path) + (f"#{target.incident_id}" if target.incident_id else ""),
-                                                     playbook=settings().playbook, read_only=True)
+    named = str(path) + (f"#{target.incident_id}" if target.incident_id else "")
+    store, incident_id = await locator.open_incident(named, playbook=settings().playbook, read_only=True)
     await store.close()
     return f"{path}#{incident_id}"
 
@@ -49,8 +49,9 @@ def seats(seats: Path, incident: str, db: Path | None, program: str) -> None:
     playbook_path = str(Path(cfg.playbook.source).resolve())
     pinned = run(lambda: _pinned_incident(incident, db))
     prog = shlex.split(program) if program.strip() else ["crisis-tui"]
-    lines = [f"# crisis-tui seats from {one_line(seats.name, 80)} for {one_line(pinned, 200)} "
-             "(generated: edit the seats file and run crisis-tui seats again)"]
+    header = (f"# crisis-tui seats from {one_line(seats.name, 80)} for {one_line(pinned, 200)} "
+              "(generated: edit the seats file and run crisis-tui seats again)")
+    lines = [header]
     for seat, key in found:
         lines.append(authorized_keys.line(authorized_keys.forced_command(prog, playbook_path, pinned, seat), key))
     click.echo("\n".join(lines))

@@ -212,12 +212,13 @@ async def tick(request: Request, caller: Caller, state: ServerState) -> Response
 
 async def draft_status(request: Request, caller: Caller, state: ServerState) -> Response:
     b = decode(await body_of(request, state), wire.DraftStatusBody)
-    if b.status == "approved":
-        await require_own_seat(state, _inc(request), caller, "approve")
-    return responses.ok(await state.writer.set_draft_status(
-        _inc(request), request.path_params["draft_id"], b.status, actor=caller.name,
-        override_reason=b.override_reason, failing=b.failing,
-    ))
+    async with state.seat_lock(caller.name):
+        if b.status == "approved":
+            await require_own_seat(state, _inc(request), caller, "approve")
+        return responses.ok(await state.writer.set_draft_status(
+            _inc(request), request.path_params["draft_id"], b.status, actor=caller.name,
+            override_reason=b.override_reason, failing=b.failing,
+        ))
 
 
 # --------------------------------------------------------------- decisions
@@ -234,9 +235,10 @@ async def propose(request: Request, caller: Caller, state: ServerState) -> Respo
 
 async def vote(request: Request, caller: Caller, state: ServerState) -> Response:
     b = decode(await body_of(request, state), wire.VoteBody)
-    await require_own_seat(state, _inc(request), caller, "vote")
-    return responses.ok(await state.writer.vote_decision(_inc(request), request.path_params["decision_id"], b.approve,
-                                                         actor=caller.name))
+    async with state.seat_lock(caller.name):
+        await require_own_seat(state, _inc(request), caller, "vote")
+        return responses.ok(await state.writer.vote_decision(_inc(request), request.path_params["decision_id"],
+                                                             b.approve, actor=caller.name))
 
 
 # ------------------------------------------------------ presence and notes
@@ -248,7 +250,9 @@ async def heartbeat(request: Request, caller: Caller, state: ServerState) -> Res
     b = decode(await body_of(request, state), wire.HeartbeatBody)
     if state.writer.playbook.role(b.role) is not None:  # an unknown role is the store's to name
         require_seat(caller.name, caller.seats, b.role, "join the room")
-    return responses.ok(await state.writer.heartbeat(_inc(request), actor=caller.name, role=b.role, focus=b.focus))
+    async with state.seat_lock(caller.name):
+        return responses.ok(await state.writer.heartbeat(_inc(request), actor=caller.name, role=b.role,
+                                                         focus=b.focus))
 
 
 async def leave(request: Request, caller: Caller, state: ServerState) -> Response:

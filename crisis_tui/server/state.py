@@ -34,6 +34,7 @@ class ServerState:
     _known: set[str] = field(default_factory=set)
     closing: asyncio.Event = field(default_factory=asyncio.Event)
     """Set when the server is stopping: live streams end so their clients reconnect at once."""
+    _seat_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     group: GroupCommit = field(init=False)
 
     def __post_init__(self) -> None:
@@ -45,6 +46,14 @@ class ServerState:
             return
         await self.reader.get_incident(incident_id)
         self._known.add(incident_id)
+
+    def seat_lock(self, name: str) -> asyncio.Lock:
+        """Held while a member's seat is checked and used (join, vote, approve), so another token
+        of the same name cannot change that seat between the check and the write."""
+        lock = self._seat_locks.get(name)
+        if lock is None:
+            lock = self._seat_locks[name] = asyncio.Lock()
+        return lock
 
     def remember(self, incident_id: str) -> None:
         self._known.add(incident_id)

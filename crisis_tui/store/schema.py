@@ -137,7 +137,7 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE decisions ADD COLUMN owner_decides INTEGER NOT NULL DEFAULT 0;
     """,
-    # seats: the committee roles a token may take (crisis_tui.seats), a JSON list; NULL, the
+    # 5: seats, the committee roles a token may take (crisis_tui.seats), a JSON list; NULL, the
     # default of its token role (tokens made before this migration get it too)
     """
     ALTER TABLE tokens ADD COLUMN seat_roles TEXT;
