@@ -164,3 +164,29 @@ async def test_a_draft_saved_by_someone_else_while_the_approver_reads_it_is_refu
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.room.state.drafts[to_dan.id].status == "approved")
         assert (await store.get_draft(incident, to_dan.id)).version == 2
+
+
+async def test_over_failing_rules_the_confirmation_asks_for_the_reason_it_records(
+    store: IncidentStore, incident: str, book: Playbook
+) -> None:
+    await store.ingest(incident, comments(priorities=[0.6, 0.3, 0.9]))
+    short = await in_review(store, incident, "Ana", "ok", 3)
+    app = make_app(store, incident, book, me="Luis", role="gm")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("r")
+        editor = app.room.query_one(ResponseEditor)
+        await wait_for(pilot, lambda: editor.target is not None and editor.target.draft_id == short.id)
+        await pilot.press("escape", "a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmApproval))
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "✗ failing rules:" in shown and "Approve with reason" in shown and "saved by Ana" in shown
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmApproval)  # an empty reason is refused in place
+        assert "a written reason is required to override" in screen_text(app)
+        await pilot.press(*"known customer, answered by phone", "enter")
+        await wait_for(pilot, lambda: app.room.state.drafts[short.id].status == "approved")
+        stored = await store.get_draft(incident, short.id)
+        assert stored.override_reason == "known customer, answered by phone" and stored.approvals == ["Luis"]

@@ -35,7 +35,7 @@ class ConfirmApproval(SubmitForm[str | None]):
 
     DEFAULT_CSS = FORM_CSS.format(name="ConfirmApproval") + """
     ConfirmApproval > Vertical { width: 90; }
-    ConfirmApproval #approve-text-box { height: auto; max-height: 14; border: tall $panel; margin-bottom: 1; }
+    ConfirmApproval #approve-text-box { height: auto; max-height: 35vh; border: tall $panel; margin-bottom: 1; }
     ConfirmApproval #approve-text-box:focus { border: tall $accent; }
     ConfirmApproval .approve-ok { color: $text-success; }
     ConfirmApproval .approve-failing { color: $text-warning; }
