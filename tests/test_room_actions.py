@@ -16,7 +16,8 @@ from crisis_tui.errors import StoreUnavailable
 from crisis_tui.model import Comment
 from crisis_tui.playbook import Playbook
 from crisis_tui.screens.detail import CommentDetail
-from crisis_tui.screens.forms import OverrideReason, ProposeDecision
+from crisis_tui.screens.approval_dialog import ConfirmApproval
+from crisis_tui.screens.forms import ProposeDecision
 from crisis_tui.store.sqlite import SqliteStore
 from crisis_tui.widgets.editor import ResponseEditor
 from crisis_tui.widgets.stream import CommentStream
@@ -153,9 +154,9 @@ async def test_submit_approve_with_a_reason_and_send(sqlite: SqliteStore, inc: s
         await pilot.press("ctrl+g")
         await wait_for(pilot, lambda: (d := app.room.state.draft_for(3)) is not None and d.status == "in_review")
         await pilot.press("escape", "a")
-        await wait_for(pilot, lambda: isinstance(app.screen, OverrideReason))
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmApproval))
         await pilot.press("enter")
-        assert isinstance(app.screen, OverrideReason)  # an empty reason is refused in place
+        assert isinstance(app.screen, ConfirmApproval)  # an empty reason is refused in place
         await pilot.press(*"known customer, answered by phone", "enter")
         await wait_for(pilot, lambda: app.room.state.draft_for(3).status == "approved")
         draft = (await sqlite.drafts(inc, comment_id=3))[0]

@@ -1,4 +1,4 @@
-"""Small modal forms: propose a decision, an override reason, tags, a vote.
+"""Small modal forms: propose a decision, tags, a vote.
 
 Each returns its answer through `dismiss()` (None when cancelled) and refuses
 an empty required field in place with one line, so nothing typed is lost.
@@ -114,35 +114,6 @@ class ProposeDecision(SubmitForm[Proposal | None]):
             return
         owner = bool(self.owners) and self.query_one("#decision-owner", Checkbox).value
         self.dismiss(Proposal(title, self.query_one("#decision-rationale", Input).value.strip(), owner))
-
-
-class OverrideReason(SubmitForm[str | None]):
-    """Approving over failing automatic rules takes a written reason, on the record."""
-
-    DEFAULT_CSS = FORM_CSS.format(name="OverrideReason")
-
-    def __init__(self, failing: list[str]) -> None:
-        super().__init__()
-        self.failing = failing
-
-    def compose(self) -> ComposeResult:
-        with Vertical() as box:
-            box.border_title = "Approve anyway?"
-            yield Static(Content.assemble("Failing rules: ", untrusted(", ".join(self.failing), single_line=True)),
-                         classes="form-label")
-            yield Input(placeholder="why approving anyway is right (recorded and exported)", id="override-reason",
-                        max_length=4000)
-            yield Static("", classes="form-error", id="form-error")
-            with Horizontal():
-                yield Button("Cancel", id="cancel")
-                yield Button("Approve with reason", variant="warning", id="ok")
-
-    def submit(self) -> None:
-        reason = self.query_one("#override-reason", Input).value.strip()
-        if not reason:
-            self.query_one("#form-error", Static).update(Content("a written reason is required to override"))
-            return
-        self.dismiss(reason)
 
 
 class TagComment(Form[list[str] | None]):

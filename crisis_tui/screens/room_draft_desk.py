@@ -15,7 +15,7 @@ from crisis_tui import approval
 from crisis_tui.errors import ClaimConflict, CrisisError, DraftConflict
 from crisis_tui.model import Comment, Draft
 from crisis_tui.room_state import Row
-from crisis_tui.screens.forms import OverrideReason
+from crisis_tui.screens.approval_dialog import ConfirmApproval
 from crisis_tui.screens.room_panes import RoomPanes
 from crisis_tui.tone import ToneContext
 from crisis_tui.widgets.checklist import ToneChecklist
@@ -247,34 +247,60 @@ class DraftDesk(RoomPanes):
         self.run_worker(go(), group="command", exit_on_error=False)
 
     def action_approve(self) -> None:
-        draft = self._draft_to_act_on(("in_review",))
-        if draft is None:
-            self.notify("nothing in review to approve (s submits a draft)", markup=False)
+        """Approve the draft open in the Reply pane, and only that one, once its text has been shown."""
+        target = self.editor.target
+        if target is None:
+            self.notify("nothing open to approve: open the reply (r on its comment) or the statement (w) "
+                        "in the Reply pane, read it, then press a", markup=False)
             return
 
         async def go() -> None:
+            await self.flush_draft()
+            if target.draft_id is None:
+                what = "statement" if target.kind == "statement" else "reply"
+                self.notify(f"the {what} in the Reply pane is not saved yet: write it and submit it (s) first",
+                            markup=False)
+                return
             try:
-                fresh = await self.store.get_draft(self.incident_id, draft.id)
-                failing = await approval.failing_for_approval(self.store, self.rules.checker, self.incident_id,
-                                                              fresh, actor=self.me)
+                draft = await self.store.get_draft(self.incident_id, target.draft_id)
             except CrisisError as exc:
                 self.notify(str(exc), severity="error", markup=False)
                 return
-            reason = ""
-            if failing:
-                answer = await self.app.push_screen_wait(OverrideReason(failing))
-                if not answer:
-                    return
-                reason = answer
+            if draft.status != "in_review":
+                self.notify(_not_in_review(draft), markup=False)
+                return
+            try:
+                failing = await approval.failing_for_approval(self.store, self.rules.checker, self.incident_id,
+                                                              draft, actor=self.me)
+            except CrisisError as exc:
+                self.notify(str(exc), severity="error", markup=False)
+                return
+            replying_to = target.author if target.kind == "reply" else None
+            reason = await self.app.push_screen_wait(ConfirmApproval(draft, failing, replying_to))
+            if reason is None:
+                return
             try:
                 await approval.approve(self.store, self.rules.checker, self.incident_id, draft.id,
-                                       actor=self.me, override_reason=reason)
+                                       actor=self.me, override_reason=reason, version=draft.version)
             except CrisisError as exc:
-                self.notify(str(exc), severity="error", markup=False)
+                await self._approval_refused(draft, exc)
                 return
-            self.notify(f"draft {draft.id} approved", markup=False, timeout=3)
+            self.notify(f"draft {draft.id} v{draft.version} approved", markup=False, timeout=3)
 
         self.run_worker(go(), group="command", exit_on_error=False)
+
+    async def _approval_refused(self, shown: Draft, exc: CrisisError) -> None:
+        """Say why, in the approver's terms when the draft moved on while they read it."""
+        try:
+            now = await self.store.get_draft(self.incident_id, shown.id)
+        except CrisisError:
+            now = shown
+        if now.version != shown.version:
+            self.notify(f"not approved: draft {shown.id} changed to v{now.version} (saved by "
+                        f"{plain(now.author, 40)}) while you read v{shown.version}; read it again, then press a",
+                        title="Draft changed", severity="warning", markup=False, timeout=10)
+        else:
+            self.notify(f"not approved: {exc}", severity="error", markup=False)
 
     def action_send(self) -> None:
         draft = self._draft_to_act_on(("approved",))
@@ -283,3 +309,11 @@ class DraftDesk(RoomPanes):
             return
         self._command(lambda: approval.send(self.store, self.incident_id, draft.id, actor=self.me),
                       lambda d: self.notify(f"draft {d.id} marked sent", markup=False, timeout=3))
+
+
+def _not_in_review(draft: Draft) -> str:
+    if draft.status == "draft":
+        return f"draft {draft.id} v{draft.version} is not submitted yet: s submits it for approval"
+    if draft.status == "approved":
+        return f"draft {draft.id} v{draft.version} is already approved (m marks it sent)"
+    return f"draft {draft.id} is {draft.status.replace('_', ' ')}: nothing to approve"
