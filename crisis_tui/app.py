@@ -91,6 +91,7 @@ class CrisisApp(App[None]):
                             markup=False, timeout=10)
                 continue
             self.rules.update(item)
+            self.store.use_playbook(item)
             if item.keys:
                 self.set_keymap(item.keys)
             self.room.playbook_changed()

@@ -9,13 +9,21 @@ from __future__ import annotations
 import pytest
 
 from crisis_tui import playbook as playbook_mod
-from crisis_tui.errors import ClaimConflict, DraftConflict, Forbidden, InvalidInput, NotFound
-from crisis_tui.model import Decision, Draft
+from crisis_tui.errors import (
+    ClaimConflict,
+    DraftConflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+)
+from crisis_tui.model import Decision, Draft, Incident
 from crisis_tui.playbook import Playbook
 from crisis_tui.store import guards
 from crisis_tui.store.rows import CommentState
+from crisis_tui.tone import Situation, ToneChecker
 
 BOOK: Playbook = playbook_mod.load(playbook_mod.shipped_path())
+CHECKER = ToneChecker(BOOK)
 
 
 def draft(**changes: object) -> Draft:
@@ -100,3 +108,23 @@ def test_a_vote_needs_a_seat_and_decision_power_and_an_owner_decides_what_is_not
         vote(decision(owner_decides=True), "gm")
     kind, payload = vote(decision(owner_decides=True), "client")
     assert (kind, payload["status"], payload["present"]) == ("decision.voted", "approved", ["Ana", "Sam"])
+
+
+def situation(**incident: object) -> Situation:
+    inc = Incident(id="inc", title="Refund delays", opened_at=1.0, **incident)  # type: ignore[arg-type]
+    return Situation(incident=inc, comment=None, drafts=[], roles={"Luis": "gm", "Ana": "cm"})
+
+
+def test_approval_judges_the_rules_itself_and_a_failing_one_needs_a_reason() -> None:
+    judge = guards.Judge(CHECKER, situation())
+    statement = draft(kind="statement", comment_id=None, body="ok", status="in_review")
+    with pytest.raises(InvalidInput, match=r"failing rules \(next_step\)"):
+        guards.draft_status(statement, "approved", actor="Luis", role="gm", judge=judge, playbook=BOOK)
+    _, payload = guards.draft_status(statement, "approved", actor="Luis", role="gm", judge=judge, playbook=BOOK,
+                                     override_reason="legal signed it")
+    assert (payload["failing"], payload["override_reason"]) == (["next_step"], "legal signed it")
+    with pytest.raises(Forbidden, match="decision power"):
+        guards.draft_status(statement, "approved", actor="Ana", role="cm", judge=judge, playbook=BOOK,
+                            override_reason="x")
+    with pytest.raises(Forbidden, match="not in the room"):
+        guards.draft_status(statement, "approved", actor="Sam", role=None, judge=judge, playbook=BOOK)

@@ -54,9 +54,10 @@ class TickBody(_Body):
     ticked: bool
 
 
-class DraftStatusBody(_Body):
+class DraftStatusBody(_Body, omit_defaults=True):
     status: str
     override_reason: str = ""
+    #: Sent by older clients; ignored: the server judges the tone rules itself.
     failing: list[str] = []
 
 

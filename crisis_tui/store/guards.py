@@ -30,6 +30,7 @@ from crisis_tui.model import (
 )
 from crisis_tui.playbook import Playbook
 from crisis_tui.store.rows import CommentState
+from crisis_tui.tone import Situation, ToneChecker, blocking_rules
 
 Append = tuple[str, dict[str, Any]]
 
@@ -176,6 +177,14 @@ def new_draft(draft_id: int, body: str, *, kind: str, comment_id: int | None, ho
     }
 
 
+class Judge(NamedTuple):
+    """What an approval is judged with: the playbook's compiled rules and the draft's rows."""
+
+    checker: ToneChecker
+    situation: Situation
+    now: float | None = None
+
+
 class Save(NamedTuple):
     """What a save appends, and the conflict to raise once it is committed (the refused text stays in the log)."""
 
@@ -223,39 +232,42 @@ def draft_status(
     status: str,
     *,
     actor: str,
-    role: str | None,
-    holder: str | None,
-    override_reason: str,
-    failing: Sequence[str],
+    role: str | None = None,
+    holder: str | None = None,
+    override_reason: str = "",
+    judge: Judge | None = None,
     playbook: Playbook,
 ) -> Append:
     """Move a draft along draft -> in review -> approved -> sent (or withdraw it).
 
     Approving a public statement takes decision power; approving over failing
-    automatic rules takes a written reason, which goes on the record. `role` is
-    the approver's seat (read only when approving); `holder` the reply's comment
-    holder (read only when sending).
+    automatic rules takes a written reason, which goes on the record with the
+    rules. The rules are judged here, from the store's rows (`judge`), never
+    taken from the client. `role` is the approver's seat (read only when
+    approving); `holder` the reply's comment holder (read only when sending).
     """
     transition(draft, status)
+    payload: dict[str, Any] = {
+        "draft_id": draft.id, "status": status, "previous": draft.status, "kind": draft.kind,
+        "comment_id": draft.comment_id,
+    }
     if status == "approved":
         seat = member_role(role, actor)
         if draft.kind == "statement" and not playbook.has_decision_power(seat):
             raise Forbidden(
                 f"a public statement needs approval by a member with decision power ({deciders(playbook)}); {actor} is {seat}"
             )
+        if judge is None:
+            raise ValueError("approving needs the draft's situation to judge it")  # a wiring bug, not a user error
+        failing = blocking_rules(judge.checker, draft, judge.situation, seat, now=judge.now)
         if failing and not override_reason:
             raise InvalidInput(
                 "override_reason", f"failing rules ({', '.join(failing)}): approving anyway needs a written reason"
             )
+        payload["override_reason"] = override_reason
+        payload["failing"] = failing
     if status == "sent" and draft.kind == "reply" and draft.comment_id is not None:
         not_held_by_another(draft.comment_id, holder, actor)
-    payload: dict[str, Any] = {
-        "draft_id": draft.id, "status": status, "previous": draft.status, "kind": draft.kind,
-        "comment_id": draft.comment_id,
-    }
-    if status == "approved":
-        payload["override_reason"] = override_reason
-        payload["failing"] = list(failing)
     return "draft.status", payload
 
 

@@ -53,6 +53,7 @@ from crisis_tui.model import (
     Note,
     Presence,
 )
+from crisis_tui.playbook import Playbook
 from crisis_tui.server import wire
 
 T = TypeVar("T")
@@ -182,6 +183,9 @@ class HttpStore:
             raise
         store.read_only = read_only or store.identity.role == "viewer"
         return store
+
+    def use_playbook(self, playbook: Playbook) -> None:
+        """Nothing to do here: the server's guards judge with the server's playbook."""
 
     async def close(self) -> None:
         self._closed = True
@@ -380,11 +384,9 @@ class HttpStore:
         *,
         actor: str,
         override_reason: str = "",
-        failing: Sequence[str] = (),
     ) -> Draft:
         return await self._write("POST", self._d(incident_id, draft_id) + "/status", Draft, actor=actor,
-                                 body=wire.DraftStatusBody(status=status, override_reason=override_reason,
-                                                           failing=list(failing)))
+                                 body=wire.DraftStatusBody(status=status, override_reason=override_reason))
 
     async def get_draft(self, incident_id: str, draft_id: int) -> Draft:
         return await self._call("GET", self._d(incident_id, draft_id), Draft)

@@ -23,6 +23,7 @@ from crisis_tui.model import (
     Note,
     Presence,
 )
+from crisis_tui.playbook import Playbook
 
 
 @runtime_checkable
@@ -36,6 +37,9 @@ class IncidentStore(Protocol):
     on_connection_state: Callable[[str], None] | None
 
     async def close(self) -> None: ...
+    def use_playbook(self, playbook: Playbook) -> None:
+        """The playbook whose rules the store's guards judge by from now on (hot reload)."""
+        ...
 
     # incidents
     async def create_incident(
@@ -76,7 +80,6 @@ class IncidentStore(Protocol):
         *,
         actor: str,
         override_reason: str = "",
-        failing: Sequence[str] = (),
     ) -> Draft: ...
     async def get_draft(self, incident_id: str, draft_id: int) -> Draft: ...
     async def drafts(self, incident_id: str, *, comment_id: int | None = None) -> list[Draft]: ...
