@@ -74,22 +74,24 @@ async def approve(
     *,
     actor: str,
     override_reason: str = "",
+    version: int | None = None,
 ) -> Draft:
     """in review -> approved by `actor`, over failing rules only with a written reason.
 
-    The store judges the rules with its own playbook;
+    `version` is the version the approver read: the store refuses when the draft
+    has moved on since. The store judges the rules with its own playbook;
     `checker` is not consulted (it stays in the signature for existing callers).
     """
     draft = await store.get_draft(incident_id, draft_id)
     _require_body(draft)
     return await store.set_draft_status(
-        incident_id, draft_id, "approved", actor=actor, override_reason=override_reason.strip()
+        incident_id, draft_id, "approved", actor=actor, override_reason=override_reason.strip(), version=version
     )
 
 
-async def send(store: IncidentStore, incident_id: str, draft_id: int, *, actor: str) -> Draft:
-    """approved -> sent (a reply's comment becomes answered)."""
-    return await store.set_draft_status(incident_id, draft_id, "sent", actor=actor)
+async def send(store: IncidentStore, incident_id: str, draft_id: int, *, actor: str, version: int | None = None) -> Draft:
+    """approved -> sent (a reply's comment becomes answered); only the approved version goes out."""
+    return await store.set_draft_status(incident_id, draft_id, "sent", actor=actor, version=version)
 
 
 async def withdraw(store: IncidentStore, incident_id: str, draft_id: int, *, actor: str) -> Draft:

@@ -100,6 +100,8 @@ class Draft(msgspec.Struct, kw_only=True):
     override_reason: str = ""
     created_at: float
     updated_at: float
+    #: The version the approvals are for (None until approved, and again once edited after).
+    approved_version: int | None = None
 
 
 class Decision(msgspec.Struct, kw_only=True):

@@ -11,11 +11,11 @@ per comment, ordered lists kept sorted with bisect, never rebuilt per event.
 from __future__ import annotations
 
 import bisect
-from operator import attrgetter
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, Literal
 
 from crisis_tui.model import Comment, Decision, Draft, Event, Presence
@@ -510,6 +510,7 @@ class RoomState:
                 d.author = e.actor
                 d.updated_at = e.ts
                 d.approvals = []
+                d.approved_version = None
                 if d.status == "in_review":
                     d.status = "draft"
         elif d is None:
@@ -522,8 +523,10 @@ class RoomState:
             if d.status == "approved":
                 d.approvals = [*d.approvals, e.actor]
                 d.override_reason = p.get("override_reason", "")
-            elif d.status == "draft":
+                d.approved_version = p.get("version", d.version)
+            elif d.status in ("draft", "in_review"):
                 d.approvals = []
+                d.approved_version = None
             if d.status == "sent" and d.comment_id is not None and d.comment_id in self.rows:
                 row = self.rows[d.comment_id]
                 self._set_status(row, "answered", row.holder)

@@ -3,6 +3,7 @@ and a raw HTTP client against a real server that skips the room and its previews
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import msgspec
@@ -10,10 +11,14 @@ import pytest
 
 from crisis_tui import approval
 from crisis_tui.errors import InvalidInput
-from crisis_tui.model import NewComment
+from crisis_tui.export.metrics import compute
+from crisis_tui.model import Event, NewComment
 from crisis_tui.playbook import Playbook
+from crisis_tui.room_state import RoomState
 from crisis_tui.store.protocol import IncidentStore
+from crisis_tui.store.schema import MIGRATIONS
 from crisis_tui.store.sqlite import SqliteStore
+from crisis_tui.timeline_text import human_lines
 from crisis_tui.tone import ToneChecker
 from tests.test_server_support import ServeFactory, serve  # noqa: F401 - the fixture
 
@@ -100,3 +105,94 @@ async def test_a_raw_client_cannot_approve_over_failing_rules_by_saying_none_fai
     event = (await luis.get(f"/incidents/{incident}/events/latest", params={"limit": 1})).json()[0]
     assert "next_step" in event["payload"]["failing"]
     assert event["payload"]["override_reason"] == "legal signed it"
+
+
+async def test_an_approval_approves_one_version_and_an_edit_sends_it_back_to_review(
+    store: IncidentStore, incident: str
+) -> None:
+    draft_id = await in_review(store, incident, GOOD)
+    with pytest.raises(InvalidInput) as stale:
+        await approval.approve(store, None, incident, draft_id, actor="Luis", version=2)
+    assert stale.value.field == "version" and "is at v1 now" in str(stale.value)
+    approved = await approval.approve(store, None, incident, draft_id, actor="Luis", version=1)
+    assert (approved.status, approved.approvals, approved.approved_version) == ("approved", ["Luis"], 1)
+
+    edited = await store.save_draft(incident, GOOD + " Un saludo.", actor="Ana", draft_id=draft_id, base_version=1)
+    assert (edited.status, edited.version, edited.approvals, edited.approved_version) == ("in_review", 2, [], None)
+    room = RoomState(incident)
+    room.apply(await store.events_after(incident, 0, 1000))
+    assert (room.drafts[draft_id].status, room.drafts[draft_id].approvals) == ("in_review", [])
+    line = human_lines(await store.latest_events(incident, 2))[-1]
+    assert line.endswith(" Ana saved v2 of the reply (draft 1): edited after approval: back in review")
+    with pytest.raises(InvalidInput, match="it cannot become sent"):
+        await approval.send(store, incident, draft_id, actor="Ana")
+
+    await approval.approve(store, None, incident, draft_id, actor="Luis", version=2)
+    with pytest.raises(InvalidInput, match="is at v2 now"):
+        await approval.send(store, incident, draft_id, actor="Ana", version=1)
+    sent = await approval.send(store, incident, draft_id, actor="Ana", version=2)
+    assert (sent.status, sent.approved_version) == ("sent", 2)
+    event = (await store.latest_events(incident, 1))[0]
+    assert (event.payload["status"], event.payload["version"]) == ("sent", 2)
+
+
+async def test_a_raw_client_sends_only_the_version_that_was_approved(serve: ServeFactory) -> None:
+    served = await serve()
+    luis = served.raw(await served.token("Luis", "lead"))
+    incident = (await luis.post("/incidents", json={"title": "Refund delays"})).json()["id"]
+    await luis.post(f"/incidents/{incident}/presence", json={"role": "gm"})
+    statement = "We are sorry: every delayed refund will be paid within 48 hours."
+    draft = (await luis.post(f"/incidents/{incident}/drafts", json={"body": statement, "kind": "statement"})).json()
+    path = f"/incidents/{incident}/drafts/{draft['id']}"
+    await luis.post(path + "/status", json={"status": "in_review"})
+    assert (await luis.post(path + "/status", json={"status": "approved", "version": 1})).status_code == 200
+
+    edited = await luis.put(path, json={"body": statement + " Thank you.", "base_version": 1})
+    assert (edited.json()["status"], edited.json()["approved_version"]) == ("in_review", None)
+    refused = await luis.post(path + "/status", json={"status": "sent"})
+    assert refused.status_code == 422 and "it cannot become sent" in refused.json()["detail"]
+    assert (await luis.post(path + "/status", json={"status": "approved", "version": 1})).status_code == 422
+    assert (await luis.post(path + "/status", json={"status": "approved", "version": 2})).status_code == 200
+    wrong = await luis.post(path + "/status", json={"status": "sent", "version": 1})
+    assert wrong.status_code == 422 and wrong.json()["field"] == "version"
+    sent = await luis.post(path + "/status", json={"status": "sent", "version": 2})
+    assert (sent.status_code, sent.json()["status"], sent.json()["approved_version"]) == (200, "sent", 2)
+
+
+async def test_a_draft_edited_after_approval_before_this_version_cannot_be_sent(tmp_path: Path, book: Playbook) -> None:
+    """A file from before approvals named their version: an approved draft edited since (its
+    approvals cleared, still "approved") opens with no approved version and is not sent."""
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        for script in MIGRATIONS[:4]:
+            db.executescript(script)
+        db.execute("PRAGMA user_version = 4")
+        db.execute("INSERT INTO incidents (id, title, severity, opened_at) VALUES ('inc', 'Refunds', 'sev2', 1)")
+        for did, approvals in ((1, '["Luis"]'), (2, "[]")):
+            db.execute("INSERT INTO drafts (id, incident_id, kind, author, body, version, status, approvals, created_at, "
+                       "updated_at) VALUES (?, 'inc', 'statement', 'Sam', 'We are sorry.', 2, 'approved', ?, 1, 1)",
+                       (did, approvals))
+    store = await SqliteStore.open(path, playbook=book)
+    try:
+        assert [(d.id, d.approved_version) for d in await store.drafts("inc")] == [(1, 2), (2, None)]
+        with pytest.raises(InvalidInput, match="v2 was never approved"):
+            await store.set_draft_status("inc", 2, "sent", actor="Sam")
+        assert (await store.set_draft_status("inc", 1, "sent", actor="Sam")).status == "sent"
+    finally:
+        await store.close()
+
+
+def test_the_export_does_not_count_an_approval_of_a_version_that_was_not_sent(book: Playbook) -> None:
+    """An old log: v1 approved, v2 saved (the draft stayed approved), v2 sent."""
+    def event(seq: int, event_kind: str, **payload: object) -> Event:
+        return Event(seq=seq, incident_id="inc", ts=float(seq), actor="Luis", kind=event_kind, payload=dict(payload),
+                     prev_hash="", hash="")
+
+    saved = [event(1, "draft.saved", draft_id=1, kind="statement", body="a", version=1),
+             event(2, "draft.status", draft_id=1, status="approved", kind="statement", failing=[])]
+    fine = compute([*saved, event(3, "draft.status", draft_id=1, status="sent", kind="statement")], book)
+    assert (fine.checklist.approvals, fine.checklist.passed) == (1, 1)
+    edited = compute([*saved, event(3, "draft.saved", draft_id=1, kind="statement", body="b", version=2),
+                      event(4, "draft.status", draft_id=1, status="sent", kind="statement")], book)
+    assert (edited.checklist.approvals, edited.checklist.passed, edited.checklist.pass_rate) == (0, 0, None)
+    assert [(o.name, o.approvals) for o in edited.operators] == [("Luis", 0)]

@@ -128,3 +128,22 @@ def test_approval_judges_the_rules_itself_and_a_failing_one_needs_a_reason() -> 
                             override_reason="x")
     with pytest.raises(Forbidden, match="not in the room"):
         guards.draft_status(statement, "approved", actor="Sam", role=None, judge=judge, playbook=BOOK)
+
+
+def test_only_the_approved_version_is_sent_and_a_moved_draft_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="v2 was never approved \\(v1 was\\)"):
+        guards.draft_status(draft(status="approved", version=2, approved_version=1), "sent", actor="Ana", playbook=BOOK)
+    with pytest.raises(InvalidInput, match="is at v2 now \\(saved by Ana\\), not v1"):
+        guards.draft_status(draft(status="approved", version=2, approved_version=2), "sent", actor="Ana", version=1,
+                            playbook=BOOK)
+    _, payload = guards.draft_status(draft(status="approved", version=2, approved_version=2), "sent", actor="Ana",
+                                     version=2, playbook=BOOK)
+    assert payload["version"] == 2
+
+
+def test_an_edit_of_an_approved_draft_puts_it_back_in_review() -> None:
+    events, conflict = guards.save_draft(draft(status="approved", approved_version=1), "Hola de nuevo", base_version=1)
+    assert conflict is None
+    assert [(k, p.get("version"), p.get("status")) for k, p in events] == [("draft.saved", 2, None),
+                                                                           ("draft.status", 2, "in_review")]
+    assert events[1][1]["previous"] == "approved" and events[1][1]["edited_after_approval"] is True

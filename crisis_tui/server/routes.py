@@ -196,7 +196,7 @@ async def draft_status(request: Request, caller: Caller, state: ServerState) -> 
     b = decode(await body_of(request, state), wire.DraftStatusBody)
     return responses.ok(await state.writer.set_draft_status(
         _inc(request), request.path_params["draft_id"], b.status, actor=caller.name,
-        override_reason=b.override_reason,
+        override_reason=b.override_reason, version=b.version,
     ))
 
 

@@ -199,7 +199,11 @@ def found_draft(draft: Draft | None, draft_id: int, incident_id: str) -> Draft:
 
 
 def save_draft(current: Draft, body: str, *, base_version: int) -> Save:
-    """A new version when based on the current one; a stale save is refused with the current draft."""
+    """A new version when based on the current one; a stale save is refused with the current draft.
+
+    An approval approves one version: editing an approved draft puts it back in
+    review with its approvals cleared, and says so on the timeline.
+    """
     if current.status in ("sent", "withdrawn"):
         raise InvalidInput("draft", f"draft {current.id} is {current.status}; start a new one")
     if current.version != base_version:
@@ -208,9 +212,15 @@ def save_draft(current: Draft, body: str, *, base_version: int) -> Save:
         })], DraftConflict(current, base_version))
     if current.body == body:
         return Save([])
-    return Save([("draft.saved", {
+    saved: Append = ("draft.saved", {
         "draft_id": current.id, "kind": current.kind, "comment_id": current.comment_id,
         "body": body, "version": current.version + 1,
+    })
+    if current.status != "approved":
+        return Save([saved])
+    return Save([saved, ("draft.status", {
+        "draft_id": current.id, "status": "in_review", "previous": "approved", "kind": current.kind,
+        "comment_id": current.comment_id, "version": current.version + 1, "edited_after_approval": True,
     })])
 
 
@@ -235,6 +245,7 @@ def draft_status(
     role: str | None = None,
     holder: str | None = None,
     override_reason: str = "",
+    version: int | None = None,
     judge: Judge | None = None,
     playbook: Playbook,
 ) -> Append:
@@ -245,8 +256,13 @@ def draft_status(
     rules. The rules are judged here, from the store's rows (`judge`), never
     taken from the client. `role` is the approver's seat (read only when
     approving); `holder` the reply's comment holder (read only when sending).
+    With `version`, the step is refused unless the draft is still at the version
+    the client read; an approval records its version and only that version is sent.
     """
     transition(draft, status)
+    if version is not None and version != draft.version:
+        raise InvalidInput("version", f"draft {draft.id} is at v{draft.version} now (saved by {draft.author}), "
+                                      f"not v{version}: read it again first")
     payload: dict[str, Any] = {
         "draft_id": draft.id, "status": status, "previous": draft.status, "kind": draft.kind,
         "comment_id": draft.comment_id,
@@ -266,8 +282,15 @@ def draft_status(
             )
         payload["override_reason"] = override_reason
         payload["failing"] = failing
-    if status == "sent" and draft.kind == "reply" and draft.comment_id is not None:
-        not_held_by_another(draft.comment_id, holder, actor)
+        payload["version"] = draft.version
+    if status == "sent":
+        if draft.approved_version != draft.version:
+            approved = f"v{draft.approved_version} was" if draft.approved_version else "no version was"
+            raise InvalidInput("status", f"draft {draft.id} v{draft.version} was never approved ({approved}): "
+                                         "submit it for approval again")
+        if draft.kind == "reply" and draft.comment_id is not None:
+            not_held_by_another(draft.comment_id, holder, actor)
+        payload["version"] = draft.version
     return "draft.status", payload
 
 

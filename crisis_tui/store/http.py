@@ -384,9 +384,11 @@ class HttpStore:
         *,
         actor: str,
         override_reason: str = "",
+        version: int | None = None,
     ) -> Draft:
         return await self._write("POST", self._d(incident_id, draft_id) + "/status", Draft, actor=actor,
-                                 body=wire.DraftStatusBody(status=status, override_reason=override_reason))
+                                 body=wire.DraftStatusBody(status=status, override_reason=override_reason,
+                                                           version=version))
 
     async def get_draft(self, incident_id: str, draft_id: int) -> Draft:
         return await self._call("GET", self._d(incident_id, draft_id), Draft)

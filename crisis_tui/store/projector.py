@@ -95,7 +95,8 @@ def _draft_saved(inc: str, ts: float, actor: str, p: dict[str, Any]) -> list[Sta
         )]
     return [(
         "UPDATE drafts SET body = ?, version = ?, author = ?, updated_at = ?, "
-        "status = CASE WHEN status = 'in_review' THEN 'draft' ELSE status END, approvals = '[]' WHERE incident_id = ? AND id = ?",
+        "status = CASE WHEN status = 'in_review' THEN 'draft' ELSE status END, approvals = '[]', approved_version = NULL "
+        "WHERE incident_id = ? AND id = ?",
         (p["body"], p["version"], actor, ts, inc, p["draft_id"]),
     )]
 
@@ -110,12 +111,15 @@ def _draft_checklist(inc: str, ts: float, actor: str, p: dict[str, Any]) -> list
 def _draft_status(inc: str, ts: float, actor: str, p: dict[str, Any]) -> list[Statement]:
     out: list[Statement] = [("UPDATE drafts SET status = ?, updated_at = ? WHERE incident_id = ? AND id = ?", (p["status"], ts, inc, p["draft_id"]))]
     if p["status"] == "approved":
+        # Logs written before approvals named their version approved the draft as it stood.
         out.append((
-            "UPDATE drafts SET approvals = json_insert(approvals, '$[#]', ?), override_reason = ? WHERE incident_id = ? AND id = ?",
-            (actor, p.get("override_reason", ""), inc, p["draft_id"]),
+            "UPDATE drafts SET approvals = json_insert(approvals, '$[#]', ?), override_reason = ?, "
+            "approved_version = coalesce(?, version) WHERE incident_id = ? AND id = ?",
+            (actor, p.get("override_reason", ""), p.get("version"), inc, p["draft_id"]),
         ))
-    elif p["status"] == "draft":
-        out.append(("UPDATE drafts SET approvals = '[]' WHERE incident_id = ? AND id = ?", (inc, p["draft_id"])))
+    elif p["status"] in ("draft", "in_review"):
+        out.append(("UPDATE drafts SET approvals = '[]', approved_version = NULL WHERE incident_id = ? AND id = ?",
+                    (inc, p["draft_id"])))
     if p["status"] == "sent" and p.get("comment_id") is not None:
         out.append(("UPDATE comments SET status = 'answered' WHERE incident_id = ? AND id = ?", (inc, p["comment_id"])))
     return out

@@ -137,6 +137,12 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE decisions ADD COLUMN owner_decides INTEGER NOT NULL DEFAULT 0;
     """,
+    # 5: an approval approves one version. Until now an edit cleared the approvals, so a
+    # draft approved or sent with its approvals still there was approved at its version.
+    """
+    ALTER TABLE drafts ADD COLUMN approved_version INTEGER;
+    UPDATE drafts SET approved_version = version WHERE status IN ('approved', 'sent') AND approvals != '[]';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

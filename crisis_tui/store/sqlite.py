@@ -487,6 +487,7 @@ class SqliteStore:
         *,
         actor: str,
         override_reason: str = "",
+        version: int | None = None,
     ) -> Draft:
         """Move a draft along its steps; the rules are guards.draft_status, judged on this file's rows."""
         override_reason = guards.text(override_reason, "override_reason", guards.MAX_NOTE, required=False).strip()
@@ -502,7 +503,7 @@ class SqliteStore:
                 holder = (await self._comment_state(tx, draft.comment_id)).holder
             await tx.apply(guards.draft_status(
                 draft, status, actor=actor, role=role, holder=holder, override_reason=override_reason,
-                judge=judge, playbook=self.playbook,
+                version=version, judge=judge, playbook=self.playbook,
             ), actor)
         return await self.get_draft(incident_id, draft_id)
 
