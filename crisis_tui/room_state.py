@@ -502,12 +502,13 @@ class RoomState:
             if d is None:
                 d = Draft(id=did, incident_id=self.incident_id, kind=p.get("kind", "reply"),
                           comment_id=p.get("comment_id"), author=e.actor, body=p.get("body", ""),
-                          version=p.get("version", 1), created_at=e.ts, updated_at=e.ts)
+                          version=p.get("version", 1), created_at=e.ts, updated_at=e.ts, editors=[e.actor])
                 self._add_draft(d)
             else:
                 d.body = p.get("body", d.body)
                 d.version = p.get("version", d.version + 1)
                 d.author = e.actor
+                d.editors = sorted({*d.editors, e.actor})
                 d.updated_at = e.ts
                 d.approvals = []
                 d.approved_version = None

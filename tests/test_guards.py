@@ -6,6 +6,7 @@ the story tests in test_store.py and test_approval.py show them through both.
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from crisis_tui import playbook as playbook_mod
@@ -147,3 +148,20 @@ def test_an_edit_of_an_approved_draft_puts_it_back_in_review() -> None:
     assert [(k, p.get("version"), p.get("status")) for k, p in events] == [("draft.saved", 2, None),
                                                                            ("draft.status", 2, "in_review")]
     assert events[1][1]["previous"] == "approved" and events[1][1]["edited_after_approval"] is True
+
+
+def test_four_eyes_keeps_writers_from_approving_and_proposers_from_approving_their_decision() -> None:
+    strict = msgspec.structs.replace(BOOK, approval=playbook_mod.ApprovalRules(four_eyes=True))
+    judge = guards.Judge(CHECKER, situation())
+    statement = draft(kind="statement", comment_id=None, status="in_review", author="Luis", editors=["Ana", "Luis"],
+                      body="We are sorry: every delayed refund will be paid within 48 hours.")
+    for book in (BOOK, strict):
+        for who in ("Ana", "Luis"):
+            if book is BOOK:
+                assert guards.draft_status(statement, "approved", actor=who, role="gm", judge=judge, playbook=book)
+                continue
+            with pytest.raises(Forbidden, match=f"four eyes: {who} saved a version of this public statement"):
+                guards.draft_status(statement, "approved", actor=who, role="gm", judge=judge, playbook=book)
+    with pytest.raises(Forbidden, match="four eyes: Ana proposed decision 3"):
+        guards.vote(decision(), 3, "inc", True, actor="Ana", role="gm", present=[], playbook=strict)
+    assert guards.vote(decision(), 3, "inc", False, actor="Ana", role="gm", present=[], playbook=strict)[1]["status"] == "rejected"

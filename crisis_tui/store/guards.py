@@ -273,6 +273,10 @@ def draft_status(
             raise Forbidden(
                 f"a public statement needs approval by a member with decision power ({deciders(playbook)}); {actor} is {seat}"
             )
+        if playbook.approval.four_eyes and actor in {*draft.editors, draft.author}:
+            what = "public statement" if draft.kind == "statement" else "reply"
+            raise Forbidden(f"four eyes: {actor} saved a version of this {what} (draft {draft.id}); "
+                            "someone else must approve it")
         if judge is None:
             raise ValueError("approving needs the draft's situation to judge it")  # a wiring bug, not a user error
         failing = blocking_rules(judge.checker, draft, judge.situation, seat, now=judge.now)
@@ -334,6 +338,8 @@ def vote(
         raise Forbidden(
             f"only a member with decision power ({deciders(playbook)}) can approve or reject; {actor} is {seat}"
         )
+    if approve and playbook.approval.four_eyes and decision.proposer == actor:
+        raise Forbidden(f"four eyes: {actor} proposed decision {decision_id}; someone else must approve it")
     if approve and decision.owner_decides and not playbook.is_owner(seat):
         owners = ", ".join(r.id for r in playbook.owners())
         raise Forbidden(f"decision {decision_id} is not ours to take: only the owner ({owners}) can approve it; "

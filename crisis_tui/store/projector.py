@@ -89,15 +89,16 @@ def _comment_tagged(inc: str, ts: float, actor: str, p: dict[str, Any]) -> list[
 def _draft_saved(inc: str, ts: float, actor: str, p: dict[str, Any]) -> list[Statement]:
     if p["version"] == 1:
         return [(
-            "INSERT INTO drafts (id, incident_id, kind, comment_id, author, body, version, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)",
-            (p["draft_id"], inc, p["kind"], p.get("comment_id"), actor, p["body"], ts, ts),
+            "INSERT INTO drafts (id, incident_id, kind, comment_id, author, body, version, created_at, updated_at, editors) "
+            "VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, json_array(?))",
+            (p["draft_id"], inc, p["kind"], p.get("comment_id"), actor, p["body"], ts, ts, actor),
         )]
     return [(
         "UPDATE drafts SET body = ?, version = ?, author = ?, updated_at = ?, "
-        "status = CASE WHEN status = 'in_review' THEN 'draft' ELSE status END, approvals = '[]', approved_version = NULL "
+        "status = CASE WHEN status = 'in_review' THEN 'draft' ELSE status END, approvals = '[]', approved_version = NULL, "
+        "editors = (SELECT json_group_array(name) FROM (SELECT value AS name FROM json_each(editors) UNION SELECT ? ORDER BY name)) "
         "WHERE incident_id = ? AND id = ?",
-        (p["body"], p["version"], actor, ts, inc, p["draft_id"]),
+        (p["body"], p["version"], actor, ts, actor, inc, p["draft_id"]),
     )]
 
 
