@@ -3,22 +3,29 @@ and a raw HTTP client against a real server that skips the room and its previews
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import time
 from pathlib import Path
 
 import msgspec
 import pytest
 
 from crisis_tui import approval
+from crisis_tui import playbook as playbook_mod
 from crisis_tui.errors import InvalidInput
 from crisis_tui.export.metrics import compute
 from crisis_tui.model import Event, NewComment
 from crisis_tui.playbook import Playbook
 from crisis_tui.room_state import RoomState
+from crisis_tui.server.app import create_app
+from crisis_tui.server.background import BackgroundServer
+from crisis_tui.store.http import HttpStore
 from crisis_tui.store.protocol import IncidentStore
 from crisis_tui.store.schema import MIGRATIONS
 from crisis_tui.store.sqlite import SqliteStore
 from crisis_tui.timeline_text import human_lines
+from crisis_tui.tokens import TokenBook
 from crisis_tui.tone import ToneChecker
 from tests.test_server_support import ServeFactory, serve  # noqa: F401 - the fixture
 
@@ -196,3 +203,42 @@ def test_the_export_does_not_count_an_approval_of_a_version_that_was_not_sent(bo
                       event(4, "draft.status", draft_id=1, status="sent", kind="statement")], book)
     assert (edited.checklist.approvals, edited.checklist.passed, edited.checklist.pass_rate) == (0, 0, None)
     assert [(o.name, o.approvals) for o in edited.operators] == [("Luis", 0)]
+
+
+async def test_a_server_judges_with_each_good_edit_of_its_playbook(tmp_path: Path, book: Playbook) -> None:
+    """`serve` follows its playbook file like the rooms do, so rooms and server judge alike."""
+    source = tmp_path / "team.toml"
+    source.write_text(playbook_mod.to_toml(book), encoding="utf-8")
+    db = tmp_path / "served.db"
+    await (await SqliteStore.open(db, playbook=book)).close()
+    tokens = await TokenBook.open(db)
+    server = BackgroundServer(create_app(db, playbook=playbook_mod.load(source), watch_playbook=True))
+    server.start()
+    try:
+        luis = await HttpStore.open(server.url, token=(await tokens.create("Luis", "lead"))[1])
+        try:
+            incident = (await luis.create_incident("Refund delays", actor="Luis")).id
+            await luis.heartbeat(incident, actor="Luis", role="gm")
+            draft = await luis.save_draft(incident, "ok", actor="Luis", kind="statement")
+            await approval.submit(luis, incident, draft.id, actor="Luis")
+            with pytest.raises(InvalidInput, match="next_step"):
+                await luis.set_draft_status(incident, draft.id, "approved", actor="Luis")
+            relaxed = msgspec.structs.replace(book, tone=msgspec.structs.replace(book.tone, rules=[
+                msgspec.structs.replace(r, enabled=r.id != "next_step") for r in book.tone.rules
+            ]))
+            source.write_text(playbook_mod.to_toml(relaxed), encoding="utf-8")
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    approved = await luis.set_draft_status(incident, draft.id, "approved", actor="Luis")
+                    break
+                except InvalidInput:
+                    if time.monotonic() > deadline:
+                        raise
+                    await asyncio.sleep(0.1)
+            assert approved.status == "approved"
+        finally:
+            await luis.close()
+    finally:
+        server.stop()
+        await tokens.close()
