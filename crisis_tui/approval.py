@@ -14,6 +14,7 @@ from __future__ import annotations
 from crisis_tui.errors import InvalidInput
 from crisis_tui.model import Draft
 from crisis_tui.playbook import Playbook
+from crisis_tui.store import guards
 from crisis_tui.store.protocol import IncidentStore
 from crisis_tui.tone import (
     Situation,
@@ -64,6 +65,13 @@ async def failing_for_approval(
     same rows as the store's guard, so the room asks for a reason exactly when the store will."""
     situation = await situation_of(store, incident_id, draft)
     return blocking_rules(checker, draft, situation, situation.roles.get(actor, ""))
+
+
+async def check_approver(store: IncidentStore, playbook: Playbook, incident_id: str, draft: Draft, *, actor: str) -> None:
+    """Raise the Forbidden the store would answer `actor` approving `draft` (seat, decision
+    power, four eyes), so the room can say so before it asks for a reason or a confirmation."""
+    roles = {p.name: p.role for p in await store.presence(incident_id) if p.left_at is None}
+    guards.approver(draft, actor=actor, role=roles.get(actor), playbook=playbook)
 
 
 async def approve(

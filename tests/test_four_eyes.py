@@ -111,3 +111,17 @@ async def test_a_file_from_before_four_eyes_learns_who_saved_each_draft_from_its
             await store.set_draft_status(incident, draft.id, "approved", actor="Sam")
     finally:
         await store.close()
+
+
+async def test_the_room_can_ask_before_approving_what_the_store_will_refuse(
+    store: IncidentStore, incident: str, book: Playbook
+) -> None:
+    await seated(store, incident)
+    draft = await store.save_draft(incident, STATEMENT, actor="Luis", kind="statement")
+    with pytest.raises(Forbidden, match="four eyes: Luis"):
+        await approval.check_approver(store, book, incident, draft, actor="Luis")
+    with pytest.raises(Forbidden, match="decision power"):
+        await approval.check_approver(store, book, incident, draft, actor="Ana")
+    with pytest.raises(Forbidden, match="not in the room"):
+        await approval.check_approver(store, book, incident, draft, actor="Carla")
+    await approval.check_approver(store, book, incident, draft, actor="Sam")

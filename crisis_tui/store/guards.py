@@ -237,6 +237,21 @@ def transition(draft: Draft, status: str) -> None:
                                      f"it cannot become {status.replace('_', ' ')}")
 
 
+def approver(draft: Draft, *, actor: str, role: str | None, playbook: Playbook) -> str:
+    """The approver's seat, or the Forbidden that says why they may not approve `draft`
+    (the room calls it to say so before asking anything)."""
+    seat = member_role(role, actor)
+    if draft.kind == "statement" and not playbook.has_decision_power(seat):
+        raise Forbidden(
+            f"a public statement needs approval by a member with decision power ({deciders(playbook)}); {actor} is {seat}"
+        )
+    if playbook.approval.four_eyes and actor in {*draft.editors, draft.author}:
+        what = "public statement" if draft.kind == "statement" else "reply"
+        raise Forbidden(f"four eyes: {actor} saved a version of this {what} (draft {draft.id}); "
+                        "someone else must approve it")
+    return seat
+
+
 def draft_status(
     draft: Draft,
     status: str,
@@ -268,15 +283,7 @@ def draft_status(
         "comment_id": draft.comment_id,
     }
     if status == "approved":
-        seat = member_role(role, actor)
-        if draft.kind == "statement" and not playbook.has_decision_power(seat):
-            raise Forbidden(
-                f"a public statement needs approval by a member with decision power ({deciders(playbook)}); {actor} is {seat}"
-            )
-        if playbook.approval.four_eyes and actor in {*draft.editors, draft.author}:
-            what = "public statement" if draft.kind == "statement" else "reply"
-            raise Forbidden(f"four eyes: {actor} saved a version of this {what} (draft {draft.id}); "
-                            "someone else must approve it")
+        seat = approver(draft, actor=actor, role=role, playbook=playbook)
         if judge is None:
             raise ValueError("approving needs the draft's situation to judge it")  # a wiring bug, not a user error
         failing = blocking_rules(judge.checker, draft, judge.situation, seat, now=judge.now)
