@@ -120,6 +120,7 @@ class CrisisApp(App[None]):
                             markup=False, timeout=10)
                 continue
             self.rules.update(item)
+            self.store.use_playbook(item)
             if item.keys:
                 self.set_keymap(item.keys)
             if self._room is not None:

@@ -1,59 +1,44 @@
 """The approval flow the room, the CLI and the server share.
 
-draft -> in review -> approved (by whom) -> sent. Each step is a guarded store
-command, so it lands on the timeline with who and when. Approval re-checks the
-draft against the tone rules *at that moment*, from the store's own state (the
-comment, the incident's fault and severity, the other replies, the ticks), and
-hands the failing automatic rules to the store, which refuses to approve over
-them without a written reason and records that reason with the approval. A
-public statement also needs an approver with decision power; the store checks
-that too, so no client can skip it.
+draft -> in review -> approved (by whom, which version) -> sent. Each step is a
+guarded store command, so it lands on the timeline with who and when. The
+store re-checks the draft against the tone rules at approval, from its own rows
+and the playbook in force (crisis_tui.tone.situation, which this module uses
+for the room's preview too), ignores anything a client says about them, and
+refuses failing automatic rules without a written reason; a public statement
+also needs an approver with decision power. No client can skip either.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from crisis_tui.errors import InvalidInput
 from crisis_tui.model import Draft
 from crisis_tui.playbook import Playbook
+from crisis_tui.store import guards
 from crisis_tui.store.protocol import IncidentStore
-from crisis_tui.tone import ToneChecker, ToneContext, Verdict
+from crisis_tui.tone import (
+    Situation,
+    ToneChecker,
+    ToneContext,
+    Verdict,
+    blocking_rules,
+    draft_context,
+)
 
 
-async def _roles(store: IncidentStore, incident_id: str) -> dict[str, str]:
-    """Each member's role as the room knows it (the latest join)."""
-    return {p.name: p.role for p in await store.presence(incident_id)}
-
-
-def _earlier(draft: Draft, others: list[Draft]) -> tuple[str, ...]:
-    """Bodies this draft must not copy: drafts started before it, and anything sent."""
-    return tuple(
-        d.body
-        for d in others
-        if d.id != draft.id and d.status != "withdrawn" and d.body.strip() and (d.id < draft.id or d.status == "sent")
+async def situation_of(store: IncidentStore, incident_id: str, draft: Draft) -> Situation:
+    """The rows the store judges `draft` against, read through the store."""
+    return Situation(
+        incident=await store.get_incident(incident_id),
+        comment=await store.get_comment(incident_id, draft.comment_id) if draft.comment_id is not None else None,
+        drafts=await store.drafts(incident_id),
+        roles={p.name: p.role for p in await store.presence(incident_id)},
     )
 
 
 async def context_for(store: IncidentStore, playbook: Playbook, incident_id: str, draft: Draft) -> ToneContext:
     """The draft's situation as the tone rules see it, read from the store."""
-    incident = await store.get_incident(incident_id)
-    comment = await store.get_comment(incident_id, draft.comment_id) if draft.comment_id is not None else None
-    roles = await _roles(store, incident_id)
-    approved = any(playbook.has_decision_power(roles.get(name, "")) for name in draft.approvals)
-    return ToneContext(
-        lang=comment.lang if comment else "",
-        kind=draft.kind,
-        comment_text=comment.text if comment else "",
-        platform=comment.source if comment else "",
-        our_fault=incident.our_fault,
-        severity=incident.severity,
-        comment_received_at=comment.received_at if comment else None,
-        earlier_replies=_earlier(draft, await store.drafts(incident_id)),
-        approved_by_decision_power=approved,
-        ticked=dict(draft.checklist),
-        bot_reasons=tuple(comment.bot_reasons) if comment else (),
-    )
+    return draft_context(draft, await situation_of(store, incident_id, draft), playbook)
 
 
 async def verdicts_for(store: IncidentStore, checker: ToneChecker, incident_id: str, draft: Draft) -> list[Verdict]:
@@ -76,18 +61,22 @@ async def submit(store: IncidentStore, incident_id: str, draft_id: int, *, actor
 async def failing_for_approval(
     store: IncidentStore, checker: ToneChecker, incident_id: str, draft: Draft, *, actor: str
 ) -> list[str]:
-    """The rules that would block `actor` approving `draft` now (the room asks for a
-    written reason over these before it approves; `approve` checks them again)."""
-    ctx = await context_for(store, checker.playbook, incident_id, draft)
-    role = (await _roles(store, incident_id)).get(actor, "")
-    if checker.playbook.has_decision_power(role):
-        ctx = replace(ctx, approved_by_decision_power=True)
-    return checker.failing(checker.check(draft.body, ctx))
+    """The rules that would block `actor` approving `draft` now: the same function on the
+    same rows as the store's guard, so the room asks for a reason exactly when the store will."""
+    situation = await situation_of(store, incident_id, draft)
+    return blocking_rules(checker, draft, situation, situation.roles.get(actor, ""))
+
+
+async def check_approver(store: IncidentStore, playbook: Playbook, incident_id: str, draft: Draft, *, actor: str) -> None:
+    """Raise the Forbidden the store would answer `actor` approving `draft` (seat, decision
+    power, four eyes), so the room can say so before it asks for a reason or a confirmation."""
+    roles = {p.name: p.role for p in await store.presence(incident_id) if p.left_at is None}
+    guards.approver(draft, actor=actor, role=roles.get(actor), playbook=playbook)
 
 
 async def approve(
     store: IncidentStore,
-    checker: ToneChecker,
+    checker: ToneChecker | None,
     incident_id: str,
     draft_id: int,
     *,
@@ -97,26 +86,23 @@ async def approve(
 ) -> Draft:
     """in review -> approved by `actor`, over failing rules only with a written reason.
 
-    The rules are evaluated as if this approval were given (a decision-power
-    approver settles "authority"); the store then refuses an approver without
-    decision power for a statement, and failing rules without a reason.
-    `version` is the one the approver read: a draft saved since is refused, so
-    nobody approves a text they have not seen.
+    `version` is the version the approver read: the store refuses when the draft
+    has moved on since. The store judges the rules with its own playbook;
+    `checker` is not consulted (it stays in the signature for existing callers).
     """
     draft = await store.get_draft(incident_id, draft_id)
     if version is not None and draft.version != version:
         raise InvalidInput("version", f"draft {draft_id} is now v{draft.version} (saved by {draft.author}), "
                                       f"not the v{version} you read: read it again before approving")
     _require_body(draft)
-    failing = await failing_for_approval(store, checker, incident_id, draft, actor=actor)
     return await store.set_draft_status(
-        incident_id, draft_id, "approved", actor=actor, override_reason=override_reason.strip(), failing=failing
+        incident_id, draft_id, "approved", actor=actor, override_reason=override_reason.strip(), version=version
     )
 
 
-async def send(store: IncidentStore, incident_id: str, draft_id: int, *, actor: str) -> Draft:
-    """approved -> sent (a reply's comment becomes answered)."""
-    return await store.set_draft_status(incident_id, draft_id, "sent", actor=actor)
+async def send(store: IncidentStore, incident_id: str, draft_id: int, *, actor: str, version: int | None = None) -> Draft:
+    """approved -> sent (a reply's comment becomes answered); only the approved version goes out."""
+    return await store.set_draft_status(incident_id, draft_id, "sent", actor=actor, version=version)
 
 
 async def withdraw(store: IncidentStore, incident_id: str, draft_id: int, *, actor: str) -> Draft:

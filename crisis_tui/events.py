@@ -111,6 +111,10 @@ class DraftMoved(_Body, frozen=True, tag="draft.status"):
     comment_id: int | None = None
     override_reason: str | UnsetType = UNSET
     failing: list[str] | UnsetType = UNSET
+    #: The version approved, or sent (logs from before versioned approvals have none).
+    version: int | UnsetType = UNSET
+    #: A save after approval sent the draft back in review.
+    edited_after_approval: bool | UnsetType = UNSET
 
 
 class DecisionProposed(_Body, frozen=True, tag="decision.proposed", omit_defaults=True):

@@ -103,6 +103,10 @@ class Draft(msgspec.Struct, kw_only=True):
     override_reason: str = ""
     created_at: float
     updated_at: float
+    #: The version the approvals are for (None until approved, and again once edited after).
+    approved_version: int | None = None
+    #: Everyone who saved a version of it, in name order (four eyes keeps them from approving it).
+    editors: list[str] = []
 
 
 class Decision(msgspec.Struct, kw_only=True):

@@ -89,6 +89,11 @@ class PresenceSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     gone_after_seconds: float = 30.0
 
 
+class ApprovalRules(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    #: Nobody approves what they wrote or proposed (the store refuses it).
+    four_eyes: bool = False
+
+
 class Review(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     questions: list[str] = []
 
@@ -195,6 +200,7 @@ class Playbook(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     severities: list[Severity] = []
     platforms: dict[str, int] = {}
     presence: PresenceSettings = msgspec.field(default_factory=PresenceSettings)
+    approval: ApprovalRules = msgspec.field(default_factory=ApprovalRules)
     tone: Tone = msgspec.field(default_factory=Tone)
     snippets: list[Snippet] = []
     review: Review = msgspec.field(default_factory=Review)

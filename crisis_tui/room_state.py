@@ -153,14 +153,16 @@ class RoomState(CommentIndex, TimelineFold):
             if d is None:
                 d = Draft(id=did, incident_id=self.incident_id, kind=p.get("kind", "reply"),
                           comment_id=p.get("comment_id"), author=e.actor, body=p.get("body", ""),
-                          version=p.get("version", 1), created_at=e.ts, updated_at=e.ts)
+                          version=p.get("version", 1), created_at=e.ts, updated_at=e.ts, editors=[e.actor])
                 self._add_draft(d)
             else:
                 d.body = p.get("body", d.body)
                 d.version = p.get("version", d.version + 1)
                 d.author = e.actor
+                d.editors = sorted({*d.editors, e.actor})
                 d.updated_at = e.ts
                 d.approvals = []
+                d.approved_version = None
                 if d.status == "in_review":
                     d.status = "draft"
         elif d is None:
@@ -173,8 +175,10 @@ class RoomState(CommentIndex, TimelineFold):
             if d.status == "approved":
                 d.approvals = [*d.approvals, e.actor]
                 d.override_reason = p.get("override_reason", "")
-            elif d.status == "draft":
+                d.approved_version = p.get("version", d.version)
+            elif d.status in ("draft", "in_review"):
                 d.approvals = []
+                d.approved_version = None
             if d.status == "sent" and d.comment_id is not None and d.comment_id in self.rows:
                 row = self.rows[d.comment_id]
                 self._set_status(row, "answered", row.holder)

@@ -67,6 +67,8 @@ def describe(event: Event) -> str:
         what = "public statement" if p.get("kind") == "statement" else "reply"
         status = p.get("status")
         draft = f"{what} (draft {p.get('draft_id')})"
+        if status == "in_review" and p.get("edited_after_approval"):
+            return f"{actor} saved v{p.get('version')} of the {draft}: edited after approval: back in review"
         if status == "in_review":
             return f"{actor} submitted the {draft} for approval"
         if status == "approved":

@@ -41,12 +41,12 @@ async def every_kind(store: IncidentStore, book: Playbook) -> str:
         pass
     await store.tick(inc, draft.id, book.tone.rules[0].id, True, actor="Ana")
     await store.set_draft_status(inc, draft.id, "in_review", actor="Ana")
-    await store.set_draft_status(inc, draft.id, "approved", actor="Luis", failing=["apology"],
+    await store.set_draft_status(inc, draft.id, "approved", actor="Luis",
                                  override_reason="apology sent by DM")
     await store.set_draft_status(inc, draft.id, "sent", actor="Ana")
     statement = await store.save_draft(inc, "We are sorry: refunds are delayed.", actor="Luis", kind="statement")
     await store.set_draft_status(inc, statement.id, "in_review", actor="Luis")
-    await store.set_draft_status(inc, statement.id, "approved", actor="Luis")
+    await store.set_draft_status(inc, statement.id, "approved", actor="Luis", override_reason="a holding line")
     await store.set_draft_status(inc, statement.id, "draft", actor="Luis")
     await store.set_draft_status(inc, statement.id, "withdrawn", actor="Luis")
     old = await store.propose_decision(inc, "Pause the ads", actor="Ana", rationale="tone-deaf now")

@@ -39,7 +39,7 @@ async def make_demo(path: Path, book: Playbook) -> str:
         await store.claim(inc, hostile, actor="Ana")
         draft = await store.save_draft(inc, "-1 is not our answer: we will DM you today.", actor="Ana", comment_id=hostile)
         await store.set_draft_status(inc, draft.id, "in_review", actor="Ana")
-        await store.set_draft_status(inc, draft.id, "approved", actor="Luis", failing=["apology"],
+        await store.set_draft_status(inc, draft.id, "approved", actor="Luis",
                                      override_reason="<i>apology</i> sent by DM")
         await store.set_draft_status(inc, draft.id, "sent", actor="Ana")
         decision = await store.propose_decision(inc, HOSTILE_DECISION, actor="Sam")

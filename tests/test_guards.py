@@ -6,16 +6,25 @@ the story tests in test_store.py and test_approval.py show them through both.
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from crisis_tui import playbook as playbook_mod
-from crisis_tui.errors import ClaimConflict, DraftConflict, Forbidden, InvalidInput, NotFound
-from crisis_tui.model import Decision, Draft
+from crisis_tui.errors import (
+    ClaimConflict,
+    DraftConflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+)
+from crisis_tui.model import Decision, Draft, Incident
 from crisis_tui.playbook import Playbook
 from crisis_tui.store import guards
 from crisis_tui.store.rows import CommentState
+from crisis_tui.tone import Situation, ToneChecker
 
 BOOK: Playbook = playbook_mod.load(playbook_mod.shipped_path())
+CHECKER = ToneChecker(BOOK)
 
 
 def draft(**changes: object) -> Draft:
@@ -100,3 +109,59 @@ def test_a_vote_needs_a_seat_and_decision_power_and_an_owner_decides_what_is_not
         vote(decision(owner_decides=True), "gm")
     kind, payload = vote(decision(owner_decides=True), "client")
     assert (kind, payload["status"], payload["present"]) == ("decision.voted", "approved", ["Ana", "Sam"])
+
+
+def situation(**incident: object) -> Situation:
+    inc = Incident(id="inc", title="Refund delays", opened_at=1.0, **incident)  # type: ignore[arg-type]
+    return Situation(incident=inc, comment=None, drafts=[], roles={"Luis": "gm", "Ana": "cm"})
+
+
+def test_approval_judges_the_rules_itself_and_a_failing_one_needs_a_reason() -> None:
+    judge = guards.Judge(CHECKER, situation())
+    statement = draft(kind="statement", comment_id=None, body="ok", status="in_review")
+    with pytest.raises(InvalidInput, match=r"failing rules \(next_step\)"):
+        guards.draft_status(statement, "approved", actor="Luis", role="gm", judge=judge, playbook=BOOK)
+    _, payload = guards.draft_status(statement, "approved", actor="Luis", role="gm", judge=judge, playbook=BOOK,
+                                     override_reason="legal signed it")
+    assert (payload["failing"], payload["override_reason"]) == (["next_step"], "legal signed it")
+    with pytest.raises(Forbidden, match="decision power"):
+        guards.draft_status(statement, "approved", actor="Ana", role="cm", judge=judge, playbook=BOOK,
+                            override_reason="x")
+    with pytest.raises(Forbidden, match="not in the room"):
+        guards.draft_status(statement, "approved", actor="Sam", role=None, judge=judge, playbook=BOOK)
+
+
+def test_only_the_approved_version_is_sent_and_a_moved_draft_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="v2 was never approved \\(v1 was\\)"):
+        guards.draft_status(draft(status="approved", version=2, approved_version=1), "sent", actor="Ana", playbook=BOOK)
+    with pytest.raises(InvalidInput, match="is at v2 now \\(saved by Ana\\), not v1"):
+        guards.draft_status(draft(status="approved", version=2, approved_version=2), "sent", actor="Ana", version=1,
+                            playbook=BOOK)
+    _, payload = guards.draft_status(draft(status="approved", version=2, approved_version=2), "sent", actor="Ana",
+                                     version=2, playbook=BOOK)
+    assert payload["version"] == 2
+
+
+def test_an_edit_of_an_approved_draft_puts_it_back_in_review() -> None:
+    events, conflict = guards.save_draft(draft(status="approved", approved_version=1), "Hola de nuevo", base_version=1)
+    assert conflict is None
+    assert [(k, p.get("version"), p.get("status")) for k, p in events] == [("draft.saved", 2, None),
+                                                                           ("draft.status", 2, "in_review")]
+    assert events[1][1]["previous"] == "approved" and events[1][1]["edited_after_approval"] is True
+
+
+def test_four_eyes_keeps_writers_from_approving_and_proposers_from_approving_their_decision() -> None:
+    strict = msgspec.structs.replace(BOOK, approval=playbook_mod.ApprovalRules(four_eyes=True))
+    judge = guards.Judge(CHECKER, situation())
+    statement = draft(kind="statement", comment_id=None, status="in_review", author="Luis", editors=["Ana", "Luis"],
+                      body="We are sorry: every delayed refund will be paid within 48 hours.")
+    for book in (BOOK, strict):
+        for who in ("Ana", "Luis"):
+            if book is BOOK:
+                assert guards.draft_status(statement, "approved", actor=who, role="gm", judge=judge, playbook=book)
+                continue
+            with pytest.raises(Forbidden, match=f"four eyes: {who} saved a version of this public statement"):
+                guards.draft_status(statement, "approved", actor=who, role="gm", judge=judge, playbook=book)
+    with pytest.raises(Forbidden, match="four eyes: Ana proposed decision 3"):
+        guards.vote(decision(), 3, "inc", True, actor="Ana", role="gm", present=[], playbook=strict)
+    assert guards.vote(decision(), 3, "inc", False, actor="Ana", role="gm", present=[], playbook=strict)[1]["status"] == "rejected"

@@ -15,7 +15,15 @@ import msgspec
 import pytest
 
 from crisis_tui.comment_shape import parse_comment
-from crisis_tui.export.metrics import NEGATIVE_AT, bucket_step, compute, curve, histogram, median, percentile
+from crisis_tui.export.metrics import (
+    NEGATIVE_AT,
+    bucket_step,
+    compute,
+    curve,
+    histogram,
+    median,
+    percentile,
+)
 from crisis_tui.model import Event, NewComment
 from crisis_tui.playbook import Playbook
 from crisis_tui.store.sqlite import SqliteStore
@@ -37,7 +45,7 @@ def first(events: list[Event], event_kind: str, **match: object) -> Event:
 
 @pytest.fixture
 async def played(tmp_path: Path, book: Playbook) -> tuple[SqliteStore, str]:
-    """A small crisis: 4 comments, 2 replies (one approved over a failing rule), 1 ignored,
+    """A small crisis: 4 comments, 2 replies (one approved over a failing rule, which the store finds), 1 ignored,
     1 left waiting, a spike, a holding statement, one decision approved and one rejected,
     then an escalation to sev1 and a fifth comment."""
     store = await SqliteStore.open(tmp_path / "hand.db", playbook=book)
@@ -51,14 +59,14 @@ async def played(tmp_path: Path, book: Playbook) -> tuple[SqliteStore, str]:
     await store.alert(inc, "alert.spike", {"per_minute": 40, "baseline": 5, "factor": 8})
 
     await store.claim(inc, ids[0], actor="Ana")
-    d1 = await store.save_draft(inc, "Sorry for the wait, we will DM you today.", actor="Ana", comment_id=ids[0])
+    d1 = await store.save_draft(inc, "Sorry about your complaint.", actor="Ana", comment_id=ids[0])
     await store.set_draft_status(inc, d1.id, "in_review", actor="Ana")
-    await store.set_draft_status(inc, d1.id, "approved", actor="Luis", failing=["apology"],
-                                 override_reason="the apology is in the DM")
+    await store.set_draft_status(inc, d1.id, "approved", actor="Luis",
+                                 override_reason="the next step is in the DM")
     await store.set_draft_status(inc, d1.id, "sent", actor="Ana")
 
     await store.claim(inc, ids[1], actor="Ana")
-    d2 = await store.save_draft(inc, "Thanks, the refund link is on its way today.", actor="Ana", comment_id=ids[1])
+    d2 = await store.save_draft(inc, "Thanks for the complaint: the refund link is on its way today.", actor="Ana", comment_id=ids[1])
     await store.set_draft_status(inc, d2.id, "in_review", actor="Ana")
     await store.set_draft_status(inc, d2.id, "approved", actor="Luis")
     await store.set_draft_status(inc, d2.id, "sent", actor="Ana")
@@ -68,7 +76,7 @@ async def played(tmp_path: Path, book: Playbook) -> tuple[SqliteStore, str]:
     no = await store.propose_decision(inc, "Delete the viral post", actor="Sam")
     await store.vote_decision(inc, no.id, False, actor="Luis")
 
-    statement = await store.save_draft(inc, "We are sorry: refunds are delayed by our update.", actor="Sam", kind="statement")
+    statement = await store.save_draft(inc, "We are sorry: refunds are delayed by our update. Every refund is paid within 48 hours.", actor="Sam", kind="statement")
     await store.set_draft_status(inc, statement.id, "in_review", actor="Sam")
     await store.set_draft_status(inc, statement.id, "approved", actor="Luis")
     await store.set_draft_status(inc, statement.id, "sent", actor="Sam")
@@ -118,7 +126,7 @@ async def test_checklist_overrides_decisions_and_the_holding_statement(played: t
     assert m.checklist.pass_rate == pytest.approx(2 / 3)
     (override,) = m.checklist.overrides
     assert (override.actor, override.failing, override.reason, override.kind) == (
-        "Luis", ["apology"], "the apology is in the DM", "reply")
+        "Luis", ["next_step"], "the next step is in the DM", "reply")
 
     proposed = [e for e in events if e.kind == "decision.proposed"]
     voted = [e for e in events if e.kind == "decision.voted"]

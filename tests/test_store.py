@@ -116,9 +116,9 @@ async def test_reply_flow_to_sent_answers_the_comment(store: IncidentStore, inci
     await store.tick(incident, draft.id, "real_user", True, actor="Ana")
     await store.set_draft_status(incident, draft.id, "in_review", actor="Ana")
     with pytest.raises(InvalidInput, match="written reason"):
-        await store.set_draft_status(incident, draft.id, "approved", actor="Luis", failing=["next_step"])
+        await store.set_draft_status(incident, draft.id, "approved", actor="Luis")
     approved = await store.set_draft_status(
-        incident, draft.id, "approved", actor="Luis", failing=["next_step"], override_reason="DM already sent"
+        incident, draft.id, "approved", actor="Luis", override_reason="DM already sent"
     )
     assert approved.approvals == ["Luis"] and approved.override_reason == "DM already sent"
     assert approved.checklist == {"real_user": True}
@@ -132,7 +132,8 @@ async def test_reply_flow_to_sent_answers_the_comment(store: IncidentStore, inci
 async def test_only_decision_power_approves_a_statement(store: IncidentStore, incident: str) -> None:
     await store.heartbeat(incident, actor="Ana", role="cm")
     await store.heartbeat(incident, actor="Luis", role="gm")
-    draft = await store.save_draft(incident, "We are sorry.", actor="Ana", kind="statement")
+    draft = await store.save_draft(incident, "We are sorry: every delayed refund will be paid within 48 hours.",
+                                   actor="Ana", kind="statement")
     await store.set_draft_status(incident, draft.id, "in_review", actor="Ana")
     with pytest.raises(Forbidden, match="decision power"):
         await store.set_draft_status(incident, draft.id, "approved", actor="Ana")

@@ -111,7 +111,7 @@ def serve(db: Path, host: str, port: int, ssl_certfile: str | None, ssl_keyfile:
         click.echo(f"no tokens yet: crisis-tui token create --db {db} --name NAME --role lead", err=True)
     app = create_app(db, playbook=cfg.playbook, settings=ServerSettings(
         max_body=max_body, max_batch=max_batch, rate=rate_limit, burst=burst,
-    ), triage=triage)
+    ), triage=triage, watch_playbook=True)
     config = uvicorn.Config(app, log_level=log_level, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
                             timeout_graceful_shutdown=3, lifespan="on", proxy_headers=False, server_header=False,
                             access_log=access_log)

@@ -252,6 +252,9 @@ class _Fold:
         self.comments: dict[int, _Track] = {}
         self.arrivals: list[tuple[float, float]] = []
         self.drafts: dict[int, tuple[str, int | None]] = {}
+        self.versions: dict[int, int] = {}
+        #: Per draft, the approvals counted so far: (version, approver, the override if any).
+        self.approved: dict[int, list[tuple[int, str, Override | None]]] = {}
         self.operators: dict[str, OperatorStats] = {}
         self.reply_times: dict[str, list[float]] = {}
         self.responses: list[float] = []
@@ -327,6 +330,7 @@ class _Fold:
         marked[status] = marked.get(status, 0) + 1
 
     def on_draft_saved(self, e: Event, p: dict[str, Any]) -> None:
+        self.versions[int(p["draft_id"])] = int(p.get("version") or 1)
         if p.get("version") == 1:
             self.drafts[int(p["draft_id"])] = (str(p.get("kind", "reply")), p.get("comment_id"))
             self.op(e.actor).drafts_started += 1
@@ -334,19 +338,23 @@ class _Fold:
     def on_draft_status(self, e: Event, p: dict[str, Any]) -> None:
         status = p.get("status")
         kind = str(p.get("kind") or self.drafts.get(int(p.get("draft_id", 0)), ("reply", None))[0])
+        draft_id = int(p.get("draft_id", 0))
         if status == "approved":
             failing = [str(f) for f in p.get("failing", []) or []]
             self.checklist.approvals += 1
             self.op(e.actor).approvals += 1
+            override = None
             if failing:
                 self.op(e.actor).overrides += 1
-                self.checklist.overrides.append(Override(
-                    draft_id=int(p.get("draft_id", 0)), kind=kind, actor=e.actor, at=e.ts,
-                    failing=failing, reason=str(p.get("override_reason", "")),
-                ))
+                override = Override(draft_id=draft_id, kind=kind, actor=e.actor, at=e.ts,
+                                    failing=failing, reason=str(p.get("override_reason", "")))
+                self.checklist.overrides.append(override)
             else:
                 self.checklist.passed += 1
+            version = int(p.get("version") or self.versions.get(draft_id, 1))
+            self.approved.setdefault(draft_id, []).append((version, e.actor, override))
         elif status == "sent":
+            self._uncount_unless_approved(draft_id, int(p.get("version") or self.versions.get(draft_id, 1)))
             self.public_answers.append(e.ts)
             if kind == "statement":
                 self.statements_sent.append(e.ts)
@@ -359,6 +367,21 @@ class _Fold:
                 waited = e.ts - track.received_at
                 self.responses.append(waited)
                 self.reply_times.setdefault(e.actor, []).append(waited)
+
+    def _uncount_unless_approved(self, draft_id: int, sent: int) -> None:
+        """A draft sent at a version nobody approved (edited after approval, before version
+        checks) does not count as approved: its approvals were for another text."""
+        approvals = self.approved.pop(draft_id, [])
+        if any(version == sent for version, _, _ in approvals):
+            return
+        for _, actor, override in approvals:
+            self.checklist.approvals -= 1
+            self.op(actor).approvals -= 1
+            if override is None:
+                self.checklist.passed -= 1
+            else:
+                self.checklist.overrides.remove(override)
+                self.op(actor).overrides -= 1
 
     def on_decision_proposed(self, e: Event, p: dict[str, Any]) -> None:
         decision_id = int(p["decision_id"])

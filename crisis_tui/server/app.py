@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -54,18 +55,27 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(db: str | Path, *, playbook: Playbook, settings: ServerSettings | None = None,
-               triage: bool = True) -> Starlette:
-    """The API over the incident file `db` (created if missing)."""
+               triage: bool = True, watch_playbook: bool = False) -> Starlette:
+    """The API over the incident file `db` (created if missing); with `watch_playbook`, the
+    guards judge with each good edit of the playbook's file (what `serve` does)."""
     path = Path(db)
     chosen = settings or ServerSettings()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.crisis = await open_state(path, playbook, chosen, triage=triage)
+        state = app.state.crisis = await open_state(path, playbook, chosen, triage=triage)
+        stop = asyncio.Event()
+        watcher = None
+        if watch_playbook and playbook.source and Path(playbook.source).exists():
+            watcher = asyncio.create_task(state.follow_playbook(Path(playbook.source), stop))
         try:
             yield
         finally:
-            await app.state.crisis.close()
+            if watcher is not None:
+                stop.set()
+                with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(watcher, 3)
+            await state.close()
 
     return Starlette(
         routes=[Route("/health", _health, methods=["GET"]), *routes.routes(), *stream.routes()],

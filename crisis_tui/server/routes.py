@@ -217,7 +217,7 @@ async def draft_status(request: Request, caller: Caller, state: ServerState) -> 
             await require_own_seat(state, _inc(request), caller, "approve")
         return responses.ok(await state.writer.set_draft_status(
             _inc(request), request.path_params["draft_id"], b.status, actor=caller.name,
-            override_reason=b.override_reason, failing=b.failing,
+            override_reason=b.override_reason, version=b.version,
         ))
 
 

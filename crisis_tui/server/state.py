@@ -10,9 +10,12 @@ shown clients events that never existed.)
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from crisis_tui.errors import NotFound
+from crisis_tui.errors import PlaybookError
+from crisis_tui.playbook_watch import watch_playbook
 from crisis_tui.server.auth import Authenticator
 from crisis_tui.server.group_commit import GroupCommit
 from crisis_tui.server.ratelimit import RateLimiter
@@ -57,6 +60,17 @@ class ServerState:
 
     def remember(self, incident_id: str) -> None:
         self._known.add(incident_id)
+
+    async def follow_playbook(self, path: Path, stop: asyncio.Event) -> None:
+        """Judge with each good edit of the playbook file, as the rooms do (a broken edit keeps the last good one)."""
+        log = logging.getLogger("crisis_tui.server")
+        async for item in watch_playbook(path, stop):
+            if isinstance(item, PlaybookError):
+                log.error("playbook not reloaded (keeping the last good one): %s", item)
+                continue
+            self.writer.use_playbook(item)
+            self.reader.use_playbook(item)
+            log.info("playbook reloaded from %s", path)
 
     async def close(self) -> None:
         await self.reader.close()

@@ -30,6 +30,7 @@ from crisis_tui.model import (
 )
 from crisis_tui.playbook import Playbook
 from crisis_tui.store.rows import CommentState
+from crisis_tui.tone import Situation, ToneChecker, blocking_rules
 
 Append = tuple[str, dict[str, Any]]
 
@@ -176,6 +177,14 @@ def new_draft(draft_id: int, body: str, *, kind: str, comment_id: int | None, ho
     }
 
 
+class Judge(NamedTuple):
+    """What an approval is judged with: the playbook's compiled rules and the draft's rows."""
+
+    checker: ToneChecker
+    situation: Situation
+    now: float | None = None
+
+
 class Save(NamedTuple):
     """What a save appends, and the conflict to raise once it is committed (the refused text stays in the log)."""
 
@@ -190,7 +199,11 @@ def found_draft(draft: Draft | None, draft_id: int, incident_id: str) -> Draft:
 
 
 def save_draft(current: Draft, body: str, *, base_version: int) -> Save:
-    """A new version when based on the current one; a stale save is refused with the current draft."""
+    """A new version when based on the current one; a stale save is refused with the current draft.
+
+    An approval approves one version: editing an approved draft puts it back in
+    review with its approvals cleared, and says so on the timeline.
+    """
     if current.status in ("sent", "withdrawn"):
         raise InvalidInput("draft", f"draft {current.id} is {current.status}; start a new one")
     if current.version != base_version:
@@ -199,9 +212,15 @@ def save_draft(current: Draft, body: str, *, base_version: int) -> Save:
         })], DraftConflict(current, base_version))
     if current.body == body:
         return Save([])
-    return Save([("draft.saved", {
+    saved: Append = ("draft.saved", {
         "draft_id": current.id, "kind": current.kind, "comment_id": current.comment_id,
         "body": body, "version": current.version + 1,
+    })
+    if current.status != "approved":
+        return Save([saved])
+    return Save([saved, ("draft.status", {
+        "draft_id": current.id, "status": "in_review", "previous": "approved", "kind": current.kind,
+        "comment_id": current.comment_id, "version": current.version + 1, "edited_after_approval": True,
     })])
 
 
@@ -218,44 +237,71 @@ def transition(draft: Draft, status: str) -> None:
                                      f"it cannot become {status.replace('_', ' ')}")
 
 
+def approver(draft: Draft, *, actor: str, role: str | None, playbook: Playbook) -> str:
+    """The approver's seat, or the Forbidden that says why they may not approve `draft`
+    (the room calls it to say so before asking anything)."""
+    seat = member_role(role, actor)
+    if draft.kind == "statement" and not playbook.has_decision_power(seat):
+        raise Forbidden(
+            f"a public statement needs approval by a member with decision power ({deciders(playbook)}); {actor} is {seat}"
+        )
+    if playbook.approval.four_eyes and actor in {*draft.editors, draft.author}:
+        what = "public statement" if draft.kind == "statement" else "reply"
+        raise Forbidden(f"four eyes: {actor} saved a version of this {what} (draft {draft.id}); "
+                        "someone else must approve it")
+    return seat
+
+
 def draft_status(
     draft: Draft,
     status: str,
     *,
     actor: str,
-    role: str | None,
-    holder: str | None,
-    override_reason: str,
-    failing: Sequence[str],
+    role: str | None = None,
+    holder: str | None = None,
+    override_reason: str = "",
+    version: int | None = None,
+    judge: Judge | None = None,
     playbook: Playbook,
 ) -> Append:
     """Move a draft along draft -> in review -> approved -> sent (or withdraw it).
 
     Approving a public statement takes decision power; approving over failing
-    automatic rules takes a written reason, which goes on the record. `role` is
-    the approver's seat (read only when approving); `holder` the reply's comment
-    holder (read only when sending).
+    automatic rules takes a written reason, which goes on the record with the
+    rules. The rules are judged here, from the store's rows (`judge`), never
+    taken from the client. `role` is the approver's seat (read only when
+    approving); `holder` the reply's comment holder (read only when sending).
+    With `version`, the step is refused unless the draft is still at the version
+    the client read; an approval records its version and only that version is sent.
     """
     transition(draft, status)
-    if status == "approved":
-        seat = member_role(role, actor)
-        if draft.kind == "statement" and not playbook.has_decision_power(seat):
-            raise Forbidden(
-                f"a public statement needs approval by a member with decision power ({deciders(playbook)}); {actor} is {seat}"
-            )
-        if failing and not override_reason:
-            raise InvalidInput(
-                "override_reason", f"failing rules ({', '.join(failing)}): approving anyway needs a written reason"
-            )
-    if status == "sent" and draft.kind == "reply" and draft.comment_id is not None:
-        not_held_by_another(draft.comment_id, holder, actor)
+    if version is not None and version != draft.version:
+        raise InvalidInput("version", f"draft {draft.id} is at v{draft.version} now (saved by {draft.author}), "
+                                      f"not v{version}: read it again first")
     payload: dict[str, Any] = {
         "draft_id": draft.id, "status": status, "previous": draft.status, "kind": draft.kind,
         "comment_id": draft.comment_id,
     }
     if status == "approved":
+        seat = approver(draft, actor=actor, role=role, playbook=playbook)
+        if judge is None:
+            raise ValueError("approving needs the draft's situation to judge it")  # a wiring bug, not a user error
+        failing = blocking_rules(judge.checker, draft, judge.situation, seat, now=judge.now)
+        if failing and not override_reason:
+            raise InvalidInput(
+                "override_reason", f"failing rules ({', '.join(failing)}): approving anyway needs a written reason"
+            )
         payload["override_reason"] = override_reason
-        payload["failing"] = list(failing)
+        payload["failing"] = failing
+        payload["version"] = draft.version
+    if status == "sent":
+        if draft.approved_version != draft.version:
+            approved = f"v{draft.approved_version} was" if draft.approved_version else "no version was"
+            raise InvalidInput("status", f"draft {draft.id} v{draft.version} was never approved ({approved}): "
+                                         "submit it for approval again")
+        if draft.kind == "reply" and draft.comment_id is not None:
+            not_held_by_another(draft.comment_id, holder, actor)
+        payload["version"] = draft.version
     return "draft.status", payload
 
 
@@ -299,6 +345,8 @@ def vote(
         raise Forbidden(
             f"only a member with decision power ({deciders(playbook)}) can approve or reject; {actor} is {seat}"
         )
+    if approve and playbook.approval.four_eyes and decision.proposer == actor:
+        raise Forbidden(f"four eyes: {actor} proposed decision {decision_id}; someone else must approve it")
     if approve and decision.owner_decides and not playbook.is_owner(seat):
         owners = ", ".join(r.id for r in playbook.owners())
         raise Forbidden(f"decision {decision_id} is not ours to take: only the owner ({owners}) can approve it; "

@@ -44,6 +44,7 @@ from crisis_tui.model import (
     Note,
     Presence,
 )
+from crisis_tui.playbook import Playbook
 from crisis_tui.store.audit import AuditReport
 from crisis_tui.wire import sse
 from crisis_tui.wire.errors import error_from_response
@@ -112,6 +113,9 @@ class HttpStore:
         """The committee roles this token may take (None: a server older than seats)."""
         seats = self.identity.seat_roles
         return None if seats is None else tuple(seats)
+
+    def use_playbook(self, playbook: Playbook) -> None:
+        """Nothing to do here: the server's guards judge with the server's playbook."""
 
     async def close(self) -> None:
         self._closed = True
@@ -310,11 +314,11 @@ class HttpStore:
         *,
         actor: str,
         override_reason: str = "",
-        failing: Sequence[str] = (),
+        version: int | None = None,
     ) -> Draft:
         return await self._write("POST", self._d(incident_id, draft_id) + "/status", Draft, actor=actor,
                                  body=wire.DraftStatusBody(status=status, override_reason=override_reason,
-                                                           failing=list(failing)))
+                                                           version=version))
 
     async def get_draft(self, incident_id: str, draft_id: int) -> Draft:
         return await self._call("GET", self._d(incident_id, draft_id), Draft)

@@ -105,14 +105,16 @@ def _comment_tagged(inc: str, ts: float, actor: str, b: ev.CommentTagged) -> lis
 def _draft_saved(inc: str, ts: float, actor: str, b: ev.DraftSaved) -> list[Statement]:
     if b.version == 1:
         return [(
-            "INSERT INTO drafts (id, incident_id, kind, comment_id, author, body, version, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)",
-            (b.draft_id, inc, b.kind, b.comment_id, actor, b.body, ts, ts),
+            "INSERT INTO drafts (id, incident_id, kind, comment_id, author, body, version, created_at, updated_at, editors) "
+            "VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, json_array(?))",
+            (b.draft_id, inc, b.kind, b.comment_id, actor, b.body, ts, ts, actor),
         )]
     return [(
         "UPDATE drafts SET body = ?, version = ?, author = ?, updated_at = ?, "
-        "status = CASE WHEN status = 'in_review' THEN 'draft' ELSE status END, approvals = '[]' WHERE incident_id = ? AND id = ?",
-        (b.body, b.version, actor, ts, inc, b.draft_id),
+        "status = CASE WHEN status = 'in_review' THEN 'draft' ELSE status END, approvals = '[]', approved_version = NULL, "
+        "editors = (SELECT json_group_array(name) FROM (SELECT value AS name FROM json_each(editors) UNION SELECT ? ORDER BY name)) "
+        "WHERE incident_id = ? AND id = ?",
+        (b.body, b.version, actor, ts, actor, inc, b.draft_id),
     )]
 
 
@@ -126,12 +128,15 @@ def _draft_ticked(inc: str, ts: float, actor: str, b: ev.DraftTicked) -> list[St
 def _draft_moved(inc: str, ts: float, actor: str, b: ev.DraftMoved) -> list[Statement]:
     out: list[Statement] = [("UPDATE drafts SET status = ?, updated_at = ? WHERE incident_id = ? AND id = ?", (b.status, ts, inc, b.draft_id))]
     if b.status == "approved":
+        # Logs written before approvals named their version approved the draft as it stood.
         out.append((
-            "UPDATE drafts SET approvals = json_insert(approvals, '$[#]', ?), override_reason = ? WHERE incident_id = ? AND id = ?",
-            (actor, b.override_reason or "", inc, b.draft_id),
+            "UPDATE drafts SET approvals = json_insert(approvals, '$[#]', ?), override_reason = ?, "
+            "approved_version = coalesce(?, version) WHERE incident_id = ? AND id = ?",
+            (actor, b.override_reason or "", b.version or None, inc, b.draft_id),
         ))
-    elif b.status == "draft":
-        out.append(("UPDATE drafts SET approvals = '[]' WHERE incident_id = ? AND id = ?", (inc, b.draft_id)))
+    elif b.status in ("draft", "in_review"):
+        out.append(("UPDATE drafts SET approvals = '[]', approved_version = NULL WHERE incident_id = ? AND id = ?",
+                    (inc, b.draft_id)))
     if b.status == "sent" and b.comment_id is not None:
         out.append(("UPDATE comments SET status = 'answered' WHERE incident_id = ? AND id = ?", (inc, b.comment_id)))
     return out

@@ -24,6 +24,7 @@ from crisis_tui.model import (
     Note,
     Presence,
 )
+from crisis_tui.playbook import Playbook
 
 
 @runtime_checkable
@@ -37,6 +38,9 @@ class IncidentStore(Protocol):
     on_connection_state: Callable[[str], None] | None
 
     async def close(self) -> None: ...
+    def use_playbook(self, playbook: Playbook) -> None:
+        """The playbook whose rules the store's guards judge by from now on (hot reload)."""
+        ...
 
     # incidents
     async def create_incident(
@@ -77,7 +81,7 @@ class IncidentStore(Protocol):
         *,
         actor: str,
         override_reason: str = "",
-        failing: Sequence[str] = (),
+        version: int | None = None,
     ) -> Draft: ...
     async def get_draft(self, incident_id: str, draft_id: int) -> Draft: ...
     async def drafts(self, incident_id: str, *, comment_id: int | None = None) -> list[Draft]: ...

@@ -18,7 +18,7 @@ EVENT_COLUMNS = "seq, incident_id, ts, actor, kind, payload, prev_hash, hash"
 INCIDENT_SELECT = "id, title, brand, severity, status, our_fault, opened_at, closed_at"
 COMMENT_SELECT = ", ".join(COMMENT_COLUMNS) + ", status, holder, tags"
 DRAFT_SELECT = ("id, incident_id, kind, comment_id, author, body, version, checklist, status, approvals, "
-                "override_reason, created_at, updated_at")
+                "override_reason, created_at, updated_at, approved_version, editors")
 DECISION_SELECT = ("id, incident_id, title, rationale, proposer, status, approvals, rejections, present, "
                    "proposed_at, decided_at, decided_by, owner_decides")
 PRESENCE_SELECT = "incident_id, name, role, joined_at, heartbeat_at, focus, left_at"
@@ -55,11 +55,12 @@ def comment_from_row(row: Sequence[Any]) -> Comment:
 
 def draft_from_row(row: Sequence[Any]) -> Draft:
     (did, inc, kind, comment_id, author, body, version, checklist, status, approvals,
-     override_reason, created, updated) = row
+     override_reason, created, updated, approved_version, editors) = row
     return Draft(
         id=did, incident_id=inc, kind=kind, comment_id=comment_id, author=author, body=body,
         version=version, checklist=_decode(checklist), status=status, approvals=_decode(approvals),
-        override_reason=override_reason, created_at=created, updated_at=updated,
+        override_reason=override_reason, created_at=created, updated_at=updated, approved_version=approved_version,
+        editors=_decode(editors),
     )
 
 

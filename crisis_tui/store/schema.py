@@ -142,6 +142,21 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE tokens ADD COLUMN seat_roles TEXT;
     """,
+    # 6: an approval approves one version. Until now an edit cleared the approvals, so a
+    # draft approved or sent with its approvals still there was approved at its version.
+    # And who saved any version of a draft (four eyes), read back from the log.
+    """
+    ALTER TABLE drafts ADD COLUMN approved_version INTEGER;
+    UPDATE drafts SET approved_version = version WHERE status IN ('approved', 'sent') AND approvals != '[]';
+    ALTER TABLE drafts ADD COLUMN editors TEXT NOT NULL DEFAULT '[]';
+    UPDATE drafts SET editors = coalesce((
+        SELECT json_group_array(actor) FROM (
+            SELECT DISTINCT e.actor FROM events e
+            WHERE e.incident_id = drafts.incident_id AND e.kind = 'draft.saved'
+              AND json_extract(CAST(e.payload AS TEXT), '$.draft_id') = drafts.id
+            ORDER BY e.actor)
+    ), json_array(author));
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -72,6 +72,7 @@ from crisis_tui.store.rows import (
 )
 from crisis_tui.store.schema import MIGRATIONS, SCHEMA_VERSION
 from crisis_tui.store.waker import Waker
+from crisis_tui.tone import Situation, ToneChecker
 
 INSERT_EVENT = "INSERT INTO events (incident_id, ts, actor, kind, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)"
 
@@ -140,6 +141,18 @@ class SqliteStore:
         self.on_connection_state: Callable[[str], None] | None = None
         self._lock = asyncio.Lock()
         self._waker = Waker()
+        self._checker: ToneChecker | None = None
+
+    @property
+    def checker(self) -> ToneChecker:
+        """The tone rules of the playbook in force, compiled once per playbook."""
+        if self._checker is None or self._checker.playbook is not self.playbook:
+            self._checker = ToneChecker(self.playbook)
+        return self._checker
+
+    def use_playbook(self, playbook: Playbook) -> None:
+        """Judge with `playbook` from now on (the room's hot reload hands it the new rules)."""
+        self.playbook = playbook
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -475,21 +488,39 @@ class SqliteStore:
         *,
         actor: str,
         override_reason: str = "",
-        failing: Sequence[str] = (),
+        version: int | None = None,
     ) -> Draft:
-        """Move a draft along its steps; the rules are guards.draft_status."""
+        """Move a draft along its steps; the rules are guards.draft_status, judged on this file's rows."""
         override_reason = guards.text(override_reason, "override_reason", guards.MAX_NOTE, required=False).strip()
         async with self._write(incident_id) as tx:
             draft = guards.found_draft(await self._draft(incident_id, draft_id), draft_id, incident_id)
-            role = await self._role_of(tx, actor) if status == "approved" else None
+            role: str | None = None
+            judge: guards.Judge | None = None
+            if status == "approved":
+                role = await self._role_of(tx, actor)
+                judge = guards.Judge(self.checker, await self._situation(incident_id, draft))
             holder = None
             if status == "sent" and draft.kind == "reply" and draft.comment_id is not None:
                 holder = (await self._comment_state(tx, draft.comment_id)).holder
             await tx.apply(guards.draft_status(
                 draft, status, actor=actor, role=role, holder=holder, override_reason=override_reason,
-                failing=failing, playbook=self.playbook,
+                version=version, judge=judge, playbook=self.playbook,
             ), actor)
         return await self.get_draft(incident_id, draft_id)
+
+    async def _situation(self, incident_id: str, draft: Draft) -> Situation:
+        """The rows an approval is judged against (read inside its transaction)."""
+        comment = None
+        if draft.comment_id is not None:
+            row = await self._fetchone(f"SELECT {COMMENT_SELECT} FROM comments WHERE incident_id = ? AND id = ?",
+                                       (incident_id, draft.comment_id))
+            comment = comment_from_row(row) if row else None
+        return Situation(
+            incident=await self.get_incident(incident_id),
+            comment=comment,
+            drafts=await self.drafts(incident_id),
+            roles={p.name: p.role for p in await self.presence(incident_id)},
+        )
 
     # --------------------------------------------------------------- decisions
     async def _decision(self, incident_id: str, decision_id: int) -> Decision | None:

@@ -7,13 +7,29 @@ approval flow and the server share it.
 """
 
 from crisis_tui.tone.checker import ToneChecker, validate
-from crisis_tui.tone.verdict import SYMBOLS, ToneContext, Verdict, failing_rules, summary
+from crisis_tui.tone.situation import (
+    Situation,
+    approval_verdicts,
+    blocking_rules,
+    draft_context,
+)
+from crisis_tui.tone.verdict import (
+    SYMBOLS,
+    ToneContext,
+    Verdict,
+    failing_rules,
+    summary,
+)
 
 __all__ = [
     "SYMBOLS",
+    "Situation",
     "ToneChecker",
     "ToneContext",
     "Verdict",
+    "approval_verdicts",
+    "blocking_rules",
+    "draft_context",
     "failing_rules",
     "summary",
     "validate",

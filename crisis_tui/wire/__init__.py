@@ -58,9 +58,12 @@ class TickBody(_Body):
     ticked: bool
 
 
-class DraftStatusBody(_Body):
+class DraftStatusBody(_Body, omit_defaults=True):
     status: str
     override_reason: str = ""
+    #: The version the client read: refused when the draft is no longer at it.
+    version: int | None = None
+    #: Sent by older clients; ignored: the server judges the tone rules itself.
     failing: list[str] = []
 
 
