@@ -32,6 +32,7 @@ from crisis_tui.room_state import Filter, RoomState, Row
 from crisis_tui.screens.detail import CommentDetail
 from crisis_tui.screens.forms import OverrideReason, Proposal, ProposeDecision, TagComment, Vote, VoteDecision
 from crisis_tui.screens.pickers import FilterStream, SnippetPicker
+from crisis_tui.screens.witness_alarm import ShowsWitnessAlarm
 from crisis_tui.store.protocol import IncidentStore
 from crisis_tui.sync import ConnectionChanged, EventsArrived, Loaded, MoreComments, PresenceRefreshed, SyncTrouble, SyncWorker
 from crisis_tui.tone import ToneContext
@@ -47,7 +48,7 @@ from crisis_tui.widgets.timeline import NoteInput, TimelineLines, TimelinePane
 TOAST_RANK = 3
 
 
-class RoomScreen(Screen[None]):
+class RoomScreen(ShowsWitnessAlarm, Screen[None]):
     """The room of one incident, for one operator."""
 
     BINDINGS = [
@@ -95,6 +96,7 @@ class RoomScreen(Screen[None]):
         self.loaded = False
         self.load_progress: tuple[int, int] | None = None
         self.sync = SyncWorker(store, incident_id, me, role, rules.playbook, self)
+        self.store = self.sync.store  # refuses every write once the witness raised its alarm
         self.tone_ctx: ToneContext | None = None
         self._save_lock = asyncio.Lock()
         self._sla_breached = False
