@@ -6,7 +6,9 @@ screen, which applies them to its `RoomState` and repaints the panes that
 changed. Events that arrive together are posted as one batch, so a burst of
 200 comments a second is one repaint, not 200. A heartbeat every
 `playbook.presence.heartbeat_seconds` says we are here (and what we are doing);
-members silent for `gone_after_seconds` are marked gone.
+members silent for `gone_after_seconds` are marked gone. It is also the room's
+witness (crisis_tui.witness): the room writes through its guarded store, which
+refuses everything once the log no longer extends what the room has seen.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
+from typing import cast
 
 from textual.message import Message
 from textual.message_pump import MessagePump
@@ -23,6 +26,7 @@ from crisis_tui.model import Decision, Draft, Event, Incident, Presence
 from crisis_tui.playbook import Playbook
 from crisis_tui.room_state import Row
 from crisis_tui.store.protocol import IncidentStore
+from crisis_tui.witness import CHECK_S, GuardedStore, Witness
 
 #: Comments shown on the first screen before the rest of a large incident loads.
 FIRST_PAGE = 3000
@@ -84,6 +88,13 @@ class ConnectionChanged(Message):
 
 
 @dataclass
+class WitnessAlarm(Message):
+    """The log no longer extends what this room saw (crisis_tui.witness): the alarm, to show and keep."""
+
+    text: str
+
+
+@dataclass
 class SyncWorker:
     """State of the sync worker; `run()` is what the app runs as its worker."""
 
@@ -96,6 +107,13 @@ class SyncWorker:
     focus: str = "joined"
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _gone: bool = False
+    _alarmed: bool = False
+    witness: Witness = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.witness = Witness(self.store, self.incident_id)
+        # the room writes through this one: once the witness raises the alarm, every write is refused
+        self.store = cast(IncidentStore, GuardedStore(self.store, self.witness))
 
     def set_focus(self, focus: str) -> None:
         """What we are doing now ("replying to @user"); sent with the next heartbeat, at once."""
@@ -106,16 +124,20 @@ class SyncWorker:
     async def run(self) -> None:
         """Load, then follow the log and beat the heart until cancelled."""
         self.store.on_connection_state = lambda state: self.target.post_message(ConnectionChanged(state))
-        if not self.store.read_only:
+        head = await self.witness.open()
+        self._alarm()
+        if not self.store.read_only and self.witness.alarm is None:
             await self._beat()
-        last_seq = await self._load()
-        beat = asyncio.create_task(self._heartbeat_loop())
+        last_seq = await self._load(head.seq if head else 0)
+        loops = [asyncio.create_task(self._heartbeat_loop()), asyncio.create_task(self._witness_loop())]
         try:
             await self._follow(last_seq)
         finally:
-            beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await beat
+            for task in loops:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            self.witness.save()
 
     async def leave(self) -> None:
         """Say goodbye on quit, so the committee sees us leave rather than time out."""
@@ -126,11 +148,10 @@ class SyncWorker:
             await self.store.leave(self.incident_id, actor=self.me, reason="quit")
 
     # ----------------------------------------------------------------- loading
-    async def _load(self) -> int:
+    async def _load(self, last_seq: int) -> int:
+        """Post the incident as of `last_seq` (the head the witness starts from)."""
         store, inc = self.store, self.incident_id
         incident = await store.get_incident(inc)
-        newest = await store.latest_events(inc, 1)
-        last_seq = newest[-1].seq if newest else 0
         counts = await store.counts(inc)
         total = counts.total
         # Comment ids count 1, 2, 3... per incident, so the newest page starts near `total`.
@@ -177,6 +198,8 @@ class SyncWorker:
                     if delay > 0.5:
                         self.target.post_message(SyncTrouble("back in sync", recovered=True))
                         delay = 0.5
+                    self.witness.saw(batch)
+                    self._alarm()
                     self.target.post_message(EventsArrived(batch))
             except (CrisisError, OSError) as exc:
                 self.target.post_message(SyncTrouble(f"sync: {exc}; retrying in {delay:.0f}s"))
@@ -191,6 +214,20 @@ class SyncWorker:
         async for event in self.store.subscribe(self.incident_id, after_seq):
             queue.put_nowait(event)
 
+    # ----------------------------------------------------------------- witness
+    def _alarm(self) -> None:
+        """Post the alarm once, when it is raised."""
+        if self.witness.alarm is not None and not self._alarmed:
+            self._alarmed = True
+            self.target.post_message(WitnessAlarm(self.witness.alarm.message))
+
+    async def _witness_loop(self) -> None:
+        while self.witness.alarm is None:
+            await asyncio.sleep(CHECK_S)
+            with contextlib.suppress(CrisisError, OSError):  # an unreachable store is the sync's trouble to report
+                await self.witness.check()
+            self._alarm()
+
     # ---------------------------------------------------------------- presence
     async def _beat(self) -> None:
         await self.store.heartbeat(self.incident_id, actor=self.me, role=self.role, focus=self.focus)
@@ -203,7 +240,7 @@ class SyncWorker:
                 await asyncio.wait_for(self._wake.wait(), every)
             self._wake.clear()
             try:
-                if not self.store.read_only:
+                if not self.store.read_only and self.witness.alarm is None:
                     await self._beat()
                     await self.store.expire_presence(self.incident_id, gone_after)
                 self.target.post_message(PresenceRefreshed(await self.store.presence(self.incident_id)))

@@ -81,3 +81,11 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path, book: Playbook) 
 async def incident(store: IncidentStore) -> str:
     created = await store.create_incident("Refund delays", actor="Luis", brand="Lumo")
     return created.id
+
+
+@pytest.fixture(autouse=True)
+def witness_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's rooms and wallboards witness into their own state folder, never the user's."""
+    folder = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("CRISIS_TUI_STATE_DIR", str(folder))
+    return folder

@@ -74,6 +74,11 @@ def assert_clean_refusal(result: subprocess.CompletedProcess[str]) -> None:
 async def test_an_untouched_file_is_intact_and_ends_with_its_head(tmp_path: Path, book: Playbook) -> None:
     db = tmp_path / "room.db"
     inc = await make_incident(db, book)
+    store = await SqliteStore.open(db, playbook=book)
+    try:
+        await store.heartbeat(inc, actor="Luis", role="gm")  # no event: only heartbeat_at moves, forward
+    finally:
+        await store.close()
     checked = cli("verify", f"{db}#{inc}")
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "chain intact, every table matches a replay of the log, file intact" in checked.stdout
@@ -82,6 +87,12 @@ async def test_an_untouched_file_is_intact_and_ends_with_its_head(tmp_path: Path
     assert head_line(checked.stdout) == f"head {count} {last}"
     again = cli("verify", f"{db}#{inc}", "--expect-head", expected(checked.stdout))
     assert again.returncode == 0 and "still holds event" in again.stdout
+    with sqlite3.connect(db) as raw:  # a heartbeat can never go back before the events that set it
+        raw.execute("UPDATE presence SET heartbeat_at = joined_at - 60, role = 'client'")
+    moved = cli("verify", f"{db}#{inc}")
+    assert_clean_refusal(moved)
+    assert "table presence, row Luis, column heartbeat_at: is " in moved.stdout
+    assert "table presence, row Luis, column role: is 'client' in the file, the log says 'gm'" in moved.stdout
 
 
 async def test_deleting_the_last_events_is_caught(tmp_path: Path, book: Playbook) -> None:

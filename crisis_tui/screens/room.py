@@ -21,6 +21,7 @@ from textual.widgets import Footer
 
 from crisis_tui.screens.room_commands import RoomCommands
 from crisis_tui.screens.room_sync import SyncRouting
+from crisis_tui.screens.witness_alarm import ShowsWitnessAlarm
 from crisis_tui.widgets.committee import CommitteePane
 from crisis_tui.widgets.editor import ResponseEditor
 from crisis_tui.widgets.header import RoomHeader, minutes
@@ -28,7 +29,7 @@ from crisis_tui.widgets.stream import CommentStream
 from crisis_tui.widgets.timeline import TimelinePane
 
 
-class RoomScreen(RoomCommands, SyncRouting):
+class RoomScreen(ShowsWitnessAlarm, RoomCommands, SyncRouting):
     """The room of one incident, for one operator."""
 
     BINDINGS = [

@@ -52,6 +52,7 @@ class RoomPanes(Screen[None]):
         self.loaded = False
         self.load_progress: tuple[int, int] | None = None
         self.sync = SyncWorker(store, incident_id, me, role, rules.playbook, self)
+        self.store = self.sync.store  # refuses every write once the witness raised its alarm
         self.tone_ctx: ToneContext | None = None
         self._save_lock = asyncio.Lock()
         self._sla_breached = False

@@ -11,6 +11,7 @@ only keys are quit and theme; there is nothing else to press.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 
@@ -31,6 +32,8 @@ from crisis_tui.wallboard.figure import BigFigure, Mood
 from crisis_tui.wallboard.live import BoardState
 from crisis_tui.wallboard.trend import Trend
 from crisis_tui.widgets.display import plain
+from crisis_tui.widgets.rewrite_alarm import RewriteAlarm
+from crisis_tui.witness import CHECK_S, Witness
 
 THEMES = ("textual-dark", "textual-light", "ansi-dark")
 LIVE = "● live"
@@ -101,6 +104,7 @@ class WallboardApp(App[None]):
         self.people: list[Presence] = []
         self.link = LIVE
         self._applying = False
+        self.witness = Witness(store, incident_id)
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -147,7 +151,11 @@ class WallboardApp(App[None]):
         self.theme = THEMES[0]
         self._fit(self.size.width, self.size.height)
         await self.reload()
+        with contextlib.suppress(CrisisError):  # a store away now is the follow loop's to report
+            await self.witness.open()
+        self.show_alarm()
         self.follow()
+        self.set_interval(CHECK_S, self.witness_check)
         self.set_interval(1.0, self.tick)
         self.set_interval(0.25, self.apply_changes)
         self.set_interval(PRESENCE_POLL_S, self.poll_presence)
@@ -175,6 +183,8 @@ class WallboardApp(App[None]):
             try:
                 async for event in self.store.subscribe(self.incident_id, self.state.last_seq):
                     self.state.feed(event)
+                    if self.witness.saw((event,)) is not None:
+                        self.show_alarm()
                     if self.link != LIVE:
                         self.link = LIVE
                 return
@@ -214,6 +224,19 @@ class WallboardApp(App[None]):
         except CrisisError:
             return
         self.query_one(PresenceBoard).show(self.people, self.clock())
+
+    async def witness_check(self) -> None:
+        """Does the log still extend what this board has seen? (crisis_tui.witness)"""
+        if self.witness.alarm is None:
+            with contextlib.suppress(CrisisError):
+                await self.witness.check()
+            self.show_alarm()
+
+    def show_alarm(self) -> None:
+        """The witness's alarm across the top, for good, once raised."""
+        alarm = self.witness.alarm
+        if alarm is not None and not self.query(RewriteAlarm):
+            self.screen.mount(RewriteAlarm(alarm.message), before=0)
 
     def tick(self) -> None:
         self.render_all()
