@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from crisis_tui.comment_rows import UNANSWERED, Filter, Order, Row, id_key, priority_key, time_key
+from crisis_tui.events import ArrivedComment
 from crisis_tui.model import Comment
 
 
@@ -117,14 +118,14 @@ class CommentIndex:
         self.filter = new
         self._refilter()
 
-    def add_comment(self, c: Comment | dict[str, Any] | Row) -> Row | None:
+    def add_comment(self, c: Comment | ArrivedComment | Row) -> Row | None:
         """One arriving comment, inserted where the order puts it. None if already known."""
         if isinstance(c, Row):
             row = c
-        elif isinstance(c, dict):
-            row = Row.from_payload(c)
-        else:
+        elif isinstance(c, Comment):
             row = Row.from_comment(c)
+        else:
+            row = Row.from_arrived(c)
         if row.id in self.rows:
             return None
         self.rows[row.id] = row

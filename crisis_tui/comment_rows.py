@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any, Literal
+from typing import Literal
 
+from crisis_tui.events import ArrivedComment
 from crisis_tui.model import Comment
 from crisis_tui.safe_text import one_line
 
@@ -81,29 +82,29 @@ class Row:
         return row
 
     @classmethod
-    def from_payload(cls, data: dict[str, Any]) -> Row:
-        """A row from a comment.ingested event's `comment` (a new comment: status new)."""
+    def from_arrived(cls, c: ArrivedComment) -> Row:
+        """A row from a comment.ingested event's comment (a new comment: status new)."""
         row = cls.__new__(cls)
-        row.id = int(data["id"])
-        row.received_at = float(data.get("received_at") or 0.0)
-        row.source = str(data.get("source") or "")
-        row.author = str(data.get("author") or "")[:ROW_AUTHOR]
-        row.followers = data.get("author_followers")
-        row.verified = bool(data.get("author_verified", False))
-        row.bot_score = float(data.get("bot_score") or 0.0)
-        row.bot_reasons = tuple(str(r) for r in data.get("bot_reasons") or ())
-        row.priority = float(data.get("priority") or 0.0)
-        row.negativity = float(data.get("negativity") or 0.0)
-        row.lang = str(data.get("lang") or "")
-        row.cluster = str(data.get("cluster") or "")
-        row.likes = int(data.get("likes") or 0)
-        row.shares = int(data.get("shares") or 0)
+        row.id = c.id
+        row.received_at = c.received_at
+        row.source = c.source
+        row.author = c.author[:ROW_AUTHOR]
+        row.followers = c.author_followers
+        row.verified = c.author_verified
+        row.bot_score = c.bot_score
+        row.bot_reasons = tuple(c.bot_reasons)
+        row.priority = c.priority
+        row.negativity = c.negativity
+        row.lang = c.lang
+        row.cluster = c.cluster
+        row.likes = c.likes
+        row.shares = c.shares
         row.status = "new"
         row.holder = None
         row.tags = ()
-        row.text = str(data.get("text") or "")[:ROW_TEXT]
-        row.external_id = str(data.get("external_id") or "")
-        row.in_reply_to = str(data.get("in_reply_to") or "")
+        row.text = c.text[:ROW_TEXT]
+        row.external_id = c.external_id
+        row.in_reply_to = c.in_reply_to
         row.pkey = (-row.priority, -row.id)
         row._folded = None
         return row

@@ -14,6 +14,8 @@ event kind x.y"), never a crash.
 The bodies mirror what the store writes today, field for field: `encode` gives
 back the very payload dict (and so the very bytes) the store writes for the
 same event. A field the store writes only sometimes is `UNSET` when absent.
+Only what identifies an event is required (ids, the new status, the vote);
+the rest has the default older readers assumed, so a sparse payload reads.
 """
 
 from __future__ import annotations
@@ -80,19 +82,19 @@ class CommentTagged(_Body, frozen=True, tag="comment.tagged"):
 
 class DraftSaved(_Body, frozen=True, tag="draft.saved"):
     draft_id: int
-    kind: str
-    comment_id: int | None
-    body: str
     version: int
+    body: str = ""
+    kind: str = "reply"
+    comment_id: int | None = None
 
 
 class DraftConflict(_Body, frozen=True, tag="draft.conflict"):
     """A stale save, refused; the text is kept in the log so nothing typed is lost."""
 
     draft_id: int
-    based_on: int
-    current_version: int
-    body: str
+    based_on: int = 0
+    current_version: int = 0
+    body: str = ""
 
 
 class DraftTicked(_Body, frozen=True, tag="draft.checklist"):
@@ -117,14 +119,14 @@ class DraftMoved(_Body, frozen=True, tag="draft.status"):
     edited_after_approval: bool | UnsetType = UNSET
 
 
-class DecisionProposed(_Body, frozen=True, tag="decision.proposed", omit_defaults=True):
+class DecisionProposed(_Body, frozen=True, tag="decision.proposed"):
     """`owner_decides` is written only when set, so ordinary decisions keep their bytes."""
 
     decision_id: int
     title: str
-    rationale: str
-    supersedes: int | None
-    owner_decides: bool = False
+    rationale: str = ""
+    supersedes: int | None = None
+    owner_decides: bool | UnsetType = UNSET
 
 
 class DecisionVoted(_Body, frozen=True, tag="decision.voted"):

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from crisis_tui import events as ev
 from crisis_tui.comment_index import CommentIndex
 from crisis_tui.comment_rows import ROW_AUTHOR, ROW_TEXT, UNANSWERED, Filter, Order, Row
 from crisis_tui.model import Decision, Draft, Event, Presence
@@ -39,6 +40,7 @@ class Changes:
     def __bool__(self) -> bool:
         return bool(self.comments or self.drafts or self.decisions or self.presence or self.timeline or self.incident)
 
+
 class RoomState(CommentIndex, TimelineFold):
     """Comments, drafts, decisions, presence and the timeline of one incident."""
 
@@ -58,6 +60,7 @@ class RoomState(CommentIndex, TimelineFold):
         self.status = "open"
         #: "live", or "reconnecting" while a server is out of reach (shown in the header).
         self.connection = "live"
+
     # ------------------------------------------------------------ other state
     def load_drafts(self, drafts: Iterable[Draft]) -> None:
         for d in drafts:
@@ -97,67 +100,64 @@ class RoomState(CommentIndex, TimelineFold):
                 continue
             self.last_seq = e.seq
             self._apply_one(e, ch)
-            self._to_timeline(e, ch)
+            if self._to_timeline(e):
+                ch.timeline = True
         return ch
 
     def _apply_one(self, e: Event, ch: Changes) -> None:
-        p = e.payload
-        kind = e.kind
-        if kind == "comment.ingested":
-            data = dict(p.get("comment", {}))
-            if "id" not in data:
-                return
-            data.setdefault("received_at", e.ts)
-            row = self.add_comment(data)
+        body = e.body
+        if isinstance(body, ev.CommentIngested):
+            row = self.add_comment(body.comment)
             if row is not None:
                 ch.comments = True
                 ch.new_comments.append(row)
-        elif kind in ("comment.claimed", "comment.released", "comment.status", "comment.tagged"):
-            row = self.rows.get(p.get("comment_id", -1))
-            if row is None:
-                return
-            if kind == "comment.claimed":
-                self._set_status(row, "claimed", p.get("holder") or e.actor)
-            elif kind == "comment.released":
-                self._set_status(row, "new", None)
-            elif kind == "comment.status":
-                status = p.get("status", row.status)
-                self._set_status(row, status, None if status == "new" else row.holder)
-            else:
-                row.tags = tuple(p.get("tags", ()))
-            ch.comments = True
-            ch.changed_ids.add(row.id)
-        elif kind.startswith("draft."):
-            self._apply_draft(e, ch)
+        elif isinstance(body, ev.CommentChange):
+            self._apply_comment(body, e, ch)
+        elif isinstance(body, (ev.DraftSaved, ev.DraftTicked, ev.DraftMoved)):
+            self._apply_draft(body, e, ch)
             if ch.drafts:
                 ch.comments = True
-        elif kind.startswith("decision."):
-            self._apply_decision(e)
+        elif isinstance(body, (ev.DecisionProposed, ev.DecisionVoted)):
+            self._apply_decision(body, e)
             ch.decisions = True
-        elif kind.startswith("operator."):
-            self._apply_presence(e)
+        elif isinstance(body, (ev.OperatorJoined, ev.OperatorLeft, ev.OperatorFocus)):
+            self._apply_presence(body, e)
             ch.presence = True
-        elif kind.startswith("incident."):
-            self._apply_incident(e)
+        elif isinstance(body, (ev.IncidentCreated, ev.IncidentUpdated)):
+            self._apply_incident(body, e)
             ch.incident = True
-        elif kind.startswith("alert."):
+        elif isinstance(body, ev.Alert) or (isinstance(body, ev.UnknownEvent) and ev.is_alert_kind(body.kind)):
             ch.alerts.append(e)
 
-    def _apply_draft(self, e: Event, ch: Changes) -> None:
-        p = e.payload
-        did = p.get("draft_id")
-        if not isinstance(did, int):
+    def _apply_comment(self, body: ev.CommentClaimed | ev.CommentReleased | ev.CommentMarked | ev.CommentTagged,
+                       e: Event, ch: Changes) -> None:
+        row = self.rows.get(body.comment_id)
+        if row is None:
             return
+        match body:
+            case ev.CommentClaimed(holder=holder):
+                self._set_status(row, "claimed", holder or e.actor)
+            case ev.CommentReleased():
+                self._set_status(row, "new", None)
+            case ev.CommentMarked(status=status):
+                self._set_status(row, status, None if status == "new" else row.holder)
+            case ev.CommentTagged(tags=tags):
+                row.tags = tuple(tags)
+        ch.comments = True
+        ch.changed_ids.add(row.id)
+
+    def _apply_draft(self, body: ev.DraftSaved | ev.DraftTicked | ev.DraftMoved, e: Event, ch: Changes) -> None:
+        did = body.draft_id
         d = self.drafts.get(did)
-        if e.kind == "draft.saved":
+        if isinstance(body, ev.DraftSaved):
             if d is None:
-                d = Draft(id=did, incident_id=self.incident_id, kind=p.get("kind", "reply"),
-                          comment_id=p.get("comment_id"), author=e.actor, body=p.get("body", ""),
-                          version=p.get("version", 1), created_at=e.ts, updated_at=e.ts, editors=[e.actor])
+                d = Draft(id=did, incident_id=self.incident_id, kind=body.kind, comment_id=body.comment_id,
+                          author=e.actor, body=body.body, version=body.version, created_at=e.ts, updated_at=e.ts,
+                          editors=[e.actor])
                 self._add_draft(d)
             else:
-                d.body = p.get("body", d.body)
-                d.version = p.get("version", d.version + 1)
+                d.body = body.body
+                d.version = body.version
                 d.author = e.actor
                 d.editors = sorted({*d.editors, e.actor})
                 d.updated_at = e.ts
@@ -167,15 +167,15 @@ class RoomState(CommentIndex, TimelineFold):
                     d.status = "draft"
         elif d is None:
             return
-        elif e.kind == "draft.checklist":
-            d.checklist = {**d.checklist, str(p.get("rule")): bool(p.get("ticked"))}
-        elif e.kind == "draft.status":
-            d.status = p.get("status", d.status)
+        elif isinstance(body, ev.DraftTicked):
+            d.checklist = {**d.checklist, body.rule: body.ticked}
+        else:
+            d.status = body.status
             d.updated_at = e.ts
             if d.status == "approved":
                 d.approvals = [*d.approvals, e.actor]
-                d.override_reason = p.get("override_reason", "")
-                d.approved_version = p.get("version", d.version)
+                d.override_reason = body.override_reason or ""
+                d.approved_version = body.version or d.version
             elif d.status in ("draft", "in_review"):
                 d.approvals = []
                 d.approved_version = None
@@ -184,67 +184,56 @@ class RoomState(CommentIndex, TimelineFold):
                 self._set_status(row, "answered", row.holder)
                 ch.comments = True
                 ch.changed_ids.add(row.id)
-        else:
-            return
         ch.drafts.add(did)
 
-    def _apply_decision(self, e: Event) -> None:
-        p = e.payload
-        did = p.get("decision_id")
-        if not isinstance(did, int):
-            return
-        if e.kind == "decision.proposed":
-            self.decisions[did] = Decision(id=did, incident_id=self.incident_id, title=p.get("title", ""),
-                                           rationale=p.get("rationale", ""), proposer=e.actor, proposed_at=e.ts,
-                                           owner_decides=bool(p.get("owner_decides")))
-            old = self.decisions.get(p.get("supersedes") or -1)
+    def _apply_decision(self, body: ev.DecisionProposed | ev.DecisionVoted, e: Event) -> None:
+        did = body.decision_id
+        if isinstance(body, ev.DecisionProposed):
+            self.decisions[did] = Decision(id=did, incident_id=self.incident_id, title=body.title,
+                                           rationale=body.rationale, proposer=e.actor, proposed_at=e.ts,
+                                           owner_decides=bool(body.owner_decides))
+            old = self.decisions.get(body.supersedes) if body.supersedes is not None else None
             if old is not None:
                 old.status = "superseded"
-        elif e.kind == "decision.voted" and did in self.decisions:
+        elif did in self.decisions:
             d = self.decisions[did]
-            if p.get("vote") == "approve":
+            if body.vote == "approve":
                 d.approvals = [*d.approvals, e.actor]
             else:
                 d.rejections = [*d.rejections, e.actor]
-            if p.get("status"):
-                d.status = p["status"]
+            if body.status:
+                d.status = body.status
                 d.decided_at = e.ts
                 d.decided_by = e.actor
-                d.present = list(p.get("present", []))
+                d.present = list(body.present)
 
-    def _apply_presence(self, e: Event) -> None:
-        p = e.payload
-        name = str(p.get("name") or e.actor)
+    def _apply_presence(self, body: ev.OperatorJoined | ev.OperatorLeft | ev.OperatorFocus, e: Event) -> None:
+        name = body.name or e.actor
         current = self.presence.get(name)
-        if e.kind == "operator.joined":
-            self.presence[name] = Presence(incident_id=self.incident_id, name=name, role=p.get("role", ""),
-                                           joined_at=e.ts, heartbeat_at=e.ts, focus=p.get("focus", ""))
+        if isinstance(body, ev.OperatorJoined):
+            self.presence[name] = Presence(incident_id=self.incident_id, name=name, role=body.role,
+                                           joined_at=e.ts, heartbeat_at=e.ts, focus=body.focus)
         elif current is None:
             return
-        elif e.kind == "operator.left":
+        elif isinstance(body, ev.OperatorLeft):
             current.left_at = e.ts
-        elif e.kind == "operator.focus":
-            current.focus = p.get("focus", current.focus)
+        else:
+            current.focus = body.focus
             current.heartbeat_at = max(current.heartbeat_at, e.ts)
 
-    def _apply_incident(self, e: Event) -> None:
-        p = e.payload
-        if e.kind == "incident.created":
-            inc = p.get("incident", {})
-            self.title = inc.get("title", self.title)
-            self.severity = inc.get("severity", self.severity)
-            self.opened_at = inc.get("opened_at", e.ts)
-        elif e.kind == "incident.updated":
-            for key, value in p.get("changes", {}).items():
+    def _apply_incident(self, body: ev.IncidentCreated | ev.IncidentUpdated, e: Event) -> None:
+        if isinstance(body, ev.IncidentCreated):
+            self.title = body.incident.title
+            self.severity = body.incident.severity
+            self.opened_at = body.incident.opened_at
+        else:
+            for key, value in body.changes.items():
                 if key in ("title", "severity", "our_fault", "status"):
                     setattr(self, key, value)
 
     # --------------------------------------------------------------- timeline
-
-    # --------------------------------------------------------------- timeline
     def backfill_timeline(self, events: Sequence[Event]) -> None:
         """The log before we joined, as timeline lines only (the state came from the tables)."""
-        ch = Changes()
         for e in events:
-            self._to_timeline(e, ch)
+            self._to_timeline(e)
             self.last_seq = max(self.last_seq, e.seq)

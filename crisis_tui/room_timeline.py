@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Literal
 
+from crisis_tui import events as ev
 from crisis_tui.model import Event
-from crisis_tui.safe_text import one_line
-from crisis_tui.timeline_text import QUIET_KINDS, clock, describe
+from crisis_tui.timeline_text import arrival_source, clock, describe, is_quiet
 
-if TYPE_CHECKING:
-    from crisis_tui.room_state import Changes
+#: How the timeline pane shows a line: alerts and decided decisions stand out.
+Look = Literal["story", "arrivals", "alert", "decision"]
 
 
 @dataclass
@@ -20,7 +20,7 @@ class TimelineEntry:
 
     ts: float
     text: str
-    kind: str
+    look: Look = "story"
     seq: int = 0
     by_source: Counter[str] = field(default_factory=Counter)
 
@@ -29,28 +29,35 @@ class TimelineEntry:
         return f"{clock(self.ts)} {self.text}"
 
 
+def _look(body: ev.EventBody) -> Look:
+    if isinstance(body, ev.Alert):
+        return "alert"
+    if isinstance(body, ev.UnknownEvent) and ev.is_alert_kind(body.kind):
+        return "alert"  # an alert of a kind a newer version raised still stands out
+    return "decision" if isinstance(body, ev.DecisionVoted) else "story"
+
 
 class TimelineFold:
     """The timeline lines of a room; RoomState builds on it."""
 
     timeline: list[TimelineEntry]
-    last_seq: int
 
-    def _to_timeline(self, e: Event, ch: Changes) -> None:
-        if e.kind in QUIET_KINDS:
-            return
-        ch.timeline = True
-        if e.kind == "comment.ingested":
-            source = one_line(str(e.payload.get("comment", {}).get("source", "?")), 12)
+    def _to_timeline(self, e: Event) -> bool:
+        """Add the event's line (or fold an arrival into this minute's); False when it is quiet."""
+        if is_quiet(e):
+            return False
+        body = e.body
+        if isinstance(body, ev.CommentIngested):
+            source = arrival_source(body)
             last = self.timeline[-1] if self.timeline else None
-            if last is not None and last.kind == "comment.ingested" and int(last.ts // 60) == int(e.ts // 60):
+            if last is not None and last.look == "arrivals" and int(last.ts // 60) == int(e.ts // 60):
                 last.by_source[source] += 1
                 n = sum(last.by_source.values())
                 parts = ", ".join(f"{s} {k}" for s, k in last.by_source.most_common())
                 last.text = f"{n} new comments: {parts}"
                 last.seq = e.seq
-                return
-            text = describe(e)
-            self.timeline.append(TimelineEntry(e.ts, text, e.kind, e.seq, Counter({source: 1})))
-            return
-        self.timeline.append(TimelineEntry(e.ts, describe(e), e.kind, e.seq))
+                return True
+            self.timeline.append(TimelineEntry(e.ts, describe(e), "arrivals", e.seq, Counter({source: 1})))
+            return True
+        self.timeline.append(TimelineEntry(e.ts, describe(e), _look(body), e.seq))
+        return True

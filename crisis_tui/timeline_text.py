@@ -10,11 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from crisis_tui import events as ev
 from crisis_tui.model import Event
 from crisis_tui.safe_text import one_line
 
-#: Event kinds that are bookkeeping, not story: left out of the human timeline.
-QUIET_KINDS = frozenset({"operator.focus", "draft.checklist"})
+
+def is_quiet(event: Event) -> bool:
+    """Bookkeeping, not story (focus changes, checklist ticks): left out of the human timeline."""
+    return isinstance(event.body, ev.Quiet)
 
 
 def _who(handle: Any) -> str:
@@ -25,86 +28,93 @@ def _quote(text: Any, width: int = 60) -> str:
     return one_line(str(text or ""), width)
 
 
+def _draft_moved(actor: str, b: ev.DraftMoved) -> str:
+    what = "public statement" if b.kind == "statement" else "reply"
+    draft = f"{what} (draft {b.draft_id})"
+    if b.status == "in_review" and b.edited_after_approval:
+        return f"{actor} saved v{b.version or '?'} of the {draft}: edited after approval: back in review"
+    if b.status == "in_review":
+        return f"{actor} submitted the {draft} for approval"
+    if b.status == "approved":
+        text = f"{actor} approved the {draft}"
+        if b.override_reason:
+            text += f" overriding {_quote(', '.join(b.failing or []), 80)}: {_quote(b.override_reason, 50)}"
+        return text
+    if b.status == "sent":
+        target = f" to #{b.comment_id}" if b.comment_id is not None else ""
+        return f"{actor} sent the {draft}{target}"
+    if b.status == "withdrawn":
+        return f"{actor} withdrew the {draft}"
+    return f"{actor} sent the {draft} back to draft"
+
+
 def describe(event: Event) -> str:
     """One line, without the time, saying what happened and who did it."""
-    p = event.payload
     actor = _who(event.actor)
-    kind = event.kind
-    if kind == "incident.created":
-        inc = p.get("incident", {})
-        return f"{actor} opened the incident: {_quote(inc.get('title'))} ({_quote(inc.get('severity'), 10)})"
-    if kind == "incident.updated":
-        parts = []
-        for key, value in p.get("changes", {}).items():
-            if key == "our_fault":
-                parts.append("marked the error as ours" if value else "marked the error as not ours")
-            else:
-                parts.append(f"set {key} to {_quote(value, 40)}")
-        return f"{actor} " + ", ".join(parts)
-    if kind == "comment.ingested":
-        c = p.get("comment", {})
-        return f"new comment on {_quote(c.get('source'), 12)} from {_who(c.get('author'))}: {_quote(c.get('text'), 50)}"
-    if kind == "comment.claimed":
-        return f"{actor} claimed {_who(p.get('author'))} (#{p.get('comment_id')})"
-    if kind == "comment.released":
-        return f"{actor} released {_who(p.get('author'))} (#{p.get('comment_id')})"
-    if kind == "comment.status":
-        status = str(p.get("status", "")).replace("_", " ")
-        why = f": {_quote(p.get('reason'), 40)}" if p.get("reason") else ""
-        return f"{actor} marked {_who(p.get('author'))} (#{p.get('comment_id')}) {status}{why}"
-    if kind == "comment.tagged":
-        return f"{actor} tagged {_who(p.get('author'))} (#{p.get('comment_id')}): {_quote(', '.join(p.get('tags', [])), 40)}"
-    if kind == "draft.saved":
-        what = "public statement" if p.get("kind") == "statement" else f"reply to #{p.get('comment_id')}"
-        verb = "started" if p.get("version") == 1 else "edited"
-        return f"{actor} {verb} a {what} (draft {p.get('draft_id')} v{p.get('version')})"
-    if kind == "draft.conflict":
-        return (f"{actor}'s save of draft {p.get('draft_id')} was refused: it was based on "
-                f"v{p.get('based_on')}, the draft is at v{p.get('current_version')} (text kept in the log)")
-    if kind == "draft.checklist":
-        return f"{actor} {'ticked' if p.get('ticked') else 'unticked'} {_quote(p.get('rule'), 20)} on draft {p.get('draft_id')}"
-    if kind == "draft.status":
-        what = "public statement" if p.get("kind") == "statement" else "reply"
-        status = p.get("status")
-        draft = f"{what} (draft {p.get('draft_id')})"
-        if status == "in_review" and p.get("edited_after_approval"):
-            return f"{actor} saved v{p.get('version')} of the {draft}: edited after approval: back in review"
-        if status == "in_review":
-            return f"{actor} submitted the {draft} for approval"
-        if status == "approved":
-            text = f"{actor} approved the {draft}"
-            if p.get("override_reason"):
-                text += f" overriding {', '.join(p.get('failing', []))}: {_quote(p.get('override_reason'), 50)}"
-            return text
-        if status == "sent":
-            target = f" to #{p.get('comment_id')}" if p.get("comment_id") is not None else ""
-            return f"{actor} sent the {draft}{target}"
-        if status == "withdrawn":
-            return f"{actor} withdrew the {draft}"
-        return f"{actor} sent the {draft} back to draft"
-    if kind == "decision.proposed":
-        why = f" ({_quote(p.get('rationale'), 40)})" if p.get("rationale") else ""
-        owner = " · not ours: the owner approves" if p.get("owner_decides") else ""
-        return f"{actor} proposed decision: {_quote(p.get('title'))}{why}{owner}"
-    if kind == "decision.voted":
-        verb = "approved" if p.get("vote") == "approve" else "rejected"
-        present = ", ".join(_who(n) for n in p.get("present", []))
-        return f"{actor} {verb} decision: {_quote(p.get('title'))} (present: {present})"
-    if kind == "operator.joined":
-        return f"{actor} joined as {_quote(p.get('role'), 20)}"
-    if kind == "operator.left":
-        how = "timed out" if p.get("reason") == "timeout" else "left"
-        return f"{_who(p.get('name'))} {how}"
-    if kind == "operator.focus":
-        return f"{actor} is {_quote(p.get('focus'), 50)}"
-    if kind == "note.added":
-        return f"{actor} noted: {_quote(p.get('text'), 80)}"
-    if kind == "alert.spike":
-        return (f"spike: {p.get('per_minute', '?')}/min against a baseline of "
-                f"{p.get('baseline', '?')}/min (x{p.get('factor', '?')})")
-    if kind == "alert.sla":
-        return f"SLA breached: {_quote(p.get('detail'), 60)}"
-    return f"{actor} {one_line(kind, 30)}"
+    match event.body:
+        case ev.IncidentCreated(incident=inc):
+            return f"{actor} opened the incident: {_quote(inc.title)} ({_quote(inc.severity, 10)})"
+        case ev.IncidentUpdated(changes=changes):
+            parts = []
+            for key, value in changes.items():
+                if key == "our_fault":
+                    parts.append("marked the error as ours" if value else "marked the error as not ours")
+                else:
+                    parts.append(f"set {_quote(key, 20)} to {_quote(value, 40)}")
+            return f"{actor} " + ", ".join(parts)
+        case ev.CommentIngested(comment=c):
+            return f"new comment on {_quote(c.source, 12)} from {_who(c.author)}: {_quote(c.text, 50)}"
+        case ev.CommentClaimed(comment_id=cid, author=author):
+            return f"{actor} claimed {_who(author)} (#{cid})"
+        case ev.CommentReleased(comment_id=cid, author=author):
+            return f"{actor} released {_who(author)} (#{cid})"
+        case ev.CommentMarked(comment_id=cid, author=author, status=status, reason=reason):
+            why = f": {_quote(reason, 40)}" if reason else ""
+            return f"{actor} marked {_who(author)} (#{cid}) {_quote(status.replace('_', ' '), 20)}{why}"
+        case ev.CommentTagged(comment_id=cid, author=author, tags=tags):
+            return f"{actor} tagged {_who(author)} (#{cid}): {_quote(', '.join(tags), 40)}"
+        case ev.DraftSaved() as b:
+            what = "public statement" if b.kind == "statement" else f"reply to #{b.comment_id}"
+            verb = "started" if b.version == 1 else "edited"
+            return f"{actor} {verb} a {what} (draft {b.draft_id} v{b.version})"
+        case ev.DraftConflict() as b:
+            return (f"{actor}'s save of draft {b.draft_id} was refused: it was based on "
+                    f"v{b.based_on}, the draft is at v{b.current_version} (text kept in the log)")
+        case ev.DraftTicked() as b:
+            return f"{actor} {'ticked' if b.ticked else 'unticked'} {_quote(b.rule, 20)} on draft {b.draft_id}"
+        case ev.DraftMoved() as b:
+            return _draft_moved(actor, b)
+        case ev.DecisionProposed() as b:
+            why = f" ({_quote(b.rationale, 40)})" if b.rationale else ""
+            owner = " · not ours: the owner approves" if b.owner_decides else ""
+            return f"{actor} proposed decision: {_quote(b.title)}{why}{owner}"
+        case ev.DecisionVoted() as b:
+            verb = "approved" if b.vote == "approve" else "rejected"
+            present = ", ".join(_who(n) for n in b.present)
+            return f"{actor} {verb} decision: {_quote(b.title)} (present: {present})"
+        case ev.OperatorJoined(role=role):
+            return f"{actor} joined as {_quote(role, 20)}"
+        case ev.OperatorLeft(name=name, reason=reason):
+            return f"{_who(name)} {'timed out' if reason == 'timeout' else 'left'}"
+        case ev.OperatorFocus(focus=focus):
+            return f"{actor} is {_quote(focus, 50)}"
+        case ev.NoteAdded(text=text):
+            return f"{actor} noted: {_quote(text, 80)}"
+        case ev.SpikeAlert() as b:
+            return (f"spike: {b.per_minute}/min against a baseline of "
+                    f"{b.baseline}/min (x{b.factor})")
+        case ev.SlaAlert(detail=detail):
+            return f"SLA breached: {_quote(detail, 60)}"
+        case ev.UnknownEvent(kind=kind):
+            return f"{actor}: unknown event kind {_quote(kind, 40)} (written by a newer crisis-tui, kept as it is)"
+        case ev.BrokenEvent(kind=kind, error=error):
+            return f"{actor}: unreadable {_quote(kind, 40)} event ({_quote(error, 60)}), kept as it is"
+    return f"{actor} {one_line(event.kind, 30)}"  # pragma: no cover - every body is matched above
+
+
+def arrival_source(body: ev.CommentIngested) -> str:
+    """The platform an arriving comment came from, as the folded arrival lines name it."""
+    return one_line(body.comment.source or "?", 12)
 
 
 def clock(ts: float) -> str:
@@ -121,25 +131,28 @@ def human_lines(events: list[Event], fold_over: int = 3) -> list[str]:
     """
     out: list[str] = []
     run: list[Event] = []
+    sources: list[str] = []
 
     def flush() -> None:
         if len(run) > fold_over:
             by_source: dict[str, int] = {}
-            for e in run:
-                source = one_line(str(e.payload.get("comment", {}).get("source", "?")), 12)
+            for source in sources:
                 by_source[source] = by_source.get(source, 0) + 1
             parts = ", ".join(f"{s} {n}" for s, n in sorted(by_source.items(), key=lambda kv: -kv[1]))
             out.append(f"{clock(run[0].ts)} {len(run)} new comments: {parts}")
         else:
             out.extend(line(e) for e in run)
         run.clear()
+        sources.clear()
 
     for event in events:
-        if event.kind == "comment.ingested":
+        body = event.body
+        if isinstance(body, ev.CommentIngested):
             run.append(event)
+            sources.append(arrival_source(body))
             continue
         flush()
-        if event.kind not in QUIET_KINDS:
+        if not is_quiet(event):
             out.append(line(event))
     flush()
     return out

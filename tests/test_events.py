@@ -74,6 +74,7 @@ def test_a_payload_that_is_not_a_json_object_is_broken_not_a_crash() -> None:
 def test_optional_fields_stay_absent_when_the_store_left_them_out() -> None:
     proposed = events.DecisionProposed(decision_id=1, title="Pause ads", rationale="", supersedes=None)
     assert events.encode(proposed)[1] == {"decision_id": 1, "title": "Pause ads", "rationale": "", "supersedes": None}
+    assert events.encode(events.DecisionProposed(decision_id=1, title="x", owner_decides=True))[1]["owner_decides"]
     moved = events.DraftMoved(draft_id=2, status="sent", previous="approved", kind="reply", comment_id=5)
     assert "override_reason" not in events.encode(moved)[1] and "failing" not in events.encode(moved)[1]
     approved = events.DraftMoved(draft_id=2, status="approved", previous="in_review", override_reason="", failing=[])

@@ -92,7 +92,8 @@ def test_drafts_decisions_and_presence_are_projected_from_events() -> None:
 def test_arriving_comments_fold_into_one_timeline_line_per_minute() -> None:
     state = RoomState("inc")
     batch = [event(i, "comment.ingested", {"comment": {"id": i, "source": "x" if i % 2 else "tiktok",
-                                                        "external_id": f"e{i}", "author": "@z", "text": "t"}},
+                                                        "external_id": f"e{i}", "author": "@z", "text": "t",
+                                                        "received_at": 60_000.0}},
                    ts=60_000.0) for i in range(1, 6)]
     state.apply(batch)
     assert len(state.timeline) == 1

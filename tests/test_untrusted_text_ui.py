@@ -160,9 +160,11 @@ async def test_toasts_carry_hostile_text_as_plain_text(tmp_path: Path, book: Pla
 
 
 def test_a_megabyte_row_is_trimmed_before_it_reaches_the_stream() -> None:
+    from crisis_tui.events import ArrivedComment
     from crisis_tui.room_state import ROW_AUTHOR, ROW_TEXT, RoomState
 
     state = RoomState("inc")
-    state.add_comment({"id": 1, "source": "x", "external_id": "e", "author": "@" + "W" * 100_000, "text": MEGABYTE})
+    state.add_comment(ArrivedComment(id=1, source="x", external_id="e", author="@" + "W" * 100_000, text=MEGABYTE,
+                                     received_at=1000.0))
     row = state.rows[1]
     assert len(row.text) == ROW_TEXT and len(row.author) == ROW_AUTHOR

@@ -11,7 +11,8 @@ NOW = 1_800_000_000.0  # a whole minute: 30_000_000 * 60
 
 
 def arrival(seq: int, at: float, negativity: float) -> Event:
-    comment = {"id": seq, "source": "x", "author": f"@a{seq}", "text": "hi", "received_at": at, "negativity": negativity}
+    comment = {"id": seq, "source": "x", "external_id": f"x{seq}", "author": f"@a{seq}", "text": "hi", "received_at": at,
+               "negativity": negativity}
     return Event(seq=seq, incident_id="inc", ts=at, actor="intake", kind="comment.ingested",
                  payload={"comment": comment}, prev_hash="", hash="")
 

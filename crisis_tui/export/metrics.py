@@ -28,11 +28,12 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import msgspec
 
+from crisis_tui import events as ev
 from crisis_tui.model import Event
 from crisis_tui.playbook import Playbook
 
@@ -239,11 +240,13 @@ class _Track:
 
 
 class _Fold:
-    """One pass over the log, in seq order."""
+    """One pass over the log, in seq order, dispatched on each event's body type."""
 
     def __init__(self, playbook: Playbook) -> None:
         self.playbook = playbook
-        self.incident: dict[str, Any] = {}
+        self.incident_id = ""
+        self.title = ""
+        self.opened_at: float | None = None
         self.severity = playbook.default_severity
         self.sla_s = playbook.sla_seconds(self.severity)
         self.status = "open"
@@ -264,7 +267,23 @@ class _Fold:
         self.spikes: list[float] = []
         self.statements_sent: list[float] = []
         self.severity_changes: list[SeverityChange] = []
-        self.handlers: dict[str, Any] = {}
+        #: Body type -> what it does to the figures; the others (focus, tags, checklist ticks,
+        #: conflicts, notes' text, unknown kinds, broken payloads) change no metric.
+        self.handlers: dict[type[Any], Callable[[Event, Any], None]] = {
+            ev.IncidentCreated: self.on_incident_created,
+            ev.IncidentUpdated: self.on_incident_updated,
+            ev.CommentIngested: self.on_comment_ingested,
+            ev.CommentClaimed: self.on_comment_claimed,
+            ev.CommentReleased: self.on_comment_released,
+            ev.CommentMarked: self.on_comment_marked,
+            ev.DraftSaved: self.on_draft_saved,
+            ev.DraftMoved: self.on_draft_moved,
+            ev.DecisionProposed: self.on_decision_proposed,
+            ev.DecisionVoted: self.on_decision_voted,
+            ev.OperatorJoined: self.on_operator_joined,
+            ev.NoteAdded: self.on_note_added,
+            ev.SpikeAlert: self.on_spike,
+        }
 
     def op(self, name: str) -> OperatorStats:
         stats = self.operators.get(name)
@@ -274,41 +293,37 @@ class _Fold:
 
     def feed(self, event: Event) -> None:
         self.count += 1
-        handler = self.handlers.get(event.kind)
-        if handler is None:
-            handler = self.handlers[event.kind] = getattr(self, "on_" + event.kind.replace(".", "_"), self.on_other)
-        handler(event, event.payload)
+        body = event.body
+        handler = self.handlers.get(type(body))
+        if handler is not None:
+            handler(event, body)
 
-    def on_other(self, e: Event, p: dict[str, Any]) -> None:
-        """Kinds that change no metric (focus, tags, checklist ticks, conflicts, unknown)."""
+    def _severity(self, e: Event, severity: str) -> None:
+        self.severity = severity
+        self.sla_s = self.playbook.sla_seconds(severity)
+        self.severity_changes.append(SeverityChange(at=e.ts, actor=e.actor, severity=severity))
 
-    def on_incident_created(self, e: Event, p: dict[str, Any]) -> None:
-        self.incident = dict(p.get("incident", {}))
-        self.severity = str(self.incident.get("severity") or self.severity)
-        self.sla_s = self.playbook.sla_seconds(self.severity)
-        self.severity_changes.append(SeverityChange(at=e.ts, actor=e.actor, severity=self.severity))
+    def on_incident_created(self, e: Event, b: ev.IncidentCreated) -> None:
+        self.incident_id, self.title, self.opened_at = b.incident.id, b.incident.title, b.incident.opened_at
+        self._severity(e, b.incident.severity or self.severity)
 
-    def on_incident_updated(self, e: Event, p: dict[str, Any]) -> None:
-        changes = p.get("changes", {})
-        for key, value in changes.items():
-            self.incident[key] = value
+    def on_incident_updated(self, e: Event, b: ev.IncidentUpdated) -> None:
+        changes = b.changes
+        if "title" in changes:
+            self.title = str(changes["title"])
         if "severity" in changes:
-            self.severity = str(changes["severity"])
-            self.sla_s = self.playbook.sla_seconds(self.severity)
-            self.severity_changes.append(SeverityChange(at=e.ts, actor=e.actor, severity=self.severity))
+            self._severity(e, str(changes["severity"]))
         if "status" in changes:
             self.status = str(changes["status"])
             self.closed_at = e.ts if self.status == "closed" else None
 
-    def on_comment_ingested(self, e: Event, p: dict[str, Any]) -> None:
-        c = p["comment"]
-        received = c.get("received_at", e.ts)
-        negativity = c.get("negativity") or 0.0
-        self.comments[c["id"]] = _Track(received, negativity, c.get("author", ""), c.get("source", ""), self.sla_s)
-        self.arrivals.append((received, negativity))
+    def on_comment_ingested(self, e: Event, b: ev.CommentIngested) -> None:
+        c = b.comment
+        self.comments[c.id] = _Track(c.received_at, c.negativity, c.author, c.source, self.sla_s)
+        self.arrivals.append((c.received_at, c.negativity))
 
-    def _status(self, comment_id: Any, status: str, at: float) -> _Track | None:
-        track = self.comments.get(int(comment_id)) if comment_id is not None else None
+    def _status(self, comment_id: int | None, status: str, at: float) -> _Track | None:
+        track = self.comments.get(comment_id) if comment_id is not None else None
         if track is None:
             return None
         track.status = status
@@ -316,52 +331,49 @@ class _Fold:
             track.resolved_at = at
         return track
 
-    def on_comment_claimed(self, e: Event, p: dict[str, Any]) -> None:
-        self._status(p.get("comment_id"), "claimed", e.ts)
+    def on_comment_claimed(self, e: Event, b: ev.CommentClaimed) -> None:
+        self._status(b.comment_id, "claimed", e.ts)
         self.op(e.actor).claims += 1
 
-    def on_comment_released(self, e: Event, p: dict[str, Any]) -> None:
-        self._status(p.get("comment_id"), "new", e.ts)
+    def on_comment_released(self, e: Event, b: ev.CommentReleased) -> None:
+        self._status(b.comment_id, "new", e.ts)
 
-    def on_comment_status(self, e: Event, p: dict[str, Any]) -> None:
-        status = str(p.get("status", ""))
-        self._status(p.get("comment_id"), status, e.ts)
+    def on_comment_marked(self, e: Event, b: ev.CommentMarked) -> None:
+        self._status(b.comment_id, b.status, e.ts)
         marked = self.op(e.actor).marked
-        marked[status] = marked.get(status, 0) + 1
+        marked[b.status] = marked.get(b.status, 0) + 1
 
-    def on_draft_saved(self, e: Event, p: dict[str, Any]) -> None:
-        self.versions[int(p["draft_id"])] = int(p.get("version") or 1)
-        if p.get("version") == 1:
-            self.drafts[int(p["draft_id"])] = (str(p.get("kind", "reply")), p.get("comment_id"))
+    def on_draft_saved(self, e: Event, b: ev.DraftSaved) -> None:
+        self.versions[b.draft_id] = b.version
+        if b.version == 1:
+            self.drafts[b.draft_id] = (b.kind, b.comment_id)
             self.op(e.actor).drafts_started += 1
 
-    def on_draft_status(self, e: Event, p: dict[str, Any]) -> None:
-        status = p.get("status")
-        kind = str(p.get("kind") or self.drafts.get(int(p.get("draft_id", 0)), ("reply", None))[0])
-        draft_id = int(p.get("draft_id", 0))
-        if status == "approved":
-            failing = [str(f) for f in p.get("failing", []) or []]
+    def on_draft_moved(self, e: Event, b: ev.DraftMoved) -> None:
+        kind = b.kind or self.drafts.get(b.draft_id, ("reply", None))[0]
+        if b.status == "approved":
+            failing = list(b.failing or [])
             self.checklist.approvals += 1
             self.op(e.actor).approvals += 1
             override = None
             if failing:
                 self.op(e.actor).overrides += 1
-                override = Override(draft_id=draft_id, kind=kind, actor=e.actor, at=e.ts,
-                                    failing=failing, reason=str(p.get("override_reason", "")))
+                override = Override(draft_id=b.draft_id, kind=kind, actor=e.actor, at=e.ts,
+                                    failing=failing, reason=b.override_reason or "")
                 self.checklist.overrides.append(override)
             else:
                 self.checklist.passed += 1
-            version = int(p.get("version") or self.versions.get(draft_id, 1))
-            self.approved.setdefault(draft_id, []).append((version, e.actor, override))
-        elif status == "sent":
-            self._uncount_unless_approved(draft_id, int(p.get("version") or self.versions.get(draft_id, 1)))
+            version = b.version or self.versions.get(b.draft_id, 1)
+            self.approved.setdefault(b.draft_id, []).append((version, e.actor, override))
+        elif b.status == "sent":
+            self._uncount_unless_approved(b.draft_id, b.version or self.versions.get(b.draft_id, 1))
             self.public_answers.append(e.ts)
             if kind == "statement":
                 self.statements_sent.append(e.ts)
                 self.op(e.actor).statements_sent += 1
                 return
             self.op(e.actor).replies_sent += 1
-            track = self._status(p.get("comment_id"), "answered", e.ts)
+            track = self._status(b.comment_id, "answered", e.ts)
             if track is not None and track.first_reply_at is None:
                 track.first_reply_at = e.ts
                 waited = e.ts - track.received_at
@@ -383,38 +395,36 @@ class _Fold:
                 self.checklist.overrides.remove(override)
                 self.op(actor).overrides -= 1
 
-    def on_decision_proposed(self, e: Event, p: dict[str, Any]) -> None:
-        decision_id = int(p["decision_id"])
-        supersedes = p.get("supersedes")
-        self.decisions[decision_id] = DecisionRecord(
-            id=decision_id, title=str(p.get("title", "")), rationale=str(p.get("rationale", "")),
-            proposer=e.actor, proposed_at=e.ts, supersedes=supersedes, approvals=[], rejections=[], present=[],
-            owner_decides=bool(p.get("owner_decides")),
+    def on_decision_proposed(self, e: Event, b: ev.DecisionProposed) -> None:
+        self.decisions[b.decision_id] = DecisionRecord(
+            id=b.decision_id, title=b.title, rationale=b.rationale,
+            proposer=e.actor, proposed_at=e.ts, supersedes=b.supersedes, approvals=[], rejections=[], present=[],
+            owner_decides=bool(b.owner_decides),
         )
-        if supersedes is not None and int(supersedes) in self.decisions:
-            self.decisions[int(supersedes)].status = "superseded"
+        if b.supersedes is not None and b.supersedes in self.decisions:
+            self.decisions[b.supersedes].status = "superseded"
         self.op(e.actor).decisions_proposed += 1
 
-    def on_decision_voted(self, e: Event, p: dict[str, Any]) -> None:
-        record = self.decisions.get(int(p.get("decision_id", 0)))
+    def on_decision_voted(self, e: Event, b: ev.DecisionVoted) -> None:
+        record = self.decisions.get(b.decision_id)
         self.op(e.actor).votes += 1
         if record is None:
             return
-        (record.approvals if p.get("vote") == "approve" else record.rejections).append(e.actor)
-        if p.get("status"):
-            record.status = str(p["status"])
+        (record.approvals if b.vote == "approve" else record.rejections).append(e.actor)
+        if b.status:
+            record.status = b.status
             record.decided_at = e.ts
             record.decided_by = e.actor
             record.latency_s = e.ts - record.proposed_at
-            record.present = [str(n) for n in p.get("present", [])]
+            record.present = list(b.present)
 
-    def on_operator_joined(self, e: Event, p: dict[str, Any]) -> None:
-        self.op(str(p.get("name", e.actor))).role = str(p.get("role", ""))
+    def on_operator_joined(self, e: Event, b: ev.OperatorJoined) -> None:
+        self.op(b.name or e.actor).role = b.role
 
-    def on_note_added(self, e: Event, p: dict[str, Any]) -> None:
+    def on_note_added(self, e: Event, b: ev.NoteAdded) -> None:
         self.op(e.actor).notes += 1
 
-    def on_alert_spike(self, e: Event, p: dict[str, Any]) -> None:
+    def on_spike(self, e: Event, b: ev.SpikeAlert) -> None:
         self.spikes.append(e.ts)
 
 
@@ -427,7 +437,6 @@ def compute(events: Iterable[Event], playbook: Playbook, *, as_of: float | None 
     fold = _Fold(playbook)
     for event in events:
         fold.feed(event)
-    inc = fold.incident
     moment = fold.closed_at if fold.closed_at is not None else (as_of if as_of is not None else time.time())
 
     sla = Sla(breached=[])
@@ -471,7 +480,7 @@ def compute(events: Iterable[Event], playbook: Playbook, *, as_of: float | None 
         step = bucket_step(end - start)
         flow = curve(fold.arrivals, start, end + 1e-9, step)
     else:
-        flow = Curve(start=float(inc.get("opened_at", moment)), step=60.0, volume=[], negative=[])
+        flow = Curve(start=fold.opened_at if fold.opened_at is not None else moment, step=60.0, volume=[], negative=[])
 
     spike = fold.spikes[0] if fold.spikes else None
     statement = next((t for t in fold.statements_sent if spike is not None and t >= spike), None)
@@ -480,10 +489,10 @@ def compute(events: Iterable[Event], playbook: Playbook, *, as_of: float | None 
         return sum(statuses.get(n, 0) for n in names) / total if total else None
 
     return Metrics(
-        incident_id=str(inc.get("id", "")),
-        title=str(inc.get("title", "")),
+        incident_id=fold.incident_id,
+        title=fold.title,
         severity=fold.severity,
-        opened_at=float(inc.get("opened_at", 0.0)),
+        opened_at=fold.opened_at or 0.0,
         closed_at=fold.closed_at,
         as_of=moment,
         events=fold.count,

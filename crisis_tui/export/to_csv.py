@@ -22,12 +22,13 @@ from __future__ import annotations
 import csv
 import os
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
+from crisis_tui import events as ev
 from crisis_tui.errors import InvalidInput
 from crisis_tui.export.metrics import Metrics
 from crisis_tui.export.record import IncidentRecord, Progress, no_progress
@@ -62,10 +63,16 @@ def _looks_like_formula(text: str) -> bool:
 
 def summary(event: Event) -> str:
     """The event in words; an arriving comment briefly (its text is in comments.csv)."""
-    if event.kind == "comment.ingested":
-        c = event.payload.get("comment", {})
-        return f"new comment #{c.get('id')} on {c.get('source')} from {c.get('author')}"
+    body = event.body
+    if isinstance(body, ev.CommentIngested):
+        c = body.comment
+        return f"new comment #{c.id} on {c.source} from {c.author}"
     return describe(event)
+
+
+def payload_cell(event: Event, encode: Callable[[object], bytes]) -> str:
+    """The payload as stored (unknown and broken ones too), except an arrival's: comments.csv has it."""
+    return "" if isinstance(event.body, ev.CommentIngested) else encode(event.payload).decode()
 
 
 def paths_for(out: Path, raw: str | None = None) -> dict[str, Path]:
@@ -106,7 +113,7 @@ def write(record: IncidentRecord, metrics: Metrics, playbook: Playbook, out: Pat
 
     _write(paths["events"], ["number", "seq", "time", "ts", "actor", "kind", "summary", "payload", "prev_hash", "hash"], (
         [number, e.seq, iso(e.ts), e.ts, actor(e.actor), e.kind, cell(summary(e)),
-         "" if e.kind == "comment.ingested" else encode(e.payload).decode(), e.prev_hash, e.hash]
+         payload_cell(e, encode), e.prev_hash, e.hash]
         for number, e in enumerate(record.events, start=1)
     ))
     progress("writing csv", 1, total)

@@ -10,24 +10,28 @@ comments costs one refresh, not a thousand.
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 
+from crisis_tui import events as ev
 from crisis_tui.export.metrics import NEGATIVE_AT
 from crisis_tui.model import Event
-from crisis_tui.timeline_text import QUIET_KINDS, human_lines
+from crisis_tui.timeline_text import human_lines, is_quiet
 
 WINDOW_S = 3600.0
 BUCKET_S = 60.0
 TAIL_EVENTS = 400
 
-#: Which part of the board an event kind makes stale.
-_AREAS: dict[str, str] = {
-    "incident.created": "incident",
-    "incident.updated": "incident",
-    "decision.proposed": "decisions",
-    "decision.voted": "decisions",
-    "operator.joined": "presence",
-    "operator.left": "presence",
-    "operator.focus": "presence",
+#: Which part of the board an event makes stale, by its body's type.
+_AREAS: dict[type[Any], str] = {
+    ev.IncidentCreated: "incident",
+    ev.IncidentUpdated: "incident",
+    ev.DecisionProposed: "decisions",
+    ev.DecisionVoted: "decisions",
+    ev.OperatorJoined: "presence",
+    ev.OperatorLeft: "presence",
+    ev.OperatorFocus: "presence",
+    **dict.fromkeys(ev.CommentChange, "comments"),
+    ev.DraftMoved: "comments",  # a reply sent answers its comment
 }
 
 
@@ -47,24 +51,21 @@ class BoardState:
     def feed(self, event: Event) -> None:
         self.last_seq = event.seq
         self.events_seen += 1
-        kind = event.kind
-        if kind == "comment.ingested":
-            comment = event.payload.get("comment", {})
-            at = float(comment.get("received_at", event.ts))
+        body = event.body
+        if isinstance(body, ev.CommentIngested):
+            at = body.comment.received_at
             bucket = self.minutes.setdefault(int(at // BUCKET_S), [0, 0])
             bucket[0] += 1
-            if float(comment.get("negativity") or 0.0) >= NEGATIVE_AT:
+            if body.comment.negativity >= NEGATIVE_AT:
                 bucket[1] += 1
             self.recent.append(at)
             self.changed.update(("comments", "timeline"))
             self.tail.append(event)
             return
-        if kind.startswith("comment.") or kind == "draft.status":
-            self.changed.add("comments")
-        area = _AREAS.get(kind)
+        area = _AREAS.get(type(body))
         if area:
             self.changed.add(area)
-        if kind not in QUIET_KINDS:
+        if not is_quiet(event):
             self.changed.add("timeline")
         self.tail.append(event)
 

@@ -76,9 +76,9 @@ class TimelineLines(LineView, can_focus=True):
         entry = entries[index]
         stamp = clock(entry.ts) + " "
         style = base
-        if entry.kind.startswith("alert."):
+        if entry.look == "alert":
             style = self._style("timeline--alert")
-        elif entry.kind == "decision.voted":
+        elif entry.look == "decision":
             style = self._style("timeline--decision")
         text = plain(entry.text, 400)
         rest = max(0, width - len(stamp))
