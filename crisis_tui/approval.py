@@ -91,9 +91,6 @@ async def approve(
     `checker` is not consulted (it stays in the signature for existing callers).
     """
     draft = await store.get_draft(incident_id, draft_id)
-    if version is not None and draft.version != version:
-        raise InvalidInput("version", f"draft {draft_id} is now v{draft.version} (saved by {draft.author}), "
-                                      f"not the v{version} you read: read it again before approving")
     _require_body(draft)
     return await store.set_draft_status(
         incident_id, draft_id, "approved", actor=actor, override_reason=override_reason.strip(), version=version

@@ -8,6 +8,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+import httpx
 import msgspec
 import pytest
 
@@ -27,6 +28,7 @@ from crisis_tui.store.sqlite import SqliteStore
 from crisis_tui.timeline_text import human_lines
 from crisis_tui.tokens import TokenBook
 from crisis_tui.tone import ToneChecker
+from tests.test_server_process import free_port, lead_token, start_server, stop
 from tests.test_server_support import ServeFactory, serve  # noqa: F401 - the fixture
 
 GOOD = "Hola Marta, lo sentimos mucho: tres semanas sin reembolso es demasiado. Escríbenos por privado y hoy lo revisamos."
@@ -242,3 +244,40 @@ async def test_a_server_judges_with_each_good_edit_of_its_playbook(tmp_path: Pat
     finally:
         server.stop()
         await tokens.close()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+async def test_crisis_tui_serve_refuses_a_raw_client_and_judges_with_its_edited_playbook(
+    tmp_path: Path, book: Playbook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`crisis-tui serve` in its own process, a bare httpx client, no room anywhere."""
+    source = tmp_path / "team.toml"
+    source.write_text(playbook_mod.to_toml(book), encoding="utf-8")
+    monkeypatch.setenv(playbook_mod.ENV_VAR, str(source))
+    db = tmp_path / "room.db"
+    token = await lead_token(db)
+    port = free_port()
+    proc = start_server(db, port)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10,
+                                     headers={"Authorization": f"Bearer {token}"}) as luis:
+            incident = (await luis.post("/incidents", json={"title": "Refund delays"})).json()["id"]
+            await luis.post(f"/incidents/{incident}/presence", json={"role": "gm"})
+            draft = (await luis.post(f"/incidents/{incident}/drafts", json={"body": "ok", "kind": "statement"})).json()
+            status = f"/incidents/{incident}/drafts/{draft['id']}/status"
+            await luis.post(status, json={"status": "in_review"})
+            refused = await luis.post(status, json={"status": "approved", "failing": []})
+            assert refused.status_code == 422 and "next_step" in refused.json()["detail"]
+
+            relaxed = msgspec.structs.replace(book, tone=msgspec.structs.replace(book.tone, rules=[
+                msgspec.structs.replace(r, enabled=r.id != "next_step") for r in book.tone.rules
+            ]))
+            source.write_text(playbook_mod.to_toml(relaxed), encoding="utf-8")
+            deadline = time.monotonic() + 10
+            while (answer := await luis.post(status, json={"status": "approved"})).status_code == 422:
+                assert time.monotonic() < deadline, answer.text
+                await asyncio.sleep(0.1)
+            assert (answer.status_code, answer.json()["status"]) == (200, "approved")
+    finally:
+        stop(proc)

@@ -99,10 +99,10 @@ async def test_a_file_from_before_four_eyes_learns_who_saved_each_draft_from_its
         await store.save_draft(incident, STATEMENT + " Thanks.", actor="Ana", draft_id=draft.id, base_version=1)
     finally:
         await store.close()
-    with sqlite3.connect(path) as db:  # as schema 4 left it: no editors, no approved version
+    with sqlite3.connect(path) as db:  # as schema 5 left it: no editors, no approved version
         db.execute("ALTER TABLE drafts DROP COLUMN editors")
         db.execute("ALTER TABLE drafts DROP COLUMN approved_version")
-        db.execute("PRAGMA user_version = 4")
+        db.execute("PRAGMA user_version = 5")
     store = await SqliteStore.open(path, playbook=book)
     try:
         assert (await store.get_draft(incident, draft.id)).editors == ["Ana", "Sam"]

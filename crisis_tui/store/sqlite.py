@@ -24,55 +24,20 @@ import aiosqlite
 import msgspec
 
 from crisis_tui import playbook as playbook_mod
-from crisis_tui.errors import (
-    CrisisError,
-    Forbidden,
-    InvalidInput,
-    NotFound,
-    StoreUnavailable,
-)
-from crisis_tui.eventlog import (
-    GENESIS,
-    chain_hash,
-    encode_payload,
-    event_from_row,
-    verify_chain,
-)
+from crisis_tui.errors import CrisisError, Forbidden, InvalidInput, NotFound, StoreUnavailable
+from crisis_tui.eventlog import GENESIS, chain_hash, encode_payload, verify_chain
 from crisis_tui.log_head import Head
-from crisis_tui.model import (
-    Comment,
-    Counts,
-    Decision,
-    Draft,
-    Event,
-    Incident,
-    IngestResult,
-    NewComment,
-    Note,
-    Presence,
-)
+from crisis_tui.model import Comment, Decision, Draft, Event, Incident, IngestResult, NewComment, Note, Presence
 from crisis_tui.playbook import Playbook
 from crisis_tui.store import guards
 from crisis_tui.store.connection import closed_on_failure, connect
 from crisis_tui.store.guards import Append
 from crisis_tui.store.projector import INSERT_COMMENT, comment_row, project
-from crisis_tui.store.rows import (
-    COMMENT_SELECT,
-    DECISION_SELECT,
-    DRAFT_SELECT,
-    EVENT_COLUMNS,
-    INCIDENT_SELECT,
-    PRESENCE_SELECT,
-    CommentState,
-    comment_from_row,
-    decision_from_row,
-    draft_from_row,
-    incident_from_row,
-    presence_from_row,
-)
+from crisis_tui.store.queries import Reads
+from crisis_tui.store.rows import CommentState
 from crisis_tui.store.schema import MIGRATIONS, SCHEMA_VERSION
 from crisis_tui.store.waker import Waker
-from crisis_tui.tone import Situation, ToneChecker
+from crisis_tui.tone import ToneChecker
 
 INSERT_EVENT = "INSERT INTO events (incident_id, ts, actor, kind, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)"
 
@@ -129,7 +94,7 @@ class _Tx:
         return int(row[0])
 
 
-class SqliteStore:
+class SqliteStore(Reads):
     """IncidentStore over one SQLite file (see module docstring)."""
 
     def __init__(self, db: aiosqlite.Connection, path: Path, playbook: Playbook, read_only: bool) -> None:
@@ -243,17 +208,6 @@ class SqliteStore:
         if tx.appended:
             self._waker.bump()
 
-    # Reads run in one call on the connection's thread, so no statement stays open
-    # between awaits: a BEGIN IMMEDIATE that found another coroutine's read still
-    # open would get SQLITE_BUSY at once (no busy wait) whenever another
-    # connection had written meanwhile.
-    async def _fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
-        rows = list(await self._db.execute_fetchall(sql, params))
-        return rows[0] if rows else None
-
-    async def _fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        return list(await self._db.execute_fetchall(sql, params))
-
     async def _role_of(self, tx: _Tx, actor: str) -> str | None:
         row = await tx.one(
             "SELECT role FROM presence WHERE incident_id = ? AND name = ? AND left_at IS NULL",
@@ -271,16 +225,6 @@ class SqliteStore:
         async with self._write(incident.id) as tx:
             await tx.append("incident.created", actor, {"incident": msgspec.to_builtins(incident)}, ts=incident.opened_at)
         return incident
-
-    async def list_incidents(self) -> list[Incident]:
-        rows = await self._fetchall(f"SELECT {INCIDENT_SELECT} FROM incidents ORDER BY opened_at")
-        return [incident_from_row(r) for r in rows]
-
-    async def get_incident(self, incident_id: str) -> Incident:
-        r = await self._fetchone(f"SELECT {INCIDENT_SELECT} FROM incidents WHERE id = ?", (incident_id,))
-        if r is None:
-            raise NotFound(f"no incident {incident_id!r} in {self.path}")
-        return incident_from_row(r)
 
     async def update_incident(self, incident_id: str, *, actor: str, **changes: object) -> Incident:
         current = await self.get_incident(incident_id)
@@ -349,22 +293,6 @@ class SqliteStore:
                 tx.appended = True
         return IngestResult(ingested=len(ids), duplicates=duplicates, ids=ids)
 
-    async def get_comment(self, incident_id: str, comment_id: int) -> Comment:
-        row = await self._fetchone(
-            f"SELECT {COMMENT_SELECT} FROM comments WHERE incident_id = ? AND id = ?", (incident_id, comment_id)
-        )
-        if row is None:
-            raise NotFound(f"no comment {comment_id} in incident {incident_id}")
-        return comment_from_row(row)
-
-    async def comments(self, incident_id: str, *, limit: int | None = None, after_id: int = 0) -> list[Comment]:
-        sql = f"SELECT {COMMENT_SELECT} FROM comments WHERE incident_id = ? AND id > ? ORDER BY id"
-        params: tuple[Any, ...] = (incident_id, after_id)
-        if limit is not None:
-            sql += " LIMIT ?"
-            params += (limit,)
-        return [comment_from_row(r) for r in await self._fetchall(sql, params)]
-
     async def _comment_state(self, tx: _Tx, comment_id: int) -> CommentState:
         row = await tx.one(
             "SELECT status, holder, author FROM comments WHERE incident_id = ? AND id = ?", (tx.incident_id, comment_id)
@@ -399,44 +327,7 @@ class SqliteStore:
             await tx.apply(guards.tag(comment_id, await self._comment_state(tx, comment_id), clean), actor)
         return await self.get_comment(incident_id, comment_id)
 
-    async def counts(self, incident_id: str) -> Counts:
-        rows = await self._fetchall(
-            "SELECT status, count(*) FROM comments WHERE incident_id = ? GROUP BY status", (incident_id,)
-        )
-        counts = Counts()
-        for status, n in rows:
-            if hasattr(counts, status):
-                setattr(counts, status, n)
-            counts.total += n
-        row = await self._fetchone(
-            "SELECT min(received_at) FROM comments WHERE incident_id = ? AND status IN ('new', 'claimed', 'escalated')",
-            (incident_id,),
-        )
-        counts.oldest_unanswered_at = row[0] if row else None
-        return counts
-
     # ------------------------------------------------------------------ drafts
-    async def _draft(self, incident_id: str, draft_id: int) -> Draft | None:
-        row = await self._fetchone(
-            f"SELECT {DRAFT_SELECT} FROM drafts WHERE incident_id = ? AND id = ?",
-            (incident_id, draft_id),
-        )
-        return draft_from_row(row) if row else None
-
-    async def get_draft(self, incident_id: str, draft_id: int) -> Draft:
-        draft = await self._draft(incident_id, draft_id)
-        if draft is None:
-            raise NotFound(f"no draft {draft_id} in incident {incident_id}")
-        return draft
-
-    async def drafts(self, incident_id: str, *, comment_id: int | None = None) -> list[Draft]:
-        sql = f"SELECT {DRAFT_SELECT} FROM drafts WHERE incident_id = ?"
-        params: tuple[Any, ...] = (incident_id,)
-        if comment_id is not None:
-            sql += " AND comment_id = ?"
-            params += (comment_id,)
-        return [draft_from_row(r) for r in await self._fetchall(sql + " ORDER BY id", params)]
-
     async def save_draft(
         self,
         incident_id: str,
@@ -508,35 +399,7 @@ class SqliteStore:
             ), actor)
         return await self.get_draft(incident_id, draft_id)
 
-    async def _situation(self, incident_id: str, draft: Draft) -> Situation:
-        """The rows an approval is judged against (read inside its transaction)."""
-        comment = None
-        if draft.comment_id is not None:
-            row = await self._fetchone(f"SELECT {COMMENT_SELECT} FROM comments WHERE incident_id = ? AND id = ?",
-                                       (incident_id, draft.comment_id))
-            comment = comment_from_row(row) if row else None
-        return Situation(
-            incident=await self.get_incident(incident_id),
-            comment=comment,
-            drafts=await self.drafts(incident_id),
-            roles={p.name: p.role for p in await self.presence(incident_id)},
-        )
-
     # --------------------------------------------------------------- decisions
-    async def _decision(self, incident_id: str, decision_id: int) -> Decision | None:
-        row = await self._fetchone(
-            f"SELECT {DECISION_SELECT} FROM decisions WHERE incident_id = ? AND id = ?",
-            (incident_id, decision_id),
-        )
-        return decision_from_row(row) if row else None
-
-    async def decisions(self, incident_id: str) -> list[Decision]:
-        rows = await self._fetchall(
-            f"SELECT {DECISION_SELECT} FROM decisions WHERE incident_id = ? ORDER BY id",
-            (incident_id,),
-        )
-        return [decision_from_row(r) for r in rows]
-
     async def propose_decision(
         self, incident_id: str, title: str, *, actor: str, rationale: str = "", supersedes: int | None = None,
         owner_decides: bool = False,
@@ -618,12 +481,6 @@ class SqliteStore:
                 gone.append(name)
         return gone
 
-    async def presence(self, incident_id: str) -> list[Presence]:
-        rows = await self._fetchall(
-            f"SELECT {PRESENCE_SELECT} FROM presence WHERE incident_id = ? ORDER BY joined_at", (incident_id,)
-        )
-        return [presence_from_row(r) for r in rows]
-
     # ------------------------------------------------------------ notes, alerts
     async def add_note(self, incident_id: str, text: str, *, actor: str) -> Note:
         text = guards.text(text, "note", guards.MAX_NOTE).strip()
@@ -640,26 +497,6 @@ class SqliteStore:
             return await tx.append(kind, actor, dict(payload))
 
     # ------------------------------------------------------------------ the log
-    async def events_after(self, incident_id: str, after_seq: int = 0, limit: int = 1000) -> list[Event]:
-        rows = await self._fetchall(
-            f"SELECT {EVENT_COLUMNS} FROM events WHERE incident_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-            (incident_id, after_seq, limit),
-        )
-        return [event_from_row(r) for r in rows]
-
-    async def latest_events(self, incident_id: str, limit: int = 500) -> list[Event]:
-        rows = await self._fetchall(
-            f"SELECT {EVENT_COLUMNS} FROM events WHERE incident_id = ? ORDER BY seq DESC LIMIT ?",
-            (incident_id, limit),
-        )
-        return [event_from_row(r) for r in reversed(rows)]
-
-    async def raw_events(self, incident_id: str) -> list[tuple[Any, ...]]:
-        """The stored rows as they are, for `verify` (which must not trust a decode)."""
-        return await self._fetchall(
-            f"SELECT {EVENT_COLUMNS} FROM events WHERE incident_id = ? ORDER BY seq", (incident_id,)
-        )
-
     async def log_head(self, incident_id: str, number: int | None = None) -> Head | None:
         """The newest event as a `Head` (None for an empty log), or with `number` the event
         numbered so (None when the log no longer holds that many)."""
@@ -715,10 +552,6 @@ class SqliteStore:
                 await tx.db.executemany(batch_sql or "", batch)
             tx.appended = True
         return checked
-
-    async def _data_version(self) -> int:
-        row = await self._fetchone("PRAGMA data_version")
-        return int(row[0]) if row else 0
 
     async def subscribe(self, incident_id: str, after_seq: int = 0) -> AsyncIterator[Event]:
         """Every event after `after_seq`, in order, then live as any process appends.

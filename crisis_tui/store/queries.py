@@ -1,0 +1,168 @@
+"""SqliteStore's reads: each a projection table or the log, read in one call.
+
+Reads run in one call on the connection's thread, so no statement stays open
+between awaits: a BEGIN IMMEDIATE that found another coroutine's read still
+open would get SQLITE_BUSY at once (no busy wait) whenever another connection
+had written meanwhile. The write transactions read through these too, on the
+same connection, so they see their own uncommitted rows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from crisis_tui.errors import NotFound
+from crisis_tui.eventlog import event_from_row
+from crisis_tui.model import Comment, Counts, Decision, Draft, Event, Incident, Presence
+from crisis_tui.store.rows import (
+    COMMENT_SELECT,
+    DECISION_SELECT,
+    DRAFT_SELECT,
+    EVENT_COLUMNS,
+    INCIDENT_SELECT,
+    PRESENCE_SELECT,
+    comment_from_row,
+    decision_from_row,
+    draft_from_row,
+    incident_from_row,
+    presence_from_row,
+)
+from crisis_tui.tone import Situation
+
+
+class Reads:
+    """The read half of SqliteStore (which adds the commands and their transactions)."""
+
+    _db: aiosqlite.Connection
+    path: Path
+
+    async def _fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        rows = list(await self._db.execute_fetchall(sql, params))
+        return rows[0] if rows else None
+
+    async def _fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        return list(await self._db.execute_fetchall(sql, params))
+
+    async def list_incidents(self) -> list[Incident]:
+        rows = await self._fetchall(f"SELECT {INCIDENT_SELECT} FROM incidents ORDER BY opened_at")
+        return [incident_from_row(r) for r in rows]
+
+    async def get_incident(self, incident_id: str) -> Incident:
+        r = await self._fetchone(f"SELECT {INCIDENT_SELECT} FROM incidents WHERE id = ?", (incident_id,))
+        if r is None:
+            raise NotFound(f"no incident {incident_id!r} in {self.path}")
+        return incident_from_row(r)
+
+    async def get_comment(self, incident_id: str, comment_id: int) -> Comment:
+        row = await self._fetchone(
+            f"SELECT {COMMENT_SELECT} FROM comments WHERE incident_id = ? AND id = ?", (incident_id, comment_id)
+        )
+        if row is None:
+            raise NotFound(f"no comment {comment_id} in incident {incident_id}")
+        return comment_from_row(row)
+
+    async def comments(self, incident_id: str, *, limit: int | None = None, after_id: int = 0) -> list[Comment]:
+        sql = f"SELECT {COMMENT_SELECT} FROM comments WHERE incident_id = ? AND id > ? ORDER BY id"
+        params: tuple[Any, ...] = (incident_id, after_id)
+        if limit is not None:
+            sql += " LIMIT ?"
+            params += (limit,)
+        return [comment_from_row(r) for r in await self._fetchall(sql, params)]
+
+    async def counts(self, incident_id: str) -> Counts:
+        rows = await self._fetchall(
+            "SELECT status, count(*) FROM comments WHERE incident_id = ? GROUP BY status", (incident_id,)
+        )
+        counts = Counts()
+        for status, n in rows:
+            if hasattr(counts, status):
+                setattr(counts, status, n)
+            counts.total += n
+        row = await self._fetchone(
+            "SELECT min(received_at) FROM comments WHERE incident_id = ? AND status IN ('new', 'claimed', 'escalated')",
+            (incident_id,),
+        )
+        counts.oldest_unanswered_at = row[0] if row else None
+        return counts
+
+    async def _draft(self, incident_id: str, draft_id: int) -> Draft | None:
+        row = await self._fetchone(
+            f"SELECT {DRAFT_SELECT} FROM drafts WHERE incident_id = ? AND id = ?",
+            (incident_id, draft_id),
+        )
+        return draft_from_row(row) if row else None
+
+    async def get_draft(self, incident_id: str, draft_id: int) -> Draft:
+        draft = await self._draft(incident_id, draft_id)
+        if draft is None:
+            raise NotFound(f"no draft {draft_id} in incident {incident_id}")
+        return draft
+
+    async def drafts(self, incident_id: str, *, comment_id: int | None = None) -> list[Draft]:
+        sql = f"SELECT {DRAFT_SELECT} FROM drafts WHERE incident_id = ?"
+        params: tuple[Any, ...] = (incident_id,)
+        if comment_id is not None:
+            sql += " AND comment_id = ?"
+            params += (comment_id,)
+        return [draft_from_row(r) for r in await self._fetchall(sql + " ORDER BY id", params)]
+
+    async def _situation(self, incident_id: str, draft: Draft) -> Situation:
+        """The rows an approval is judged against (read inside its transaction)."""
+        comment = None
+        if draft.comment_id is not None:
+            row = await self._fetchone(f"SELECT {COMMENT_SELECT} FROM comments WHERE incident_id = ? AND id = ?",
+                                       (incident_id, draft.comment_id))
+            comment = comment_from_row(row) if row else None
+        return Situation(
+            incident=await self.get_incident(incident_id),
+            comment=comment,
+            drafts=await self.drafts(incident_id),
+            roles={p.name: p.role for p in await self.presence(incident_id)},
+        )
+
+    async def _decision(self, incident_id: str, decision_id: int) -> Decision | None:
+        row = await self._fetchone(
+            f"SELECT {DECISION_SELECT} FROM decisions WHERE incident_id = ? AND id = ?",
+            (incident_id, decision_id),
+        )
+        return decision_from_row(row) if row else None
+
+    async def decisions(self, incident_id: str) -> list[Decision]:
+        rows = await self._fetchall(
+            f"SELECT {DECISION_SELECT} FROM decisions WHERE incident_id = ? ORDER BY id",
+            (incident_id,),
+        )
+        return [decision_from_row(r) for r in rows]
+
+    async def presence(self, incident_id: str) -> list[Presence]:
+        rows = await self._fetchall(
+            f"SELECT {PRESENCE_SELECT} FROM presence WHERE incident_id = ? ORDER BY joined_at", (incident_id,)
+        )
+        return [presence_from_row(r) for r in rows]
+
+    async def events_after(self, incident_id: str, after_seq: int = 0, limit: int = 1000) -> list[Event]:
+        rows = await self._fetchall(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE incident_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (incident_id, after_seq, limit),
+        )
+        return [event_from_row(r) for r in rows]
+
+    async def latest_events(self, incident_id: str, limit: int = 500) -> list[Event]:
+        rows = await self._fetchall(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE incident_id = ? ORDER BY seq DESC LIMIT ?",
+            (incident_id, limit),
+        )
+        return [event_from_row(r) for r in reversed(rows)]
+
+    async def raw_events(self, incident_id: str) -> list[tuple[Any, ...]]:
+        """The stored rows as they are, for `verify` (which must not trust a decode)."""
+        return await self._fetchall(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE incident_id = ? ORDER BY seq", (incident_id,)
+        )
+
+    async def _data_version(self) -> int:
+        row = await self._fetchone("PRAGMA data_version")
+        return int(row[0]) if row else 0
