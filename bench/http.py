@@ -126,7 +126,7 @@ async def propagation(url: str, writer_token: str, reader_token: str, incident: 
             signal.clear()
             try:
                 await asyncio.wait_for(signal.wait(), 5)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 break
         if text in arrived:
             latencies.append((arrived[text] - sent) * 1000)

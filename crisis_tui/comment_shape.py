@@ -7,7 +7,7 @@ Unknown keys are kept in `extra`, never dropped.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from crisis_tui.errors import InvalidInput
@@ -46,7 +46,7 @@ def parse_time(value: Any, field: str) -> float | None:
         except ValueError:
             raise InvalidInput(field, f"not an ISO 8601 time: {value[:40]!r}") from None
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
         return moment.timestamp()
     raise InvalidInput(field, f"must be an ISO 8601 time or epoch seconds, got {type(value).__name__}")
 

@@ -14,8 +14,8 @@ import struct
 import subprocess
 import threading
 import zlib
-from html.parser import HTMLParser
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest

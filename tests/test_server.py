@@ -19,7 +19,6 @@ from crisis_tui.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
-    PayloadTooLarge,
     RateLimited,
     StoreUnavailable,
     Unauthorized,

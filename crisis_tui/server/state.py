@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from crisis_tui.errors import NotFound
 from crisis_tui.server.auth import Authenticator
 from crisis_tui.server.group_commit import GroupCommit
 from crisis_tui.server.ratelimit import RateLimiter
