@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -276,8 +277,8 @@ def parse(data: dict[str, Any], source: str) -> Playbook:
 
 
 def _check(book: Playbook, source: str) -> None:
-    tables = (("roles", book.roles), ("severities", book.severities), ("tone.rules", book.tone.rules),
-              ("snippets", book.snippets))
+    tables: tuple[tuple[str, Sequence[Role | Severity | ToneRule | Snippet]], ...] = (
+        ("roles", book.roles), ("severities", book.severities), ("tone.rules", book.tone.rules), ("snippets", book.snippets))
     for table, items in tables:
         seen: set[str] = set()
         for index, item in enumerate(items):

@@ -97,6 +97,9 @@ class SyncWorker:
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _gone: bool = False
 
+    def _connection_changed(self, state: str) -> None:
+        self.target.post_message(ConnectionChanged(state))
+
     def set_focus(self, focus: str) -> None:
         """What we are doing now ("replying to @user"); sent with the next heartbeat, at once."""
         if focus != self.focus:
@@ -105,7 +108,7 @@ class SyncWorker:
 
     async def run(self) -> None:
         """Load, then follow the log and beat the heart until cancelled."""
-        self.store.on_connection_state = lambda state: self.target.post_message(ConnectionChanged(state))
+        self.store.on_connection_state = self._connection_changed
         if not self.store.read_only:
             await self._beat()
         last_seq = await self._load()

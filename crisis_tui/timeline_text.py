@@ -65,7 +65,7 @@ def describe(event: Event) -> str:
         return f"{actor} {'ticked' if p.get('ticked') else 'unticked'} {_quote(p.get('rule'), 20)} on draft {p.get('draft_id')}"
     if kind == "draft.status":
         what = "public statement" if p.get("kind") == "statement" else "reply"
-        status = p.get("status")
+        status = str(p.get("status"))
         draft = f"{what} (draft {p.get('draft_id')})"
         if status == "in_review":
             return f"{actor} submitted the {draft} for approval"

@@ -11,7 +11,7 @@ import click
 from crisis_tui import demo_script, locator
 from crisis_tui import playbook as playbook_mod
 from crisis_tui.commands.context import run, settings
-from crisis_tui.eventlog import encode_payload, verify_chain
+from crisis_tui.eventlog import ChainBreak, encode_payload, verify_chain
 from crisis_tui.intake.pipeline import prepare_batch
 from crisis_tui.store.protocol import IncidentStore
 from crisis_tui.store.sqlite import SqliteStore
@@ -81,7 +81,7 @@ def verify(incident: str, token: str | None) -> None:
     """Check the incident's hash chain; name the first broken event."""
     cfg = settings()
 
-    async def go() -> tuple[str, int, object]:
+    async def go() -> tuple[str, int, tuple[ChainBreak | None, object]]:
         store, incident_id = await locator.open_incident(incident, playbook=cfg.playbook, read_only=True, token=token)
         try:
             rows = await _rows_for_verify(store, incident_id)
@@ -90,7 +90,7 @@ def verify(incident: str, token: str | None) -> None:
         checked, broken = verify_chain(rows)  # type: ignore[arg-type]
         return incident_id, checked, (broken, rows[-1][7] if rows else "")
 
-    incident_id, checked, (broken, last) = run(go)  # type: ignore[misc]
+    incident_id, checked, (broken, last) = run(go)
     if broken is not None:
         click.echo(f"{incident_id}: chain BROKEN at event {broken.seq}: {broken.reason} ({checked} events before it are intact)")
         raise SystemExit(1)

@@ -10,6 +10,7 @@ what they say, and neither can forget to escape a field the other escapes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from crisis_tui.export import wording as w
@@ -86,7 +87,7 @@ class Report:
 BARS = "▁▂▃▄▅▆▇█"
 
 
-def text_spark(values: list[float | None], width: int = 60) -> str:
+def text_spark(values: Sequence[float | None], width: int = 60) -> str:
     """A one-line sparkline of up to `width` characters (blank where no value)."""
     if not values:
         return ""
