@@ -44,7 +44,7 @@ LINES = [
 ]
 
 
-def _comments(start: int, count: int, rng: random.Random) -> list:  # type: ignore[type-arg]
+def _comments(start: int, count: int, rng: random.Random) -> list:
     from crisis_tui.model import NewComment
 
     return [
