@@ -175,7 +175,11 @@ def compare_languages() -> list[tuple[str, float, float, int]]:
 
     model = LanguageIdentifier.from_model_file(MODEL_FILE)
     model.set_languages(["en", "es", "it"])
-    detectors["py3langid alone"] = lambda text: model.classify(text)[0]
+
+    def model_alone(text: str, words: list[str] | None = None) -> str:
+        return str(model.classify(text)[0])
+
+    detectors["py3langid alone"] = model_alone
     out = []
     for name, detect in detectors.items():
         detect("warm up")

@@ -44,7 +44,7 @@ LINES = [
 ]
 
 
-def _comments(start: int, count: int, rng: random.Random) -> list:  # type: ignore[type-arg]
+def _comments(start: int, count: int, rng: random.Random) -> list:
     from crisis_tui.model import NewComment
 
     return [
@@ -217,7 +217,8 @@ def main() -> None:
     print(f"all comments in stream:  {figures['full_load_100k_ms']:8.0f} ms   ({figures['comments_loaded']:,.0f} rows)")
     print(f"keypress to repaint p95: {figures['keypress_p95_ms']:8.1f} ms   (target <= 50; p50 "
           f"{figures['keypress_p50_ms']:.1f} ms) with {figures['arrivals_per_s_during_keys']:.0f} comments/s arriving")
-    print(f"resident memory:         {figures['rss_100k_mb']:8.0f} MB   (target <= 300; peak {figures['peak_rss_100k_mb']:.0f} MB)")
+    print(f"resident memory:         {figures['rss_100k_mb']:8.0f} MB   (target <= 300; peak "
+          f"{figures['peak_rss_100k_mb']:.0f} MB)")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ Unknown keys are kept in `extra`, never dropped.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -55,7 +55,7 @@ def parse_time(value: Any, field: str) -> float | None:
         except ValueError:
             raise InvalidInput(field, f"not an ISO 8601 time: {value[:40]!r}") from None
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
         try:
             seconds = moment.timestamp()
         except (OverflowError, ValueError):

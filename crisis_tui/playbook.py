@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -282,7 +283,9 @@ def parse(data: dict[str, Any], source: str) -> Playbook:
 
 
 def _check(book: Playbook, source: str) -> None:
-    for table, items in (("roles", book.roles), ("severities", book.severities), ("tone.rules", book.tone.rules), ("snippets", book.snippets)):
+    tables: tuple[tuple[str, Sequence[Role | Severity | ToneRule | Snippet]], ...] = (
+        ("roles", book.roles), ("severities", book.severities), ("tone.rules", book.tone.rules), ("snippets", book.snippets))
+    for table, items in tables:
         seen: set[str] = set()
         for index, item in enumerate(items):
             if not item.id.strip():
@@ -323,14 +326,17 @@ def _check_triage(triage: Triage, source: str) -> None:
     ):
         if not 0.0 < value <= 1.0:
             raise PlaybookError(source, key, f"must be between 0 and 1, got {value}")
-    for key, value in (("triage.spike.factor", triage.spike.factor), ("triage.spike.baseline_minutes", triage.spike.baseline_minutes)):
+    spike = (("triage.spike.factor", triage.spike.factor), ("triage.spike.baseline_minutes", triage.spike.baseline_minutes))
+    for key, value in spike:
         if value <= 0:
             raise PlaybookError(source, key, f"must be positive, got {value}")
     for index, pattern in enumerate(triage.bot.handle_patterns):
         try:
             re.compile(pattern)
         except re.error as exc:
-            raise PlaybookError(source, f"triage.bot.handle_patterns[{index}]", f"not a valid regular expression: {exc}") from None
+            raise PlaybookError(
+                source, f"triage.bot.handle_patterns[{index}]", f"not a valid regular expression: {exc}"
+            ) from None
 
 
 def load(path: str | Path | None = None) -> Playbook:

@@ -31,7 +31,7 @@ _INVISIBLE = (
     "\u202a\u202b\u202c\u202d\u202e"  # embeddings and overrides
     "\u2066\u2067\u2068\u2069"  # isolates
 )
-_DROP = {c: None for c in range(0x20) if c not in (0x09, 0x0A)}
+_DROP: dict[int, str | None] = {c: None for c in range(0x20) if c not in (0x09, 0x0A)}
 _DROP.update({c: None for c in range(0x7F, 0xA0)})
 _DROP.update({ord(c): None for c in _INVISIBLE})
 _DROP[0x09] = " "

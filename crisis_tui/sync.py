@@ -115,6 +115,9 @@ class SyncWorker:
         # the room writes through this one: once the witness raises the alarm, every write is refused
         self.store = cast(IncidentStore, GuardedStore(self.store, self.witness))
 
+    def _connection_changed(self, state: str) -> None:
+        self.target.post_message(ConnectionChanged(state))
+
     def set_focus(self, focus: str) -> None:
         """What we are doing now ("replying to @user"); sent with the next heartbeat, at once."""
         if focus != self.focus:
@@ -123,7 +126,7 @@ class SyncWorker:
 
     async def run(self) -> None:
         """Load, then follow the log and beat the heart until cancelled."""
-        self.store.on_connection_state = lambda state: self.target.post_message(ConnectionChanged(state))
+        self.store.on_connection_state = self._connection_changed
         head = await self.witness.open()
         self._alarm()
         if not self.store.read_only and self.witness.alarm is None:

@@ -12,7 +12,9 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from crisis_tui.comment_shape import parse_comment
 from crisis_tui.errors import ClaimConflict, DraftConflict
@@ -96,7 +98,9 @@ async def latency(db: str, inc: str, count: str, after: str) -> None:
     say({"lags": lags})
 
 
-COMMANDS = {"claim": claim, "save": save, "ingest-forever": ingest_forever, "subscribe": subscribe, "latency": latency}
+COMMANDS: dict[str, Callable[..., Coroutine[Any, Any, None]]] = {
+    "claim": claim, "save": save, "ingest-forever": ingest_forever, "subscribe": subscribe, "latency": latency,
+}
 
 if __name__ == "__main__":
     os.environ.setdefault("PYTHONUNBUFFERED", "1")

@@ -49,7 +49,7 @@ class SilentNetwork:
     async def _relay(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         me = asyncio.current_task()
         assert me is not None
-        self._tasks.add(me)  # type: ignore[arg-type]
+        self._tasks.add(me)
         await self._open.wait()  # a frozen network accepts (the kernel does) but carries nothing
         try:
             server_r, server_w = await asyncio.open_connection("127.0.0.1", self.target_port)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ GOOD = {"source": "x", "id": "1", "author": "@marta", "text": "¿Dónde está mi
 
 
 def with_(**changes: object) -> dict[str, object]:
-    raw = dict(GOOD)
+    raw: dict[str, object] = dict(GOOD)
     raw.update(changes)
     return {k: v for k, v in raw.items() if v is not None}
 
@@ -91,7 +92,9 @@ def _write(tmp_path: Path, text: str) -> Path:
         (lambda t: t.replace('short = "MKT"', 'short = "MARKETING"'), "roles[1].short", "at most 5 characters"),
     ],
 )
-def test_a_broken_playbook_gets_one_line_naming_file_key_and_problem(tmp_path: Path, edit, key: str, words: str) -> None:
+def test_a_broken_playbook_gets_one_line_naming_file_key_and_problem(
+    tmp_path: Path, edit: Callable[[str], str], key: str, words: str
+) -> None:
     path = _write(tmp_path, edit(playbook_mod.shipped_path().read_text(encoding="utf-8")))
     with pytest.raises(PlaybookError) as refused:
         playbook_mod.load(path)

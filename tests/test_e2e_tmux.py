@@ -98,7 +98,8 @@ def test_claim_and_reply_in_tmux_and_the_other_operator_sees_the_claim(tmp_path:
     tmux.wait_for(ana, "saved")
 
     luis = "room:1"
-    tmux.start(["new-window", "-t", "room"], luis, f"{env} {CLI} open {db} --as Luis --role gm; echo EXITED $?; sleep 60", size="100x30")
+    tmux.start(["new-window", "-t", "room"], luis, f"{env} {CLI} open {db} --as Luis --role gm; echo EXITED $?; sleep 60",
+               size="100x30")
     screen = tmux.wait_for(luis, "●Ana")
     assert "@marta_viaja" in screen
     tmux.wait_for(luis, "● Ana     CM     replying to")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
-import re
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +24,9 @@ from crisis_tui.playbook import Playbook
 from crisis_tui.store.sqlite import SqliteStore
 
 HOSTILE_AUTHOR = '<img src="http://evil.example/pixel.png">'
-HOSTILE_TEXT = "=HYPERLINK(\"http://evil.example\",\"x\") [click](javascript:alert(1)) \x1b]52;c;aGk=\x07 <script>alert(1)</script>"
+HOSTILE_TEXT = (
+    "=HYPERLINK(\"http://evil.example\",\"x\") [click](javascript:alert(1)) \x1b]52;c;aGk=\x07 <script>alert(1)</script>"
+)
 HOSTILE_DECISION = "Say <b>sorry</b> | [now](http://evil.example) & **loudly**"
 
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 import http.server
 import re
 import shutil
+import socketserver
 import struct
 import subprocess
 import threading
 import zlib
-from html.parser import HTMLParser
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -90,13 +92,16 @@ def trap(tmp_path: Path) -> Iterator[tuple[str, list[str], Path]]:
     log: list[str] = []
     site = tmp_path / "site"
     site.mkdir()
-    handler = type("Handler", (_Logged,), {"log": log, "own": ""})
+    class Handler(_Logged):
+        pass
 
-    def make(*args: object, **kwargs: object) -> _Logged:
-        return handler(*args, directory=str(site), **kwargs)  # type: ignore[arg-type]
+    Handler.log, Handler.own = log, ""
+
+    def make(request: Any, client_address: Any, server: socketserver.BaseServer) -> _Logged:
+        return Handler(request, client_address, server, directory=str(site))
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make)
-    handler.own = f"http://127.0.0.1:{server.server_address[1]}"
+    Handler.own = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -136,17 +141,17 @@ def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
     rows: list[bytes] = []
     prev = bytearray(stride)
     for y in range(height):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        filter_type, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
         for i in range(stride):
             left = line[i - channels] if i >= channels else 0
             up, corner = prev[i], prev[i - channels] if i >= channels else 0
-            if kind == 1:
+            if filter_type == 1:
                 line[i] = (line[i] + left) & 0xFF
-            elif kind == 2:
+            elif filter_type == 2:
                 line[i] = (line[i] + up) & 0xFF
-            elif kind == 3:
+            elif filter_type == 3:
                 line[i] = (line[i] + (left + up) // 2) & 0xFF
-            elif kind == 4:
+            elif filter_type == 4:
                 p = left + up - corner
                 pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
                 line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 0xFF

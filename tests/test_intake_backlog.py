@@ -82,9 +82,9 @@ def test_a_50000_line_backlog_with_one_percent_malformed(tmp_path: Path) -> None
     reported = {}
     for line in done.stderr.splitlines():
         where, _, reason = line.partition(": ")
-        name, _, number = where.rpartition(":")
+        name, _, at = where.rpartition(":")
         assert name == "export.jsonl", line
-        reported[int(number)] = reason
+        reported[int(at)] = reason
     assert set(reported) == set(bad)  # every bad line reported with its line number...
     for number, reason in bad.items():
         assert reported[number].startswith(reason), (number, reported[number])  # ...and why

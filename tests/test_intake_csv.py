@@ -7,7 +7,7 @@ import json
 import sqlite3
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 CLI = [sys.executable, "-m", "crisis_tui"]
@@ -34,7 +34,8 @@ rating = "Stars"
 EXPORT = (
     "\ufeffReview ID;User;Comment;Date;Helpful;Followers;Verified;Stars;Sentiment\n"
     "r1;Marta G.;\"Tres semanas sin reembolso; nadie contesta\";10/03/2026 14:05;1.234;2,5K;sí;1;negative\n"
-    "r2;Paolo B.;\"Da quando avete aggiornato l'app\nnon vedo il rimborso. Qualcuno ha un numero?\";10/03/2026 15:00;3;;no;2;neutral\n"
+    "r2;Paolo B.;\"Da quando avete aggiornato l'app\nnon vedo il rimborso. Qualcuno ha un numero?\";"
+    "10/03/2026 15:00;3;;no;2;neutral\n"
     "r3;Dan;Refund arrived, thanks;10/03/2026 16:30;;120;yes;5;positive\n"
     "r4;Eve;Great service;yesterday;0;1;no;5;positive\n"
     "r5;Bob;too;few;cells\n"
@@ -74,7 +75,7 @@ def test_a_csv_export_through_a_mapping(tmp_path: Path) -> None:
     source, author, text, posted, likes, followers, verified, extra, lang = rows["r1"]
     assert (source, author, likes, followers, verified, lang) == ("reviews", "Marta G.", 1234, 2500, 1, "es")
     assert text == "Tres semanas sin reembolso; nadie contesta"
-    assert posted == datetime(2026, 3, 10, 13, 5, tzinfo=timezone.utc).timestamp()  # 14:05 in Madrid
+    assert posted == datetime(2026, 3, 10, 13, 5, tzinfo=UTC).timestamp()  # 14:05 in Madrid
     assert json.loads(extra) == {"rating": "1", "Sentiment": "negative"}
     assert rows["r2"][2].startswith("Da quando avete aggiornato l'app\nnon vedo") and rows["r2"][8] == "it"
     assert rows["r2"][5] is None  # an empty cell is no value, not zero
@@ -86,11 +87,13 @@ def test_mapping_mistakes_are_one_line_naming_the_key(tmp_path: Path) -> None:
     (tmp_path / "export.csv").write_text(EXPORT, encoding="utf-8")
     cases = {
         'fields = { id = "Review ID", author = "User", source = { value = "x" } }': "fields.text must be mapped",
-        '[csv]\ndelimiter = ";"\n[fields]\nid = "Review ID"\nauthor = "User"\ntext = "Comment"\nsource = { value = "x" }\nlikes = { from = "Nope" }':
+        '[csv]\ndelimiter = ";"\n[fields]\nid = "Review ID"\nauthor = "User"\ntext = "Comment"\nsource = { value = "x" }\n'
+        'likes = { from = "Nope" }':
             "the mapping names column 'Nope', which the header does not have",
         '[fields]\nid = "Review ID"\nauthor = "User"\ntext = "Comment"\nsource = "x"\nstars = "Stars"':
             "fields.stars: not a field of the native shape",
-        '[csv]\ndelimiter = ";;"\n[fields]\nid = "a"\nauthor = "b"\ntext = "c"\nsource = "d"': "csv.delimiter: must be one character",
+        '[csv]\ndelimiter = ";;"\n[fields]\nid = "a"\nauthor = "b"\ntext = "c"\nsource = "d"':
+            "csv.delimiter: must be one character",
         "[fields\n": "not valid TOML",
     }
     for index, (mapping, expected) in enumerate(cases.items()):

@@ -116,7 +116,9 @@ async def test_truncation_and_rotation_lose_nothing(room: tuple[SqliteStore, str
     assert "truncated" in said and "rotated" in said
 
 
-async def test_a_restart_resumes_after_the_last_stored_line(room: tuple[SqliteStore, str, Path], tmp_path: Path, book: Playbook) -> None:
+async def test_a_restart_resumes_after_the_last_stored_line(
+    room: tuple[SqliteStore, str, Path], tmp_path: Path, book: Playbook
+) -> None:
     store, incident, db = room
     path = tmp_path / "stream.jsonl"
     state = tmp_path / "state.json"

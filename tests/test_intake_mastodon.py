@@ -9,12 +9,11 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -32,7 +31,7 @@ from tests.intake_loopback import serve
 from tests.intake_support import room  # noqa: F401 - the fixture
 
 CLI = [sys.executable, "-m", "crisis_tui"]
-HOST_NOW = datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc)
+HOST_NOW = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
 
 
 def iso(moment: datetime) -> str:
@@ -86,7 +85,7 @@ class FakeMastodon:
         self.requests.append(dict(request.query_params))
         if self.rate_limit_once:
             self.rate_limit_once = False
-            reset = iso(datetime.now(timezone.utc) + timedelta(milliseconds=50))
+            reset = iso(datetime.now(UTC) + timedelta(milliseconds=50))
             return JSONResponse({"error": "Too many requests"}, status_code=429,
                                 headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset})
         tag = request.path_params["hashtag"].lower()
@@ -132,7 +131,9 @@ async def run_until(store: SqliteStore, incident: str, source: MastodonTag, book
     return await asyncio.wait_for(task, 10)
 
 
-async def test_backfill_then_gapless_catch_up_then_resume(room: tuple[SqliteStore, str, Path], tmp_path: Path, book: Playbook) -> None:
+async def test_backfill_then_gapless_catch_up_then_resume(
+    room: tuple[SqliteStore, str, Path], tmp_path: Path, book: Playbook
+) -> None:
     store, incident, db = room
     fake = FakeMastodon()
     for i in range(90):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import msgspec
@@ -44,7 +45,7 @@ def first(events: list[Event], event_kind: str, **match: object) -> Event:
 
 
 @pytest.fixture
-async def played(tmp_path: Path, book: Playbook) -> tuple[SqliteStore, str]:
+async def played(tmp_path: Path, book: Playbook) -> AsyncIterator[tuple[SqliteStore, str]]:
     """A small crisis: 4 comments, 2 replies (one approved over a failing rule, which the store finds), 1 ignored,
     1 left waiting, a spike, a holding statement, one decision approved and one rejected,
     then an escalation to sev1 and a fifth comment."""
@@ -135,7 +136,9 @@ async def test_checklist_overrides_decisions_and_the_holding_statement(played: t
     assert m.decisions[1].latency_s == pytest.approx(voted[1].ts - proposed[1].ts)
     assert m.decisions[0].present == ["Ana", "Luis", "Sam"]
     assert m.decisions[0].decided_by == "Luis" and m.decisions[0].rationale == "it is our bug"
-    assert m.median_decision_latency_s == pytest.approx((m.decisions[0].latency_s + m.decisions[1].latency_s) / 2)
+    one, two = m.decisions[0].latency_s, m.decisions[1].latency_s
+    assert one is not None and two is not None
+    assert m.median_decision_latency_s == pytest.approx((one + two) / 2)
 
     spike = first(events, "alert.spike").ts
     statement_sent = first(events, "draft.status", status="sent", kind="statement").ts
@@ -202,7 +205,7 @@ async def test_late_resolution_counts_as_a_breach(played: tuple[SqliteStore, str
     }
     quickest = min(resolved[i] - arrived[i] for i in resolved)
     strict = msgspec.structs.replace(book, severities=[
-        msgspec.structs.replace(s, sla_minutes=quickest / 2 / 60) for s in book.severities  # type: ignore[arg-type]
+        msgspec.structs.replace(s, sla_minutes=quickest / 2 / 60) for s in book.severities
     ])
     m = compute(events, strict, as_of=events[-1].ts)
     late = {b.comment_id: b for b in m.sla.breached if b.resolved}

@@ -12,6 +12,7 @@ import pytest
 from textual import events
 from textual.command import CommandList, CommandPalette
 
+from crisis_tui.app import CrisisApp
 from crisis_tui.errors import StoreUnavailable
 from crisis_tui.model import Comment
 from crisis_tui.playbook import Playbook
@@ -42,15 +43,26 @@ async def inc(sqlite: SqliteStore) -> str:
     return incident.id
 
 
-def stream(app) -> CommentStream:  # type: ignore[no-untyped-def]
+def stream(app: CrisisApp) -> CommentStream:
     return app.room.query_one(CommentStream)
 
 
-def editor(app) -> ResponseEditor:  # type: ignore[no-untyped-def]
+def editor(app: CrisisApp) -> ResponseEditor:
     return app.room.query_one(ResponseEditor)
 
 
-def notes(app) -> list[str]:  # type: ignore[no-untyped-def]
+def draft_of(app: CrisisApp) -> int | None:
+    """The draft the editor is on: None with no target, or before its first save."""
+    target = editor(app).target
+    return target.draft_id if target else None
+
+
+def status_of(app: CrisisApp, comment_id: int) -> str | None:
+    draft = app.room.state.draft_for(comment_id)
+    return draft.status if draft else None
+
+
+def notes(app: CrisisApp) -> list[str]:
     return [str(n.message) for n in app._notifications]
 
 
@@ -101,7 +113,7 @@ async def test_reply_claims_and_autosaves_as_you_type(sqlite: SqliteStore, inc: 
         await wait_for(pilot, lambda: editor(app).target is not None and not editor(app).text_area.read_only)
         assert app.focused is editor(app).text_area
         await pilot.press(*"Sorry Dan, we will fix it today")
-        await wait_for(pilot, lambda: editor(app).target.draft_id is not None and not editor(app).dirty)
+        await wait_for(pilot, lambda: draft_of(app) is not None and not editor(app).dirty)
         drafts = await sqlite.drafts(inc, comment_id=3)
         assert [d.body for d in drafts] == ["Sorry Dan, we will fix it today"]
         assert (await sqlite.get_comment(inc, 3)).holder == "Ana"
@@ -116,8 +128,9 @@ async def test_a_stale_save_keeps_my_text_and_says_who_saved_what(sqlite: Sqlite
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         await loaded(pilot)
         await pilot.press("r", *"first words")
-        await wait_for(pilot, lambda: editor(app).target.draft_id is not None and not editor(app).dirty)
-        draft_id = editor(app).target.draft_id
+        await wait_for(pilot, lambda: draft_of(app) is not None and not editor(app).dirty)
+        draft_id = draft_of(app)
+        assert draft_id is not None
         # Luis edits the same draft from another terminal, based on version 1
         await sqlite.save_draft(inc, "Luis's version", actor="Luis", base_version=1, draft_id=draft_id)
         await pilot.press(*" and more")
@@ -158,7 +171,7 @@ async def test_submit_approve_with_a_reason_and_send(sqlite: SqliteStore, inc: s
         await pilot.press("enter")
         assert isinstance(app.screen, ConfirmApproval)  # an empty reason is refused in place
         await pilot.press(*"known customer, answered by phone", "enter")
-        await wait_for(pilot, lambda: app.room.state.draft_for(3).status == "approved")
+        await wait_for(pilot, lambda: status_of(app, 3) == "approved")
         draft = (await sqlite.drafts(inc, comment_id=3))[0]
         assert draft.override_reason == "known customer, answered by phone" and draft.approvals == ["Luis"]
         await pilot.press("m")
@@ -312,7 +325,7 @@ async def test_every_room_action_is_in_the_command_palette(sqlite: SqliteStore, 
             assert any(t.startswith(binding.description) for t in titles), binding.description  # type: ignore[union-attr]
             assert binding.id  # type: ignore[union-attr]
         await pilot.press("ctrl+p")
-        await wait_for(pilot, lambda: CommandPalette.is_open(app))
+        await wait_for(pilot, lambda: CommandPalette.is_open(app))  # type: ignore[arg-type]  # typed App[object]: invariant
         await pilot.press(*"Claim (c)")
         found = app.screen.query_one(CommandList)
         await wait_for(pilot, lambda: found.option_count > 0 and found.highlighted == 0
@@ -381,8 +394,7 @@ async def test_back_after_a_dropped_connection_the_draft_is_there(sqlite: Sqlite
     async with first.run_test(size=(80, 24)) as pilot:
         await loaded(pilot)
         await pilot.press("r", *"Lo sentimos Marta")
-        await wait_for(pilot, lambda: first.room.query_one(ResponseEditor).target.draft_id is not None
-                       and not first.room.query_one(ResponseEditor).dirty)
+        await wait_for(pilot, lambda: draft_of(first) is not None and not editor(first).dirty)
     second = make_app(sqlite, inc, book)
     async with second.run_test(size=(80, 24)) as pilot:
         await loaded(pilot)
@@ -411,14 +423,15 @@ async def test_tick_a_manual_rule_from_the_checklist(sqlite: SqliteStore, inc: s
     async with app.run_test(size=(120, 30)) as pilot:
         await loaded(pilot)
         await pilot.press("r", *"Sorry Dan, we will call you today")
-        await wait_for(pilot, lambda: editor(app).target.draft_id is not None and not editor(app).dirty)
+        await wait_for(pilot, lambda: draft_of(app) is not None and not editor(app).dirty)
         await pilot.press("tab")
         checklist = app.room.query_one(ToneChecklist)
         assert app.focused is checklist
         while checklist.verdicts[checklist.cursor].rule != "real_user":
             await pilot.press("right")
         await pilot.press("space")
-        draft_id = editor(app).target.draft_id
+        draft_id = draft_of(app)
+        assert draft_id is not None
         await wait_for(pilot, lambda: app.room.state.drafts[draft_id].checklist.get("real_user") is True)
         assert (await sqlite.get_draft(inc, draft_id)).checklist["real_user"] is True
 
@@ -427,7 +440,6 @@ async def test_the_playbook_reloads_live_and_a_broken_edit_keeps_the_last_good(
     sqlite: SqliteStore, inc: str, book: Playbook, tmp_path: Path
 ) -> None:
     from crisis_tui import playbook as playbook_mod
-    from crisis_tui.app import CrisisApp
 
     path = tmp_path / "playbook.toml"
     playbook_mod.write_copy(path)
@@ -439,7 +451,7 @@ async def test_the_playbook_reloads_live_and_a_broken_edit_keeps_the_last_good(
         await wait_for(pilot, lambda: editor(app).target is not None)
         await pilot.pause(0.5)  # the watcher is up
         path.write_text(path.read_text().replace("x = 280", "x = 300"))
-        await wait_for(pilot, lambda: editor(app).target.limit == 300, 10.0)
+        await wait_for(pilot, lambda: (target := editor(app).target) is not None and target.limit == 300, 10.0)
         assert any("playbook reloaded" in n for n in notes(app))
         path.write_text(path.read_text().replace("x = 300", "x = -1"))
         await wait_for(pilot, lambda: any("not reloaded" in n for n in notes(app)), 10.0)
@@ -476,6 +488,7 @@ class SlowClaims(SqliteStore):
 async def gated(cls: type[SlowClaims], path: Path, book: Playbook) -> AsyncIterator[tuple[SlowClaims, str]]:
     """An incident with three comments on a store of `cls`, its claim gate closed."""
     store = await cls.open(path, playbook=book)
+    assert isinstance(store, cls)  # SqliteStore.open is typed to return a SqliteStore, not the subclass
     store.gate = asyncio.Event()
     try:
         incident = (await store.create_incident("Refund delays", actor="Luis")).id
@@ -498,7 +511,9 @@ async def test_keys_typed_while_the_claim_travels_go_into_the_reply_not_to_the_b
             await wait_for(pilot, lambda: editor.target is not None and editor.text == "Hola Dan, a")
             await pilot.press(*"hora mismo")
             assert editor.text == "Hola Dan, ahora mismo"
-            assert (await store.get_comment(incident, editor.target.comment_id)).holder == "Ana"
+            held = app.room.query_one(ResponseEditor).target  # mypy still holds `editor.target` to the None asserted above
+            assert held is not None and held.comment_id is not None
+            assert (await store.get_comment(incident, held.comment_id)).holder == "Ana"
 
 
 class RefusedClaims(SlowClaims):

@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import random
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,12 +20,11 @@ from crisis_tui.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
-    PayloadTooLarge,
     RateLimited,
     StoreUnavailable,
     Unauthorized,
 )
-from crisis_tui.model import Event
+from crisis_tui.model import Event, NewComment
 from crisis_tui.store.http import HttpStore
 from tests.silent_network import SilentNetwork
 from tests.test_server_support import ServeFactory, serve  # noqa: F401 - the fixture
@@ -119,7 +119,7 @@ async def test_an_oversized_body_is_413_and_nothing_is_stored(serve: ServeFactor
     answer = await hook.post(f"/incidents/{inc}/comments", json=batch)
     assert answer.status_code == 413
     assert answer.json()["error"] == "too_large" and "65,536" in answer.json()["detail"]
-    async def chunks() -> object:
+    async def chunks() -> AsyncIterator[bytes]:
         for part in (b"[", b" " * 70_000, b"]"):
             yield part
 
@@ -130,7 +130,7 @@ async def test_an_oversized_body_is_413_and_nothing_is_stored(serve: ServeFactor
     assert ingested.ingested == 100, "HttpStore splits a big ingest under the server's limit"
 
 
-def _parsed(n: int, text: str) -> object:
+def _parsed(n: int, text: str) -> NewComment:
     from crisis_tui.comment_shape import parse_comment
 
     return parse_comment(native(n, text=text))
@@ -266,7 +266,7 @@ async def test_a_stopping_server_ends_its_live_streams_cleanly_so_clients_reconn
 async def test_two_clients_claim_the_same_1000_comments_each_claimed_once(serve: ServeFactory) -> None:
     served = await serve(rate=0)
     lead, inc = await an_incident(served)
-    await lead.ingest(inc, [_parsed(i, f"refund {i}") for i in range(1000)])  # type: ignore[misc]
+    await lead.ingest(inc, [_parsed(i, f"refund {i}") for i in range(1000)])
     ids = [c.id for c in await lead.comments(inc)]
     assert len(ids) == 1000
     ana, bea = await served.store("Ana", "operator"), await served.store("Bea", "operator")
@@ -338,9 +338,9 @@ async def test_a_subscriber_rides_out_a_restart_and_offline_writes_are_refused(s
     assert states[:2] == ["reconnecting", "live"] and watcher.connection_state == "live"
 
 
-def test_token_commands_create_list_and_revoke(tmp_path: object) -> None:
+def test_token_commands_create_list_and_revoke(tmp_path: Path) -> None:
     runner = CliRunner()
-    db = str(tmp_path) + "/room.db"  # type: ignore[operator]
+    db = str(tmp_path / "room.db")
     made = runner.invoke(main, ["token", "create", "--db", db, "--name", "Ana", "--role", "operator"])
     assert made.exit_code == 0, made.output
     secret = made.output.strip().splitlines()[-1]
@@ -367,7 +367,7 @@ async def test_whoami_tells_the_client_who_it_is(serve: ServeFactory) -> None:
     over = await hook.post(f"/incidents/{inc}/comments", json=[native(i) for i in range(51)])
     assert (over.status_code, over.json()["field"]) == (422, "comments")
     assert "at most 50" in over.json()["detail"]
-    split = await lead.ingest(inc, [_parsed(i, f"refund {i}") for i in range(120)])  # type: ignore[misc]
+    split = await lead.ingest(inc, [_parsed(i, f"refund {i}") for i in range(120)])
     assert (split.ingested, len(split.ids)) == (120, 120), "HttpStore sends batches the server accepts"
     forced = await served.store("Bea", "operator", read_only=True)
     with pytest.raises(Forbidden, match="read-only"):

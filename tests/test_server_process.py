@@ -158,7 +158,8 @@ async def test_tls_options_reach_uvicorn_and_a_client_trusting_the_cert_connects
     db = tmp_path / "room.db"
     token = await lead_token(db)
     port = free_port()
-    proc = start_server(db, port, "--ssl-certfile", str(cert), "--ssl-keyfile", str(key), verify=ssl.create_default_context(cafile=str(cert)))
+    proc = start_server(db, port, "--ssl-certfile", str(cert), "--ssl-keyfile", str(key),
+                        verify=ssl.create_default_context(cafile=str(cert)))
     try:
         with pytest.raises(StoreUnavailable):
             await HttpStore.open(f"https://127.0.0.1:{port}", token=token)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +71,7 @@ async def _write_incident(path: Path, book: Playbook, now: list[float]) -> str:
 
 
 @pytest.fixture
-def frozen_room(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., CrisisApp]:
+def frozen_room(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., CrisisApp]]:
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
     book = playbook_mod.load(playbook_mod.shipped_path())

@@ -19,7 +19,7 @@ from crisis_tui.store.sqlite import SqliteStore
 
 
 def comment(n: int, **extra: object) -> NewComment:
-    raw = {"source": "x", "id": f"c{n}", "author": f"@user{n}", "text": f"Where is my refund? ({n})"}
+    raw: dict[str, object] = {"source": "x", "id": f"c{n}", "author": f"@user{n}", "text": f"Where is my refund? ({n})"}
     raw.update(extra)
     return parse_comment(raw)
 

@@ -54,7 +54,8 @@ async def test_two_operators_see_claims_drafts_decisions_and_presence(tmp_path: 
 
             # Ana submits: Luis sees the draft in review
             await ana_pilot.press("ctrl+g")
-            await wait_for(luis_pilot, lambda: luis.room.state.draft_for(3).status == "in_review", WITHIN)
+            await wait_for(luis_pilot, lambda: (draft := luis.room.state.draft_for(3)) is not None
+                           and draft.status == "in_review", WITHIN)
             assert "⧗●Ana" in screen_text(luis)
 
             # Luis proposes a decision and approves it: Ana sees both, with who was present

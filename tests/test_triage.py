@@ -49,29 +49,30 @@ def test_labels_on_a_labelled_set(book: Playbook, name: str, required: float) ->
     assert Counter(r["lang"] for r in rows) == {"es": len(rows) // 3, "it": len(rows) // 3, "en": len(rows) // 3}
     assert set(Counter(r["label"] for r in rows)) == {"complaint", "question", "praise", "sarcasm", "bot"}
     results = assess(book, comments)
-    right = sum(r["label"] == a.label for r, a in zip(rows, results))
-    misses = [(r["label"], a.label, c.text[:50]) for r, a, c in zip(rows, results, comments) if r["label"] != a.label]
+    right = sum(r["label"] == a.label for r, a in zip(rows, results, strict=True))
+    misses = [(r["label"], a.label, c.text[:50])
+              for r, a, c in zip(rows, results, comments, strict=True) if r["label"] != a.label]
     assert right / len(rows) >= required, misses
     # the detected language (none of these comments carries a lang field)
-    assert sum(r["lang"] == c.lang for r, c in zip(rows, comments)) / len(rows) >= 0.95
+    assert sum(r["lang"] == c.lang for r, c in zip(rows, comments, strict=True)) / len(rows) >= 0.95
 
 
 def test_bots_are_explained_not_just_scored(book: Playbook) -> None:
     rows, comments = load("triage_labelled.jsonl")
     results = assess(book, comments)
-    for row, comment, result in zip(rows, comments, results):
+    for row, comment, result in zip(rows, comments, results, strict=True):
         if row["label"] == "bot":
             assert result.bot_reasons, comment.author
         if row["label"] in ("complaint", "question", "praise"):
             assert result.bot_score < book.triage.bot.threshold, (comment.author, result.bot_reasons)
-    fourth = next(r for row, r, c in zip(rows, results, comments) if c.author == "@pedro9918273")
+    fourth = next(r for row, r, c in zip(rows, results, comments, strict=True) if c.author == "@pedro9918273")
     assert fourth.bot_reasons == (
         "account 1 day old",
         "follows 780, followed by 1",
         "handle looks generated",
         "same text as 2 other comments from 3 accounts",
     )
-    campaign = {r.cluster for row, r in zip(rows, results) if row["label"] == "bot" and row["lang"] == "es"}
+    campaign = {r.cluster for row, r in zip(rows, results, strict=True) if row["label"] == "bot" and row["lang"] == "es"}
     assert len(campaign) == 1  # the pasted line and its variants ("!!!", lower case, another hashtag) are one cluster
 
 
@@ -88,7 +89,7 @@ def test_priority_puts_the_worst_and_most_viral_first(book: Playbook) -> None:
                                "likes": likes, "shares": shares}) for key, (text, f, likes, shares) in texts.items()]
     bot = parse_comment({**base, "id": "bot", "author": "@user84721093", "text": texts["angry"][0] + " #boicot",
                          "author_followers": 0, "author_following": 900, "author_created_at": "2026-03-09T00:00:00Z"})
-    results = dict(zip([*texts, "bot"], assess(book, [*comments, bot])))
+    results = dict(zip([*texts, "bot"], assess(book, [*comments, bot]), strict=True))
     order = sorted(results, key=lambda k: -results[k].priority)
     # a bot's angry copy is discounted below a real question (it still outranks praise: it is a complaint)
     assert order == ["viral", "angry", "question", "bot", "praise"]

@@ -128,7 +128,8 @@ async def test_detail_and_editor_show_each_hostile_comment_safely(
             await wait_for(pilot, lambda: isinstance(app.screen, RoomScreen))
             await pilot.press("r")
             editor = app.room.query_one(ResponseEditor)
-            await wait_for(pilot, lambda: editor.target is not None and editor.target.comment_id == row.id)
+            # awaited within this iteration, so the loop variables cannot move under it
+            await wait_for(pilot, lambda: editor.target is not None and editor.target.comment_id == row.id)  # noqa: B023
             await pilot.pause()
             assert_clean_screen(app)
             await pilot.press("escape", "u")

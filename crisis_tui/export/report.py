@@ -10,6 +10,7 @@ what they say, and neither can forget to escape a field the other escapes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from crisis_tui.export import wording as w
@@ -86,7 +87,7 @@ class Report:
 BARS = "▁▂▃▄▅▆▇█"
 
 
-def text_spark(values: list[float | None], width: int = 60) -> str:
+def text_spark(values: Sequence[float | None], width: int = 60) -> str:
     """A one-line sparkline of up to `width` characters (blank where no value)."""
     if not values:
         return ""
@@ -114,7 +115,8 @@ def _summary(record: IncidentRecord, m: Metrics, playbook: Playbook) -> Section:
         ["Incident", safe(inc.title)],
         ["Id", safe(inc.id, 80)],
         ["Brand", safe(inc.brand) or w.DASH],
-        ["Severity", f"{severity.name if severity else safe(inc.severity, 20)} (SLA {w.duration(playbook.sla_seconds(inc.severity))})"],
+        ["Severity", f"{severity.name if severity else safe(inc.severity, 20)} "
+                     f"(SLA {w.duration(playbook.sla_seconds(inc.severity))})"],
         ["Status", inc.status],
         ["Our fault", "yes" if inc.our_fault else "no"],
         ["Opened", w.when(inc.opened_at)],
@@ -128,7 +130,8 @@ def _summary(record: IncidentRecord, m: Metrics, playbook: Playbook) -> Section:
         f"First public answer {w.duration(m.time_to_first_response_s)} after the first comment.",
         f"{_n(m.responses.count, 'comment')} answered with a reply: median {w.duration(m.responses.median_s)}, "
         f"p90 {w.duration(m.responses.p90_s)}.",
-        f"{_n(m.sla.breaches, 'SLA breach', 'SLA breaches')} ({m.sla.resolved_late:,} resolved late, {m.sla.still_waiting:,} still waiting).",
+        f"{_n(m.sla.breaches, 'SLA breach', 'SLA breaches')} ({m.sla.resolved_late:,} resolved late, "
+        f"{m.sla.still_waiting:,} still waiting).",
         f"Answered {w.percent(m.answered_share)}, ignored {w.percent(m.ignored_share)}, "
         f"removal requested {w.percent(m.removal_share)}.",
         f"Checklist pass rate {w.percent(m.checklist.pass_rate)} over {_n(m.checklist.approvals, 'approval')}; "
@@ -150,9 +153,11 @@ def _metrics(m: Metrics) -> Section:
         ["Slowest response", w.duration(m.responses.max_s), ""],
         ["SLA breaches", f"{m.sla.breaches:,}", "waited longer than the SLA of the severity in force on arrival"],
         ["Within SLA", f"{m.sla.within:,}", "resolved, or still waiting, within the SLA"],
-        ["Checklist pass rate", w.percent(m.checklist.pass_rate), f"{m.checklist.passed} of {m.checklist.approvals} approvals had no failing rule"],
+        ["Checklist pass rate", w.percent(m.checklist.pass_rate),
+         f"{m.checklist.passed} of {m.checklist.approvals} approvals had no failing rule"],
         ["Median decision latency", w.duration(m.median_decision_latency_s), "proposed to approved or rejected"],
-        ["Spike to holding statement", w.duration(m.spike_to_statement_s), "first spike alert to the first statement sent after it"],
+        ["Spike to holding statement", w.duration(m.spike_to_statement_s),
+         "first spike alert to the first statement sent after it"],
     ]))
     blocks.append(Chart("responses", "Response times", _histogram_text(m)))
     share_rows = [
@@ -175,8 +180,8 @@ def _metrics(m: Metrics) -> Section:
             for b in m.sla.breached[:MAX_BREACHES]
         ]
         more = len(m.sla.breached) - MAX_BREACHES
-        blocks.append(Table(["Comment", "Author", "Source", "Arrived", "Waited", "SLA", "State"], rows,
-                            caption="SLA breaches, longest wait first" + (f" ({more:,} more in the json/csv export)" if more > 0 else "")))
+        caption = "SLA breaches, longest wait first" + (f" ({more:,} more in the json/csv export)" if more > 0 else "")
+        blocks.append(Table(["Comment", "Author", "Source", "Arrived", "Waited", "SLA", "State"], rows, caption=caption))
     if m.checklist.overrides:
         blocks.append(Table(["Draft", "Kind", "Approved by", "At", "Failing rules", "Reason given"], [
             [str(o.draft_id), o.kind, safe(o.actor, 40), w.clock_s(o.at), safe(", ".join(o.failing), 80), safe(o.reason, 200)]

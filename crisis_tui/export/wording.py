@@ -8,7 +8,7 @@ where the writer has one.
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 DASH = "—"
 
@@ -32,7 +32,7 @@ def iso(ts: float | None) -> str:
     """ISO 8601 in UTC for machines (csv), or empty. Cached: a batch of comments shares one time."""
     if ts is None:
         return ""
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def duration(seconds: float | None) -> str:

@@ -113,7 +113,7 @@ class JsonlFile:
                 future.cancel()
             await asyncio.to_thread(reader.close)
 
-    def _slice(self, handle: BinaryIO, first_line: int) -> tuple[list, list, int, int]:  # type: ignore[type-arg]
+    def _slice(self, handle: BinaryIO, first_line: int) -> tuple[list[NewComment], list[Reject], int, int]:
         lines = handle.readlines(SLICE_BYTES)
         comments, rejects, count = parse_lines(lines, self.name, first_line)
         return comments, rejects, count, handle.tell()

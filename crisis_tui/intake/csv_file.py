@@ -63,7 +63,9 @@ class CsvFile:
             except StopIteration:
                 return
             except UnicodeDecodeError as exc:
-                raise SourceError(f"{self.path}:{line}: not {encoding} text ({exc.reason}); set csv.encoding in the mapping") from None
+                raise SourceError(
+                    f"{self.path}:{line}: not {encoding} text ({exc.reason}); set csv.encoding in the mapping"
+                ) from None
             except csv.Error as exc:
                 yield line, None, f"not valid CSV: {exc}"
                 line = reader.line_num + 1
@@ -74,7 +76,7 @@ class CsvFile:
             if len(cells) != len(header):
                 yield start, None, f"has {len(cells)} cells, the header has {len(header)}"
                 continue
-            yield start, dict(zip(header, cells)), ""
+            yield start, dict(zip(header, cells, strict=True)), ""
 
     def _parse(self, batch: list[tuple[int, dict[str, str] | None, str]]) -> tuple[list[NewComment], list[Reject]]:
         comments: list[NewComment] = []

@@ -29,6 +29,7 @@ import watchfiles
 from crisis_tui.intake.backlog import is_document
 from crisis_tui.intake.chunk import Chunk, Reject, SourceError, Stored
 from crisis_tui.intake.lines import parse_document, parse_lines, raw_text
+from crisis_tui.model import NewComment
 
 SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
 #: Comments per chunk when a dropped file is large.
@@ -97,7 +98,7 @@ class DropFolder:
             return False
         return after.st_size > 0 and (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns)
 
-    def _read(self, path: Path) -> tuple[list, list[Reject]]:  # type: ignore[type-arg]
+    def _read(self, path: Path) -> tuple[list[NewComment], list[Reject]]:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             return [], [Reject(path.name, f"file is {size:,} bytes, the limit for a dropped file is {MAX_FILE_BYTES:,}", "")]
@@ -180,4 +181,4 @@ class DropFolder:
                             yield chunk
         finally:
             with contextlib.suppress(Exception):
-                await watcher.aclose()  # type: ignore[attr-defined]
+                await watcher.aclose()

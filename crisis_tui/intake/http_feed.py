@@ -64,7 +64,9 @@ class HttpFeed:
             return value
         if isinstance(value, dict) and not where:
             return [value]
-        return f"no list at {where!r} in the response" if where else "the response is not a JSON list (set feed.items in the mapping)"
+        if where:
+            return f"no list at {where!r} in the response"
+        return "the response is not a JSON list (set feed.items in the mapping)"
 
     def _parse(self, items: list[Any], label: str) -> tuple[list[NewComment], list[Reject]]:
         comments: list[NewComment] = []

@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -73,7 +73,7 @@ class Mapping:
     extra: dict[str, FieldSpec] = field(default_factory=dict)
     csv: dict[str, Any] = field(default_factory=dict)
     feed: dict[str, Any] = field(default_factory=dict)
-    zone: timezone | ZoneInfo = timezone.utc
+    zone: timezone | ZoneInfo = UTC
 
     # --------------------------------------------------------------- loading
     @classmethod
@@ -116,7 +116,7 @@ class Mapping:
         for key in options:
             if key not in allowed:
                 raise MappingError(f"{where}: {section}.{key}: unknown key (expected {', '.join(sorted(allowed))})")
-        zone: timezone | ZoneInfo = timezone.utc
+        zone: timezone | ZoneInfo = UTC
         if options.get("timezone"):
             try:
                 zone = ZoneInfo(str(options["timezone"]))

@@ -77,7 +77,8 @@ def status_to_native(status: dict[str, Any], host: str) -> dict[str, Any]:
     media = status.get("media_attachments") or []
     if not text.strip() and media:
         described = "; ".join(str(m.get("description") or "").strip() for m in media if isinstance(m, dict))
-        text = f"({len(media)} attachment{'s' if len(media) != 1 else ''} without text{': ' + described if described.strip('; ') else ''})"
+        said = ": " + described if described.strip("; ") else ""
+        text = f"({len(media)} attachment{'s' if len(media) != 1 else ''} without text{said})"
     native: dict[str, Any] = {
         "source": "mastodon",
         "id": str(status.get("uri") or f"https://{host}/statuses/{status.get('id')}"),
@@ -141,7 +142,9 @@ class MastodonTag:
         self.newest: str | None = None
 
     # ---------------------------------------------------------------- pages
-    async def _page(self, client: httpx.AsyncClient, url: str, params: dict[str, Any] | None) -> tuple[list[Any], httpx.Response] | None:
+    async def _page(
+        self, client: httpx.AsyncClient, url: str, params: dict[str, Any] | None
+    ) -> tuple[list[Any], httpx.Response] | None:
         response = await polite_get(
             client, url, params=params, stop=self.stop, backoff=self.backoff, report=self.report,
             label=self.name, max_failures=3 if self.once else None,

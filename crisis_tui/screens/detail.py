@@ -67,7 +67,9 @@ def thread_lines(thread: list[tuple[str, Row]], now: float) -> Content:
     out = []
     for relation, row in thread:
         out.append(Content.assemble(
-            Content.styled(f"{relation:<12}{age(now - row.received_at):>4} {PLATFORM.get(row.source, row.source[:2]):<3}", "$text-muted"),
+            Content.styled(
+                f"{relation:<12}{age(now - row.received_at):>4} {PLATFORM.get(row.source, row.source[:2]):<3}", "$text-muted"
+            ),
             untrusted(row.author, single_line=True, max_chars=24), ": ",
             untrusted(row.text, single_line=True, max_chars=120),
         ))

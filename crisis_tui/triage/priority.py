@@ -37,7 +37,8 @@ def velocity(comment: NewComment, now: float) -> float:
 
 def scale(weights: TriageWeights) -> float:
     """The most the weighted signals can add up to (so a priority tops out at 100)."""
-    return sum(max(w, 0.0) for w in (weights.negativity, weights.reach, weights.velocity, weights.question, weights.verified)) or 1.0
+    signals = (weights.negativity, weights.reach, weights.velocity, weights.question, weights.verified)
+    return sum(max(w, 0.0) for w in signals) or 1.0
 
 
 def priority(

@@ -44,7 +44,7 @@ class ToneChecklist(Widget, can_focus=True):
                 tooltip="Select the previous rule a person can tick"),
         Binding("right", "move(1)", "Next rule", show=False, id="checklist.next",
                 tooltip="Select the next rule a person can tick"),
-        Binding("space,enter", "toggle", "Tick", id="checklist.tick",
+        Binding("space,enter", "tick", "Tick", id="checklist.tick",
                 tooltip="Tick or untick the selected rule (e.g. real user checked)"),
     ]
 
@@ -105,7 +105,7 @@ class ToneChecklist(Widget, can_focus=True):
             item = Content.assemble((verdict.symbol, _STATE_STYLE[verdict.state]), " ",
                                     untrusted(verdict.label, single_line=True, max_chars=40))
             if verdict.ticked is not None:
-                item = item.stylize(Style.from_meta({"@click": f"toggle({index})"}))
+                item = item.stylize(Style.from_meta({"@click": f"tick({index})"}))
                 if focused and index == self.cursor:
                     item = item.stylize("reverse")
             items.append(item)
@@ -138,7 +138,7 @@ class ToneChecklist(Widget, can_focus=True):
         position = tickable.index(self.cursor) if self.cursor in tickable else 0
         self.cursor = tickable[(position + step) % len(tickable)]
 
-    def action_toggle(self, index: int | None = None) -> None:
+    def action_tick(self, index: int | None = None) -> None:
         """Ask for the selected (or clicked) rule's tick to flip."""
         target = self.cursor if index is None else index
         if not 0 <= target < len(self._verdicts) or self._verdicts[target].ticked is None:

@@ -12,8 +12,8 @@ wrapped in a Content that is never parsed as markup.
 
 from __future__ import annotations
 
-from rich.style import Style
 from textual.content import Content
+from textual.style import Style
 
 from crisis_tui.safe_text import DISPLAY_CAP, display_text, one_line
 

@@ -20,9 +20,9 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.strip import Strip
 
-from crisis_tui.widgets.line_view import LineView
 from crisis_tui.room_state import RoomState, Row
 from crisis_tui.widgets.display import plain
+from crisis_tui.widgets.line_view import LineView
 
 PLATFORM = {
     "x": "x", "twitter": "x", "instagram": "ig", "facebook": "fb", "tiktok": "tt", "youtube": "yt",
@@ -86,7 +86,9 @@ class CommentStream(LineView, can_focus=True):
         overflow-x: hidden;
     }
     CommentStream > .stream--cursor { background: $block-cursor-blurred-background; }
-    CommentStream:focus > .stream--cursor { background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold; }
+    CommentStream:focus > .stream--cursor {
+        background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold;
+    }
     CommentStream > .stream--bot { color: $text-warning; }
     CommentStream > .stream--mine { color: $text-success; text-style: bold; }
     CommentStream > .stream--held { color: $text-accent; }

@@ -19,10 +19,10 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widgets import Input
 
-from crisis_tui.widgets.line_view import LineView
 from crisis_tui.room_state import RoomState
 from crisis_tui.timeline_text import clock
 from crisis_tui.widgets.display import plain
+from crisis_tui.widgets.line_view import LineView
 
 
 class TimelineLines(LineView, can_focus=True):
