@@ -74,9 +74,9 @@ async def build(path: Path, book: Playbook, quiet: bool) -> str:
             draft = await store.save_draft(inc, f"Sorry for the wait on your refund, we will DM you today ({cid}).",
                                            actor="Ana", comment_id=cid)
             await store.set_draft_status(inc, draft.id, "in_review", actor="Ana")
-            failing = ["apology"] if cid % 10 == 0 else []
-            await store.set_draft_status(inc, draft.id, "approved", actor="Luis", failing=failing,
-                                         override_reason="apology by DM" if failing else "")
+            # The store judges the tone rules itself now; every tenth approval gives a reason anyway.
+            await store.set_draft_status(inc, draft.id, "approved", actor="Luis",
+                                         override_reason="apology by DM" if cid % 10 == 0 else "checked by hand")
             await store.set_draft_status(inc, draft.id, "sent", actor="Ana")
         for cid in range(REPLIES + 1, REPLIES + MARKS + 1):
             await store.mark(inc, cid, "ignored" if cid % 3 else "removal_requested", actor="Giulia", reason="bench")

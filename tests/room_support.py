@@ -61,7 +61,7 @@ async def loaded(pilot: Pilot) -> None:
     await pilot.pause()
 
 
-def make_app(store: IncidentStore, incident: str, book: Playbook, me: str = "Ana", role: str = "cm",
+def make_app(store: IncidentStore, incident: str, book: Playbook, me: str = "Ana", role: str | None = "cm",
              **kwargs: object) -> CrisisApp:
     return CrisisApp(store, incident, book, me=me, role=role, watch_playbook_file=False, **kwargs)  # type: ignore[arg-type]
 

@@ -67,7 +67,8 @@ async def played(tmp_path: Path, book: Playbook) -> AsyncIterator[tuple[SqliteSt
     await store.set_draft_status(inc, d1.id, "sent", actor="Ana")
 
     await store.claim(inc, ids[1], actor="Ana")
-    d2 = await store.save_draft(inc, "Thanks for the complaint: the refund link is on its way today.", actor="Ana", comment_id=ids[1])
+    d2 = await store.save_draft(inc, "Thanks for the complaint: the refund link is on its way today.", actor="Ana",
+                                comment_id=ids[1])
     await store.set_draft_status(inc, d2.id, "in_review", actor="Ana")
     await store.set_draft_status(inc, d2.id, "approved", actor="Luis")
     await store.set_draft_status(inc, d2.id, "sent", actor="Ana")
@@ -77,7 +78,9 @@ async def played(tmp_path: Path, book: Playbook) -> AsyncIterator[tuple[SqliteSt
     no = await store.propose_decision(inc, "Delete the viral post", actor="Sam")
     await store.vote_decision(inc, no.id, False, actor="Luis")
 
-    statement = await store.save_draft(inc, "We are sorry: refunds are delayed by our update. Every refund is paid within 48 hours.", actor="Sam", kind="statement")
+    statement = await store.save_draft(
+        inc, "We are sorry: refunds are delayed by our update. Every refund is paid within 48 hours.", actor="Sam",
+        kind="statement")
     await store.set_draft_status(inc, statement.id, "in_review", actor="Sam")
     await store.set_draft_status(inc, statement.id, "approved", actor="Luis")
     await store.set_draft_status(inc, statement.id, "sent", actor="Sam")

@@ -16,8 +16,8 @@ from crisis_tui.app import CrisisApp
 from crisis_tui.errors import StoreUnavailable
 from crisis_tui.model import Comment
 from crisis_tui.playbook import Playbook
-from crisis_tui.screens.detail import CommentDetail
 from crisis_tui.screens.approval_dialog import ConfirmApproval
+from crisis_tui.screens.detail import CommentDetail
 from crisis_tui.screens.forms import ProposeDecision
 from crisis_tui.store.sqlite import SqliteStore
 from crisis_tui.widgets.editor import ResponseEditor

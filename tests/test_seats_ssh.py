@@ -108,14 +108,14 @@ def test_each_seat_becomes_one_restricted_line_and_hostile_names_stay_one_argume
     seen = tmp_path / "argv.jsonl"
     people = [("Ana Ruiz", ["cm"]), *((name, ["care", "legal"]) for name in HOSTILE)]
     keys = [keygen(tmp_path, f"k{i}", "ed25519" if i % 2 else "rsa") for i in range(len(people))]
-    seats = write_seats(tmp_path / "seats.toml", [(n, r, k) for (n, r), k in zip(people, keys)])
+    seats = write_seats(tmp_path / "seats.toml", [(n, r, k) for (n, r), k in zip(people, keys, strict=True)])
     done = seats_cli(str(seats), inc, "--db", str(db), "--program", f"{sys.executable} {probe} {seen}", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     header, *lines = done.stdout.splitlines()
     assert header.startswith("# crisis-tui seats from seats.toml")
     assert len(lines) == len(people)
     pinned = f"{db.resolve()}#{inc}"
-    for (name, roles), key, line in zip(people, keys, lines):
+    for (name, roles), key, line in zip(people, keys, lines, strict=True):
         options, key_part = sshd_split(line)
         assert options[:2] == ["restrict", "pty"] and len(options) == 3
         assert key_part == key
@@ -144,7 +144,7 @@ def test_a_broken_seats_file_is_one_line_naming_the_file_and_the_key(tmp_path: P
     other = keygen(tmp_path, "bea")
     kind, blob, _ = key.split(" ", 2)
     rsa_blob = keygen(tmp_path, "rsa", "rsa").split()[1]
-    cases = [
+    cases: list[tuple[list[tuple[str, list[str], str]], str]] = [
         ([("Ana\nRuiz", ["cm"], key)], "seats[0].name: must be printable text on one line (no control characters)"),
         ([("Ana", ["cm"], f'command="sh" {key}')],
          ("seats[0].key: must start with the key type (ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256, "

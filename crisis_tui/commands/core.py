@@ -75,7 +75,7 @@ async def _audit(incident: str, token: str | None, at: int | None) -> AuditRepor
     try:
         if isinstance(store, SqliteStore):
             return await audit_file(store.path, incident_id, at)
-        return await store.audit(incident_id, at)  # type: ignore[attr-defined, no-any-return]
+        return await store.audit(incident_id, at)  # type: ignore[attr-defined]
     finally:
         await store.close()
 

@@ -382,7 +382,9 @@ class HttpStore:
 
     async def log_head(self, incident_id: str, number: int | None = None) -> Head | None:
         params = {} if number is None else {"number": number}
-        return await self._call("GET", self._i(incident_id) + "/head", Head | None, params=params)
+        head: Head | None = await self._call("GET", self._i(incident_id) + "/head", Head | None,  # type: ignore[arg-type]
+                                             params=params)
+        return head
 
     async def audit(self, incident_id: str, at: int | None = None) -> AuditReport:
         """The server audits its own file (crisis_tui.store.audit) and answers the report."""
