@@ -63,19 +63,21 @@ def init(path: Path | None, force: bool) -> None:
         click.echo(f"use it with: crisis-tui --playbook {written} ... (or set {playbook_mod.ENV_VAR})")
 
 
-async def _audit(incident: str, token: str | None, at: int | None) -> AuditReport:
+async def _audit(incident: str, token: str | None, at: int | None, book: playbook_mod.Playbook) -> AuditReport:
     """The audit of INCIDENT: run here on a local file, by the server on a server URL."""
-    cfg = settings()
     target = locator.parse(incident)
     try:
-        store, incident_id = await locator.open_incident(incident, playbook=cfg.playbook, read_only=True, token=token)
-    except sqlite3.DatabaseError as exc:
+        store, incident_id = await locator.open_incident(incident, playbook=book, read_only=True, token=token)
+    except sqlite3.DatabaseError as exc:  # too damaged to find the incident in
         return AuditReport(incident_id=target.incident_id or "?", file=str(target.path),
                            damaged=[f"{target.path} is damaged: {exc}"])
     try:
         if isinstance(store, SqliteStore):
             return await audit_file(store.path, incident_id, at)
-        return await store.audit(incident_id, at)  # type: ignore[attr-defined, no-any-return]
+        from crisis_tui.store.http import HttpStore  # noqa: PLC0415 - only for a server URL
+
+        assert isinstance(store, HttpStore)
+        return await store.audit(incident_id, at)
     finally:
         await store.close()
 
@@ -93,7 +95,8 @@ def verify(incident: str, expect_head: str | None, token: str | None) -> None:
     (NUMBER counts the incident's events, the same in every file it is imported into).
     """
     expected = parse_expected(expect_head) if expect_head else None
-    report = run(lambda: _audit(incident, token, expected.number if expected else None))
+    book = settings().playbook
+    report = run(lambda: _audit(incident, token, expected.number if expected else None, book))
     for line in describe(report):
         click.echo(line)
     ok = report.intact
