@@ -97,7 +97,7 @@ async def test_an_untouched_file_is_intact_and_ends_with_its_head(tmp_path: Path
 
 async def test_deleting_the_last_events_is_caught(tmp_path: Path, book: Playbook) -> None:
     db = tmp_path / "room.db"
-    inc = await make_incident(db, book)
+    await make_incident(db, book)
     head = expected(cli("verify", str(db)).stdout)
     with sqlite3.connect(db) as raw:
         raw.execute("DELETE FROM events WHERE seq > (SELECT max(seq) - 3 FROM events)")

@@ -16,8 +16,8 @@ from crisis_tui import __version__
 from crisis_tui.export.metrics import Metrics
 from crisis_tui.export.record import IncidentRecord, Progress, no_progress
 from crisis_tui.log_head import Head
-from crisis_tui.playbook import Playbook
 from crisis_tui.model import Comment, Counts, Decision, Draft, Event, Incident, Note, Presence
+from crisis_tui.playbook import Playbook
 
 FORMAT = "crisis-tui-export"
 VERSION = 1

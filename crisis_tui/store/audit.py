@@ -312,6 +312,6 @@ def describe(report: AuditReport, limit: int = 20) -> list[str]:
         lines.append(f"{inc}: {report.events} events, chain intact, every table matches a replay of the log, "
                      f"file intact")
     else:
-        found = len(report.damaged) + len(report.broken) + len(report.differences)
-        lines.append(f"{inc}: {report.events} events; the record is NOT the log's ({found} findings above)")
+        findings = len(report.damaged) + len(report.broken) + len(report.differences)
+        lines.append(f"{inc}: {report.events} events; the record is NOT the log's ({findings} findings above)")
     return lines
