@@ -12,6 +12,7 @@ import click
 from crisis_tui import demo_script, locator
 from crisis_tui import playbook as playbook_mod
 from crisis_tui.cli import run, settings
+from crisis_tui.errors import NotFound
 from crisis_tui.intake.pipeline import prepare_batch
 from crisis_tui.log_head import EMPTY, parse_expected, still_holds
 from crisis_tui.store.audit import AuditReport, audit_file, describe
@@ -71,6 +72,14 @@ async def _audit(incident: str, token: str | None, at: int | None, book: playboo
     except sqlite3.DatabaseError as exc:  # too damaged to find the incident in
         return AuditReport(incident_id=target.incident_id or "?", file=str(target.path),
                            damaged=[f"{target.path} is damaged: {exc}"])
+    except NotFound:
+        if target.path is None or not target.incident_id:
+            raise
+        # its row may be what was deleted: the log still names it, and the audit says so
+        report = await audit_file(target.path.resolve(), target.incident_id, at)
+        if report.events == 0 and report.intact:
+            raise
+        return report
     try:
         if isinstance(store, SqliteStore):
             return await audit_file(store.path, incident_id, at)
