@@ -190,3 +190,25 @@ async def test_the_same_log_under_other_seqs_is_no_alarm(tmp_path: Path, book: P
         assert witness.seen.number == seen.number
     finally:
         await store.close()
+
+
+async def test_a_room_over_a_server_sees_the_served_file_cut(serve: ServeFactory, book: Playbook) -> None:
+    served = await serve()
+    inc = await make_incident(served.db, book)
+    store = await served.store("Ana", "lead")
+    app = make_app(store, inc, book)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await loaded(pilot)
+        await wait_for(pilot, lambda: app.room.sync.witness.seen is not None)
+        seen = event_count(served.db)
+        cut_tail(served.db)
+        cut_at = time.monotonic()
+        await wait_for(pilot, lambda: bool(app.screen.query(RewriteAlarm)), timeout=1.0)
+        assert time.monotonic() - cut_at < 1.0
+        assert f"rewritten before event {seen}" in app.screen.query_one(RewriteAlarm).text
+        after_cut = event_count(served.db)
+        with pytest.raises(LogRewritten):
+            await app.room.store.claim(inc, 2, actor="Ana")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: sum("the log was rewritten before event" in t for t in toasts(app)) >= 2)
+        assert event_count(served.db) == after_cut
