@@ -132,7 +132,7 @@ class CrisisApp(App[None]):
             self.notify(step.caption, title="Demo", markup=False, timeout=4)
 
         try:
-            await demo_script.play(self.store, self.incident_id, speed=speed, prepare=self.demo_prepare,
+            await demo_script.play(self.room.store, self.incident_id, speed=speed, prepare=self.demo_prepare,
                                    on_step=caption)
         except CrisisError as exc:
             self.notify(f"demo stopped: {exc}", severity="error", markup=False)

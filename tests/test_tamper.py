@@ -120,6 +120,18 @@ async def test_deleting_every_event_is_caught(tmp_path: Path, book: Playbook) ->
     assert head_line(checked.stdout) == f"head 0 {GENESIS}"
 
 
+async def test_deleting_the_incident_row_is_caught(tmp_path: Path, book: Playbook) -> None:
+    db = tmp_path / "room.db"
+    inc = await make_incident(db, book)
+    with sqlite3.connect(db) as raw:
+        raw.execute("DELETE FROM incidents")
+    checked = cli("verify", f"{db}#{inc}")
+    assert_clean_refusal(checked)
+    assert f"table incidents, row {inc}: is missing from the file, but the log makes it" in checked.stdout
+    nothing = cli("verify", f"{db}#no-such-incident")
+    assert nothing.returncode == 2 and "no incident 'no-such-incident'" in nothing.stderr
+
+
 async def test_moving_the_last_event_to_another_incident_is_caught(tmp_path: Path, book: Playbook) -> None:
     db = tmp_path / "room.db"
     inc = await make_incident(db, book)

@@ -142,3 +142,73 @@ async def test_a_witness_over_a_server_sees_the_served_file_cut(serve: ServeFact
     cut_tail(served.db)
     alarm = await witness.check()
     assert alarm is not None and f"rewritten before event {head.number}" in alarm.message
+
+
+async def test_a_log_that_grew_while_the_room_was_closed_is_no_alarm(tmp_path: Path, book: Playbook) -> None:
+    db = tmp_path / "room.db"
+    inc = await make_incident(db, book)
+    store = await SqliteStore.open(db, playbook=book)
+    try:
+        first = Witness(store, inc)
+        seen = await first.open()
+        await store.add_note(inc, "written while nobody watched", actor="Luis")
+        later = Witness(store, inc)
+        head = await later.open()
+        assert later.alarm is None and head is not None and seen is not None and head.number == seen.number + 1
+        assert later.seen is not None and later.seen.number == head.number
+    finally:
+        await store.close()
+
+
+async def test_the_same_log_under_other_seqs_is_no_alarm(tmp_path: Path, book: Playbook) -> None:
+    """A file rebuilt by import (same events and hashes, other seqs) in place of the old one."""
+    from crisis_tui.export import export_incident  # noqa: PLC0415
+    from crisis_tui.importer import import_file  # noqa: PLC0415
+
+    db = tmp_path / "room.db"
+    inc = await make_incident(db, book)
+    store = await SqliteStore.open(db, read_only=True, playbook=book)
+    try:
+        witness = Witness(store, inc)
+        seen = await witness.open()
+        (exported,) = await export_incident(store, inc, "json", tmp_path / "eval.json", playbook=book)
+    finally:
+        await store.close()
+    rebuilt = tmp_path / "rebuilt.db"
+    other = await SqliteStore.open(rebuilt, playbook=book)
+    try:
+        await other.create_incident("Another crisis first", actor="Luis")  # so every seq moves by one
+    finally:
+        await other.close()
+    await import_file(exported, str(rebuilt), playbook=book)
+    rebuilt.replace(db)
+    store = await SqliteStore.open(db, read_only=True, playbook=book)
+    try:
+        witness.store = store
+        assert await witness.check() is None
+        assert seen is not None and witness.seen is not None and witness.seen.seq == seen.seq + 1
+        assert witness.seen.number == seen.number
+    finally:
+        await store.close()
+
+
+async def test_a_room_over_a_server_sees_the_served_file_cut(serve: ServeFactory, book: Playbook) -> None:
+    served = await serve()
+    inc = await make_incident(served.db, book)
+    store = await served.store("Ana", "lead")
+    app = make_app(store, inc, book)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await loaded(pilot)
+        await wait_for(pilot, lambda: app.room.sync.witness.seen is not None)
+        seen = event_count(served.db)
+        cut_tail(served.db)
+        cut_at = time.monotonic()
+        await wait_for(pilot, lambda: bool(app.screen.query(RewriteAlarm)), timeout=1.0)
+        assert time.monotonic() - cut_at < 1.0
+        assert f"rewritten before event {seen}" in app.screen.query_one(RewriteAlarm).text
+        after_cut = event_count(served.db)
+        with pytest.raises(LogRewritten):
+            await app.room.store.claim(inc, 2, actor="Ana")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: sum("the log was rewritten before event" in t for t in toasts(app)) >= 2)
+        assert event_count(served.db) == after_cut

@@ -12,6 +12,7 @@ import click
 from crisis_tui import demo_script, locator
 from crisis_tui import playbook as playbook_mod
 from crisis_tui.commands.context import run, settings
+from crisis_tui.errors import NotFound
 from crisis_tui.intake.pipeline import prepare_batch
 from crisis_tui.log_head import EMPTY, parse_expected, still_holds
 from crisis_tui.store.audit import AuditReport, audit_file, describe
@@ -63,19 +64,29 @@ def init(path: Path | None, force: bool) -> None:
         click.echo(f"use it with: crisis-tui --playbook {written} ... (or set {playbook_mod.ENV_VAR})")
 
 
-async def _audit(incident: str, token: str | None, at: int | None) -> AuditReport:
+async def _audit(incident: str, token: str | None, at: int | None, book: playbook_mod.Playbook) -> AuditReport:
     """The audit of INCIDENT: run here on a local file, by the server on a server URL."""
-    cfg = settings()
     target = locator.parse(incident)
     try:
-        store, incident_id = await locator.open_incident(incident, playbook=cfg.playbook, read_only=True, token=token)
-    except sqlite3.DatabaseError as exc:
+        store, incident_id = await locator.open_incident(incident, playbook=book, read_only=True, token=token)
+    except sqlite3.DatabaseError as exc:  # too damaged to find the incident in
         return AuditReport(incident_id=target.incident_id or "?", file=str(target.path),
                            damaged=[f"{target.path} is damaged: {exc}"])
+    except NotFound:
+        if target.path is None or not target.incident_id:
+            raise
+        # its row may be what was deleted: the log still names it, and the audit says so
+        report = await audit_file(target.path.resolve(), target.incident_id, at)
+        if report.events == 0 and report.intact:
+            raise
+        return report
     try:
         if isinstance(store, SqliteStore):
             return await audit_file(store.path, incident_id, at)
-        return await store.audit(incident_id, at)  # type: ignore[attr-defined]
+        from crisis_tui.store.http import HttpStore  # noqa: PLC0415 - only for a server URL
+
+        assert isinstance(store, HttpStore)
+        return await store.audit(incident_id, at)
     finally:
         await store.close()
 
@@ -93,7 +104,8 @@ def verify(incident: str, expect_head: str | None, token: str | None) -> None:
     (NUMBER counts the incident's events, the same in every file it is imported into).
     """
     expected = parse_expected(expect_head) if expect_head else None
-    report = run(lambda: _audit(incident, token, expected.number if expected else None))
+    book = settings().playbook
+    report = run(lambda: _audit(incident, token, expected.number if expected else None, book))
     for line in describe(report):
         click.echo(line)
     ok = report.intact

@@ -50,6 +50,8 @@ from crisis_tui.wire import sse
 from crisis_tui.wire.errors import error_from_response
 
 T = TypeVar("T")
+#: `null` or a head (a union is no `type[T]` to mypy, so it is spelled once here).
+_HEAD_OR_NONE: Any = Head | None
 TokenSource = Callable[[str], Awaitable[str]]
 StateCallback = Callable[[str], None]
 
@@ -382,9 +384,7 @@ class HttpStore:
 
     async def log_head(self, incident_id: str, number: int | None = None) -> Head | None:
         params = {} if number is None else {"number": number}
-        head: Head | None = await self._call("GET", self._i(incident_id) + "/head", Head | None,  # type: ignore[arg-type]
-                                             params=params)
-        return head
+        return await self._call("GET", self._i(incident_id) + "/head", _HEAD_OR_NONE, params=params)
 
     async def audit(self, incident_id: str, at: int | None = None) -> AuditReport:
         """The server audits its own file (crisis_tui.store.audit) and answers the report."""
