@@ -31,8 +31,14 @@ from crisis_tui.model import Incident, NewComment
 Scalar = Union[str, bool, int, float, None]
 
 
-class _Body(msgspec.Struct, frozen=True, kw_only=True, tag_field="event"):
-    """The tag is the event kind; it travels in `Event.kind`, never inside a payload."""
+class _Body(msgspec.Struct, frozen=True, kw_only=True, tag_field="event", gc=False):
+    """The tag is the event kind; it travels in `Event.kind`, never inside a payload.
+
+    Bodies are decoded JSON, which holds no reference cycles, so they are kept out
+    of the cyclic garbage collector (gc=False): a room or an export holding 100k
+    of them otherwise pays for the collector's passes over them, which measured
+    more than the decoding itself.
+    """
 
 
 class IncidentCreated(_Body, frozen=True, tag="incident.created"):
@@ -44,7 +50,7 @@ class IncidentUpdated(_Body, frozen=True, tag="incident.updated"):
     before: dict[str, Scalar] = {}
 
 
-class ArrivedComment(NewComment, kw_only=True):
+class ArrivedComment(NewComment, kw_only=True, gc=False):
     """A comment as the log received it: the intake's fields plus its id and arrival time."""
 
     id: int
