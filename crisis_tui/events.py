@@ -20,7 +20,7 @@ the rest has the default older readers assumed, so a sparse payload reads.
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal, Union
+from typing import Any, Final, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -28,7 +28,7 @@ from msgspec import UNSET, UnsetType
 from crisis_tui.model import Incident, NewComment
 
 #: A value of an incident change (title, brand, severity, status: str; our_fault: bool).
-Scalar = Union[str, bool, int, float, None]
+Scalar = str | bool | int | float | None
 
 
 class _Body(msgspec.Struct, frozen=True, kw_only=True, tag_field="event", gc=False):
@@ -190,12 +190,12 @@ class BrokenEvent(_Body, frozen=True, tag="broken"):
     error: str
 
 
-Known = Union[
-    IncidentCreated, IncidentUpdated, CommentIngested, CommentClaimed, CommentReleased, CommentMarked,
-    CommentTagged, DraftSaved, DraftConflict, DraftTicked, DraftMoved, DecisionProposed, DecisionVoted,
-    OperatorJoined, OperatorLeft, OperatorFocus, NoteAdded, SpikeAlert, SlaAlert,
-]
-EventBody = Union[Known, UnknownEvent, BrokenEvent]
+Known = (
+    IncidentCreated | IncidentUpdated | CommentIngested | CommentClaimed | CommentReleased | CommentMarked
+    | CommentTagged | DraftSaved | DraftConflict | DraftTicked | DraftMoved | DecisionProposed | DecisionVoted
+    | OperatorJoined | OperatorLeft | OperatorFocus | NoteAdded | SpikeAlert | SlaAlert
+)
+EventBody = Known | UnknownEvent | BrokenEvent
 #: What the room, the wallboard and the export learn nothing from (no state, no line of story).
 Quiet = (OperatorFocus, DraftTicked)
 Alert = (SpikeAlert, SlaAlert)

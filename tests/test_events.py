@@ -12,7 +12,13 @@ from crisis_tui.eventlog import encode_payload, event_from_row
 from crisis_tui.playbook import Playbook
 from crisis_tui.store.protocol import IncidentStore
 from crisis_tui.store.sqlite import SqliteStore
-from tests.event_story import BROKEN_PAYLOAD, NEWER_KIND, NEWER_PAYLOAD, every_kind, newer_and_broken
+from tests.event_story import (
+    BROKEN_PAYLOAD,
+    NEWER_KIND,
+    NEWER_PAYLOAD,
+    every_kind,
+    newer_and_broken,
+)
 
 
 async def stored_rows(tmp_path: Path, book: Playbook) -> list[tuple[object, ...]]:

@@ -15,7 +15,13 @@ from crisis_tui import events
 from crisis_tui.importer import import_file
 from crisis_tui.playbook import Playbook
 from crisis_tui.store.sqlite import SqliteStore
-from tests.event_story import BROKEN_PAYLOAD, NEWER_KIND, NEWER_PAYLOAD, every_kind, newer_and_broken
+from tests.event_story import (
+    BROKEN_PAYLOAD,
+    NEWER_KIND,
+    NEWER_PAYLOAD,
+    every_kind,
+    newer_and_broken,
+)
 from tests.room_support import loaded, make_app, wait_for
 from tests.test_export import export
 
@@ -35,7 +41,7 @@ async def story(path: Path, book: Playbook) -> str:
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "crisis_tui", *args], capture_output=True, text=True,
-                          timeout=120, cwd=cwd, env={**os.environ})
+                          timeout=120, cwd=cwd, env={**os.environ}, check=False)
 
 
 async def test_they_are_stored_as_written_and_the_chain_verifies(tmp_path: Path, book: Playbook) -> None:
