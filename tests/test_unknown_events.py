@@ -101,7 +101,10 @@ async def test_import_replays_them_byte_for_byte(tmp_path: Path, book: Playbook)
         assert imported == original  # the newer and the broken event too: same bytes, same hashes
         assert result.events == len(original)
         assert await stores[1].get_incident(inc) == await stores[0].get_incident(inc)
-        assert await stores[1].comments(inc) == await stores[0].comments(inc)
+        for read in ("comments", "drafts", "decisions", "counts"):  # every kind, projected again by type
+            assert await getattr(stores[1], read)(inc) == await getattr(stores[0], read)(inc), read
+        seats = [[(p.name, p.role, p.joined_at, p.focus, p.left_at) for p in await s.presence(inc)] for s in stores]
+        assert seats[1] == seats[0]
     finally:
         for s in stores:
             await s.close()
