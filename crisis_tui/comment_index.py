@@ -13,7 +13,15 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from crisis_tui.comment_rows import UNANSWERED, Filter, Order, Row, id_key, priority_key, time_key
+from crisis_tui.comment_rows import (
+    UNANSWERED,
+    Filter,
+    Order,
+    Row,
+    id_key,
+    priority_key,
+    time_key,
+)
 from crisis_tui.events import ArrivedComment
 from crisis_tui.model import Comment
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crisis_tui.comment_shape import parse_comment
+from crisis_tui.events import SpikeAlert, encode
 from crisis_tui.model import NewComment
 from crisis_tui.store.protocol import IncidentStore
 
@@ -109,7 +110,7 @@ def script(prepare: Prepare | None = None) -> list[Step]:
         comments = _prepared(prepare, spike_comments(120))
         for start in range(0, len(comments), 30):
             await store.ingest(inc, comments[start : start + 30])
-        await store.alert(inc, "alert.spike", {"per_minute": 120, "baseline": 30, "factor": 4})
+        await store.alert(inc, *encode(SpikeAlert(per_minute=120, baseline=30, factor=4)))
 
     async def bots(store: IncidentStore, inc: str) -> None:
         await store.ingest(inc, _prepared(prepare, bot_comments(25)))

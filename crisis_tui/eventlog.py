@@ -54,7 +54,7 @@ def verify_chain(rows: Iterable[tuple[int, str, float, str, str, bytes, str, str
     return checked, None
 
 
-def event_from_row(row: tuple[Any, ...]) -> Event:
+def event_from_row(row: tuple[Any, ...], *, raw_values: bool = False) -> Event:
     """An Event from (seq, incident_id, ts, actor, kind, payload, prev_hash, hash).
 
     The stored bytes stay on the event until its body is first read, which then
@@ -62,10 +62,14 @@ def event_from_row(row: tuple[Any, ...]) -> Event:
     cheaper than converting the payload dict, and free for readers (the server
     relaying events) that never look at the body. A payload that is not a JSON
     object becomes an empty payload whose body is a BrokenEvent keeping the text.
+
+    `raw_values` keeps the payload's values as their stored JSON (msgspec.Raw), for
+    the export, which only re-encodes payloads (verbatim) and reads bodies: a full
+    decode of 100k payloads it never reads cost a third of an md export.
     """
     seq, incident_id, ts, actor, kind, stored, prev_hash, hash_ = row
     try:
-        payload = _decode_object(stored)
+        payload = (_decode_raw_values if raw_values else _decode_object)(stored)
     except (msgspec.DecodeError, msgspec.ValidationError):
         payload = {}
     event = Event(seq=seq, incident_id=incident_id, ts=ts, actor=actor, kind=kind, payload=payload,
@@ -75,3 +79,4 @@ def event_from_row(row: tuple[Any, ...]) -> Event:
 
 
 _decode_object = msgspec.json.Decoder(dict[str, Any]).decode
+_decode_raw_values = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode

@@ -164,14 +164,15 @@ class Event(msgspec.Struct, kw_only=True, dict=True):
     @property
     def body(self) -> EventBody:
         cache = self.__dict__
-        body = cache.get("body")
-        if body is None:
+        try:
+            return cache["body"]  # type: ignore[no-any-return]
+        except KeyError:
             from crisis_tui import events  # events builds on this module's structs
 
             stored = cache.pop("stored", None)
             body = events.decode(self.kind, self.payload) if stored is None else events.decode_stored(self.kind, stored)
             cache["body"] = body
-        return body  # type: ignore[no-any-return]
+            return body
 
 
 class IngestResult(msgspec.Struct, kw_only=True):

@@ -99,13 +99,13 @@ class RoomState(CommentIndex, TimelineFold):
             if e.seq <= self.last_seq:
                 continue
             self.last_seq = e.seq
-            self._apply_one(e, ch)
-            if self._to_timeline(e):
+            body = e.body
+            self._apply_one(e, body, ch)
+            if self._to_timeline(e, body):
                 ch.timeline = True
         return ch
 
-    def _apply_one(self, e: Event, ch: Changes) -> None:
-        body = e.body
+    def _apply_one(self, e: Event, body: ev.EventBody, ch: Changes) -> None:
         if isinstance(body, ev.CommentIngested):
             row = self.add_comment(body.comment)
             if row is not None:
@@ -235,5 +235,5 @@ class RoomState(CommentIndex, TimelineFold):
     def backfill_timeline(self, events: Sequence[Event]) -> None:
         """The log before we joined, as timeline lines only (the state came from the tables)."""
         for e in events:
-            self._to_timeline(e)
+            self._to_timeline(e, e.body)
             self.last_seq = max(self.last_seq, e.seq)

@@ -19,10 +19,20 @@ class TimelineEntry:
     """One human line of the timeline; arriving comments fold into one line per minute."""
 
     ts: float
-    text: str
+    story: str
     look: Look = "story"
     seq: int = 0
     by_source: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def text(self) -> str:
+        """The line without its time. A folded arrivals line is worded when it is read (a few
+        lines per repaint), not on each of a burst's thousands of arrivals."""
+        n = sum(self.by_source.values())
+        if self.look != "arrivals" or n < 2:
+            return self.story
+        parts = ", ".join(f"{s} {k}" for s, k in self.by_source.most_common())
+        return f"{n} new comments: {parts}"
 
     @property
     def line(self) -> str:
@@ -42,19 +52,15 @@ class TimelineFold:
 
     timeline: list[TimelineEntry]
 
-    def _to_timeline(self, e: Event) -> bool:
+    def _to_timeline(self, e: Event, body: ev.EventBody) -> bool:
         """Add the event's line (or fold an arrival into this minute's); False when it is quiet."""
-        if is_quiet(e):
+        if is_quiet(body):
             return False
-        body = e.body
         if isinstance(body, ev.CommentIngested):
             source = arrival_source(body)
             last = self.timeline[-1] if self.timeline else None
             if last is not None and last.look == "arrivals" and int(last.ts // 60) == int(e.ts // 60):
                 last.by_source[source] += 1
-                n = sum(last.by_source.values())
-                parts = ", ".join(f"{s} {k}" for s, k in last.by_source.most_common())
-                last.text = f"{n} new comments: {parts}"
                 last.seq = e.seq
                 return True
             self.timeline.append(TimelineEntry(e.ts, describe(e), "arrivals", e.seq, Counter({source: 1})))

@@ -15,9 +15,9 @@ from crisis_tui.model import Event
 from crisis_tui.safe_text import one_line
 
 
-def is_quiet(event: Event) -> bool:
+def is_quiet(body: ev.EventBody) -> bool:
     """Bookkeeping, not story (focus changes, checklist ticks): left out of the human timeline."""
-    return isinstance(event.body, ev.Quiet)
+    return isinstance(body, ev.Quiet)
 
 
 def _who(handle: Any) -> str:
@@ -112,9 +112,22 @@ def describe(event: Event) -> str:
     return f"{actor} {one_line(event.kind, 30)}"  # pragma: no cover - every body is matched above
 
 
+_SOURCE_NAMES: dict[str, str] = {}
+
+
 def arrival_source(body: ev.CommentIngested) -> str:
-    """The platform an arriving comment came from, as the folded arrival lines name it."""
-    return one_line(body.comment.source or "?", 12)
+    """The platform an arriving comment came from, as the folded arrival lines name it.
+
+    A burst has a handful of platforms and thousands of arrivals: each name is made
+    safe once (a bounded cache, since a hostile feed may invent names).
+    """
+    raw = body.comment.source
+    name = _SOURCE_NAMES.get(raw)
+    if name is None:
+        name = one_line(raw or "?", 12)
+        if len(_SOURCE_NAMES) < 256:
+            _SOURCE_NAMES[raw] = name
+    return name
 
 
 def clock(ts: float) -> str:
@@ -152,7 +165,7 @@ def human_lines(events: list[Event], fold_over: int = 3) -> list[str]:
             sources.append(arrival_source(body))
             continue
         flush()
-        if not is_quiet(event):
+        if not is_quiet(body):
             out.append(line(event))
     flush()
     return out

@@ -62,7 +62,7 @@ async def every_kind(store: IncidentStore, book: Playbook) -> str:
     await store.alert(inc, "alert.sla", {"detail": "3 comments waited over 15 minutes"})
     await store.update_incident(inc, actor="Luis", status="closed")
     await store.leave(inc, actor="Carla")
-    await store.expire_presence(inc, -1.0)
+    await store.leave(inc, actor="Ana", reason="timeout")  # the shape expire_presence writes
     return inc
 
 

@@ -10,8 +10,15 @@ import msgspec
 from crisis_tui import events
 from crisis_tui.eventlog import encode_payload, event_from_row
 from crisis_tui.playbook import Playbook
+from crisis_tui.store.protocol import IncidentStore
 from crisis_tui.store.sqlite import SqliteStore
-from tests.event_story import BROKEN_PAYLOAD, NEWER_KIND, NEWER_PAYLOAD, every_kind, newer_and_broken
+from tests.event_story import (
+    BROKEN_PAYLOAD,
+    NEWER_KIND,
+    NEWER_PAYLOAD,
+    every_kind,
+    newer_and_broken,
+)
 
 
 async def stored_rows(tmp_path: Path, book: Playbook) -> list[tuple[object, ...]]:
@@ -84,3 +91,13 @@ def test_optional_fields_stay_absent_when_the_store_left_them_out() -> None:
 def test_a_known_kind_from_a_newer_version_with_an_extra_field_still_reads() -> None:
     body = events.decode("note.added", {"note_id": 3, "text": "hi", "pinned": True})
     assert body == events.NoteAdded(note_id=3, text="hi")
+
+
+async def test_every_transport_hands_out_the_same_bodies(store: IncidentStore, book: Playbook) -> None:
+    inc = await every_kind(store, book)
+    await newer_and_broken(store, inc)
+    got = await store.events_after(inc, 0, 1000)
+    kinds = [type(e.body) for e in got]
+    assert set(kinds[:-2]) == set(events.KNOWN)
+    assert kinds[-2:] == [events.UnknownEvent, events.BrokenEvent]
+    assert [e.body for e in await store.latest_events(inc, 2)] == [e.body for e in got[-2:]]

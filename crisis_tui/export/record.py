@@ -110,7 +110,9 @@ def counts_of(comments: list[Comment]) -> Counts:
 
 
 def _decode(rows: list[tuple[Any, ...]]) -> list[Event]:
-    return [event_from_row(row) for row in rows]
+    """The log for the writers: bodies decoded from the stored bytes, payloads kept raw
+    (the writers only re-encode them, byte for byte)."""
+    return [event_from_row(row, raw_values=True) for row in rows]
 
 
 async def read_events(store: IncidentStore, incident_id: str, progress: Progress = no_progress) -> list[Event]:

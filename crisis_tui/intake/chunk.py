@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from crisis_tui.errors import CrisisError
+from crisis_tui.events import SpikeAlert
 from crisis_tui.model import NewComment
 
 
@@ -59,8 +60,8 @@ class Chunk:
     done: Callable[[Stored], Awaitable[None]] | None = None
     #: Where this chunk's rejects are kept (None: the run's rejected file).
     rejected_to: Path | None = None
-    #: Set by the runner: an alert.spike payload to write after this chunk.
-    alert: dict[str, object] | None = None
+    #: Set by the runner: a spike alert to write after this chunk.
+    alert: SpikeAlert | None = None
     #: The stateless half of triage, when a source already did it (crisis_tui.intake.parallel).
     prepared: list[Any] | None = None
 

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from crisis_tui import playbook as playbook_mod
+from crisis_tui.events import SpikeAlert, encode
 from crisis_tui.language import LanguageGuesser, normalise_tag
 from crisis_tui.model import IngestResult, NewComment
 from crisis_tui.playbook import Playbook
@@ -83,10 +84,18 @@ class Pipeline:
         self.assess(comments, now)
         return comments
 
-    def spike_alert(self, now: float | None = None) -> dict[str, object] | None:
-        """The alert.spike payload when the last minute is a spike worth an alert."""
+    def spike(self, now: float | None = None) -> SpikeAlert | None:
+        """The spike alert's body when the last minute is a spike worth an alert."""
         spike = self.spikes.check(self.clock() if now is None else now)
-        return spike.payload(self.book.triage.spike.baseline_minutes) if spike else None
+        return spike.alert(self.book.triage.spike.baseline_minutes) if spike else None
+
+    def spike_alert(self, now: float | None = None) -> dict[str, object] | None:
+        """The same as a payload, for the server's webhook (crisis_tui.server writes kind and payload)."""
+        body = self.spike(now)
+        if body is None:
+            return None
+        payload: dict[str, object] = encode(body)[1]
+        return payload
 
     async def warm(self, store: IncidentStore, incident_id: str, limit: int = WARM_COMMENTS) -> int:
         """Seed clusters, posting bursts and the spike baseline from the newest stored comments."""
@@ -105,9 +114,9 @@ class Pipeline:
                      actor: str = "intake") -> IngestResult:
         """Prepare, store in one batch, and write a spike alert when the stream spikes."""
         result = await store.ingest(incident_id, self.prepare(comments), actor=actor)
-        alert = self.spike_alert()
+        alert = self.spike()
         if alert is not None:
-            await store.alert(incident_id, "alert.spike", alert, actor=actor)
+            await store.alert(incident_id, *encode(alert), actor=actor)
         return result
 
 

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from crisis_tui.errors import CrisisError
+from crisis_tui.events import encode
 from crisis_tui.intake.chunk import Chunk, Stored
 from crisis_tui.intake.pipeline import Pipeline
 from crisis_tui.intake.rejects import RejectLog
@@ -78,7 +79,7 @@ class Runner:
                 async for chunk in chunks:
                     if chunk.comments:
                         await asyncio.to_thread(self.pipeline.assess, chunk.comments, None, chunk.prepared)
-                        chunk.alert = self.pipeline.spike_alert()
+                        chunk.alert = self.pipeline.spike()
                     await queue.put(chunk)
             except asyncio.CancelledError:
                 raise
@@ -114,11 +115,11 @@ class Runner:
             ingested += result.ingested
             duplicates += result.duplicates
         if chunk.alert is not None:
-            await self.store.alert(self.incident_id, "alert.spike", chunk.alert, actor=self.actor)
+            await self.store.alert(self.incident_id, *encode(chunk.alert), actor=self.actor)
             self.tally.alerts += 1
             self.report(
-                f"spike: {chunk.alert['per_minute']}/min against a baseline of "
-                f"{chunk.alert['baseline']}/min (x{chunk.alert['factor']})"
+                f"spike: {chunk.alert.per_minute}/min against a baseline of "
+                f"{chunk.alert.baseline}/min (x{chunk.alert.factor})"
             )
         for reject in chunk.rejects:
             self.report(reject.message())

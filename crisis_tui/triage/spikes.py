@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from crisis_tui.events import SpikeAlert, encode
 from crisis_tui.playbook import SpikeRules
 
 MINUTE = 60.0
@@ -30,15 +31,16 @@ class Spike:
     factor: float
     sources: dict[str, int]
 
+    def alert(self, baseline_minutes: int) -> SpikeAlert:
+        """The spike alert's event body (crisis_tui.timeline_text prints the first three figures)."""
+        return SpikeAlert(per_minute=self.per_minute, baseline=self.baseline, factor=self.factor,
+                          baseline_minutes=baseline_minutes, sources=dict(self.sources))
+
     def payload(self, baseline_minutes: int) -> dict[str, object]:
-        """The alert.spike event's payload (crisis_tui.timeline_text prints the first three)."""
-        return {
-            "per_minute": self.per_minute,
-            "baseline": self.baseline,
-            "factor": self.factor,
-            "baseline_minutes": baseline_minutes,
-            "sources": self.sources,
-        }
+        """The alert's payload, for the server's webhook path (crisis_tui.server), which writes
+        kind and payload until the store takes bodies."""
+        payload: dict[str, object] = encode(self.alert(baseline_minutes))[1]
+        return payload
 
 
 class SpikeDetector:

@@ -65,7 +65,7 @@ class BoardState:
         area = _AREAS.get(type(body))
         if area:
             self.changed.add(area)
-        if not is_quiet(event):
+        if not is_quiet(body):
             self.changed.add("timeline")
         self.tail.append(event)
 
