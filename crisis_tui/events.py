@@ -206,7 +206,7 @@ Alert = (SpikeAlert, SlaAlert)
 #: Bodies that change a comment row (status, holder or tags).
 CommentChange = (CommentClaimed, CommentReleased, CommentMarked, CommentTagged)
 
-KNOWN: Final[tuple[type[Any], ...]] = Known.__args__  # type: ignore[attr-defined]
+KNOWN: Final[tuple[type[Any], ...]] = Known.__args__
 _BY_KIND: Final[dict[str, type[Any]]] = {cls.__struct_config__.tag: cls for cls in KNOWN}
 _DECODERS: Final[dict[str, msgspec.json.Decoder[Any]]] = {
     kind: msgspec.json.Decoder(cls) for kind, cls in _BY_KIND.items()
@@ -237,7 +237,7 @@ def decode(kind: str, payload: Any) -> EventBody:
     if cls is None:
         return UnknownEvent(kind=kind, payload=payload)
     try:
-        return msgspec.convert(payload, cls)  # type: ignore[no-any-return]
+        return msgspec.convert(payload, cls)
     except msgspec.ValidationError as exc:
         return _broken(kind, payload, exc)
 
@@ -248,7 +248,7 @@ def decode_stored(kind: str, stored: bytes | str) -> EventBody:
     decoder = _DECODERS.get(kind)
     if decoder is not None:
         try:
-            return decoder.decode(stored)  # type: ignore[no-any-return]
+            return decoder.decode(stored)
         except msgspec.ValidationError as exc:
             return _broken(kind, _raw_value(stored), exc)
         except msgspec.DecodeError as exc:

@@ -165,7 +165,7 @@ class Event(msgspec.Struct, kw_only=True, dict=True):
     def body(self) -> EventBody:
         cache = self.__dict__
         try:
-            return cache["body"]  # type: ignore[no-any-return]
+            return cache["body"]
         except KeyError:
             from crisis_tui import events  # events builds on this module's structs
 

@@ -37,7 +37,8 @@ async def test_every_kind_the_store_writes_has_its_type_and_encodes_back_to_its_
     rows = await stored_rows(tmp_path, book)
     seen: set[type[object]] = set()
     for row in rows[:-2]:
-        kind, stored = row[4], row[5]
+        kind, stored = str(row[4]), row[5]
+        assert isinstance(stored, bytes)
         body = events.decode_stored(kind, stored)
         assert isinstance(body, events.KNOWN), (kind, body)
         assert events.kind_of(body) == kind
@@ -53,6 +54,7 @@ async def test_a_body_is_the_same_from_the_stored_bytes_and_from_the_payload(tmp
         event = event_from_row(row)
         assert event.body == events.decode(event.kind, event.payload)
         assert event.body is event.body  # decoded once
+        assert isinstance(row[5], bytes)
         assert event.payload == msgspec.json.decode(row[5])  # the stored payload itself, untouched
 
 

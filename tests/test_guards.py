@@ -9,6 +9,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
+from crisis_tui import events as ev
 from crisis_tui import playbook as playbook_mod
 from crisis_tui.errors import (
     ClaimConflict,
@@ -42,7 +43,9 @@ def decision(**changes: object) -> Decision:
 
 
 def test_a_free_comment_is_claimed_and_a_held_one_names_its_holder() -> None:
-    kind, payload = guards.claim(7, CommentState("new", None, "@marta"), actor="Ana") or ("", {})
+    claimed = guards.claim(7, CommentState("new", None, "@marta"), actor="Ana")
+    assert claimed is not None
+    kind, payload = ev.encode(claimed)
     assert (kind, payload) == ("comment.claimed", {"comment_id": 7, "holder": "Ana", "author": "@marta"})
     assert guards.claim(7, CommentState("claimed", "Ana", "@marta"), actor="Ana") is None
     with pytest.raises(ClaimConflict, match="held by Ana"):
@@ -56,7 +59,7 @@ def test_only_the_holder_releases_and_nobody_marks_another_holders_comment() -> 
         guards.release(7, CommentState("new", None, "@marta"), actor="Ana")
     with pytest.raises(Forbidden, match="only they can release it"):
         guards.release(7, CommentState("claimed", "Ana", "@marta"), actor="Luis")
-    assert guards.release(7, CommentState("claimed", "Ana", "@marta"), actor="Ana")[0] == "comment.released"
+    assert isinstance(guards.release(7, CommentState("claimed", "Ana", "@marta"), actor="Ana"), ev.CommentReleased)
     with pytest.raises(Forbidden, match="held by Ana"):
         guards.mark(7, CommentState("claimed", "Ana", "@marta"), "ignored", actor="Luis", reason="")
     assert guards.mark(7, CommentState("ignored", None, "@marta"), "ignored", actor="Luis", reason="") is None
@@ -67,10 +70,11 @@ def test_only_the_holder_releases_and_nobody_marks_another_holders_comment() -> 
 def test_a_stale_save_keeps_the_text_and_raises_the_conflict_after_the_commit() -> None:
     current = draft(version=2, body="v2 text", author="Luis")
     events, conflict = guards.save_draft(current, "my stale text", base_version=1)
-    assert [k for k, _ in events] == ["draft.conflict"] and events[0][1]["body"] == "my stale text"
+    assert len(events) == 1 and isinstance(events[0], ev.DraftConflict) and events[0].body == "my stale text"
     assert isinstance(conflict, DraftConflict) and conflict.current is current
     assert guards.save_draft(current, "v2 text", base_version=2) == guards.Save([])
-    (kind, payload), = guards.save_draft(current, "v3 text", base_version=2).events
+    (saved,) = guards.save_draft(current, "v3 text", base_version=2).events
+    kind, payload = ev.encode(saved)
     assert (kind, payload["version"]) == ("draft.saved", 3)
     with pytest.raises(InvalidInput, match="is sent; start a new one"):
         guards.save_draft(draft(status="sent"), "x", base_version=1)
@@ -81,7 +85,7 @@ def test_a_reply_needs_its_comment_and_must_not_be_on_another_holders_comment() 
         guards.new_draft(1, "hi", kind="reply", comment_id=None, holder=None, actor="Ana")
     with pytest.raises(Forbidden, match="held by Ana"):
         guards.new_draft(1, "hi", kind="reply", comment_id=7, holder="Ana", actor="Luis")
-    _, payload = guards.new_draft(1, "hi", kind="statement", comment_id=7, holder=None, actor="Luis")
+    _, payload = ev.encode(guards.new_draft(1, "hi", kind="statement", comment_id=7, holder=None, actor="Luis"))
     assert payload["comment_id"] is None
 
 
@@ -107,7 +111,7 @@ def test_a_vote_needs_a_seat_and_decision_power_and_an_owner_decides_what_is_not
         vote(decision(status="approved"), "gm")
     with pytest.raises(Forbidden, match="only the owner \\(client\\)"):
         vote(decision(owner_decides=True), "gm")
-    kind, payload = vote(decision(owner_decides=True), "client")
+    kind, payload = ev.encode(vote(decision(owner_decides=True), "client"))
     assert (kind, payload["status"], payload["present"]) == ("decision.voted", "approved", ["Ana", "Sam"])
 
 
@@ -121,8 +125,9 @@ def test_approval_judges_the_rules_itself_and_a_failing_one_needs_a_reason() -> 
     statement = draft(kind="statement", comment_id=None, body="ok", status="in_review")
     with pytest.raises(InvalidInput, match=r"failing rules \(next_step\)"):
         guards.draft_status(statement, "approved", actor="Luis", role="gm", judge=judge, playbook=BOOK)
-    _, payload = guards.draft_status(statement, "approved", actor="Luis", role="gm", judge=judge, playbook=BOOK,
-                                     override_reason="legal signed it")
+    approved = guards.draft_status(statement, "approved", actor="Luis", role="gm", judge=judge, playbook=BOOK,
+                                   override_reason="legal signed it")
+    _, payload = ev.encode(approved)
     assert (payload["failing"], payload["override_reason"]) == (["next_step"], "legal signed it")
     with pytest.raises(Forbidden, match="decision power"):
         guards.draft_status(statement, "approved", actor="Ana", role="cm", judge=judge, playbook=BOOK,
@@ -137,17 +142,19 @@ def test_only_the_approved_version_is_sent_and_a_moved_draft_is_refused() -> Non
     with pytest.raises(InvalidInput, match="is at v2 now \\(saved by Ana\\), not v1"):
         guards.draft_status(draft(status="approved", version=2, approved_version=2), "sent", actor="Ana", version=1,
                             playbook=BOOK)
-    _, payload = guards.draft_status(draft(status="approved", version=2, approved_version=2), "sent", actor="Ana",
-                                     version=2, playbook=BOOK)
+    sent = guards.draft_status(draft(status="approved", version=2, approved_version=2), "sent", actor="Ana",
+                               version=2, playbook=BOOK)
+    _, payload = ev.encode(sent)
     assert payload["version"] == 2
 
 
 def test_an_edit_of_an_approved_draft_puts_it_back_in_review() -> None:
     events, conflict = guards.save_draft(draft(status="approved", approved_version=1), "Hola de nuevo", base_version=1)
     assert conflict is None
-    assert [(k, p.get("version"), p.get("status")) for k, p in events] == [("draft.saved", 2, None),
-                                                                           ("draft.status", 2, "in_review")]
-    assert events[1][1]["previous"] == "approved" and events[1][1]["edited_after_approval"] is True
+    saved, moved = events
+    assert isinstance(saved, ev.DraftSaved) and saved.version == 2
+    assert isinstance(moved, ev.DraftMoved) and (moved.version, moved.status) == (2, "in_review")
+    assert isinstance(moved, ev.DraftMoved) and moved.previous == "approved" and moved.edited_after_approval is True
 
 
 def test_four_eyes_keeps_writers_from_approving_and_proposers_from_approving_their_decision() -> None:
@@ -165,4 +172,4 @@ def test_four_eyes_keeps_writers_from_approving_and_proposers_from_approving_the
     with pytest.raises(Forbidden, match="four eyes: Ana proposed decision 3"):
         guards.vote(decision(), 3, "inc", True, actor="Ana", role="gm", present=[], playbook=strict)
     rejected = guards.vote(decision(), 3, "inc", False, actor="Ana", role="gm", present=[], playbook=strict)
-    assert rejected[1]["status"] == "rejected"
+    assert rejected.status == "rejected"

@@ -12,6 +12,7 @@ from typing import Any
 
 from textual.widget import Widget
 
+from crisis_tui import events as ev
 from crisis_tui.room_state import Row
 from crisis_tui.screens.room_draft_desk import DraftDesk
 from crisis_tui.sync import ConnectionChanged, EventsArrived, Loaded, MoreComments, PresenceRefreshed, SyncTrouble
@@ -67,12 +68,12 @@ class SyncRouting(DraftDesk):
             self._check_tone()
         self._follow_editor(ch.drafts, ch.changed_ids)
         for alert in ch.alerts:
-            if alert.kind == "alert.spike":
-                p = alert.payload
-                self.notify(f"Spike: {plain(p.get('per_minute'), 12)}/min (x{plain(p.get('factor'), 8)})",
-                            severity="warning", markup=False)
-            elif alert.kind == "alert.sla":
-                self.notify(f"SLA breached: {plain(alert.payload.get('detail'), 80)}", severity="error", markup=False)
+            match alert.body:
+                case ev.SpikeAlert(per_minute=per_minute, factor=factor):
+                    self.notify(f"Spike: {plain(per_minute, 12)}/min (x{plain(factor, 8)})",
+                                severity="warning", markup=False)
+                case ev.SlaAlert(detail=detail):
+                    self.notify(f"SLA breached: {plain(detail, 80)}", severity="error", markup=False)
         self.query_one(RoomHeader).tick()
 
     def on_presence_refreshed(self, msg: PresenceRefreshed) -> None:

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from crisis_tui import events as ev
 from crisis_tui import wire
 from crisis_tui.errors import CrisisError, InvalidInput, NotFound, StoreUnavailable
 from crisis_tui.seats import require_seat
@@ -142,7 +143,7 @@ async def ingest(request: Request, caller: Caller, state: ServerState) -> Respon
             comments = state.triage.prepare(_inc(request), comments)
     result = await state.group.ingest(_inc(request), comments, actor=caller.name)
     if state.triage is not None and (spike := state.triage.spike_alert(_inc(request))):
-        await state.writer.alert(_inc(request), "alert.spike", spike)
+        await state.writer.alert(_inc(request), ev.kind_of(ev.SpikeAlert), spike)
     return responses.ok(result)
 
 

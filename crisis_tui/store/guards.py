@@ -4,15 +4,18 @@ A guard reads nothing and writes nothing: the store reads the rows a command
 needs inside its write transaction, hands them here, and appends what comes
 back. So SqliteStore (and through it the server, for every HTTP client)
 enforces exactly these rules, and tests call them with small structs.
-Each returns `(kind, payload)` to append, None when the command changes
-nothing, or raises the CrisisError that says why it is refused.
+Each returns the typed event body to append (crisis_tui.events), None when the
+command changes nothing, or raises the CrisisError that says why it is refused.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
+import msgspec
+
+from crisis_tui import events as ev
 from crisis_tui.errors import (
     ClaimConflict,
     CrisisError,
@@ -32,7 +35,8 @@ from crisis_tui.playbook import Playbook
 from crisis_tui.store.rows import CommentState
 from crisis_tui.tone import Situation, ToneChecker, blocking_rules
 
-Append = tuple[str, dict[str, Any]]
+#: What a guard hands the store to append: one typed event body.
+Append = ev.Known
 
 MAX_NOTE = 4000
 MAX_DRAFT = 64 * 1024
@@ -76,7 +80,7 @@ def new_incident(title: str, severity: str, playbook: Playbook) -> tuple[str, st
     return title, severity
 
 
-def incident_changes(current: Incident, changes: Mapping[str, object], playbook: Playbook) -> Append | None:
+def incident_changes(current: Incident, changes: Mapping[str, object], playbook: Playbook) -> ev.IncidentUpdated | None:
     clean: dict[str, object] = {}
     for key, value in changes.items():
         if value is None:
@@ -97,7 +101,7 @@ def incident_changes(current: Incident, changes: Mapping[str, object], playbook:
             clean[key] = value
     if not clean:
         return None
-    return "incident.updated", {"changes": clean, "before": {k: getattr(current, k) for k in clean}}
+    return ev.IncidentUpdated(changes=clean, before={k: getattr(current, k) for k in clean})  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- comments
@@ -107,21 +111,21 @@ def comment_state(state: CommentState | None, comment_id: int, incident_id: str)
     return state
 
 
-def claim(comment_id: int, state: CommentState, *, actor: str) -> Append | None:
+def claim(comment_id: int, state: CommentState, *, actor: str) -> ev.CommentClaimed | None:
     """Exactly one operator wins; the others get ClaimConflict naming the holder."""
     if state.holder == actor and state.status == "claimed":
         return None
     if state.holder or state.status not in ("new", "escalated"):
         raise ClaimConflict(comment_id, state.holder, state.status)
-    return "comment.claimed", {"comment_id": comment_id, "holder": actor, "author": state.author}
+    return ev.CommentClaimed(comment_id=comment_id, holder=actor, author=state.author)
 
 
-def release(comment_id: int, state: CommentState, *, actor: str) -> Append:
+def release(comment_id: int, state: CommentState, *, actor: str) -> ev.CommentReleased:
     if state.holder is None:
         raise InvalidInput("comment", f"comment {comment_id} is not claimed")
     if state.holder != actor:
         raise Forbidden(f"comment {comment_id} is held by {state.holder}; only they can release it")
-    return "comment.released", {"comment_id": comment_id, "author": state.author}
+    return ev.CommentReleased(comment_id=comment_id, author=state.author)
 
 
 def mark_input(status: str, reason: str) -> str:
@@ -136,13 +140,12 @@ def not_held_by_another(comment_id: int, holder: str | None, actor: str) -> None
         raise Forbidden(f"comment {comment_id} is held by {holder}")
 
 
-def mark(comment_id: int, state: CommentState, status: str, *, actor: str, reason: str) -> Append | None:
+def mark(comment_id: int, state: CommentState, status: str, *, actor: str, reason: str) -> ev.CommentMarked | None:
     not_held_by_another(comment_id, state.holder, actor)
     if state.status == status:
         return None
-    return "comment.status", {
-        "comment_id": comment_id, "status": status, "previous": state.status, "author": state.author, "reason": reason,
-    }
+    return ev.CommentMarked(comment_id=comment_id, status=status, previous=state.status, author=state.author,
+                            reason=reason)
 
 
 def clean_tags(tags: Sequence[str]) -> list[str]:
@@ -153,8 +156,8 @@ def clean_tags(tags: Sequence[str]) -> list[str]:
     return clean
 
 
-def tag(comment_id: int, state: CommentState, tags: list[str]) -> Append:
-    return "comment.tagged", {"comment_id": comment_id, "tags": tags, "author": state.author}
+def tag(comment_id: int, state: CommentState, tags: list[str]) -> ev.CommentTagged:
+    return ev.CommentTagged(comment_id=comment_id, tags=tags, author=state.author)
 
 
 # ------------------------------------------------------------------ drafts
@@ -165,16 +168,14 @@ def draft_input(body: str, kind: str) -> str:
     return body
 
 
-def new_draft(draft_id: int, body: str, *, kind: str, comment_id: int | None, holder: str | None, actor: str) -> Append:
+def new_draft(draft_id: int, body: str, *, kind: str, comment_id: int | None, holder: str | None, actor: str) -> ev.DraftSaved:
     """Version 1 of a draft; a reply is written by whoever may answer its comment."""
     if kind == "reply":
         if comment_id is None:
             raise InvalidInput("comment_id", "a reply needs the comment it answers")
         not_held_by_another(comment_id, holder, actor)
-    return "draft.saved", {
-        "draft_id": draft_id, "kind": kind, "comment_id": comment_id if kind == "reply" else None,
-        "body": body, "version": 1,
-    }
+    return ev.DraftSaved(draft_id=draft_id, kind=kind, comment_id=comment_id if kind == "reply" else None,
+                         body=body, version=1)
 
 
 class Judge(NamedTuple):
@@ -207,28 +208,25 @@ def save_draft(current: Draft, body: str, *, base_version: int) -> Save:
     if current.status in ("sent", "withdrawn"):
         raise InvalidInput("draft", f"draft {current.id} is {current.status}; start a new one")
     if current.version != base_version:
-        return Save([("draft.conflict", {
-            "draft_id": current.id, "based_on": base_version, "current_version": current.version, "body": body,
-        })], DraftConflict(current, base_version))
+        return Save([ev.DraftConflict(draft_id=current.id, based_on=base_version, current_version=current.version,
+                                      body=body)], DraftConflict(current, base_version))
     if current.body == body:
         return Save([])
-    saved: Append = ("draft.saved", {
-        "draft_id": current.id, "kind": current.kind, "comment_id": current.comment_id,
-        "body": body, "version": current.version + 1,
-    })
+    saved = ev.DraftSaved(draft_id=current.id, kind=current.kind, comment_id=current.comment_id,
+                          body=body, version=current.version + 1)
     if current.status != "approved":
         return Save([saved])
-    return Save([saved, ("draft.status", {
-        "draft_id": current.id, "status": "in_review", "previous": "approved", "kind": current.kind,
-        "comment_id": current.comment_id, "version": current.version + 1, "edited_after_approval": True,
-    })])
+    return Save([saved, ev.DraftMoved(
+        draft_id=current.id, status="in_review", previous="approved", kind=current.kind,
+        comment_id=current.comment_id, version=current.version + 1, edited_after_approval=True,
+    )])
 
 
-def tick(draft_id: int, rule: str, ticked: bool, playbook: Playbook) -> Append:
+def tick(draft_id: int, rule: str, ticked: bool, playbook: Playbook) -> ev.DraftTicked:
     known = {r.id for r in playbook.tone.rules}
     if known and rule not in known:
         raise InvalidInput("rule", f"{rule!r} is not a checklist rule of the playbook")
-    return "draft.checklist", {"draft_id": draft_id, "rule": rule, "ticked": bool(ticked)}
+    return ev.DraftTicked(draft_id=draft_id, rule=rule, ticked=bool(ticked))
 
 
 def transition(draft: Draft, status: str) -> None:
@@ -263,7 +261,7 @@ def draft_status(
     version: int | None = None,
     judge: Judge | None = None,
     playbook: Playbook,
-) -> Append:
+) -> ev.DraftMoved:
     """Move a draft along draft -> in review -> approved -> sent (or withdraw it).
 
     Approving a public statement takes decision power; approving over failing
@@ -278,10 +276,8 @@ def draft_status(
     if version is not None and version != draft.version:
         raise InvalidInput("version", f"draft {draft.id} is at v{draft.version} now (saved by {draft.author}), "
                                       f"not v{version}: read it again first")
-    payload: dict[str, Any] = {
-        "draft_id": draft.id, "status": status, "previous": draft.status, "kind": draft.kind,
-        "comment_id": draft.comment_id,
-    }
+    moved = ev.DraftMoved(draft_id=draft.id, status=status, previous=draft.status, kind=draft.kind,
+                          comment_id=draft.comment_id)
     if status == "approved":
         seat = approver(draft, actor=actor, role=role, playbook=playbook)
         if judge is None:
@@ -291,9 +287,7 @@ def draft_status(
             raise InvalidInput(
                 "override_reason", f"failing rules ({', '.join(failing)}): approving anyway needs a written reason"
             )
-        payload["override_reason"] = override_reason
-        payload["failing"] = failing
-        payload["version"] = draft.version
+        return msgspec.structs.replace(moved, override_reason=override_reason, failing=failing, version=draft.version)
     if status == "sent":
         if draft.approved_version != draft.version:
             approved = f"v{draft.approved_version} was" if draft.approved_version else "no version was"
@@ -301,26 +295,23 @@ def draft_status(
                                          "submit it for approval again")
         if draft.kind == "reply" and draft.comment_id is not None:
             not_held_by_another(draft.comment_id, holder, actor)
-        payload["version"] = draft.version
-    return "draft.status", payload
+        return msgspec.structs.replace(moved, version=draft.version)
+    return moved
 
 
 # --------------------------------------------------------------- decisions
 def proposal(
     decision_id: int, title: str, rationale: str, *, supersedes: int | None, old: Decision | None,
     owner_decides: bool,
-) -> Append:
+) -> ev.DecisionProposed:
     if supersedes is not None:
         if old is None:
             raise NotFound(f"no decision {supersedes} to supersede")
         if old.status == "superseded":
             raise InvalidInput("supersedes", f"decision {supersedes} is already superseded")
-    payload: dict[str, object] = {
-        "decision_id": decision_id, "title": title, "rationale": rationale, "supersedes": supersedes,
-    }
-    if owner_decides:  # only when set: the payloads (and hashes) of ordinary decisions do not change
-        payload["owner_decides"] = True
-    return "decision.proposed", payload
+    # owner_decides only when set: the payloads (and hashes) of ordinary decisions do not change
+    return ev.DecisionProposed(decision_id=decision_id, title=title, rationale=rationale, supersedes=supersedes,
+                               owner_decides=True if owner_decides else msgspec.UNSET)
 
 
 def proposal_input(title: str, rationale: str, owner_decides: bool, playbook: Playbook) -> tuple[str, str]:
@@ -334,7 +325,7 @@ def proposal_input(title: str, rationale: str, owner_decides: bool, playbook: Pl
 def vote(
     decision: Decision | None, decision_id: int, incident_id: str, approve: bool, *, actor: str, role: str | None,
     present: Sequence[str], playbook: Playbook,
-) -> Append:
+) -> ev.DecisionVoted:
     """A member with decision power approves or rejects; who was present goes on the record."""
     if decision is None:
         raise NotFound(f"no decision {decision_id} in incident {incident_id}")
@@ -351,11 +342,11 @@ def vote(
         owners = ", ".join(r.id for r in playbook.owners())
         raise Forbidden(f"decision {decision_id} is not ours to take: only the owner ({owners}) can approve it; "
                         f"{actor} is {seat}")
-    return "decision.voted", {
-        "decision_id": decision_id, "vote": "approve" if approve else "reject", "role": seat,
-        "title": decision.title, "status": "approved" if approve else "rejected",
-        "present": sorted(set(present) | {actor}),
-    }
+    return ev.DecisionVoted(
+        decision_id=decision_id, vote="approve" if approve else "reject", role=seat,
+        title=decision.title, status="approved" if approve else "rejected",
+        present=sorted(set(present) | {actor}),
+    )
 
 
 # ---------------------------------------------------------------- presence
@@ -368,15 +359,17 @@ def heartbeat_input(actor: str, role: str, focus: str | None, playbook: Playbook
     return actor, focus
 
 
-def heartbeat(seat: tuple[str, str, float | None] | None, *, actor: str, role: str, focus: str | None) -> Append | None:
+def heartbeat(
+    seat: tuple[str, str, float | None] | None, *, actor: str, role: str, focus: str | None
+) -> ev.OperatorJoined | ev.OperatorFocus | None:
     """A join when the actor is new, back, or in another role; a focus change; else None (a touch)."""
     if seat is None or seat[2] is not None or seat[0] != role:
-        return "operator.joined", {"name": actor, "role": role, "focus": focus or ""}
+        return ev.OperatorJoined(name=actor, role=role, focus=focus or "")
     if focus is not None and focus != seat[1]:
-        return "operator.focus", {"name": actor, "focus": focus}
+        return ev.OperatorFocus(name=actor, focus=focus)
     return None
 
 
 def alert_kind(kind: str) -> None:
-    if not kind.startswith("alert."):
+    if not ev.is_alert_kind(kind):
         raise InvalidInput("kind", "alerts are alert.* events")
