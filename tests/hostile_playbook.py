@@ -1,0 +1,53 @@
+"""A playbook whose every shown string is hostile: what an edited or pasted playbook file can hold.
+
+Role names and short labels, severity names and descriptions, tone rule labels
+and descriptions, snippet titles, texts and languages, the review questions and
+the playbook's name each carry an OSC 52 clipboard write, a clear-screen
+sequence, Textual markup with an action, a bidi override or C1 controls. Ids stay
+as shipped, so the rules still find their roles and severities.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from crisis_tui import playbook as playbook_mod
+from crisis_tui.playbook import Playbook
+
+OSC52 = "\x1b]52;c;ZXZpbA==\x07"
+CLEAR = "\x1b[2J\x1b[H"
+SNIPPET_TEXT = f"Refunds: {OSC52}https://example.com/r{CLEAR} [@click=app.quit]now[/] \u202eok\x9b2J"
+SNIPPET_TITLE = f"Refund {OSC52}page{CLEAR}"
+
+
+def _hostile(word: str) -> str:
+    return f"{word}{OSC52}[@click=app.quit]\u202e{CLEAR}\x9d0;t\x9c"
+
+
+def hostile_playbook() -> Playbook:
+    book = playbook_mod.load(playbook_mod.shipped_path())
+    data: dict[str, Any] = msgspec.to_builtins(book)
+    data["name"] = _hostile("Playbook")
+    for role in data["roles"]:
+        role["name"] = _hostile(role["name"])
+        role["short"] = "\x1b[2J"  # a short label is 5 characters: all of it an escape
+    for severity in data["severities"]:
+        severity["name"] = _hostile(severity["name"])
+        severity["description"] = _hostile(severity.get("description", ""))
+    for rule in data["tone"]["rules"]:
+        rule["label"] = _hostile(rule["label"])
+        rule["description"] = _hostile(rule.get("description", ""))
+    data["snippets"].insert(0, {"id": "hostile", "title": SNIPPET_TITLE, "text": SNIPPET_TEXT, "lang": "\x1b[5m"})
+    data["review"]["questions"] = [_hostile("What failed?")]
+    return msgspec.convert(data, Playbook)
+
+
+def write_hostile_playbook(path: Path) -> Path:
+    """The hostile playbook as a TOML file (TOML escapes the controls; loading brings them back)."""
+    path.write_text(playbook_mod.to_toml(hostile_playbook()), encoding="utf-8")
+    loaded = playbook_mod.load(path)
+    assert loaded.snippets[0].text == SNIPPET_TEXT
+    return path
