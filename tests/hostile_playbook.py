@@ -18,16 +18,19 @@ from crisis_tui import playbook as playbook_mod
 from crisis_tui.playbook import Playbook
 
 OSC52 = "\x1b]52;c;ZXZpbA==\x07"
+#: The same clipboard write ended by ST: Rich drops a BEL from what it draws, but not an ESC.
+OSC52_ST = "\x1b]52;c;ZXZpbA==\x1b\\"
 CLEAR = "\x1b[2J\x1b[H"
-SNIPPET_TEXT = f"Refunds: {OSC52}https://example.com/r{CLEAR} [@click=app.quit]now[/] \u202eok\x9b2J"
-SNIPPET_TITLE = f"Refund {OSC52}page{CLEAR}"
+SNIPPET_TEXT = f"Refunds: {OSC52}{OSC52_ST}https://example.com/r{CLEAR} [@click=app.quit]now[/] \u202eok\x9b2J"
+SNIPPET_TITLE = f"A refund {OSC52}page{CLEAR}"  # "A": first among its language's snippets
 
 
 def _hostile(word: str) -> str:
     return f"{word}{OSC52}[@click=app.quit]\u202e{CLEAR}\x9d0;t\x9c"
 
 
-def hostile_playbook() -> Playbook:
+def hostile_playbook(snippet_lang: str = "\x1b[5m") -> Playbook:
+    """`snippet_lang` = a comment's language puts the hostile snippet first in its picker."""
     book = playbook_mod.load(playbook_mod.shipped_path())
     data: dict[str, Any] = msgspec.to_builtins(book)
     data["name"] = _hostile("Playbook")
@@ -40,14 +43,14 @@ def hostile_playbook() -> Playbook:
     for rule in data["tone"]["rules"]:
         rule["label"] = _hostile(rule["label"])
         rule["description"] = _hostile(rule.get("description", ""))
-    data["snippets"].insert(0, {"id": "hostile", "title": SNIPPET_TITLE, "text": SNIPPET_TEXT, "lang": "\x1b[5m"})
+    data["snippets"].insert(0, {"id": "hostile", "title": SNIPPET_TITLE, "text": SNIPPET_TEXT, "lang": snippet_lang})
     data["review"]["questions"] = [_hostile("What failed?")]
     return msgspec.convert(data, Playbook)
 
 
-def write_hostile_playbook(path: Path) -> Path:
+def write_hostile_playbook(path: Path, snippet_lang: str = "\x1b[5m") -> Path:
     """The hostile playbook as a TOML file (TOML escapes the controls; loading brings them back)."""
-    path.write_text(playbook_mod.to_toml(hostile_playbook()), encoding="utf-8")
+    path.write_text(playbook_mod.to_toml(hostile_playbook(snippet_lang)), encoding="utf-8")
     loaded = playbook_mod.load(path)
     assert loaded.snippets[0].text == SNIPPET_TEXT
     return path

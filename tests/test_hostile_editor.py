@@ -99,7 +99,7 @@ async def test_a_hostile_snippet_and_a_hostile_paste_land_as_their_display_form(
         await pilot.press("ctrl+t")
         await wait_for(pilot, lambda: isinstance(app.screen, SnippetPicker))
         await pilot.pause()
-        assert "Refund page" in assert_clean_screen(app)
+        assert "A refund page" in assert_clean_screen(app)
         picker = app.screen
         assert isinstance(picker, SnippetPicker)
         picker.query_one(OptionList).highlighted = [s.id for s in picker.snippets].index("hostile")
