@@ -111,6 +111,10 @@ class CrisisApp(App[None]):
         """Every toast, whoever raises it, is its display form and never markup."""
         super().notify(toast(message), title=plain(title, 120), severity=severity, timeout=timeout, markup=False)
 
+    def get_key_display(self, binding: Binding) -> str:
+        """Keys come from the playbook's keymap: the footer and the palette show their display form."""
+        return plain(super().get_key_display(binding), 20)
+
     def _take_seat(self, role: str | None) -> None:
         if role is None or role not in self.seats:
             self.exit()
@@ -154,7 +158,7 @@ class CrisisApp(App[None]):
                 yield command
         if isinstance(screen, RoomScreen):
             for binding in screen.command_bindings():
-                key = plain(binding.key_display or binding.key.split(",")[0], 20)  # from the playbook's keymap
+                key = plain(binding.key_display or binding.key.split(",")[0], 20)
                 yield SystemCommand(
                     f"{binding.description} ({key})",
                     binding.tooltip or binding.description,

@@ -1,8 +1,8 @@
 """A playbook whose every shown string is hostile: what an edited or pasted playbook file can hold.
 
 Role names and short labels, severity names and descriptions, tone rule labels
-and descriptions, snippet titles, texts and languages, the review questions and
-the playbook's name each carry an OSC 52 clipboard write, a clear-screen
+and descriptions, snippet titles, texts and languages, the review questions, the
+playbook's name and a key of its keymap each carry an OSC 52 clipboard write, a clear-screen
 sequence, Textual markup with an action, a bidi override or C1 controls. Ids stay
 as shipped, so the rules still find their roles and severities.
 """
@@ -45,6 +45,7 @@ def hostile_playbook(snippet_lang: str = "\x1b[5m") -> Playbook:
         rule["description"] = _hostile(rule.get("description", ""))
     data["snippets"].insert(0, {"id": "hostile", "title": SNIPPET_TITLE, "text": SNIPPET_TEXT, "lang": snippet_lang})
     data["review"]["questions"] = [_hostile("What failed?")]
+    data["keys"] = {"room.note": f"{OSC52_ST}{CLEAR}"}  # shown in the footer as the note key
     return msgspec.convert(data, Playbook)
 
 
