@@ -4,7 +4,8 @@ A draft stored by any client (another operator, a raw HTTP client) and a
 playbook snippet can hold an OSC 52 clipboard write or a clear-screen sequence;
 Textual's TextArea would draw them as they are. The editor's document holds the
 display form, the stored body stays intact until the operator edits, and every
-screen and picker that shows a playbook string sends the terminal no escape.
+screen and picker that shows a playbook string sends the terminal no escape;
+a hostile paste lands in the editor and in a form's input as its display form.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from textual import events
-from textual.widgets import Checkbox, OptionList
+from textual.widgets import Checkbox, Input, OptionList
 
 from crisis_tui.app import CrisisApp
 from crisis_tui.model import NewComment
@@ -136,6 +137,11 @@ async def test_every_screen_shows_the_hostile_playbook_without_an_escape(
         await pilot.pause()
         assert "Not ours to take: the Client contact" in assert_clean_screen(app)
         assert "Client contact (agency)" in str(app.screen.query_one(Checkbox).label)
+        title = app.screen.query_one("#decision-title", Input)
+        title.post_message(events.Paste(PASTED))
+        await wait_for(pilot, lambda: "pegado" in title.value)
+        assert not BAD_CHARS.search(title.value), repr(title.value)
+        assert_clean_screen(app)
         await pilot.press("escape")
 
         await wait_for(pilot, lambda: isinstance(app.screen, RoomScreen))

@@ -14,6 +14,7 @@ from crisis_tui.playbook import Role, Snippet
 from crisis_tui.room_state import Filter
 from crisis_tui.screens.forms import FORM_CSS, Form, SubmitForm
 from crisis_tui.widgets.display import plain, untrusted
+from crisis_tui.widgets.plain_input import PlainInput
 
 
 class SnippetPicker(Form[Snippet | None]):
@@ -65,7 +66,7 @@ class FilterStream(SubmitForm[Filter | None]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Filter the stream"
-            yield Input(value=self.current.text, placeholder="text or author to find", id="filter-text")
+            yield PlainInput(value=self.current.text, placeholder="text or author to find", id="filter-text")
             with Horizontal(id="filter-lists"):
                 yield SelectionList[str](
                     *[(s.replace("_", " "), s, s in self.current.statuses) for s in COMMENT_STATUSES],
