@@ -26,6 +26,8 @@ from crisis_tui.screens.forms import ProposeDecision
 from crisis_tui.screens.pickers import RolePicker, SnippetPicker
 from crisis_tui.screens.room import RoomScreen
 from crisis_tui.store.sqlite import SqliteStore
+from crisis_tui.wallboard.app import WallboardApp
+from crisis_tui.wallboard.boards import DecisionsBoard
 from crisis_tui.widgets.editor import ResponseEditor
 from tests.hostile_playbook import CLEAR, OSC52, SNIPPET_TEXT, hostile_playbook
 from tests.room_support import loaded, make_app, wait_for
@@ -157,3 +159,22 @@ async def test_every_screen_shows_the_hostile_playbook_without_an_escape(
             assert not note.markup
             assert not BAD_CHARS.search(str(note.message)) and not BAD_CHARS.search(note.title), repr(note)
         assert_clean_screen(app)
+
+
+async def test_the_wallboard_shows_the_hostile_playbook_and_names_without_an_escape(
+    held: tuple[SqliteStore, str], evil_book: Playbook, tmp_path: Path
+) -> None:
+    store, inc = held
+    await store.heartbeat(inc, actor=f"Eve{OSC52}", role="gm", focus=f"reading{CLEAR}")
+    await store.propose_decision(inc, f"Publish{OSC52} it", actor=f"Eve{OSC52}")
+    viewer = await SqliteStore.open(tmp_path / "editor.db", read_only=True, playbook=evil_book)
+    try:
+        app = WallboardApp(viewer, inc, playbook=evil_book)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: "Publish it" in "\n".join(str(line) for line in
+                                                                     app.query_one(DecisionsBoard).lines()))
+            await pilot.pause(0.2)
+            screen = assert_clean_screen(app)  # type: ignore[arg-type]
+            assert "SEV2" in screen and "General manager" in screen
+    finally:
+        await viewer.close()
