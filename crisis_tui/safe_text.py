@@ -1,4 +1,4 @@
-"""Untrusted text (comments, author handles) made safe to show.
+"""Untrusted text (comments, names, drafts, notes, playbook strings) made safe to show.
 
 Comments come from hostile strangers. The stored original stays intact; what a
 screen shows is the *display form* built here: escape sequences (CSI, OSC such
