@@ -21,6 +21,7 @@ from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from crisis_tui import demo_script
@@ -31,6 +32,7 @@ from crisis_tui.screens.pickers import RolePicker
 from crisis_tui.screens.room import RoomScreen
 from crisis_tui.store.protocol import IncidentStore
 from crisis_tui.themes import THEMES
+from crisis_tui.widgets.display import plain, toast
 
 THEME_VAR = "CRISIS_TUI_THEME"
 
@@ -104,6 +106,15 @@ class CrisisApp(App[None]):
         if self.demo_speed is not None:
             self.run_worker(self._play_demo(self.demo_speed), name="demo", group="demo", exit_on_error=False)
 
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every toast, whoever raises it, is its display form and never markup."""
+        super().notify(toast(message), title=plain(title, 120), severity=severity, timeout=timeout, markup=False)
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Keys come from the playbook's keymap: the footer and the palette show their display form."""
+        return plain(super().get_key_display(binding), 20)
+
     def _take_seat(self, role: str | None) -> None:
         if role is None or role not in self.seats:
             self.exit()
@@ -147,7 +158,7 @@ class CrisisApp(App[None]):
                 yield command
         if isinstance(screen, RoomScreen):
             for binding in screen.command_bindings():
-                key = binding.key_display or binding.key.split(",")[0]
+                key = plain(binding.key_display or binding.key.split(",")[0], 20)
                 yield SystemCommand(
                     f"{binding.description} ({key})",
                     binding.tooltip or binding.description,

@@ -105,6 +105,17 @@ def _count(raw: dict[str, Any], key: str, *, optional: bool = False) -> int | No
     return int(value)
 
 
+def _without_surrogates(value: Any) -> Any:
+    """Unknown keys with lone surrogates (valid JSON, not storable UTF-8) keep them as U+FFFD, like known ones."""
+    if isinstance(value, str):
+        return fix_surrogates(value)
+    if isinstance(value, list):
+        return [_without_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {fix_surrogates(k) if isinstance(k, str) else k: _without_surrogates(v) for k, v in value.items()}
+    return value
+
+
 def parse_comment(raw: Any) -> NewComment:
     """Validate one comment in the native shape; raise InvalidInput naming the field."""
     if not isinstance(raw, dict):
@@ -132,6 +143,7 @@ def parse_comment(raw: Any) -> NewComment:
     if extra:
         if depth_exceeds(extra, MAX_DEPTH - 1):
             raise InvalidInput("comment", f"unknown keys nest more than {MAX_DEPTH} levels deep")
+        extra = _without_surrogates(extra)
         if len(msgspec.json.encode(extra)) > MAX_EXTRA_BYTES:
             raise InvalidInput("comment", f"unknown keys take over {MAX_EXTRA_BYTES:,} bytes")
     return NewComment(

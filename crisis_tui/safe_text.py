@@ -1,4 +1,4 @@
-"""Untrusted text (comments, author handles) made safe to show.
+"""Untrusted text (comments, names, drafts, notes, playbook strings) made safe to show.
 
 Comments come from hostile strangers. The stored original stays intact; what a
 screen shows is the *display form* built here: escape sequences (CSI, OSC such
@@ -41,14 +41,16 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 DISPLAY_CAP = 20_000
 
 
-def display_text(text: str, max_chars: int = DISPLAY_CAP) -> str:
-    """The display form of untrusted text: no escapes, no controls, capped."""
-    if len(text) > max_chars * 2:
+def display_text(text: str, max_chars: int | None = DISPLAY_CAP) -> str:
+    """The display form of untrusted text: no escapes, no controls, capped.
+
+    `max_chars=None` keeps every character (the editor, where a cut would be saved back)."""
+    if max_chars is not None and len(text) > max_chars * 2:
         text = text[: max_chars * 2]
     text = _SURROGATES.sub("\ufffd", text)
     text = _ESCAPES.sub("", text)
     text = text.replace("\r\n", "\n").translate(_DROP)
-    if len(text) > max_chars:
+    if max_chars is not None and len(text) > max_chars:
         text = text[: max_chars - 1] + "…"
     return text
 

@@ -14,7 +14,9 @@ Spreadsheets run a cell that starts with `=`, `+`, `-`, `@` (or a tab or CR) as
 a formula, also after leading whitespace or a newline and in fullwidth forms
 (`＝`), and comment text comes from hostile strangers: such cells of
 untrusted text get a leading `'`, and control characters and terminal escape
-sequences are removed. The json export is the loss-free one.
+sequences are removed from every text cell, so a `cat` of the file cannot drive
+a terminal (the payload column's JSON writes DEL and C1 as `\\u00XX` escapes, as it
+already does C0). The json export is the loss-free one.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from crisis_tui import events as ev
 from crisis_tui.errors import InvalidInput
 from crisis_tui.export.metrics import Metrics
 from crisis_tui.export.record import IncidentRecord, Progress, no_progress
+from crisis_tui.export.to_json import terminal_safe
 from crisis_tui.export.wording import iso
 from crisis_tui.model import Event
 from crisis_tui.playbook import Playbook
@@ -72,7 +75,9 @@ def summary(event: Event) -> str:
 
 def payload_cell(event: Event, encode: Callable[[object], bytes]) -> str:
     """The payload as stored (unknown and broken ones too), except an arrival's: comments.csv has it."""
-    return "" if isinstance(event.body, ev.CommentIngested) else encode(event.payload).decode()
+    if isinstance(event.body, ev.CommentIngested):
+        return ""
+    return terminal_safe(encode(event.payload)).decode()
 
 
 def paths_for(out: Path, raw: str | None = None) -> dict[str, Path]:
@@ -112,8 +117,8 @@ def write(record: IncidentRecord, metrics: Metrics, playbook: Playbook, out: Pat
         return safe
 
     _write(paths["events"], ["number", "seq", "time", "ts", "actor", "kind", "summary", "payload", "prev_hash", "hash"], (
-        [number, e.seq, iso(e.ts), e.ts, actor(e.actor), e.kind, cell(summary(e)),
-         payload_cell(e, encode), e.prev_hash, e.hash]
+        [number, e.seq, iso(e.ts), e.ts, actor(e.actor), cell(e.kind), cell(summary(e)),
+         payload_cell(e, encode), cell(e.prev_hash), cell(e.hash)]
         for number, e in enumerate(record.events, start=1)
     ))
     progress("writing csv", 1, total)
@@ -130,7 +135,7 @@ def write(record: IncidentRecord, metrics: Metrics, playbook: Playbook, out: Pat
         "posted_at", "url", "first_reply_at", "response_s",
     ], (
         [c.id, iso(c.received_at), cell(c.source), cell(c.external_id), cell(c.author), cell(c.lang), cell(c.text),
-         c.status, cell(c.holder) if c.holder else "", cell(",".join(c.tags)) if c.tags else "", c.priority,
+         cell(c.status), cell(c.holder) if c.holder else "", cell(",".join(c.tags)) if c.tags else "", c.priority,
          c.negativity, c.bot_score, c.likes, c.shares, c.replies, c.author_followers, int(c.author_verified),
          iso(c.posted_at), cell(c.url) if c.url else "", iso(sent[c.id][0]) if c.id in sent else "",
          round(sent[c.id][0] - c.received_at, 3) if c.id in sent else None]
@@ -143,8 +148,8 @@ def write(record: IncidentRecord, metrics: Metrics, playbook: Playbook, out: Pat
         "id", "kind", "comment_id", "comment_author", "last_editor", "status", "version", "created_at", "updated_at",
         "sent_at", "response_s", "approvals", "checklist_failing", "override_reason", "body",
     ], (
-        [d.id, d.kind, d.comment_id, cell(authors.get(d.comment_id, "")) if d.comment_id is not None else "",
-         cell(d.author), d.status, d.version, iso(d.created_at), iso(d.updated_at),
+        [d.id, cell(d.kind), d.comment_id, cell(authors.get(d.comment_id, "")) if d.comment_id is not None else "",
+         cell(d.author), cell(d.status), d.version, iso(d.created_at), iso(d.updated_at),
          iso(d.updated_at) if d.status == "sent" else "",
          round(d.updated_at - received[d.comment_id], 3) if d.status == "sent" and d.comment_id in received else None,
          cell(",".join(d.approvals)), cell(",".join(k for k, ok in sorted(d.checklist.items()) if not ok)),
@@ -157,7 +162,7 @@ def write(record: IncidentRecord, metrics: Metrics, playbook: Playbook, out: Pat
         "id", "title", "rationale", "proposer", "status", "proposed_at", "decided_at", "decided_by", "latency_s",
         "approvals", "rejections", "present", "supersedes", "owner_decides",
     ], (
-        [d.id, cell(d.title), cell(d.rationale), cell(d.proposer), d.status, iso(d.proposed_at), iso(d.decided_at),
+        [d.id, cell(d.title), cell(d.rationale), cell(d.proposer), cell(d.status), iso(d.proposed_at), iso(d.decided_at),
          cell(d.decided_by or ""), round(d.latency_s, 3) if d.latency_s is not None else None,
          cell(",".join(d.approvals)), cell(",".join(d.rejections)), cell(",".join(d.present)), d.supersedes,
          d.owner_decides]

@@ -4,7 +4,9 @@ Same content as the md export (crisis_tui.export.report), plus inline SVG
 charts (crisis_tui.export.charts). The page has no script, no external style,
 font or image, and a Content-Security-Policy that forbids loading anything, so
 it opens offline in any browser and cannot call home even if a string slipped
-through. Every string goes through `html.escape`.
+through. Every string is its display form (`crisis_tui.safe_text`: no escape
+or control character, so a `cat` of the file cannot drive a terminal) and goes
+through `html.escape`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from crisis_tui.export import report as rpt
 from crisis_tui.export.metrics import Metrics
 from crisis_tui.export.record import IncidentRecord, Progress, no_progress
 from crisis_tui.playbook import Playbook
+from crisis_tui.safe_text import display_text
 
 #: Longer timelines start folded (a <details> element: no script needed).
 OPEN_TIMELINE = 400
@@ -62,7 +65,7 @@ svg text { fill: var(--fg); font: 11px system-ui, sans-serif; }
 
 
 def _e(text: str) -> str:
-    return escape(text, quote=True)
+    return escape(display_text(text, None), quote=True)
 
 
 def _table(table: rpt.Table) -> str:

@@ -4,10 +4,16 @@
 time, actor, kind, payload and hashes exactly, so the imported incident has the
 same chain, which `crisis-tui verify` then confirms. The final state and the
 metrics ride along for readers that want them without replaying the log.
+
+JSON escapes C0 controls (ESC is written `\\u001b`) but may carry DEL and the C1
+controls raw, which some terminals obey; they are written as `\\u` escapes too,
+so a `cat` of the file cannot drive a terminal and decoding gives back every
+character exactly.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import msgspec
@@ -20,6 +26,8 @@ from crisis_tui.model import Comment, Counts, Decision, Draft, Event, Incident, 
 from crisis_tui.playbook import Playbook
 
 FORMAT = "crisis-tui-export"
+#: DEL, and C1 controls as UTF-8 (0xC2 leads no other character, so this matches nothing else).
+_RAW_CONTROLS = re.compile(rb"\x7f|\xc2[\x80-\x9f]")
 VERSION = 1
 
 
@@ -59,11 +67,16 @@ def document(record: IncidentRecord, metrics: Metrics, exported_at: float) -> Ex
     )
 
 
+def terminal_safe(data: bytes) -> bytes:
+    """msgspec's JSON with DEL and C1 controls as `\\u` escapes (the same JSON value)."""
+    return _RAW_CONTROLS.sub(lambda m: b"\\u%04x" % ord(m.group().decode()), data)
+
+
 def write(record: IncidentRecord, metrics: Metrics, playbook: Playbook, out: Path, *,
           exported_at: float, progress: Progress = no_progress) -> list[Path]:
     """Write one json file at `out`."""
     progress("writing json", 0, 1)
-    data = msgspec.json.encode(document(record, metrics, exported_at))
+    data = terminal_safe(msgspec.json.encode(document(record, metrics, exported_at)))
     out.write_bytes(data + b"\n")
     progress("writing json", 1, 1)
     return [out]

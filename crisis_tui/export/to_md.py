@@ -2,7 +2,9 @@
 
 It renders `crisis_tui.export.report`; every value there is plain text and is
 escaped here, so a comment author called `[click](javascript:...)` or
-`<img src=x>` reads literally in any Markdown viewer and loads nothing.
+`<img src=x>` reads literally in any Markdown viewer and loads nothing. Every
+string is also its display form (`crisis_tui.safe_text`), so a `cat` of the
+file sends the terminal no escape and no control character.
 """
 
 from __future__ import annotations
@@ -14,14 +16,15 @@ from crisis_tui.export import report as rpt
 from crisis_tui.export.metrics import Metrics
 from crisis_tui.export.record import IncidentRecord, Progress, no_progress
 from crisis_tui.playbook import Playbook
+from crisis_tui.safe_text import display_text
 
 _SPECIAL = re.compile(r"([\\`*_\[\]{}<>#|~&!$])")
 ANSWER_LINES = 4
 
 
 def md(text: str) -> str:
-    """Plain text safe inside a Markdown line or table cell."""
-    return _SPECIAL.sub(r"\\\1", text)
+    """Plain text safe inside a Markdown line or table cell (and on a terminal)."""
+    return _SPECIAL.sub(r"\\\1", display_text(text, None))
 
 
 def _table(table: rpt.Table) -> list[str]:

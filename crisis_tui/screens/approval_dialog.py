@@ -19,6 +19,7 @@ from crisis_tui.model import Draft
 from crisis_tui.safe_text import DISPLAY_CAP
 from crisis_tui.screens.forms import FORM_CSS, SubmitForm
 from crisis_tui.widgets.display import untrusted
+from crisis_tui.widgets.plain_input import PlainInput
 
 
 def heading(draft: Draft, replying_to: str | None) -> Content:
@@ -62,7 +63,7 @@ class ConfirmApproval(SubmitForm[str | None]):
                 yield Static(Content.assemble("✗ failing rules: ",
                                               untrusted(", ".join(self.failing), single_line=True)),
                              classes="approve-failing", id="approve-failing")
-                yield Input(placeholder="why approving anyway is right (recorded and exported)",
+                yield PlainInput(placeholder="why approving anyway is right (recorded and exported)",
                             id="override-reason", max_length=4000)
             else:
                 yield Static("✓ every automatic rule passes", classes="approve-ok", id="approve-failing")

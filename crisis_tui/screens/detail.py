@@ -19,7 +19,7 @@ from textual.widgets import Static
 from crisis_tui.model import Comment
 from crisis_tui.room_state import Row
 from crisis_tui.safe_text import DISPLAY_CAP
-from crisis_tui.widgets.display import untrusted
+from crisis_tui.widgets.display import plain, untrusted
 from crisis_tui.widgets.stream import PLATFORM, STATUS, age, reach
 
 
@@ -43,7 +43,7 @@ def facts(c: Comment, now: float) -> Content:
         fact("account", f"created {_when(c.author_created_at)} ({age(now - c.author_created_at)} ago)")
     fact("engagement", f"{c.likes} likes · {c.shares} shares · {c.replies} replies")
     fact("received", f"{_when(c.received_at)} ({age(now - c.received_at)} ago)")
-    fact("triage", f"priority {c.priority:.2f} · negativity {c.negativity:.2f} · lang {c.lang or '?'}")
+    fact("triage", f"priority {c.priority:.2f} · negativity {c.negativity:.2f} · lang {plain(c.lang or '?', 16)}")
     bot = f"⚠ bot suspicion {c.bot_score:.2f}" if c.bot_score >= 0.5 else f"bot suspicion {c.bot_score:.2f}"
     if c.bot_reasons:
         fact("bot", Content.assemble(bot, ": ", untrusted("; ".join(c.bot_reasons), single_line=True, max_chars=200)))
@@ -51,7 +51,7 @@ def facts(c: Comment, now: float) -> Content:
         fact("bot", bot)
     status = STATUS.get(c.status, c.status)
     holder = Content.assemble(" by ", untrusted(c.holder, single_line=True, max_chars=40)) if c.holder else Content("")
-    fact("status", Content.assemble(f"{status} {c.status.replace('_', ' ')}", holder))
+    fact("status", Content.assemble(f"{plain(status, 4)} {plain(c.status.replace('_', ' '), 20)}", holder))
     if c.tags:
         fact("tags", untrusted(", ".join(c.tags), single_line=True, max_chars=200))
     if c.cluster:

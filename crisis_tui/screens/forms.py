@@ -19,7 +19,8 @@ from textual.widgets import Button, Checkbox, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from crisis_tui.model import Decision
-from crisis_tui.widgets.display import untrusted
+from crisis_tui.widgets.display import plain, untrusted
+from crisis_tui.widgets.plain_input import PlainInput
 
 FORM_CSS = """
 {name} {{ align: center middle; }}
@@ -88,11 +89,13 @@ class ProposeDecision(SubmitForm[Proposal | None]):
         with Vertical() as box:
             box.border_title = "Propose a decision"
             yield Static("What do we decide?", classes="form-label")
-            yield Input(placeholder="e.g. publish a holding statement on X", id="decision-title", max_length=300)
+            yield PlainInput(placeholder="e.g. publish a holding statement on X", id="decision-title", max_length=300)
             yield Static("Why (goes on the record)", classes="form-label")
-            yield Input(placeholder="rationale", id="decision-rationale", max_length=4000)
+            yield PlainInput(placeholder="rationale", id="decision-rationale", max_length=4000)
             if self.owners:
-                yield Checkbox(f"Not ours to take: the {' / '.join(self.owners)} approves it", id="decision-owner")
+                yield Checkbox(Content.assemble("Not ours to take: the ", untrusted(" / ".join(self.owners), single_line=True,
+                                                                            max_chars=80), " approves it"),
+                               id="decision-owner")
             yield Static("", classes="form-error", id="form-error")
             with Horizontal():
                 yield Button("Cancel", id="cancel")
@@ -129,7 +132,7 @@ class TagComment(Form[list[str] | None]):
         with Vertical() as box:
             box.border_title = "Tags"
             yield Static("Comma-separated tags (replace the current ones)", classes="form-label")
-            yield Input(value=", ".join(self.current), id="tags", max_length=400)
+            yield PlainInput(value=plain(", ".join(self.current), 400), id="tags", max_length=400)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss([t.strip() for t in event.value.split(",") if t.strip()])

@@ -13,7 +13,8 @@ from crisis_tui.model import COMMENT_STATUSES
 from crisis_tui.playbook import Role, Snippet
 from crisis_tui.room_state import Filter
 from crisis_tui.screens.forms import FORM_CSS, Form, SubmitForm
-from crisis_tui.widgets.display import untrusted
+from crisis_tui.widgets.display import plain, untrusted
+from crisis_tui.widgets.plain_input import PlainInput
 
 
 class SnippetPicker(Form[Snippet | None]):
@@ -35,7 +36,7 @@ class SnippetPicker(Form[Snippet | None]):
             yield OptionList(*[
                 Option(Content.assemble(
                     untrusted(s.title, single_line=True, max_chars=40),
-                    Content.styled(f" [{s.lang or 'any'}] ", "$text-muted"),
+                    Content.styled(f" [{plain(s.lang or 'any', 16)}] ", "$text-muted"),
                     untrusted(s.text, single_line=True, max_chars=60)), id=s.id)
                 for s in self.snippets
             ], id="snippet-list")
@@ -65,7 +66,7 @@ class FilterStream(SubmitForm[Filter | None]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Filter the stream"
-            yield Input(value=self.current.text, placeholder="text or author to find", id="filter-text")
+            yield PlainInput(value=self.current.text, placeholder="text or author to find", id="filter-text")
             with Horizontal(id="filter-lists"):
                 yield SelectionList[str](
                     *[(s.replace("_", " "), s, s in self.current.statuses) for s in COMMENT_STATUSES],
@@ -115,7 +116,7 @@ class RolePicker(Form[str | None]):
             box.border_title = "Take your seat"
             yield OptionList(*[
                 Option(Content.assemble(
-                    Content.styled(f"{r.label:<6}", "bold"),
+                    Content.styled(f"{plain(r.label, 5):<6}", "bold"),
                     untrusted(r.name, single_line=True, max_chars=40),
                     Content.styled(" · decision power" if r.decision_power else "", "$text-muted")), id=r.id)
                 for r in self.roles

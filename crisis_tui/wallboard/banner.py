@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from crisis_tui.model import Incident
 from crisis_tui.playbook import Playbook
-from crisis_tui.widgets.display import untrusted
+from crisis_tui.widgets.display import plain, untrusted
 
 #: Symbol by rank in the playbook's severity list (first = gravest).
 MARKS = ("▲▲▲", "▲▲", "▲")
@@ -54,10 +54,10 @@ class SeverityBanner(Static):
         ids = [s.id for s in self.playbook.severities]
         rank = ids.index(incident.severity) if incident.severity in ids else len(ids)
         severity = self.playbook.severity(incident.severity)
-        name = severity.name if severity else incident.severity.upper()
+        name = plain(severity.name if severity else incident.severity.upper(), 40)
         mark = MARKS[rank] if rank < len(MARKS) else "●"
         end = incident.closed_at if incident.closed_at is not None else now
-        state = "CLOSED" if incident.status == "closed" else incident.status.upper()
+        state = "CLOSED" if incident.status == "closed" else plain(incident.status.upper(), 20)
         parts: list[Content | str | tuple[str, str]] = [
             (f"{mark} {name}", "bold"), " │ ",
             untrusted(incident.title, single_line=True, max_chars=120),

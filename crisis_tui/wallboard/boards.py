@@ -15,7 +15,7 @@ from textual.widget import Widget
 
 from crisis_tui.model import Decision, Presence
 from crisis_tui.playbook import Playbook
-from crisis_tui.widgets.display import untrusted
+from crisis_tui.widgets.display import plain, untrusted
 
 _PANE_CSS = """
     {name} {{
@@ -72,7 +72,7 @@ class PresenceBoard(Widget):
                 ("○ away " if away else "● ", "$text-muted" if away else "bold $text-success"),
                 untrusted(p.name, single_line=True, max_chars=24).stylize("bold"),
                 " ",
-                (role.name if role else p.role, "$text-muted"),
+                (plain(role.name if role else p.role, 40), "$text-muted"),
                 ("  ★" if role and role.decision_power else "", "$text-warning"),
             ]
             if away:
@@ -115,7 +115,7 @@ class DecisionsBoard(Widget):
     def lines(self) -> list[Content]:
         out: list[Content] = []
         for d in sorted(self._decisions, key=lambda d: -(d.decided_at or d.proposed_at)):
-            mark, style = _DECISION_MARKS.get(d.status, (d.status.upper(), "bold"))
+            mark, style = _DECISION_MARKS.get(d.status, (plain(d.status.upper(), 12), "bold"))
             at = d.decided_at if d.decided_at is not None else d.proposed_at
             who = d.decided_by if d.decided_by else d.proposer
             out.append(Content.assemble(

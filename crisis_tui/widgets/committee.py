@@ -18,7 +18,7 @@ from textual.widgets import Static
 from crisis_tui.model import Decision, Presence
 from crisis_tui.playbook import Playbook
 from crisis_tui.timeline_text import clock
-from crisis_tui.widgets.display import untrusted
+from crisis_tui.widgets.display import plain, untrusted
 
 DECISION_MARK = {
     "proposed": ("? ", "proposed", "$text-warning"),
@@ -31,7 +31,7 @@ DECISION_MARK = {
 def presence_line(p: Presence, playbook: Playbook, *, here: bool, me: str) -> Content:
     """One member: dot (● here / ○ gone), name, role, ★ for decision power, focus."""
     known = playbook.role(p.role)
-    role = known.label if known else (p.role or "?").upper()[:5]
+    role = plain(known.label if known else (p.role or "?").upper(), 5)
     power = "★" if playbook.has_decision_power(p.role) else " "
     dot = Content.styled("● " if here else "○ ", "$text-success" if here else "$text-muted")
     name = untrusted(p.name, single_line=True, max_chars=12)
@@ -45,7 +45,7 @@ def presence_line(p: Presence, playbook: Playbook, *, here: bool, me: str) -> Co
 
 
 def decision_line(d: Decision) -> Content:
-    mark, word, style = DECISION_MARK.get(d.status, ("· ", d.status, "$text-muted"))
+    mark, word, style = DECISION_MARK.get(d.status, ("· ", plain(d.status, 8), "$text-muted"))
     when = clock(d.decided_at or d.proposed_at)
     who = d.decided_by or d.proposer
     head = Content.styled(f"{mark}{word[:8]:<8} ", style)

@@ -26,6 +26,12 @@ def untrusted(text: object, *, single_line: bool = False, max_chars: int = DISPL
     return content.stylize(style) if style else content
 
 
+def toast(text: object, max_chars: int = 2000) -> str:
+    """A toast's message as its display form (lines kept). The apps' `notify` applies it to
+    every toast, with markup off: refusals quote names and titles that people typed."""
+    return display_text("" if text is None else str(text), max_chars)
+
+
 def plain(text: object, max_chars: int = 500) -> str:
     """Untrusted text as a safe one-line str, for APIs that take only str with markup
     disabled (e.g. notify(..., markup=False)). Never pass it where markup is parsed."""

@@ -6,12 +6,22 @@ version it was based on; when someone else saved in between, the store refuses
 and this editor keeps the operator's text and says who saved what. When another
 operator holds the comment, the editor shows their draft read-only and says who.
 The tone checklist sits under the text and updates on every keystroke.
+
+The text comes from any client (another operator, a raw HTTP client) and from
+the playbook's snippets, and Textual's TextArea draws its document as it is: an
+OSC 52 in it would write the operator's clipboard, a clear-screen blank the
+room on every repaint. So the document only ever holds the display form
+(`crisis_tui.safe_text.display_text`, uncapped: escapes and control characters
+dropped, newlines kept, a tab as a space), whether loaded, inserted or pasted.
+What is stored stays intact while the operator only reads it; once they edit,
+the save stores the display form, which is exactly the text they saw and edited.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -21,6 +31,7 @@ from textual.timer import Timer
 from textual.widgets import Static, TextArea
 
 from crisis_tui.model import Draft
+from crisis_tui.safe_text import display_text
 from crisis_tui.tone import Verdict
 from crisis_tui.widgets.checklist import ToneChecklist
 from crisis_tui.widgets.display import untrusted
@@ -58,6 +69,10 @@ class ReplyText(TextArea):
 
     def action_leave(self) -> None:
         self.post_message(ResponseEditor.Leave())
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        """A paste lands as its display form (TextArea's own handler, next in the MRO, inserts it)."""
+        event.text = display_text(event.text, None)
 
 
 class ResponseEditor(Vertical):
@@ -167,8 +182,10 @@ class ResponseEditor(Vertical):
         self.query_one(ToneChecklist).show([])
         self.query_one("#editor-status", Static).update(Content(""))
 
-    def _set_text(self, text: str) -> None:
+    def _set_text(self, stored: str) -> None:
+        """Show a stored body as its display form; it counts as saved until the operator edits it."""
         self._loading = True
+        text = display_text(stored, None)
         area = self.text_area
         area.load_text(text)
         area.move_cursor(area.document.end)
@@ -257,7 +274,7 @@ class ResponseEditor(Vertical):
     def insert(self, text: str) -> None:
         if self.target is None or self.text_area.read_only:
             return
-        self.text_area.insert(text)
+        self.text_area.insert(display_text(text, None))
         self.text_area.focus()
 
     # ----------------------------------------------------------------- status

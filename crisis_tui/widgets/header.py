@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from crisis_tui.playbook import Playbook
 from crisis_tui.room_state import RoomState
-from crisis_tui.widgets.display import untrusted
+from crisis_tui.widgets.display import plain, untrusted
 
 BARS = "▁▂▃▄▅▆▇█"
 
@@ -69,7 +69,7 @@ class RoomHeader(Static):
         now = self.clock()
         sla = self.playbook.sla_seconds(s.severity)
         sev = self.playbook.severity(s.severity)
-        sev_name = sev.name if sev else (s.severity or "?").upper()
+        sev_name = plain(sev.name if sev else (s.severity or "?").upper(), 40)
         oldest = s.oldest_unanswered()
         waited = now - oldest.received_at if oldest is not None else 0.0
         self.breached = oldest is not None and waited > sla
@@ -82,7 +82,7 @@ class RoomHeader(Static):
             Content.styled(sev_name, "bold $text-warning"),
         ]
         if s.status != "open":
-            parts += [Content(" · "), Content.styled(s.status.upper(), "bold")]
+            parts += [Content(" · "), Content.styled(plain(s.status.upper(), 20), "bold")]
         wide = width >= 100
         unanswered = "unanswered" if wide else "unans"
         parts += [

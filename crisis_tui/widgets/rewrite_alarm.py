@@ -9,6 +9,8 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
+from crisis_tui.widgets.display import untrusted
+
 
 class RewriteAlarm(Static):
     """A red band with the witness's words (plain text: no markup is read from it)."""
@@ -26,5 +28,5 @@ class RewriteAlarm(Static):
     """
 
     def __init__(self, text: str) -> None:
-        super().__init__(Content.assemble(("⚠ LOG REWRITTEN: ", "bold"), text), id="rewrite-alarm")
+        super().__init__(Content.assemble(("⚠ LOG REWRITTEN: ", "bold"), untrusted(text)), id="rewrite-alarm")
         self.text = text

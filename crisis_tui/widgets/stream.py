@@ -244,7 +244,7 @@ class CommentStream(LineView, can_focus=True):
             holder = "me" if row.holder == self.me else plain(row.holder or "?", 10)
             status = f"●{holder}"
         else:
-            status = STATUS.get(row.status, row.status[:4])
+            status = STATUS.get(row.status, plain(row.status, 4))
         draft = self.state.draft_for(row.id)
         if draft is not None and draft.status in DRAFT_MARK:
             status = DRAFT_MARK[draft.status] + status

@@ -17,12 +17,12 @@ from textual.containers import Vertical
 from textual.geometry import Size
 from textual.message import Message
 from textual.strip import Strip
-from textual.widgets import Input
 
 from crisis_tui.room_state import RoomState
 from crisis_tui.timeline_text import clock
 from crisis_tui.widgets.display import plain
 from crisis_tui.widgets.line_view import LineView
+from crisis_tui.widgets.plain_input import PlainInput
 
 
 class TimelineLines(LineView, can_focus=True):
@@ -89,7 +89,7 @@ class TimelineLines(LineView, can_focus=True):
         return Strip(segs).crop_extend(0, width, base)
 
 
-class NoteInput(Input):
+class NoteInput(PlainInput):
     """The one-line note box under the timeline (Enter adds, Escape leaves)."""
 
     DEFAULT_CSS = """
