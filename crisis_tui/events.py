@@ -25,7 +25,7 @@ from typing import Any, Final, Literal, Union
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from crisis_tui.model import Incident, NewComment
+from crisis_tui.model import Incident, NewComment, waiting_since
 
 #: A value of an incident change (title, brand, severity, status: str; our_fault: bool).
 Scalar = Union[str, bool, int, float, None]
@@ -49,6 +49,10 @@ class ArrivedComment(NewComment, kw_only=True):
 
     id: int
     received_at: float
+
+    @property
+    def since(self) -> float:
+        return waiting_since(self.posted_at, self.received_at)
 
 
 class CommentIngested(_Body, frozen=True, tag="comment.ingested"):

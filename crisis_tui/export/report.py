@@ -175,13 +175,13 @@ def _metrics(m: Metrics) -> Section:
                         f"(overall {w.percent(sum(m.curve.negative) / sum(m.curve.volume) if sum(m.curve.volume) else None)})"))
     if m.sla.breached:
         rows = [
-            [f"#{b.comment_id}", safe(b.author, 40), safe(b.source, 20), w.clock_s(b.received_at),
+            [f"#{b.comment_id}", safe(b.author, 40), safe(b.source, 20), w.clock_s(b.since),
              w.duration(b.waited_s), w.duration(b.sla_s), "resolved late" if b.resolved else "still waiting"]
             for b in m.sla.breached[:MAX_BREACHES]
         ]
         more = len(m.sla.breached) - MAX_BREACHES
         caption = "SLA breaches, longest wait first" + (f" ({more:,} more in the json/csv export)" if more > 0 else "")
-        blocks.append(Table(["Comment", "Author", "Source", "Arrived", "Waited", "SLA", "State"], rows, caption=caption))
+        blocks.append(Table(["Comment", "Author", "Source", "Posted", "Waited", "SLA", "State"], rows, caption=caption))
     if m.checklist.overrides:
         blocks.append(Table(["Draft", "Kind", "Approved by", "At", "Failing rules", "Reason given"], [
             [str(o.draft_id), o.kind, safe(o.actor, 40), w.clock_s(o.at), safe(", ".join(o.failing), 80), safe(o.reason, 200)]
