@@ -76,6 +76,8 @@ class CommentMarked(_Body, frozen=True, tag="comment.status"):
     previous: str = ""
     author: str = ""
     reason: str = ""
+    #: Whom an escalation went to (written only when given).
+    to: str | UnsetType = UNSET
 
 
 class CommentTagged(_Body, frozen=True, tag="comment.tagged"):
