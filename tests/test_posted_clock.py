@@ -15,11 +15,13 @@ import pytest
 
 from crisis_tui.comment_shape import parse_comment
 from crisis_tui.export.metrics import compute
-from crisis_tui.model import NewComment
+from crisis_tui.model import Comment, Event, NewComment
 from crisis_tui.playbook import Playbook
+from crisis_tui.room_state import RoomState
 from crisis_tui.screens.detail import CommentDetail
 from crisis_tui.store.protocol import IncidentStore
 from crisis_tui.store.sqlite import SqliteStore
+from crisis_tui.wallboard.live import BoardState
 from crisis_tui.widgets.stream import CommentStream
 from tests.room_support import loaded, make_app, screen_text, wait_for
 
@@ -135,3 +137,36 @@ async def test_the_detail_says_when_the_source_gave_no_time_or_one_ahead_of_ours
         await pilot.press("down", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, CommentDetail))
         assert "ahead of our clock: ages count from receipt" in screen_text(app)
+
+
+def test_the_wallboard_counts_a_backlog_in_the_minutes_it_was_posted() -> None:
+    """Ingested now, posted 38 minutes ago: not this minute's rate, but that minute's volume."""
+    now = 1_800_000_000.0
+    state = BoardState()
+    for seq in range(1, 4):
+        comment = {"id": seq, "source": "x", "external_id": f"x{seq}", "author": "@a", "text": "refund?",
+                   "received_at": now - 5, "posted_at": now - 38 * MINUTE, "negativity": 0.9}
+        state.feed(Event(seq=seq, incident_id="inc", ts=now - 5, actor="intake", kind="comment.ingested",
+                         payload={"comment": comment}, prev_hash="", hash=""))
+    assert state.per_minute(now) == 0
+    volume, share = state.trends(now)
+    assert volume[-39] == 3 and share[-39] == 1.0 and sum(volume) == 3
+
+
+def test_the_rooms_oldest_unanswered_is_the_earliest_posted_not_the_first_arrived() -> None:
+    state = RoomState("inc")
+    now = 1_800_000_000.0
+
+    def arrived(cid: int, posted_at: float | None) -> Comment:
+        return Comment(id=cid, incident_id="inc", source="x", external_id=f"x{cid}", author="@a", text="refund?",
+                       posted_at=posted_at, received_at=now + cid)
+
+    state.load_comments([arrived(1, None), arrived(2, now - 38 * MINUTE)])
+    state.add_comment(arrived(3, now - 40 * MINUTE))
+    state.add_comment(arrived(4, now + 3600))  # a clock ahead of ours counts from its arrival
+    oldest = state.oldest_unanswered()
+    assert oldest is not None and oldest.id == 3 and oldest.since == now - 40 * MINUTE
+    state.apply([Event(seq=1, incident_id="inc", ts=now, actor="Ana", kind="comment.status",
+                       payload={"comment_id": 3, "status": "answered", "author": "@a"}, prev_hash="", hash="")])
+    assert [state.oldest_unanswered().id for _ in range(2)] == [2, 2]  # type: ignore[union-attr]
+    assert state.rows[4].since == now + 4
