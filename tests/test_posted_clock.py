@@ -74,6 +74,8 @@ async def test_median_response_time_counts_from_posting(sqlite: SqliteStore, boo
     assert m.sla.resolved_late == 2 and m.sla.still_waiting == 0 and m.sla.within == 1
     assert {b.comment_id: b.since for b in m.sla.breached} == pytest.approx({ids[0]: before, ids[1]: before - MINUTE})
     assert all(b.received_at == arrived[b.comment_id] for b in m.sla.breached)
+    # the tone checklist's SLA rule judged the replies from posting too: both approvals overrode it
+    assert [("sla" in o.failing, o.reason) for o in m.checklist.overrides] == [(True, "checked by hand")] * 2
 
 
 async def test_the_oldest_unanswered_is_the_earliest_posted(store: IncidentStore, incident: str) -> None:
