@@ -3,7 +3,8 @@
 The report is a list of sections holding neutral blocks (paragraphs, tables,
 bullets, the timeline, charts, the review questions). Every string in it is
 plain text: untrusted values (names, titles, reasons, comment authors) are
-already squeezed through `one_line` (no controls, no bidi tricks), and each
+already squeezed through `one_line` (no controls, no bidi tricks; the words
+sent keep their lines through `display_text`), and each
 writer escapes them for its own syntax. So md and html cannot drift apart in
 what they say, and neither can forget to escape a field the other escapes.
 """
