@@ -80,6 +80,7 @@ async def test_md_holds_every_text_sent_with_its_approval_and_checklist(
     assert "first look" not in reply  # that approval was for v1
     assert "Checklist:" in reply and "✓ calm" in reply
     assert "Sam at" in statement and "v1 of draft 2" in statement
+    assert "- – SLA: no comment to time" in statement and "- ✓ SLA" not in statement  # no comment: not timed
     # the timeline's lines whole, the escalation with whom and why
     timeline = text.split("## Timeline")[1].split("## What was said")[0]
     assert md(LONG_NOTE) in timeline

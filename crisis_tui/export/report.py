@@ -22,6 +22,7 @@ from crisis_tui.export.sent_texts import SentText, sent_texts
 from crisis_tui.playbook import Playbook
 from crisis_tui.safe_text import display_text, one_line
 from crisis_tui.timeline_text import human_lines
+from crisis_tui.tone import ToneChecker, ToneContext
 
 #: The longest lists the document prints in full; the json and csv exports hold all.
 MAX_BREACHES = 25
@@ -257,27 +258,34 @@ def _decisions(m: Metrics, record: IncidentRecord) -> Section:
     ), *_escalations(record)])
 
 
-def _checklist(sent: SentText, playbook: Playbook) -> list[str]:
-    """Each rule of the playbook as it stood for the version sent."""
+def _checklist(sent: SentText, checker: ToneChecker) -> list[str]:
+    """Each rule of the playbook for the version sent: failed (and overridden) as the store
+    recorded it at approval; which rules concern this text, the checker says again."""
     failing = {rule for a in sent.approvals for rule in a.failing}
     reasons = "; ".join(safe(a.override_reason, 300) for a in sent.approvals if a.override_reason)
+    approved_at = sent.approvals[-1].at if sent.approvals else sent.sent_at
+    verdicts = checker.check(sent.text, ToneContext(
+        lang=sent.comment_lang, kind=sent.kind, comment_text=sent.comment_text, platform=sent.comment_source,
+        our_fault=sent.our_fault, comment_received_at=sent.comment_since, now=approved_at,
+        approved_by_decision_power=True, ticked={rule: True for rule in sent.ticked},
+    ))
     out = []
-    for rule in playbook.tone.rules:
-        if not rule.enabled:
-            continue
-        name = safe(rule.label or rule.id, 80)
-        if rule.id in failing:
+    for verdict in verdicts:
+        name = safe(verdict.label or verdict.rule, 80)
+        if verdict.rule in failing:
             out.append(f"✗ {name}: failing when approved, overridden" + (f" ({reasons})" if reasons else ""))
-        elif rule.kind == "manual":
-            out.append(f"✓ {name}: ticked by a person" if rule.id in sent.ticked else f"– {name}: not ticked")
+        elif not verdict.applicable:
+            out.append(f"– {name}: {safe(verdict.reason, 120)}")
+        elif verdict.kind == "manual":
+            out.append(f"✓ {name}: ticked by a person" if verdict.rule in sent.ticked else f"– {name}: not ticked")
         else:
             out.append(f"✓ {name}")
-    for gone in sorted(failing - {r.id for r in playbook.tone.rules if r.enabled}):
+    for gone in sorted(failing - {v.rule for v in verdicts}):
         out.append(f"✗ {safe(gone, 80)}: failing when approved, overridden (no longer in the playbook)")
     return out
 
 
-def _said(sent: SentText, playbook: Playbook) -> Said:
+def _said(sent: SentText, checker: ToneChecker) -> Said:
     what = "Statement" if sent.kind == "statement" else "Reply"
     version = f"v{sent.version}" if sent.version is not None else "v?"
     to = f" to #{sent.comment_id} {safe(sent.comment_author, 40)}" if sent.comment_id is not None else ""
@@ -295,7 +303,7 @@ def _said(sent: SentText, playbook: Playbook) -> Said:
     else:
         facts.append(("Approved", f"no approval of {version} on record"))
     lines = display_text(sent.text).split("\n") if sent.text else ["(the log holds no text for this version)"]
-    return Said(f"{what}{to}, {w.clock_s(sent.sent_at)}", facts, lines, _checklist(sent, playbook))
+    return Said(f"{what}{to}, {w.clock_s(sent.sent_at)}", facts, lines, _checklist(sent, checker))
 
 
 def _what_was_said(record: IncidentRecord, playbook: Playbook) -> Section:
@@ -305,8 +313,9 @@ def _what_was_said(record: IncidentRecord, playbook: Playbook) -> Section:
     replies = sum(1 for s in sent if s.kind != "statement")
     intro = Paragraph(f"{_n(len(sent) - replies, 'statement')} and {_n(replies, 'reply', 'replies')} sent, "
                       "each with the words that went out, its approval and its checklist as it stood when approved "
-                      "(✓ did not fail: passed, or does not concern this text; ✗ failed and was overridden).")
-    return Section("What was said", [intro, *(_said(s, playbook) for s in sent)])
+                      "(✓ did not fail; ✗ failed and was overridden; – does not concern this text, or not ticked).")
+    checker = ToneChecker(playbook)
+    return Section("What was said", [intro, *(_said(s, checker) for s in sent)])
 
 
 def _timeline(record: IncidentRecord) -> Section:

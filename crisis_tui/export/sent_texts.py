@@ -33,6 +33,12 @@ class SentText(msgspec.Struct, kw_only=True):
     comment_id: int | None
     comment_author: str = ""
     comment_text: str = ""
+    comment_source: str = ""
+    comment_lang: str = ""
+    #: When the comment's wait started (model.waiting_since).
+    comment_since: float | None = None
+    #: "The error is ours" as the incident stood when it was sent (the apology rule).
+    our_fault: bool = False
     version: int | None
     text: str
     sent_by: str
@@ -59,13 +65,18 @@ class _Draft:
 
 def sent_texts(events: Iterable[Event]) -> list[SentText]:
     """The texts sent, in the order they went out."""
-    comments: dict[int, tuple[str, str]] = {}
+    comments: dict[int, ev.ArrivedComment] = {}
     drafts: dict[int, _Draft] = {}
     out: list[SentText] = []
+    our_fault = False
     for e in events:
         body = e.body
         if isinstance(body, ev.CommentIngested):
-            comments[body.comment.id] = (body.comment.author, body.comment.text)
+            comments[body.comment.id] = body.comment
+        elif isinstance(body, ev.IncidentCreated):
+            our_fault = body.incident.our_fault
+        elif isinstance(body, ev.IncidentUpdated) and "our_fault" in body.changes:
+            our_fault = bool(body.changes["our_fault"])
         elif isinstance(body, ev.DraftSaved):
             draft = drafts.get(body.draft_id)
             if draft is None:
@@ -86,10 +97,13 @@ def sent_texts(events: Iterable[Event]) -> list[SentText]:
                 ))
             elif body.status == "sent":
                 sent = version if version is not None else _latest(draft)
-                author, text = comments.get(draft.comment_id, ("", "")) if draft.comment_id is not None else ("", "")
+                c = comments.get(draft.comment_id) if draft.comment_id is not None else None
                 out.append(SentText(
-                    draft_id=body.draft_id, kind=draft.kind, comment_id=draft.comment_id, comment_author=author,
-                    comment_text=text, version=sent, text=draft.versions.get(sent, "") if sent is not None else "",
+                    draft_id=body.draft_id, kind=draft.kind, comment_id=draft.comment_id,
+                    comment_author=c.author if c else "", comment_text=c.text if c else "",
+                    comment_source=c.source if c else "", comment_lang=c.lang if c else "",
+                    comment_since=c.since if c else None, our_fault=our_fault,
+                    version=sent, text=draft.versions.get(sent, "") if sent is not None else "",
                     sent_by=e.actor, sent_at=e.ts,
                     approvals=[a for a in draft.approvals if a.version == sent],
                     ticked=sorted(rule for rule, on in draft.ticks.items() if on), editors=list(draft.editors),
