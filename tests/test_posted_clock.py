@@ -21,6 +21,7 @@ from crisis_tui.room_state import RoomState
 from crisis_tui.screens.detail import CommentDetail
 from crisis_tui.store.protocol import IncidentStore
 from crisis_tui.store.sqlite import SqliteStore
+from crisis_tui.triage.priority import velocity
 from crisis_tui.wallboard.live import BoardState
 from crisis_tui.widgets.stream import CommentStream
 from tests.room_support import loaded, make_app, screen_text, wait_for
@@ -172,3 +173,15 @@ def test_the_rooms_oldest_unanswered_is_the_earliest_posted_not_the_first_arrive
                        payload={"comment_id": 3, "status": "answered", "author": "@a"}, prev_hash="", hash="")])
     assert [state.oldest_unanswered().id for _ in range(2)] == [2, 2]  # type: ignore[union-attr]
     assert state.rows[4].since == now + 4
+
+
+def test_velocity_counts_from_posting_and_a_clock_ahead_of_ours_counts_as_now() -> None:
+    now = 1_800_000_000.0
+
+    def liked(posted_at: float) -> NewComment:
+        c = posted(1, "@viral", posted_at)
+        c.likes, c.shares = 3000, 500
+        return c
+
+    fresh, old, ahead = velocity(liked(now - 60), now), velocity(liked(now - 38 * MINUTE), now), velocity(liked(now + 3600), now)
+    assert ahead == velocity(liked(now), now) and ahead >= fresh > old > 0
