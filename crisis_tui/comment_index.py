@@ -13,15 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from crisis_tui.comment_rows import (
-    UNANSWERED,
-    Filter,
-    Order,
-    Row,
-    id_key,
-    priority_key,
-    time_key,
-)
+from crisis_tui.comment_rows import UNANSWERED, Filter, Order, Row, id_key, priority_key, since_key, time_key
 from crisis_tui.events import ArrivedComment
 from crisis_tui.model import Comment
 
@@ -32,6 +24,7 @@ class CommentIndex:
     def __init__(self) -> None:
         self.rows: dict[int, Row] = {}
         self._by_id: list[Row] = []  # ascending id = arrival order
+        self._by_since: list[Row] = []  # ascending posting time (a backlog arrives out of that order)
         self._ordered: list[Row] = []  # current order, all rows
         self._view: list[Row] | None = None  # filtered order, None when no filter
         self.order: Order = "priority"
@@ -58,11 +51,13 @@ class CommentIndex:
             self.rows[row.id] = row
             fresh.append(row)
             self.counts[row.status] += 1
-            self.per_minute[int(row.received_at // 60)] += 1
+            self.per_minute[int(row.since // 60)] += 1
         if not fresh:
             return
         self._by_id.extend(fresh)
         self._by_id.sort(key=id_key)
+        self._by_since.extend(fresh)
+        self._by_since.sort(key=since_key)
         self._priorities.extend(-r.priority for r in fresh)
         self._priorities.sort()
         self._oldest_index = 0
@@ -141,9 +136,13 @@ class CommentIndex:
             self._by_id.append(row)
         else:
             bisect.insort(self._by_id, row, key=id_key)
+        if not self._by_since or since_key(row) > since_key(self._by_since[-1]):
+            self._by_since.append(row)
+        else:
+            bisect.insort(self._by_since, row, key=since_key)
             self._oldest_index = 0
         self.counts[row.status] += 1
-        self.per_minute[int(row.received_at // 60)] += 1
+        self.per_minute[int(row.since // 60)] += 1
         bisect.insort(self._priorities, -row.priority)
         bisect.insort(self._ordered, row, key=self._key)
         if self._view is not None and self.filter.matches(row):
@@ -205,8 +204,8 @@ class CommentIndex:
         return sum(self.counts[s] for s in UNANSWERED)
 
     def oldest_unanswered(self) -> Row | None:
-        """The unanswered comment that has waited longest (amortised O(1))."""
-        rows = self._by_id
+        """The unanswered comment that has waited longest since it was posted (amortised O(1))."""
+        rows = self._by_since
         i = self._oldest_index
         while i < len(rows) and rows[i].status not in UNANSWERED:
             i += 1
@@ -214,6 +213,6 @@ class CommentIndex:
         return rows[i] if i < len(rows) else None
 
     def rate_series(self, minutes: int, now: float | None = None) -> list[int]:
-        """Comments received per minute over the last `minutes` minutes, oldest first."""
+        """Comments posted per minute over the last `minutes` minutes, oldest first."""
         current = int((time.time() if now is None else now) // 60)
         return [self.per_minute.get(m, 0) for m in range(current - minutes + 1, current + 1)]

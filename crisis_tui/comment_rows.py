@@ -27,6 +27,7 @@ class Row:
 
     id: int
     received_at: float
+    since: float  # model.waiting_since: what ages and the SLA count from
     source: str
     author: str
     followers: int | None
@@ -49,7 +50,7 @@ class Row:
     _folded: str | None
 
     __slots__ = (
-        "id", "received_at", "source", "author", "followers", "verified", "bot_score", "bot_reasons",
+        "id", "received_at", "since", "source", "author", "followers", "verified", "bot_score", "bot_reasons",
         "priority", "negativity", "lang", "cluster", "likes", "shares", "status", "holder", "tags",
         "text", "external_id", "in_reply_to", "pkey", "_folded",
     )
@@ -59,6 +60,7 @@ class Row:
         row = cls.__new__(cls)
         row.id = c.id
         row.received_at = c.received_at
+        row.since = c.since
         row.source = c.source
         row.author = c.author[:ROW_AUTHOR]
         row.followers = c.author_followers
@@ -87,6 +89,7 @@ class Row:
         row = cls.__new__(cls)
         row.id = c.id
         row.received_at = c.received_at
+        row.since = c.since
         row.source = c.source
         row.author = c.author[:ROW_AUTHOR]
         row.followers = c.author_followers
@@ -123,6 +126,7 @@ class Row:
 
 priority_key = attrgetter("pkey")
 id_key = attrgetter("id")
+since_key = attrgetter("since", "id")
 
 
 def time_key(row: Row) -> int:

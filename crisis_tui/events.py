@@ -25,7 +25,7 @@ from typing import Any, Final, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from crisis_tui.model import Incident, NewComment
+from crisis_tui.model import Incident, NewComment, waiting_since
 
 #: A value of an incident change (title, brand, severity, status: str; our_fault: bool).
 Scalar = str | bool | int | float | None
@@ -56,6 +56,10 @@ class ArrivedComment(NewComment, kw_only=True, gc=False):
     id: int
     received_at: float
 
+    @property
+    def since(self) -> float:
+        return waiting_since(self.posted_at, self.received_at)
+
 
 class CommentIngested(_Body, frozen=True, tag="comment.ingested"):
     comment: ArrivedComment
@@ -78,6 +82,8 @@ class CommentMarked(_Body, frozen=True, tag="comment.status"):
     previous: str = ""
     author: str = ""
     reason: str = ""
+    #: Whom an escalation went to (written only when given).
+    to: str | UnsetType = UNSET
 
 
 class CommentTagged(_Body, frozen=True, tag="comment.tagged"):

@@ -80,6 +80,15 @@ class NewComment(msgspec.Struct, kw_only=True):
     cluster: str = ""
 
 
+def waiting_since(posted_at: float | None, received_at: float) -> float:
+    """When a comment's clock starts: ages, the SLA and the evaluation count from its posting,
+    which a backlog may have reached us long after. A source without a time, or one whose
+    clock runs ahead of ours (posted "after" we received it), starts at its arrival."""
+    if posted_at is None or posted_at > received_at:
+        return received_at
+    return posted_at
+
+
 class Comment(NewComment, kw_only=True):
     id: int
     incident_id: str
@@ -87,6 +96,10 @@ class Comment(NewComment, kw_only=True):
     status: str = "new"
     holder: str | None = None
     tags: list[str] = []
+
+    @property
+    def since(self) -> float:
+        return waiting_since(self.posted_at, self.received_at)
 
 
 class Draft(msgspec.Struct, kw_only=True):
@@ -191,6 +204,7 @@ class Counts(msgspec.Struct, kw_only=True):
     escalated: int = 0
     ignored: int = 0
     removal_requested: int = 0
+    #: When the longest-waiting unanswered comment was posted (`waiting_since`).
     oldest_unanswered_at: float | None = None
 
     @property

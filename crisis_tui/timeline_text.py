@@ -7,6 +7,7 @@ text made safe with `one_line` (names and titles can be hostile too).
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -20,12 +21,18 @@ def is_quiet(body: ev.EventBody) -> bool:
     return isinstance(body, ev.Quiet)
 
 
+#: Set while the evaluation export writes its lines: names and quotes whole (up to WHOLE
+#: characters, a hostile megabyte is still cut) instead of cut for a pane's row.
+_whole: ContextVar[bool] = ContextVar("whole", default=False)
+WHOLE = 10_000
+
+
 def _who(handle: Any) -> str:
-    return one_line(str(handle or "?"), 40)
+    return one_line(str(handle or "?"), WHOLE if _whole.get() else 40)
 
 
 def _quote(text: Any, width: int = 60) -> str:
-    return one_line(str(text or ""), width)
+    return one_line(str(text or ""), WHOLE if _whole.get() else width)
 
 
 def _draft_moved(actor: str, b: ev.DraftMoved) -> str:
@@ -68,9 +75,10 @@ def describe(event: Event) -> str:
             return f"{actor} claimed {_who(author)} (#{cid})"
         case ev.CommentReleased(comment_id=cid, author=author):
             return f"{actor} released {_who(author)} (#{cid})"
-        case ev.CommentMarked(comment_id=cid, author=author, status=status, reason=reason):
+        case ev.CommentMarked(comment_id=cid, author=author, status=status, reason=reason, to=to):
             why = f": {_quote(reason, 40)}" if reason else ""
-            return f"{actor} marked {_who(author)} (#{cid}) {_quote(status.replace('_', ' '), 20)}{why}"
+            whom = f" to {_quote(to, 40)}" if isinstance(to, str) and to else ""
+            return f"{actor} marked {_who(author)} (#{cid}) {_quote(status.replace('_', ' '), 20)}{whom}{why}"
         case ev.CommentTagged(comment_id=cid, author=author, tags=tags):
             return f"{actor} tagged {_who(author)} (#{cid}): {_quote(', '.join(tags), 40)}"
         case ev.DraftSaved() as b:
@@ -138,10 +146,19 @@ def line(event: Event) -> str:
     return f"{clock(event.ts)} {describe(event)}"
 
 
-def human_lines(events: list[Event], fold_over: int = 3) -> list[str]:
+def human_lines(events: list[Event], fold_over: int = 3, *, whole: bool = False) -> list[str]:
     """The story: quiet kinds left out, and a run of more than `fold_over`
     arriving comments folded into one line ("42 new comments: x 30, instagram 12").
+    `whole`: quotes and names uncut (the export), not cut to fit a pane.
     """
+    token = _whole.set(whole)
+    try:
+        return _story(events, fold_over)
+    finally:
+        _whole.reset(token)
+
+
+def _story(events: list[Event], fold_over: int) -> list[str]:
     out: list[str] = []
     run: list[Event] = []
     sources: list[str] = []

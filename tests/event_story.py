@@ -31,7 +31,7 @@ async def every_kind(store: IncidentStore, book: Playbook) -> str:
     await store.release(inc, first, actor="Ana")
     await store.claim(inc, first, actor="Ana")
     await store.tag(inc, second, ["refund", "app"], actor="Ana")
-    await store.mark(inc, second, "escalated", actor="Ana", reason="needs care")
+    await store.mark(inc, second, "escalated", actor="Ana", reason="needs care", to="Legal")
     draft = await store.save_draft(inc, "We are on it.", actor="Ana", comment_id=first)
     draft = await store.save_draft(inc, "We are on it, Marta: a DM is on its way.", actor="Ana",
                                    draft_id=draft.id, base_version=draft.version)

@@ -179,8 +179,7 @@ async def test_submit_approve_with_a_reason_and_send(sqlite: SqliteStore, inc: s
         assert (await sqlite.get_comment(inc, 3)).status == "answered"
 
 
-@pytest.mark.parametrize(("key", "status"), [("e", "escalated"), ("i", "ignored"), ("b", "removal_requested"),
-                                             ("A", "answered")])
+@pytest.mark.parametrize(("key", "status"), [("i", "ignored"), ("b", "removal_requested"), ("A", "answered")])
 async def test_mark_keys_set_the_status(sqlite: SqliteStore, inc: str, book: Playbook, key: str, status: str) -> None:
     app = make_app(sqlite, inc, book)
     async with app.run_test(size=(80, 24)) as pilot:

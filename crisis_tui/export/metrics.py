@@ -5,20 +5,23 @@ an export of an imported incident gives the same numbers as the original, and
 nothing depends on tables that a later write may have changed. Definitions
 (they are printed in the md and html exports too):
 
-- response time: a comment's arrival (comment.ingested) to the first reply sent
-  to it (draft.status "sent" of a reply draft for that comment);
-- time to first response: the first comment's arrival to the first public answer
+- a comment's clock starts when it was posted, if its source says so (and not
+  "after" we received it: a clock ahead of ours), else at its arrival
+  (comment.ingested): a backlog ingested late has waited since its posting;
+- response time: a comment's posting to the first reply sent to it
+  (draft.status "sent" of a reply draft for that comment);
+- time to first response: the first comment's posting to the first public answer
   (a reply or a statement) sent;
 - median is the middle value (mean of the two middle ones); p90 is the
   nearest-rank 90th percentile;
-- SLA: the severity in force when the comment arrived sets its SLA; a comment
-  breaches when it was resolved (reply sent, or marked answered, ignored or
+- SLA: the severity in force when the comment arrived sets its SLA, counted
+  from its posting; a comment breaches when it was resolved (reply sent, or marked answered, ignored or
   removal requested) later than that, or is still unresolved past it at `as_of`;
 - shares: each comment's final status over all comments;
 - checklist: every approval of a draft (draft.status "approved") passes when it
   carried no failing rule; the others are overrides with their written reason;
 - decision latency: decision.proposed to the vote that approved or rejected it;
-- curves: comments per bucket and the share of them with negativity >= 0.5;
+- curves: comments per bucket of posting time and the share of them with negativity >= 0.5;
 - spike to holding statement: the first alert.spike to the first statement sent
   at or after it.
 """
@@ -79,6 +82,8 @@ class Breach(msgspec.Struct, kw_only=True):
     author: str
     source: str
     received_at: float
+    #: When its wait started (`waited_s` counts from it): its posting, else `received_at`.
+    since: float
     sla_s: float
     waited_s: float
     #: False when still unresolved at `as_of`.
@@ -210,7 +215,7 @@ def bucket_step(span: float, max_buckets: int = MAX_BUCKETS) -> float:
 
 
 def curve(arrivals: Sequence[tuple[float, float]], start: float, end: float, step: float) -> Curve:
-    """Bucket (received_at, negativity) pairs into [start, end) by `step` seconds."""
+    """Bucket (posting time, negativity) pairs into [start, end) by `step` seconds."""
     size = max(1, math.ceil((end - start) / step)) if end > start else 1
     volume = [0] * size
     negative = [0] * size
@@ -226,10 +231,13 @@ def curve(arrivals: Sequence[tuple[float, float]], start: float, end: float, ste
 class _Track:
     """What the fold remembers of one comment (slots: there may be 100k)."""
 
-    __slots__ = ("author", "first_reply_at", "negativity", "received_at", "resolved_at", "sla_s", "source", "status")
+    __slots__ = ("author", "first_reply_at", "negativity", "received_at", "resolved_at", "since", "sla_s", "source",
+                 "status")
 
-    def __init__(self, received_at: float, negativity: float, author: str, source: str, sla_s: float) -> None:
+    def __init__(self, received_at: float, since: float, negativity: float, author: str, source: str,
+                 sla_s: float) -> None:
         self.received_at = received_at
+        self.since = since
         self.negativity = negativity
         self.author = author
         self.source = source
@@ -319,8 +327,8 @@ class _Fold:
 
     def on_comment_ingested(self, e: Event, b: ev.CommentIngested) -> None:
         c = b.comment
-        self.comments[c.id] = _Track(c.received_at, c.negativity, c.author, c.source, self.sla_s)
-        self.arrivals.append((c.received_at, c.negativity))
+        self.comments[c.id] = _Track(c.received_at, c.since, c.negativity, c.author, c.source, self.sla_s)
+        self.arrivals.append((c.since, c.negativity))
 
     def _status(self, comment_id: int | None, status: str, at: float) -> _Track | None:
         track = self.comments.get(comment_id) if comment_id is not None else None
@@ -376,7 +384,7 @@ class _Fold:
             track = self._status(b.comment_id, "answered", e.ts)
             if track is not None and track.first_reply_at is None:
                 track.first_reply_at = e.ts
-                waited = e.ts - track.received_at
+                waited = e.ts - track.since
                 self.responses.append(waited)
                 self.reply_times.setdefault(e.actor, []).append(waited)
 
@@ -444,7 +452,7 @@ def compute(events: Iterable[Event], playbook: Playbook, *, as_of: float | None 
     for comment_id, track in fold.comments.items():
         statuses[track.status] = statuses.get(track.status, 0) + 1
         end = track.resolved_at if track.resolved_at is not None else moment
-        waited = end - track.received_at
+        waited = end - track.since
         if waited > track.sla_s:
             sla.breaches += 1
             resolved = track.resolved_at is not None
@@ -453,7 +461,8 @@ def compute(events: Iterable[Event], playbook: Playbook, *, as_of: float | None 
             else:
                 sla.still_waiting += 1
             sla.breached.append(Breach(comment_id=comment_id, author=track.author, source=track.source,
-                                       received_at=track.received_at, sla_s=track.sla_s, waited_s=waited,
+                                       received_at=track.received_at, since=track.since, sla_s=track.sla_s,
+                                       waited_s=waited,
                                        resolved=resolved))
         else:
             sla.within += 1

@@ -103,9 +103,9 @@ def counts_of(comments: list[Comment]) -> Counts:
             setattr(counts, c.status, getattr(counts, c.status) + 1)
         counts.total += 1
         if c.status in ("new", "claimed", "escalated") and (
-            counts.oldest_unanswered_at is None or c.received_at < counts.oldest_unanswered_at
+            counts.oldest_unanswered_at is None or c.since < counts.oldest_unanswered_at
         ):
-            counts.oldest_unanswered_at = c.received_at
+            counts.oldest_unanswered_at = c.since
     return counts
 
 

@@ -3,7 +3,8 @@
 The report is a list of sections holding neutral blocks (paragraphs, tables,
 bullets, the timeline, charts, the review questions). Every string in it is
 plain text: untrusted values (names, titles, reasons, comment authors) are
-already squeezed through `one_line` (no controls, no bidi tricks), and each
+already squeezed through `one_line` (no controls, no bidi tricks; the words
+sent keep their lines through `display_text`), and each
 writer escapes them for its own syntax. So md and html cannot drift apart in
 what they say, and neither can forget to escape a field the other escapes.
 """
@@ -13,12 +14,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from crisis_tui import events as ev
 from crisis_tui.export import wording as w
 from crisis_tui.export.metrics import Metrics
 from crisis_tui.export.record import IncidentRecord
+from crisis_tui.export.sent_texts import SentText, sent_texts
 from crisis_tui.playbook import Playbook
-from crisis_tui.safe_text import one_line
+from crisis_tui.safe_text import display_text, one_line
 from crisis_tui.timeline_text import human_lines
+from crisis_tui.tone import ToneChecker, ToneContext
 
 #: The longest lists the document prints in full; the json and csv exports hold all.
 MAX_BREACHES = 25
@@ -67,7 +71,18 @@ class Questions:
     items: list[str]
 
 
-Block = Paragraph | Bullets | Table | Timeline | Chart | Questions
+@dataclass
+class Said:
+    """One text the committee sent: its heading, facts, the words themselves (each line
+    already made safe, not squeezed onto one) and its checklist."""
+
+    heading: str
+    facts: list[tuple[str, str]]
+    lines: list[str]
+    checklist: list[str]
+
+
+Block = Paragraph | Bullets | Table | Timeline | Chart | Questions | Said
 
 
 @dataclass
@@ -148,10 +163,10 @@ def _metrics(m: Metrics) -> Section:
     blocks.append(Table(["Metric", "Value", "How it is measured"], [
         ["Time to first response", w.duration(m.time_to_first_response_s), "first comment to the first reply or statement sent"],
         ["Replies sent to comments", f"{m.responses.count:,}", "comments with at least one reply sent"],
-        ["Median response time", w.duration(m.responses.median_s), "comment received to its first reply sent"],
+        ["Median response time", w.duration(m.responses.median_s), "comment posted to its first reply sent"],
         ["p90 response time", w.duration(m.responses.p90_s), "nearest-rank 90th percentile"],
         ["Slowest response", w.duration(m.responses.max_s), ""],
-        ["SLA breaches", f"{m.sla.breaches:,}", "waited longer than the SLA of the severity in force on arrival"],
+        ["SLA breaches", f"{m.sla.breaches:,}", "waited (from posting) longer than the SLA of the severity in force on arrival"],
         ["Within SLA", f"{m.sla.within:,}", "resolved, or still waiting, within the SLA"],
         ["Checklist pass rate", w.percent(m.checklist.pass_rate),
          f"{m.checklist.passed} of {m.checklist.approvals} approvals had no failing rule"],
@@ -175,13 +190,13 @@ def _metrics(m: Metrics) -> Section:
                         f"(overall {w.percent(sum(m.curve.negative) / sum(m.curve.volume) if sum(m.curve.volume) else None)})"))
     if m.sla.breached:
         rows = [
-            [f"#{b.comment_id}", safe(b.author, 40), safe(b.source, 20), w.clock_s(b.received_at),
+            [f"#{b.comment_id}", safe(b.author, 40), safe(b.source, 20), w.clock_s(b.since),
              w.duration(b.waited_s), w.duration(b.sla_s), "resolved late" if b.resolved else "still waiting"]
             for b in m.sla.breached[:MAX_BREACHES]
         ]
         more = len(m.sla.breached) - MAX_BREACHES
         caption = "SLA breaches, longest wait first" + (f" ({more:,} more in the json/csv export)" if more > 0 else "")
-        blocks.append(Table(["Comment", "Author", "Source", "Arrived", "Waited", "SLA", "State"], rows, caption=caption))
+        blocks.append(Table(["Comment", "Author", "Source", "Posted", "Waited", "SLA", "State"], rows, caption=caption))
     if m.checklist.overrides:
         blocks.append(Table(["Draft", "Kind", "Approved by", "At", "Failing rules", "Reason given"], [
             [str(o.draft_id), o.kind, safe(o.actor, 40), w.clock_s(o.at), safe(", ".join(o.failing), 80), safe(o.reason, 200)]
@@ -214,9 +229,22 @@ def _histogram_text(m: Metrics) -> str:
     return "replies by response time: " + ", ".join(parts)
 
 
-def _decisions(m: Metrics) -> Section:
+def _escalations(record: IncidentRecord) -> list[Block]:
+    rows = [
+        [f"#{e.body.comment_id}", safe(e.body.author, 40), safe(e.actor, 40), w.clock_s(e.ts),
+         (safe(e.body.to, 200) if isinstance(e.body.to, str) else "") or "not recorded",
+         safe(e.body.reason, 500) or "not recorded"]
+        for e in record.events
+        if isinstance(e.body, ev.CommentMarked) and e.body.status == "escalated"
+    ]
+    if not rows:
+        return [Paragraph("No comment was escalated.")]
+    return [Table(["Comment", "Author", "Escalated by", "At", "To", "Why"], rows, caption="Escalations")]
+
+
+def _decisions(m: Metrics, record: IncidentRecord) -> Section:
     if not m.decisions:
-        return Section("Decisions", [Paragraph("No decision was proposed.")])
+        return Section("Decisions", [Paragraph("No decision was proposed."), *_escalations(record)])
     rows = [
         [str(d.id), safe(d.title, 200), safe(d.rationale, 300) or w.DASH, safe(d.proposer, 40), w.clock_s(d.proposed_at),
          d.status + (f" (supersedes #{d.supersedes})" if d.supersedes is not None else "")
@@ -227,11 +255,71 @@ def _decisions(m: Metrics) -> Section:
     ]
     return Section("Decisions", [Table(
         ["#", "Decision", "Why", "Proposed by", "Proposed", "Outcome", "Decided by", "Decided", "Latency", "Present"], rows,
-    )])
+    ), *_escalations(record)])
+
+
+def _checklist(sent: SentText, checker: ToneChecker) -> list[str]:
+    """Each rule of the playbook for the version sent: failed (and overridden) as the store
+    recorded it at approval; which rules concern this text, the checker says again."""
+    failing = {rule for a in sent.approvals for rule in a.failing}
+    reasons = "; ".join(safe(a.override_reason, 300) for a in sent.approvals if a.override_reason)
+    approved_at = sent.approvals[-1].at if sent.approvals else sent.sent_at
+    verdicts = checker.check(sent.text, ToneContext(
+        lang=sent.comment_lang, kind=sent.kind, comment_text=sent.comment_text, platform=sent.comment_source,
+        our_fault=sent.our_fault, comment_received_at=sent.comment_since, now=approved_at,
+        approved_by_decision_power=True, ticked={rule: True for rule in sent.ticked},
+    ))
+    out = []
+    for verdict in verdicts:
+        name = safe(verdict.label or verdict.rule, 80)
+        if verdict.rule in failing:
+            out.append(f"✗ {name}: failing when approved, overridden" + (f" ({reasons})" if reasons else ""))
+        elif not verdict.applicable:
+            out.append(f"– {name}: {safe(verdict.reason, 120)}")
+        elif verdict.kind == "manual":
+            out.append(f"✓ {name}: ticked by a person" if verdict.rule in sent.ticked else f"– {name}: not ticked")
+        else:
+            out.append(f"✓ {name}")
+    for gone in sorted(failing - {v.rule for v in verdicts}):
+        out.append(f"✗ {safe(gone, 80)}: failing when approved, overridden (no longer in the playbook)")
+    return out
+
+
+def _said(sent: SentText, checker: ToneChecker) -> Said:
+    what = "Statement" if sent.kind == "statement" else "Reply"
+    version = f"v{sent.version}" if sent.version is not None else "v?"
+    to = f" to #{sent.comment_id} {safe(sent.comment_author, 40)}" if sent.comment_id is not None else ""
+    facts = [("Sent", f"{w.when(sent.sent_at)} by {safe(sent.sent_by, 40)} ({version} of draft {sent.draft_id})")]
+    if sent.comment_id is not None:
+        facts.append(("Answering", f"#{sent.comment_id} {safe(sent.comment_author, 40)}: {safe(sent.comment_text, 300)}"))
+    facts.append(("Written by", ", ".join(safe(n, 40) for n in sent.editors) or w.DASH))
+    if sent.approvals:
+        for a in sent.approvals:
+            approved = f"{safe(a.actor, 40)} at {w.clock_s(a.at)}, v{a.version if a.version is not None else '?'}"
+            if a.failing:
+                approved += (f", overriding {safe(', '.join(a.failing), 120)}: "
+                             f"{safe(a.override_reason, 500) or 'no reason recorded'}")
+            facts.append(("Approved", approved))
+    else:
+        facts.append(("Approved", f"no approval of {version} on record"))
+    lines = display_text(sent.text).split("\n") if sent.text else ["(the log holds no text for this version)"]
+    return Said(f"{what}{to}, {w.clock_s(sent.sent_at)}", facts, lines, _checklist(sent, checker))
+
+
+def _what_was_said(record: IncidentRecord, playbook: Playbook) -> Section:
+    sent = sent_texts(record.events)
+    if not sent:
+        return Section("What was said", [Paragraph("No reply or statement was sent.")])
+    replies = sum(1 for s in sent if s.kind != "statement")
+    intro = Paragraph(f"{_n(len(sent) - replies, 'statement')} and {_n(replies, 'reply', 'replies')} sent, "
+                      "each with the words that went out, its approval and its checklist as it stood when approved "
+                      "(✓ did not fail; ✗ failed and was overridden; – does not concern this text, or not ticked).")
+    checker = ToneChecker(playbook)
+    return Section("What was said", [intro, *(_said(s, checker) for s in sent)])
 
 
 def _timeline(record: IncidentRecord) -> Section:
-    lines = human_lines(record.events)
+    lines = human_lines(record.events, whole=True)
     left_out = max(0, len(lines) - MAX_TIMELINE)
     if left_out:
         lines = lines[:MAX_TIMELINE // 2] + lines[-MAX_TIMELINE // 2:]
@@ -257,7 +345,8 @@ def build(record: IncidentRecord, metrics: Metrics, playbook: Playbook, exported
         sections=[
             _summary(record, metrics, playbook),
             _timeline(record),
-            _decisions(metrics),
+            _what_was_said(record, playbook),
+            _decisions(metrics, record),
             _metrics(metrics),
             _review(playbook),
         ],

@@ -138,12 +138,12 @@ def write(record: IncidentRecord, metrics: Metrics, playbook: Playbook, out: Pat
          cell(c.status), cell(c.holder) if c.holder else "", cell(",".join(c.tags)) if c.tags else "", c.priority,
          c.negativity, c.bot_score, c.likes, c.shares, c.replies, c.author_followers, int(c.author_verified),
          iso(c.posted_at), cell(c.url) if c.url else "", iso(sent[c.id][0]) if c.id in sent else "",
-         round(sent[c.id][0] - c.received_at, 3) if c.id in sent else None]
+         round(sent[c.id][0] - c.since, 3) if c.id in sent else None]
         for c in record.comments
     ))
     progress("writing csv", 2, total)
 
-    received = {c.id: c.received_at for c in record.comments}
+    received = {c.id: c.since for c in record.comments}  # response times count from posting
     _write(paths["replies"], [
         "id", "kind", "comment_id", "comment_author", "last_editor", "status", "version", "created_at", "updated_at",
         "sent_at", "response_s", "approvals", "checklist_failing", "override_reason", "body",

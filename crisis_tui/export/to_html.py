@@ -59,6 +59,11 @@ svg .line { fill: none; stroke: var(--neg); stroke-width: 2; }
 svg .dot { fill: var(--neg); }
 svg .grid { stroke: var(--muted); stroke-dasharray: 4 4; }
 svg text { fill: var(--fg); font: 11px system-ui, sans-serif; }
+article.said dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0.4em 0; }
+article.said dt { color: var(--muted); }
+article.said dd { margin: 0; overflow-wrap: anywhere; }
+article.said blockquote { margin: 0.4em 0; padding: 6px 12px; border-left: 4px solid var(--bar);
+                          background: var(--band); overflow-wrap: anywhere; }
 .answer { min-height: 7em; border: 1px dashed var(--muted); border-radius: 4px; padding: 8px; color: var(--muted); }
 @media print { nav { display: none; } .answer { min-height: 10em; } }
 """
@@ -97,6 +102,14 @@ def _chart(chart: rpt.Chart, metrics: Metrics, sla_s: float) -> str:
             f"<p class=\"fallback\">{_e(chart.fallback)}</p></figure>")
 
 
+def _said(said: rpt.Said) -> str:
+    facts = "".join(f"<dt>{_e(label)}</dt><dd>{_e(value)}</dd>" for label, value in said.facts)
+    words = "<br>\n".join(_e(line) for line in said.lines)
+    checks = "".join(f"<li>{_e(item)}</li>" for item in said.checklist)
+    return (f'<article class="said"><h3>{_e(said.heading)}</h3><dl>{facts}</dl>\n'
+            f"<blockquote>{words}</blockquote>\n<p>Checklist:</p><ul>{checks}</ul></article>")
+
+
 def _block(block: rpt.Block, metrics: Metrics, sla_s: float) -> str:
     if isinstance(block, rpt.Paragraph):
         return f"<p>{_e(block.text)}</p>"
@@ -106,6 +119,8 @@ def _block(block: rpt.Block, metrics: Metrics, sla_s: float) -> str:
         return _table(block)
     if isinstance(block, rpt.Chart):
         return _chart(block, metrics, sla_s)
+    if isinstance(block, rpt.Said):
+        return _said(block)
     if isinstance(block, rpt.Timeline):
         if not block.lines:
             return "<p>The log is empty.</p>"

@@ -38,6 +38,14 @@ def _table(table: rpt.Table) -> list[str]:
     return out
 
 
+def _said(said: rpt.Said) -> list[str]:
+    out = [f"### {md(said.heading)}", ""]
+    out += [f"- **{md(label)}**: {md(value)}" for label, value in said.facts]
+    out += ["", *(f"> {md(line)}" if line.strip() else ">" for line in said.lines), ""]
+    out += ["Checklist:", "", *(f"- {md(item)}" for item in said.checklist), ""]
+    return out
+
+
 def _block(block: rpt.Block) -> list[str]:
     if isinstance(block, rpt.Paragraph):
         return [md(block.text), ""]
@@ -53,6 +61,8 @@ def _block(block: rpt.Block) -> list[str]:
         return [*lines, ""]
     if isinstance(block, rpt.Chart):
         return [f"**{md(block.title)}**: {md(block.fallback)}", ""]
+    if isinstance(block, rpt.Said):
+        return _said(block)
     out: list[str] = []
     for number, question in enumerate(block.items, start=1):
         out += [f"### {number}. {md(question)}", "", "> _Answer:_", *([">"] * ANSWER_LINES), ""]

@@ -42,6 +42,12 @@ def facts(c: Comment, now: float) -> Content:
     if c.author_created_at:
         fact("account", f"created {_when(c.author_created_at)} ({age(now - c.author_created_at)} ago)")
     fact("engagement", f"{c.likes} likes · {c.shares} shares · {c.replies} replies")
+    if c.posted_at is None:
+        fact("posted", "not given by the source: ages count from receipt")
+    elif c.posted_at > c.received_at:
+        fact("posted", f"{_when(c.posted_at)} (ahead of our clock: ages count from receipt)")
+    else:
+        fact("posted", f"{_when(c.posted_at)} ({age(now - c.posted_at)} ago)")
     fact("received", f"{_when(c.received_at)} ({age(now - c.received_at)} ago)")
     fact("triage", f"priority {c.priority:.2f} · negativity {c.negativity:.2f} · lang {plain(c.lang or '?', 16)}")
     bot = f"⚠ bot suspicion {c.bot_score:.2f}" if c.bot_score >= 0.5 else f"bot suspicion {c.bot_score:.2f}"
@@ -68,7 +74,7 @@ def thread_lines(thread: list[tuple[str, Row]], now: float) -> Content:
     for relation, row in thread:
         out.append(Content.assemble(
             Content.styled(
-                f"{relation:<12}{age(now - row.received_at):>4} {PLATFORM.get(row.source, row.source[:2]):<3}", "$text-muted"
+                f"{relation:<12}{age(now - row.since):>4} {PLATFORM.get(row.source, row.source[:2]):<3}", "$text-muted"
             ),
             untrusted(row.author, single_line=True, max_chars=24), ": ",
             untrusted(row.text, single_line=True, max_chars=120),

@@ -119,6 +119,48 @@ class ProposeDecision(SubmitForm[Proposal | None]):
         self.dismiss(Proposal(title, self.query_one("#decision-rationale", Input).value.strip(), owner))
 
 
+@dataclass
+class Escalation:
+    to: str
+    reason: str
+
+
+class EscalateComment(SubmitForm[Escalation | None]):
+    """Whom a comment is escalated to and why: both go on the record."""
+
+    DEFAULT_CSS = FORM_CSS.format(name="EscalateComment")
+    BINDINGS = [Binding("enter", "to_reason", show=False, priority=True)]
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = "Escalate"
+            yield Static("To whom (a person, a team, a role)", classes="form-label")
+            yield Input(placeholder="e.g. Legal, the duty manager", id="escalate-to", max_length=200)
+            yield Static("Why (goes on the record)", classes="form-label")
+            yield Input(placeholder="reason", id="escalate-reason", max_length=4000)
+            yield Static("", classes="form-error", id="form-error")
+            with Horizontal():
+                yield Button("Cancel", id="cancel")
+                yield Button("Escalate", variant="primary", id="ok")
+
+    def action_to_reason(self) -> None:
+        """Enter in "to whom" moves on before the next key is read (see ProposeDecision)."""
+        if self.focused is not self.query_one("#escalate-to", Input):
+            raise SkipAction()
+        self.set_focus(self.query_one("#escalate-reason", Input))
+
+    def submit(self) -> None:
+        to = self.query_one("#escalate-to", Input).value.strip()
+        reason = self.query_one("#escalate-reason", Input).value.strip()
+        missing = "#escalate-to" if not to else "#escalate-reason" if not reason else None
+        if missing is not None:
+            what = "whom it goes to" if not to else "why"
+            self.query_one("#form-error", Static).update(Content(f"an escalation needs {what}"))
+            self.query_one(missing, Input).focus()
+            return
+        self.dismiss(Escalation(to, reason))
+
+
 class TagComment(Form[list[str] | None]):
     """Tags for a comment, comma separated."""
 

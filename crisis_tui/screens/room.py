@@ -87,7 +87,7 @@ class RoomScreen(ShowsWitnessAlarm, RoomCommands, SyncRouting):
         self._show_committee()
         if header.breached and not self._sla_breached and self.loaded:
             oldest = self.state.oldest_unanswered()
-            waited = self.clock() - oldest.received_at if oldest else 0.0
+            waited = self.clock() - oldest.since if oldest else 0.0
             self.notify(
                 f"⚠ SLA breached: a comment has waited {minutes(waited)} unanswered "
                 f"(SLA {minutes(self.playbook.sla_seconds(self.state.severity))})",
@@ -96,6 +96,7 @@ class RoomScreen(ShowsWitnessAlarm, RoomCommands, SyncRouting):
         if self.loaded:
             self._sla_breached = header.breached
         if int(self.clock()) % 10 == 0:
+            self._urgency()
             self.stream.refresh()
 
     def playbook_changed(self) -> None:

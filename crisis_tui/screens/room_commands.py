@@ -11,7 +11,7 @@ from crisis_tui.errors import CrisisError
 from crisis_tui.playbook import Snippet
 from crisis_tui.room_state import Filter
 from crisis_tui.screens.detail import CommentDetail
-from crisis_tui.screens.forms import Proposal, ProposeDecision, TagComment, Vote, VoteDecision
+from crisis_tui.screens.forms import EscalateComment, Escalation, Proposal, ProposeDecision, TagComment, Vote, VoteDecision
 from crisis_tui.screens.pickers import FilterStream, SnippetPicker
 from crisis_tui.screens.room_panes import RoomPanes
 from crisis_tui.widgets.display import plain
@@ -35,8 +35,18 @@ class RoomCommands(RoomPanes):
 
     def action_mark(self, status: str) -> None:
         row = self._row()
-        if row is not None:
+        if row is None:
+            return
+        if status != "escalated":
             self._command(lambda: self.store.mark(self.incident_id, row.id, status, actor=self.me))
+            return
+
+        def done(escalation: Escalation | None) -> None:
+            if escalation is not None:
+                self._command(lambda: self.store.mark(self.incident_id, row.id, status, actor=self.me,
+                                                      reason=escalation.reason, to=escalation.to))
+
+        self.app.push_screen(EscalateComment(), done)
 
     def action_tag(self) -> None:
         row = self._row()

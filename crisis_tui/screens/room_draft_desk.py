@@ -133,7 +133,7 @@ class DraftDesk(RoomPanes):
             platform=comment.source if comment else "",
             our_fault=bool(self.state.our_fault),
             severity=self.state.severity,
-            comment_received_at=comment.received_at if comment else None,
+            comment_received_at=comment.since if comment else None,
             earlier_replies=earlier,
             approved_by_decision_power=approved,
             ticked=dict(draft.checklist) if draft else {},

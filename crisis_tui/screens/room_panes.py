@@ -82,6 +82,7 @@ class RoomPanes(Screen[None]):
     def _urgency(self) -> None:
         top = self.state.priority_at_rank(9)
         self.stream.urgent_at = top if top > 0 else float("inf")
+        self.stream.sla_s = self.playbook.sla_seconds(self.state.severity)
 
     def _stream_title(self) -> None:
         s = self.state

@@ -169,7 +169,7 @@ async def release(request: Request, caller: Caller, state: ServerState) -> Respo
 async def mark(request: Request, caller: Caller, state: ServerState) -> Response:
     b = decode(await body_of(request, state), wire.MarkBody)
     return responses.ok(await state.writer.mark(_inc(request), request.path_params["comment_id"], b.status,
-                                                actor=caller.name, reason=b.reason))
+                                                actor=caller.name, reason=b.reason, to=b.to))
 
 
 async def tag(request: Request, caller: Caller, state: ServerState) -> Response:

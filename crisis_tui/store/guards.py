@@ -39,6 +39,7 @@ from crisis_tui.tone import Situation, ToneChecker, blocking_rules
 Append = ev.Known
 
 MAX_NOTE = 4000
+MAX_ESCALATED_TO = 200
 MAX_DRAFT = 64 * 1024
 DRAFT_TRANSITIONS: dict[str, set[str]] = {
     "draft": {"in_review", "withdrawn"},
@@ -128,11 +129,14 @@ def release(comment_id: int, state: CommentState, *, actor: str) -> ev.CommentRe
     return ev.CommentReleased(comment_id=comment_id, author=state.author)
 
 
-def mark_input(status: str, reason: str) -> str:
-    """The clean reason, checked before the transaction opens."""
+def mark_input(status: str, reason: str, to: str = "") -> tuple[str, str]:
+    """The clean reason and escalation target, checked before the transaction opens."""
     if status not in MARKABLE_STATUSES:
         raise InvalidInput("status", f"must be one of {', '.join(MARKABLE_STATUSES)}")
-    return text(reason, "reason", MAX_NOTE, required=False)
+    to = text(to, "to", MAX_ESCALATED_TO, required=False).strip()
+    if to and status != "escalated":
+        raise InvalidInput("to", f"only an escalation goes to someone, not {status.replace('_', ' ')}")
+    return text(reason, "reason", MAX_NOTE, required=False), to
 
 
 def not_held_by_another(comment_id: int, holder: str | None, actor: str) -> None:
@@ -140,12 +144,13 @@ def not_held_by_another(comment_id: int, holder: str | None, actor: str) -> None
         raise Forbidden(f"comment {comment_id} is held by {holder}")
 
 
-def mark(comment_id: int, state: CommentState, status: str, *, actor: str, reason: str) -> ev.CommentMarked | None:
+def mark(comment_id: int, state: CommentState, status: str, *, actor: str, reason: str,
+         to: str = "") -> ev.CommentMarked | None:
     not_held_by_another(comment_id, state.holder, actor)
     if state.status == status:
         return None
     return ev.CommentMarked(comment_id=comment_id, status=status, previous=state.status, author=state.author,
-                            reason=reason)
+                            reason=reason, to=to or msgspec.UNSET)
 
 
 def clean_tags(tags: Sequence[str]) -> list[str]:

@@ -265,9 +265,10 @@ class HttpStore:
     async def release(self, incident_id: str, comment_id: int, *, actor: str) -> Comment:
         return await self._write("POST", self._c(incident_id, comment_id) + "/release", Comment, actor=actor)
 
-    async def mark(self, incident_id: str, comment_id: int, status: str, *, actor: str, reason: str = "") -> Comment:
+    async def mark(self, incident_id: str, comment_id: int, status: str, *, actor: str, reason: str = "",
+                   to: str = "") -> Comment:
         return await self._write("POST", self._c(incident_id, comment_id) + "/mark", Comment, actor=actor,
-                                 body=wire.MarkBody(status=status, reason=reason))
+                                 body=wire.MarkBody(status=status, reason=reason, to=to))
 
     async def tag(self, incident_id: str, comment_id: int, tags: Sequence[str], *, actor: str) -> Comment:
         return await self._write("PUT", self._c(incident_id, comment_id) + "/tags", Comment, actor=actor,

@@ -81,8 +81,11 @@ class Reads:
             if hasattr(counts, status):
                 setattr(counts, status, n)
             counts.total += n
+        # When the oldest waiting comment was posted (model.waiting_since, in SQL): the same scan of
+        # the incident's key range as min(received_at), so no column and no index to keep on ingest.
         row = await self._fetchone(
-            "SELECT min(received_at) FROM comments WHERE incident_id = ? AND status IN ('new', 'claimed', 'escalated')",
+            "SELECT min(min(coalesce(posted_at, received_at), received_at)) FROM comments"
+            " WHERE incident_id = ? AND status IN ('new', 'claimed', 'escalated')",
             (incident_id,),
         )
         counts.oldest_unanswered_at = row[0] if row else None

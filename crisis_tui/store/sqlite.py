@@ -316,11 +316,12 @@ class SqliteStore(Reads):
             await tx.apply(guards.release(comment_id, await self._comment_state(tx, comment_id), actor=actor), actor)
         return await self.get_comment(incident_id, comment_id)
 
-    async def mark(self, incident_id: str, comment_id: int, status: str, *, actor: str, reason: str = "") -> Comment:
-        reason = guards.mark_input(status, reason)
+    async def mark(self, incident_id: str, comment_id: int, status: str, *, actor: str, reason: str = "",
+                   to: str = "") -> Comment:
+        reason, to = guards.mark_input(status, reason, to)
         async with self._write(incident_id) as tx:
             state = await self._comment_state(tx, comment_id)
-            change = guards.mark(comment_id, state, status, actor=actor, reason=reason)
+            change = guards.mark(comment_id, state, status, actor=actor, reason=reason, to=to)
             if change is not None:
                 await tx.apply(change, actor)
         return await self.get_comment(incident_id, comment_id)

@@ -55,7 +55,7 @@ def draft_context(
         platform=comment.source if comment else "",
         our_fault=situation.incident.our_fault,
         severity=situation.incident.severity,
-        comment_received_at=comment.received_at if comment else None,
+        comment_received_at=comment.since if comment else None,
         now=now,
         earlier_replies=earlier_bodies(draft, situation.drafts),
         approved_by_decision_power=approved,

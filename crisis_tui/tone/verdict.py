@@ -26,7 +26,7 @@ class ToneContext:
     platform: str = ""  # comment source (length rule via playbook.platform_limit)
     our_fault: bool = False  # apology rule
     severity: str = ""  # SLA rule via playbook.sla_seconds
-    comment_received_at: float | None = None
+    comment_received_at: float | None = None  # when its SLA clock started: model.waiting_since (posting)
     now: float | None = None  # default time.time()
     earlier_replies: tuple[str, ...] = ()  # other reply bodies in this incident (canned/personal rule)
     approved_by_decision_power: bool = False

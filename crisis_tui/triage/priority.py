@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from crisis_tui.model import NewComment
+from crisis_tui.model import NewComment, waiting_since
 from crisis_tui.playbook import TriageWeights
 
 LABELS: tuple[str, ...] = ("complaint", "question", "praise", "sarcasm", "bot", "other")
@@ -25,13 +25,14 @@ def reach(comment: NewComment) -> float:
 
 
 def velocity(comment: NewComment, now: float) -> float:
-    """0-1: engagement per hour since it was posted, 1 at about 10,000 an hour."""
+    """0-1: engagement per hour since it was posted, 1 at about 10,000 an hour (a posting time
+    ahead of `now` counts as now, as everywhere: model.waiting_since)."""
     if comment.posted_at is None:
         return 0.0
     engagement = comment.likes + 3 * comment.shares + 2 * comment.replies
     if engagement <= 0:
         return 0.0
-    hours = max((now - comment.posted_at) / 3600.0, 0.1)
+    hours = max((now - waiting_since(comment.posted_at, now)) / 3600.0, 0.1)
     return min(1.0, math.log10(1 + engagement / hours) / 4.0)
 
 

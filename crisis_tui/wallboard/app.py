@@ -25,6 +25,7 @@ from textual.widgets import Static
 from crisis_tui.errors import CrisisError, Forbidden, StoreUnavailable
 from crisis_tui.model import Counts, Decision, Incident, Presence
 from crisis_tui.playbook import Playbook
+from crisis_tui.sla import standing
 from crisis_tui.store.protocol import IncidentStore
 from crisis_tui.wallboard.banner import SeverityBanner
 from crisis_tui.wallboard.boards import DecisionsBoard, PresenceBoard, TimelineTail
@@ -274,9 +275,10 @@ class WallboardApp(App[None]):
             age = max(0.0, now - counts.oldest_unanswered_at)
             unit = "h:mm" if age >= 3600 else "mm:ss"
             label = f"OLDEST {unit} · SLA {sla_words}"
-            if age > sla:
+            where = standing(age, sla)
+            if where == "over":
                 oldest.show(clock_figure(age), f"✗ OVER SLA by {_words(age - sla)}", "bad", label=label)
-            elif age > 0.75 * sla:
+            elif where == "near":
                 oldest.show(clock_figure(age), f"! near SLA: {_words(sla - age)} left", "warn", label=label)
             else:
                 oldest.show(clock_figure(age), f"✓ within SLA: {_words(sla - age)} left", "ok", label=label)

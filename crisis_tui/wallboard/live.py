@@ -41,7 +41,7 @@ class BoardState:
     def __init__(self) -> None:
         #: minute number (epoch // 60) -> [comments, negative ones], for the trends
         self.minutes: dict[int, list[int]] = {}
-        #: arrival times of the last two minutes, for the rolling per-minute figure
+        #: posting times of the last two minutes, for the rolling per-minute figure
         self.recent: deque[float] = deque()
         self.tail: deque[Event] = deque(maxlen=TAIL_EVENTS)
         self.last_seq = 0
@@ -53,12 +53,13 @@ class BoardState:
         self.events_seen += 1
         body = event.body
         if isinstance(body, ev.CommentIngested):
-            at = body.comment.received_at
+            at = body.comment.since  # posted: a backlog ingested now is not this minute's volume
             bucket = self.minutes.setdefault(int(at // BUCKET_S), [0, 0])
             bucket[0] += 1
             if body.comment.negativity >= NEGATIVE_AT:
                 bucket[1] += 1
-            self.recent.append(at)
+            if at > event.ts - 120.0:  # older ones would never count, and would stay behind newer ones
+                self.recent.append(at)
             self.changed.update(("comments", "timeline"))
             self.tail.append(event)
             return
@@ -82,7 +83,7 @@ class BoardState:
             self.recent.popleft()
 
     def per_minute(self, now: float, minutes_ago: int = 0) -> int:
-        """Comments received in the 60 seconds ending `minutes_ago` (0 or 1) minutes before now."""
+        """Comments posted in the 60 seconds ending `minutes_ago` (0 or 1) minutes before now."""
         self.prune(now)
         end = now - minutes_ago * 60.0
         start = end - 60.0

@@ -71,7 +71,7 @@ class RoomHeader(Static):
         sev = self.playbook.severity(s.severity)
         sev_name = plain(sev.name if sev else (s.severity or "?").upper(), 40)
         oldest = s.oldest_unanswered()
-        waited = now - oldest.received_at if oldest is not None else 0.0
+        waited = now - oldest.since if oldest is not None else 0.0
         self.breached = oldest is not None and waited > sla
         parts: list[Content] = []
         if s.connection != "live":

@@ -20,7 +20,9 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.strip import Strip
 
+from crisis_tui.comment_rows import UNANSWERED
 from crisis_tui.room_state import RoomState, Row
+from crisis_tui.sla import MARK, standing
 from crisis_tui.widgets.display import plain
 from crisis_tui.widgets.line_view import LineView
 
@@ -125,6 +127,8 @@ class CommentStream(LineView, can_focus=True):
         self.cursor_id: int | None = None
         self._cursor_index = 0
         self.urgent_at = float("inf")
+        #: The SLA in force (the room sets it from the playbook and the incident's severity).
+        self.sla_s = float("inf")
         self.clock = time.time
 
     def on_focus(self) -> None:
@@ -255,16 +259,22 @@ class CommentStream(LineView, can_focus=True):
         elif row.verified:
             flag = "✓"
         flag_w = 5 if wide else 3
-        reach_w = 5 if wide else 4
+        reach_w = 5 if wide else 0  # narrow: the SLA's column is worth more than the reach's
+        waited = self.clock() - row.since
+        where = standing(waited, self.sla_s) if row.status in UNANSWERED else "within"
+        sla_mark = MARK[where]
+        sla_w = len(MARK["over"]) + 1
+        sla_style = self._style("stream--urgent") if where == "over" else self._style("stream--bot")
         segs = [
-            Segment(cell(age(self.clock() - row.received_at), 4), dim),
+            Segment(cell(age(waited), 4), dim),
+            Segment(cell(sla_mark, sla_w), sla_style if sla_mark else dim),
             Segment(cell(src, 3), dim),
             Segment(cell(plain(row.author, 60), author_w) + " ", base),
             Segment(cell(reach(row.followers), reach_w), dim),
             Segment(cell(flag, flag_w), self._style("stream--bot") if flag.startswith("⚠") else base),
             Segment(cell(status, status_w), status_style),
         ]
-        used = 4 + 3 + author_w + 1 + reach_w + flag_w + status_w
+        used = 4 + sla_w + 3 + author_w + 1 + reach_w + flag_w + status_w
         rest = width - used
         if rest > 0:
             text = plain(row.text, max(rest, 1) + 20)

@@ -36,6 +36,7 @@ class NewIncidentBody(_Body):
 class MarkBody(_Body):
     status: str
     reason: str = ""
+    to: str = ""  # whom an escalation goes to
 
 
 class TagsBody(_Body):
