@@ -129,16 +129,18 @@ class RoomState(CommentIndex, TimelineFold):
         elif isinstance(body, ev.Alert) or (isinstance(body, ev.UnknownEvent) and ev.is_alert_kind(body.kind)):
             ch.alerts.append(e)
 
-    def _apply_comment(self, body: ev.CommentClaimed | ev.CommentReleased | ev.CommentMarked | ev.CommentTagged,
-                       e: Event, ch: Changes) -> None:
+    def _apply_comment(self, body: ev.CommentClaimed | ev.CommentReleased | ev.CommentMarked | ev.CommentTagged
+                       | ev.CommentHandedOver | ev.ClaimLapsed, e: Event, ch: Changes) -> None:
         row = self.rows.get(body.comment_id)
         if row is None:
             return
         match body:
             case ev.CommentClaimed(holder=holder):
                 self._set_status(row, "claimed", holder or e.actor)
-            case ev.CommentReleased():
+            case ev.CommentReleased() | ev.ClaimLapsed():
                 self._set_status(row, "new", None)
+            case ev.CommentHandedOver(holder=holder):
+                self._set_status(row, "claimed", holder)
             case ev.CommentMarked(status=status):
                 self._set_status(row, status, None if status == "new" else row.holder)
             case ev.CommentTagged(tags=tags):
