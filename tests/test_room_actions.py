@@ -217,7 +217,7 @@ async def test_propose_and_approve_a_decision(sqlite: SqliteStore, inc: str, boo
 async def test_voting_without_decision_power_is_refused_in_one_line(
     sqlite: SqliteStore, inc: str, book: Playbook
 ) -> None:
-    await sqlite.propose_decision(inc, "take the post down", actor="Luis")
+    await sqlite.propose_decision(inc, "take the post down", actor="Luis", rationale="tone-deaf")
     app = make_app(sqlite, inc, book, me="Ana", role="cm")
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         await loaded(pilot)
