@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from crisis_tui import events as ev
 from crisis_tui.comment_index import CommentIndex
-from crisis_tui.comment_rows import ROW_AUTHOR, ROW_TEXT, UNANSWERED, Filter, Order, Row
+from crisis_tui.comment_rows import IN_REVIEW, ROW_AUTHOR, ROW_TEXT, UNANSWERED, Filter, Order, Row
 from crisis_tui.model import Decision, Draft, Event, Presence
 from crisis_tui.room_timeline import TimelineEntry, TimelineFold
 
@@ -102,7 +102,17 @@ class RoomState(CommentIndex, TimelineFold):
             self._apply_one(e, ch)
             if self._to_timeline(e):
                 ch.timeline = True
+        if ch.drafts and IN_REVIEW in self.filter.statuses:
+            self.set_filter(self.filter)
         return ch
+
+    def set_filter(self, new: Filter) -> None:
+        """The stream's filter; its "in review" status picks the comments whose reply waits for approval."""
+        reviewing: frozenset[int] = frozenset()
+        if IN_REVIEW in new.statuses:
+            reviewing = frozenset(d.comment_id for d in self.drafts.values()
+                                  if d.kind == "reply" and d.status == "in_review" and d.comment_id is not None)
+        super().set_filter(replace(new, in_review=reviewing))
 
     def _apply_one(self, e: Event, ch: Changes) -> None:
         body = e.body
