@@ -40,6 +40,7 @@ async def test_a_manager_changes_the_incident_from_the_room_with_a_reason(
     app = make_app(store, incident, book, me="Luis", role="gm")
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
+        assert {"room.incident", "room.take_over", "room.reassign"} <= {b.id for b in app.room.command_bindings()}
         await pilot.press("I")
         await wait_for(pilot, lambda: isinstance(app.screen, IncidentControls))
         form = app.screen
@@ -63,6 +64,8 @@ async def test_without_decision_power_the_room_refuses_before_sending_anything(
     app = make_app(store, incident, book, me="Ana", role="cm")
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await loaded(pilot)
+        offered = {b.id for b in app.room.command_bindings()}
+        assert "room.inbox" in offered and not offered & {"room.incident", "room.take_over", "room.reassign"}
         before = len(await store.events_after(incident))
         await pilot.press("I")
         await pilot.pause()

@@ -30,6 +30,9 @@ from crisis_tui.widgets.header import RoomHeader, minutes
 from crisis_tui.widgets.stream import CommentStream
 from crisis_tui.widgets.timeline import TimelinePane
 
+#: The bindings of the committee's controls: offered only to a seat with decision power.
+DECISION_POWER_KEYS = frozenset({"room.incident", "room.take_over", "room.reassign"})
+
 
 class RoomScreen(ShowsWitnessAlarm, RoomCommands, CommitteeControls, SyncRouting):
     """The room of one incident, for one operator."""
@@ -122,5 +125,9 @@ class RoomScreen(ShowsWitnessAlarm, RoomCommands, CommitteeControls, SyncRouting
         self._repaint_all()
 
     def command_bindings(self) -> list[Binding]:
-        """Every room action, for the command palette."""
-        return list(self.BINDINGS)  # type: ignore[arg-type]
+        """Every room action, for the command palette; the committee's controls only for a seat
+        with decision power (the store would refuse anyone else)."""
+        bindings: list[Binding] = list(self.BINDINGS)  # type: ignore[arg-type]
+        if self.playbook.has_decision_power(self.role or ""):
+            return bindings
+        return [b for b in bindings if b.id not in DECISION_POWER_KEYS]
