@@ -100,8 +100,7 @@ async def test_a_manager_takes_over_and_reassigns_a_held_comment(
         await wait_for(pilot, lambda: isinstance(app.screen, HandOverForm))
         options = app.screen.query_one(OptionList)
         assert [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)] == ["Ana", "Giulia"]
-        options.highlighted = 1
-        await pilot.press(*"care has the refund", "enter")
+        await pilot.press("down", "enter", *"care has the refund", "enter")
         await wait_for(pilot, lambda: app.room.state.rows[3].holder == "Giulia")
         await wait_for(pilot, lambda: "Luis handed @dan_reviews (#3) from Luis to Giulia: care has the refund"
                        in timeline(app))

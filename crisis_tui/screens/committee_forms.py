@@ -107,7 +107,8 @@ class HandOverForm(SubmitForm[HandOver | None]):
                 yield Static("Give it to", classes="form-label")
                 yield OptionList(*[Option(untrusted(n, single_line=True, max_chars=40), id=f"m{i}")
                                    for i, n in enumerate(self.candidates)], id="handover-to")
-            yield Static("Why (goes on the record, and the holder is told)", classes="form-label")
+            yield Static("Why (goes on the record, and the holder is told) · Enter hands it over",
+                         classes="form-label")
             yield Input(placeholder="e.g. care has the refund", id="handover-why", max_length=4000)
             yield Static("", classes="form-error", id="form-error")
             with Horizontal():
@@ -115,6 +116,15 @@ class HandOverForm(SubmitForm[HandOver | None]):
                 yield Button("Take over" if self.candidates is None else "Reassign", variant="primary", id="ok")
 
     def on_mount(self) -> None:
+        if self.candidates:
+            options = self.query_one("#handover-to", OptionList)
+            options.highlighted = 0
+            options.focus()
+        else:
+            self.query_one("#handover-why", Input).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """Enter on a member chooses them and moves on to the why."""
         self.query_one("#handover-why", Input).focus()
 
     def submit(self) -> None:
