@@ -133,20 +133,29 @@ def time_key(row: Row) -> int:
     return -row.id
 
 
+#: The filter's status for comments whose reply waits for approval (a draft's status, not the comment's).
+IN_REVIEW = "in_review"
+
+
 @dataclass
 class Filter:
-    """What the stream shows: statuses, platforms (empty = all) and a text to find."""
+    """What the stream shows: statuses, platforms (empty = all) and a text to find.
+
+    `in_review` holds the comments whose reply is in review, filled in by the room's
+    state while IN_REVIEW is among the statuses.
+    """
 
     statuses: frozenset[str] = frozenset()
     sources: frozenset[str] = frozenset()
     text: str = ""
+    in_review: frozenset[int] = frozenset()
 
     @property
     def active(self) -> bool:
         return bool(self.statuses or self.sources or self.text.strip())
 
     def matches(self, row: Row) -> bool:
-        if self.statuses and row.status not in self.statuses:
+        if self.statuses and row.status not in self.statuses and row.id not in self.in_review:
             return False
         if self.sources and row.source not in self.sources:
             return False

@@ -46,8 +46,12 @@ class IncidentCreated(_Body, frozen=True, tag="incident.created"):
 
 
 class IncidentUpdated(_Body, frozen=True, tag="incident.updated"):
+    """`reason` and `role` (the seat that changed it) are written only when known."""
+
     changes: dict[str, Scalar]
     before: dict[str, Scalar] = {}
+    reason: str | UnsetType = UNSET
+    role: str | UnsetType = UNSET
 
 
 class ArrivedComment(NewComment, kw_only=True, gc=False):
@@ -74,6 +78,26 @@ class CommentClaimed(_Body, frozen=True, tag="comment.claimed"):
 class CommentReleased(_Body, frozen=True, tag="comment.released"):
     comment_id: int
     author: str = ""
+
+
+class CommentHandedOver(_Body, frozen=True, tag="comment.handed_over"):
+    """A member with decision power took a held comment over (`holder` is the actor) or gave it
+    to someone else in the room; `previous` held it until then (the room tells them)."""
+
+    comment_id: int
+    holder: str
+    previous: str
+    author: str = ""
+    reason: str = ""
+
+
+class ClaimLapsed(_Body, frozen=True, tag="comment.claim_lapsed"):
+    """The store freed the claim of a member gone for `after_seconds` (their draft stays)."""
+
+    comment_id: int
+    holder: str
+    author: str = ""
+    after_seconds: float = 0.0
 
 
 class CommentMarked(_Body, frozen=True, tag="comment.status"):
@@ -202,15 +226,16 @@ class BrokenEvent(_Body, frozen=True, tag="broken"):
 
 Known = (
     IncidentCreated | IncidentUpdated | CommentIngested | CommentClaimed | CommentReleased | CommentMarked
-    | CommentTagged | DraftSaved | DraftConflict | DraftTicked | DraftMoved | DecisionProposed | DecisionVoted
-    | OperatorJoined | OperatorLeft | OperatorFocus | NoteAdded | SpikeAlert | SlaAlert
+    | CommentTagged | CommentHandedOver | ClaimLapsed | DraftSaved | DraftConflict | DraftTicked | DraftMoved
+    | DecisionProposed | DecisionVoted | OperatorJoined | OperatorLeft | OperatorFocus | NoteAdded | SpikeAlert
+    | SlaAlert
 )
 EventBody = Known | UnknownEvent | BrokenEvent
 #: What the room, the wallboard and the export learn nothing from (no state, no line of story).
 Quiet = (OperatorFocus, DraftTicked)
 Alert = (SpikeAlert, SlaAlert)
 #: Bodies that change a comment row (status, holder or tags).
-CommentChange = (CommentClaimed, CommentReleased, CommentMarked, CommentTagged)
+CommentChange = (CommentClaimed, CommentReleased, CommentMarked, CommentTagged, CommentHandedOver, ClaimLapsed)
 
 KNOWN: Final[tuple[type[Any], ...]] = Known.__args__
 _BY_KIND: Final[dict[str, type[Any]]] = {cls.__struct_config__.tag: cls for cls in KNOWN}

@@ -88,6 +88,9 @@ class OperatorDefaults(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
 class PresenceSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     heartbeat_seconds: float = 5.0
     gone_after_seconds: float = 30.0
+    #: A member marked gone (or who left) this long has the comments they held freed by the
+    #: store, on the record; their drafts stay for whoever claims the comment next.
+    release_claims_after_seconds: float = 120.0
 
 
 class ApprovalRules(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -312,6 +315,9 @@ def _check(book: Playbook, source: str) -> None:
     for index, role in enumerate(book.roles):
         if len(role.short) > 5:
             raise PlaybookError(source, f"roles[{index}].short", f"at most 5 characters, got {role.short!r}")
+    if book.presence.release_claims_after_seconds < 0:
+        raise PlaybookError(source, "presence.release_claims_after_seconds",
+                            f"must be 0 or more, got {book.presence.release_claims_after_seconds}")
     if book.operator.role and book.role(book.operator.role) is None:
         raise PlaybookError(source, "operator.role", f"{book.operator.role!r} is not one of the roles' ids")
     _check_triage(book.triage, source)

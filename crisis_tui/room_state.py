@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from crisis_tui import events as ev
 from crisis_tui.comment_index import CommentIndex
-from crisis_tui.comment_rows import ROW_AUTHOR, ROW_TEXT, UNANSWERED, Filter, Order, Row
+from crisis_tui.comment_rows import IN_REVIEW, ROW_AUTHOR, ROW_TEXT, UNANSWERED, Filter, Order, Row
 from crisis_tui.model import Decision, Draft, Event, Presence
 from crisis_tui.room_timeline import TimelineEntry, TimelineFold
 
@@ -103,7 +103,17 @@ class RoomState(CommentIndex, TimelineFold):
             self._apply_one(e, body, ch)
             if self._to_timeline(e, body):
                 ch.timeline = True
+        if ch.drafts and IN_REVIEW in self.filter.statuses:
+            self.set_filter(self.filter)
         return ch
+
+    def set_filter(self, new: Filter) -> None:
+        """The stream's filter; its "in review" status picks the comments whose reply waits for approval."""
+        reviewing: frozenset[int] = frozenset()
+        if IN_REVIEW in new.statuses:
+            reviewing = frozenset(d.comment_id for d in self.drafts.values()
+                                  if d.kind == "reply" and d.status == "in_review" and d.comment_id is not None)
+        super().set_filter(replace(new, in_review=reviewing))
 
     def _apply_one(self, e: Event, body: ev.EventBody, ch: Changes) -> None:
         if isinstance(body, ev.CommentIngested):
@@ -129,16 +139,18 @@ class RoomState(CommentIndex, TimelineFold):
         elif isinstance(body, ev.Alert) or (isinstance(body, ev.UnknownEvent) and ev.is_alert_kind(body.kind)):
             ch.alerts.append(e)
 
-    def _apply_comment(self, body: ev.CommentClaimed | ev.CommentReleased | ev.CommentMarked | ev.CommentTagged,
-                       e: Event, ch: Changes) -> None:
+    def _apply_comment(self, body: ev.CommentClaimed | ev.CommentReleased | ev.CommentMarked | ev.CommentTagged
+                       | ev.CommentHandedOver | ev.ClaimLapsed, e: Event, ch: Changes) -> None:
         row = self.rows.get(body.comment_id)
         if row is None:
             return
         match body:
             case ev.CommentClaimed(holder=holder):
                 self._set_status(row, "claimed", holder or e.actor)
-            case ev.CommentReleased():
+            case ev.CommentReleased() | ev.ClaimLapsed():
                 self._set_status(row, "new", None)
+            case ev.CommentHandedOver(holder=holder):
+                self._set_status(row, "claimed", holder)
             case ev.CommentMarked(status=status):
                 self._set_status(row, status, None if status == "new" else row.holder)
             case ev.CommentTagged(tags=tags):

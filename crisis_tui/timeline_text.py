@@ -61,20 +61,33 @@ def describe(event: Event) -> str:
     match event.body:
         case ev.IncidentCreated(incident=inc):
             return f"{actor} opened the incident: {_quote(inc.title)} ({_quote(inc.severity, 10)})"
-        case ev.IncidentUpdated(changes=changes):
+        case ev.IncidentUpdated(changes=changes, reason=reason, role=role):
             parts = []
             for key, value in changes.items():
                 if key == "our_fault":
                     parts.append("marked the error as ours" if value else "marked the error as not ours")
+                elif key == "status":
+                    parts.append({"closed": "closed the incident", "open": "reopened the incident"}.get(
+                        str(value), f"set the incident {_quote(value, 20)}"))
                 else:
                     parts.append(f"set {_quote(key, 20)} to {_quote(value, 40)}")
-            return f"{actor} " + ", ".join(parts)
+            seat = f" ({_quote(role, 20)})" if isinstance(role, str) and role else ""
+            why = f": {_quote(reason, 60)}" if isinstance(reason, str) and reason else ""
+            return f"{actor}{seat} " + ", ".join(parts) + why
         case ev.CommentIngested(comment=c):
             return f"new comment on {_quote(c.source, 12)} from {_who(c.author)}: {_quote(c.text, 50)}"
         case ev.CommentClaimed(comment_id=cid, author=author):
             return f"{actor} claimed {_who(author)} (#{cid})"
         case ev.CommentReleased(comment_id=cid, author=author):
             return f"{actor} released {_who(author)} (#{cid})"
+        case ev.CommentHandedOver(comment_id=cid, author=author, holder=holder, previous=previous, reason=reason):
+            why = f": {_quote(reason, 40)}" if reason else ""
+            if holder == event.actor:
+                return f"{actor} took over {_who(author)} (#{cid}) from {_who(previous)}{why}"
+            return f"{actor} handed {_who(author)} (#{cid}) from {_who(previous)} to {_who(holder)}{why}"
+        case ev.ClaimLapsed(comment_id=cid, author=author, holder=holder, after_seconds=after):
+            return (f"{_who(author)} (#{cid}) was freed: {_who(holder)} held it and has been gone "
+                    f"{after:.0f}s (their draft is kept)")
         case ev.CommentMarked(comment_id=cid, author=author, status=status, reason=reason, to=to):
             why = f": {_quote(reason, 40)}" if reason else ""
             whom = f" to {_quote(to, 40)}" if isinstance(to, str) and to else ""

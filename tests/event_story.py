@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from crisis_tui.comment_shape import parse_comment
 from crisis_tui.errors import DraftConflict
 from crisis_tui.playbook import Playbook
 from crisis_tui.store.protocol import IncidentStore
+from crisis_tui.store.sqlite import SqliteStore
 from crisis_tui.triage.spikes import Spike
 
 #: A kind a newer crisis-tui might write: this version must keep it, not choke on it.
@@ -18,7 +21,8 @@ BROKEN_PAYLOAD = {"per_minute": "lots", "baseline": None}
 async def every_kind(store: IncidentStore, book: Playbook) -> str:
     """Create an incident and walk it through every kind of event; return its id."""
     inc = (await store.create_incident("Refund delays", actor="Luis", brand="Lumo")).id
-    await store.update_incident(inc, actor="Luis", severity="sev1", our_fault=True)
+    await store.update_incident(inc, actor="Luis", role="gm", severity="sev1", our_fault=True,
+                                reason="the app update broke refunds")
     first, second = (await store.ingest(inc, [
         parse_comment({"source": "x", "id": "x-1", "author": "@marta", "text": "Where is my refund?", "lang": "es",
                        "author_followers": 1500, "likes": 12}),
@@ -50,8 +54,10 @@ async def every_kind(store: IncidentStore, book: Playbook) -> str:
     await store.set_draft_status(inc, statement.id, "draft", actor="Luis")
     await store.set_draft_status(inc, statement.id, "withdrawn", actor="Luis")
     old = await store.propose_decision(inc, "Pause the ads", actor="Ana", rationale="tone-deaf now")
-    await store.propose_decision(inc, "Pause all ads", actor="Ana", supersedes=old.id)
-    owners = await store.propose_decision(inc, "Refund everyone", actor="Ana", owner_decides=True)
+    await store.propose_decision(inc, "Pause all ads", actor="Ana", rationale="every ad, not only X",
+                                 supersedes=old.id)
+    owners = await store.propose_decision(inc, "Refund everyone", actor="Ana", rationale="the client pays",
+                                          owner_decides=True)
     await store.vote_decision(inc, old.id + 1, True, actor="Luis")
     await store.heartbeat(inc, actor="Carla", role="client")
     await store.vote_decision(inc, owners.id, False, actor="Carla")
@@ -60,9 +66,18 @@ async def every_kind(store: IncidentStore, book: Playbook) -> str:
     await store.alert(inc, "alert.spike", spike.payload(book.triage.spike.baseline_minutes))
     await store.alert(inc, "alert.spike", {"per_minute": 90, "baseline": 30, "factor": 3})
     await store.alert(inc, "alert.sla", {"detail": "3 comments waited over 15 minutes"})
+    await store.claim(inc, second, actor="Ana")
+    await store.take_over(inc, second, actor="Luis", reason="the client asked me to answer")
+    await store.reassign(inc, second, "Ana", actor="Luis", reason="Ana speaks Italian")
     await store.update_incident(inc, actor="Luis", status="closed")
     await store.leave(inc, actor="Carla")
     await store.leave(inc, actor="Ana", reason="timeout")  # the shape expire_presence writes
+    if isinstance(store, SqliteStore):
+        # Only a local store can be handed a playbook whose claims lapse at once; a server
+        # judges with its own (120 s), so over HTTP this story ends without a lapse.
+        store.use_playbook(msgspec.structs.replace(
+            book, presence=msgspec.structs.replace(book.presence, release_claims_after_seconds=0.0)))
+        await store.expire_presence(inc, 1e-6)  # Ana is gone: her claim on the second comment lapses
     return inc
 
 

@@ -44,7 +44,7 @@ async def make_demo(path: Path, book: Playbook) -> str:
         await store.set_draft_status(inc, draft.id, "approved", actor="Luis",
                                      override_reason="<i>apology</i> sent by DM")
         await store.set_draft_status(inc, draft.id, "sent", actor="Ana")
-        decision = await store.propose_decision(inc, HOSTILE_DECISION, actor="Sam")
+        decision = await store.propose_decision(inc, HOSTILE_DECISION, actor="Sam", rationale="it spreads")
         await store.vote_decision(inc, decision.id, True, actor="Luis")
     finally:
         await store.close()
@@ -251,7 +251,8 @@ async def test_a_decision_that_was_not_ours_says_so_in_the_evaluation(tmp_path: 
     try:
         inc = (await store.create_incident("Refund delays", actor="Luis")).id
         await store.heartbeat(inc, actor="Carla", role="client")
-        taken = await store.propose_decision(inc, "Take the post down", actor="Luis", owner_decides=True)
+        taken = await store.propose_decision(inc, "Take the post down", actor="Luis", rationale="tone-deaf",
+                                                 owner_decides=True)
         await store.vote_decision(inc, taken.id, True, actor="Carla")
         await export_incident(store, inc, "md", tmp_path / "eval.md", playbook=book)
         await export_incident(store, inc, "csv", f"{tmp_path}/csv/", playbook=book)  # a folder: one file per entity

@@ -48,11 +48,11 @@ async def test_nobody_votes_to_approve_their_own_decision_but_may_withdraw_it_by
     store: IncidentStore, incident: str
 ) -> None:
     await seated(store, incident)
-    mine = await store.propose_decision(incident, "Holding statement now", actor="Sam")
+    mine = await store.propose_decision(incident, "Holding statement now", actor="Sam", rationale="buy time")
     with pytest.raises(Forbidden, match="four eyes: Sam proposed decision 1"):
         await store.vote_decision(incident, mine.id, True, actor="Sam")
     assert (await store.vote_decision(incident, mine.id, True, actor="Luis")).status == "approved"
-    second = await store.propose_decision(incident, "Delete the post", actor="Sam")
+    second = await store.propose_decision(incident, "Delete the post", actor="Sam", rationale="it spreads")
     assert (await store.vote_decision(incident, second.id, False, actor="Sam")).status == "rejected"
 
 
@@ -70,7 +70,8 @@ async def test_a_raw_client_meets_the_same_four_eyes(serve: ServeFactory) -> Non
     assert own.status_code == 403 and own.json()["detail"].startswith("four eyes: Luis saved a version")
     assert (await sam.post(status, json={"status": "approved", "version": 1})).status_code == 200
 
-    decision = (await sam.post(f"/incidents/{incident}/decisions", json={"title": "Holding statement"})).json()
+    decision = (await sam.post(f"/incidents/{incident}/decisions",
+                               json={"title": "Holding statement", "rationale": "buy time"})).json()
     votes = f"/incidents/{incident}/decisions/{decision['id']}/votes"
     refused = await sam.post(votes, json={"approve": True})
     assert refused.status_code == 403 and "four eyes: Sam proposed decision" in refused.json()["detail"]

@@ -173,3 +173,48 @@ def test_four_eyes_keeps_writers_from_approving_and_proposers_from_approving_the
         guards.vote(decision(), 3, "inc", True, actor="Ana", role="gm", present=[], playbook=strict)
     rejected = guards.vote(decision(), 3, "inc", False, actor="Ana", role="gm", present=[], playbook=strict)
     assert rejected.status == "rejected"
+
+
+def test_the_incident_changes_only_by_a_seat_with_decision_power_and_keeps_the_reason() -> None:
+    with pytest.raises(Forbidden, match="Eve is not in the room"):
+        guards.incident_changer("Eve", None, BOOK)
+    with pytest.raises(InvalidInput, match="'boss' is not a role"):
+        guards.incident_changer("Eve", "boss", BOOK)
+    with pytest.raises(Forbidden, match="Ana is cm"):
+        guards.incident_changer("Ana", "cm", BOOK)
+    assert guards.incident_changer("Luis", "gm", BOOK) == "gm"
+    current = Incident(id="inc", title="Refunds", severity="sev2", opened_at=1.0)
+    changed = guards.incident_changes(current, {"status": "closed"}, BOOK, reason=" quiet ", role="gm")
+    assert changed is not None
+    kind, payload = ev.encode(changed)
+    assert (kind, payload) == ("incident.updated", {"changes": {"status": "closed"}, "before": {"status": "open"},
+                                                    "reason": "quiet", "role": "gm"})
+    assert guards.incident_changes(current, {"severity": "sev2"}, BOOK, reason="same", role="gm") is None
+
+
+def test_a_hand_over_takes_decision_power_a_held_comment_and_someone_present() -> None:
+    held = CommentState("claimed", "Ana", "@marta")
+
+    def hand(to: str, role: str | None = "gm", state: CommentState = held) -> ev.CommentHandedOver | None:
+        return guards.hand_over(7, state, actor="Luis", role=role, to=to, present=["Ana", "Giulia", "Luis"],
+                                reason=" why ", playbook=BOOK)
+
+    with pytest.raises(Forbidden, match="Luis is not in the room"):
+        hand("Luis", role=None)
+    with pytest.raises(Forbidden, match="Luis is care"):
+        hand("Luis", role="care")
+    with pytest.raises(InvalidInput, match="not held by anyone"):
+        hand("Luis", state=CommentState("new", None, "@marta"))
+    with pytest.raises(InvalidInput, match="Dora is not in the room"):
+        hand("Dora")
+    assert hand("Ana") is None  # she holds it already
+    assert hand("Giulia") == ev.CommentHandedOver(comment_id=7, holder="Giulia", previous="Ana", author="@marta",
+                                                  reason="why")
+    assert guards.lapsed_claims([(7, "Ana", "@marta")], 120) == [
+        ev.ClaimLapsed(comment_id=7, holder="Ana", author="@marta", after_seconds=120.0)]
+
+
+def test_a_proposal_without_a_rationale_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="rationale: a decision needs its rationale"):
+        guards.proposal_input("Pause the ads", " \n ", False, BOOK)
+    assert guards.proposal_input(" Pause the ads ", " tone-deaf ", False, BOOK) == ("Pause the ads", "tone-deaf")

@@ -75,7 +75,7 @@ async def played(tmp_path: Path, book: Playbook) -> AsyncIterator[tuple[SqliteSt
 
     yes = await store.propose_decision(inc, "Publish a holding statement", actor="Sam", rationale="it is our bug")
     await store.vote_decision(inc, yes.id, True, actor="Luis")
-    no = await store.propose_decision(inc, "Delete the viral post", actor="Sam")
+    no = await store.propose_decision(inc, "Delete the viral post", actor="Sam", rationale="it spreads")
     await store.vote_decision(inc, no.id, False, actor="Luis")
 
     statement = await store.save_draft(

@@ -19,6 +19,7 @@ from crisis_tui.playbook import Playbook
 from crisis_tui.screens.approval_dialog import ConfirmApproval
 from crisis_tui.screens.detail import CommentDetail
 from crisis_tui.screens.forms import ProposeDecision
+from crisis_tui.screens.room import DECISION_POWER_KEYS
 from crisis_tui.store.sqlite import SqliteStore
 from crisis_tui.widgets.editor import ResponseEditor
 from crisis_tui.widgets.stream import CommentStream
@@ -216,7 +217,7 @@ async def test_propose_and_approve_a_decision(sqlite: SqliteStore, inc: str, boo
 async def test_voting_without_decision_power_is_refused_in_one_line(
     sqlite: SqliteStore, inc: str, book: Playbook
 ) -> None:
-    await sqlite.propose_decision(inc, "take the post down", actor="Luis")
+    await sqlite.propose_decision(inc, "take the post down", actor="Luis", rationale="tone-deaf")
     app = make_app(sqlite, inc, book, me="Ana", role="cm")
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         await loaded(pilot)
@@ -320,9 +321,12 @@ async def test_every_room_action_is_in_the_command_palette(sqlite: SqliteStore, 
     async with app.run_test(size=(100, 30)) as pilot:
         await loaded(pilot)
         titles = [c.title for c in app.get_system_commands(app.room)]
-        for binding in app.room.BINDINGS:
-            assert any(t.startswith(binding.description) for t in titles), binding.description  # type: ignore[union-attr]
-            assert binding.id  # type: ignore[union-attr]
+        offered = app.room.command_bindings()
+        for binding in offered:
+            assert any(t.startswith(binding.description) for t in titles), binding.description
+            assert binding.id
+        # Ana is cm: the committee's controls are offered only to a seat with decision power
+        assert {b.id for b in app.room.BINDINGS} - {b.id for b in offered} == DECISION_POWER_KEYS  # type: ignore[union-attr]
         await pilot.press("ctrl+p")
         await wait_for(pilot, lambda: CommandPalette.is_open(app))  # type: ignore[arg-type]  # typed App[object]: invariant
         await pilot.press(*"Claim (c)")

@@ -24,7 +24,7 @@ async def test_claim_reply_and_decide_over_either_transport(store: IncidentStore
         await wait_for(pilot, lambda: editor.target is not None and editor.target.draft_id is not None
                        and not editor.dirty)
         assert (await store.get_comment(incident, 3)).holder == "Luis"
-        await pilot.press("escape", "d", *"holding statement", "enter", "enter")
+        await pilot.press("escape", "d", *"holding statement", "enter", *"buy time", "enter")
         await wait_for(pilot, lambda: len(app.room.state.decisions) == 1)
         await pilot.press("v")
         await pilot.pause()

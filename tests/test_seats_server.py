@@ -43,6 +43,7 @@ async def test_an_operator_seated_as_cm_or_care_cannot_join_as_gm_or_client_nor_
     assert (await ana.post(f"/incidents/{inc}/presence", json={"role": "care"})).status_code == 200
     await luis.post(f"/incidents/{inc}/presence", json={"role": "gm"})
     proposed = await luis.post(f"/incidents/{inc}/decisions", json={"title": "Pause the campaign",
+                                                                       "rationale": "the client's campaign",
                                                                        "owner_decides": True})
     assert proposed.status_code == 201
     vote = await ana.post(f"/incidents/{inc}/decisions/1/votes", json={"approve": True})
@@ -59,7 +60,7 @@ async def test_a_seat_taken_with_another_token_of_the_same_name_gives_no_vote(se
     ana_lead = served.raw(await served.token("Ana", "lead"))
     ana_op = served.raw(await served.token("Ana", "operator", ["cm"]))
     assert (await ana_lead.post(f"/incidents/{inc}/presence", json={"role": "gm"})).status_code == 200
-    await ana_lead.post(f"/incidents/{inc}/decisions", json={"title": "Apologise publicly"})
+    await ana_lead.post(f"/incidents/{inc}/decisions", json={"title": "Apologise publicly", "rationale": "it is ours"})
     vote = await ana_op.post(f"/incidents/{inc}/decisions/1/votes", json={"approve": True})
     assert vote.status_code == 403
     assert vote.json()["detail"] == "Ana's token may sit only as cm, not as gm: it cannot vote as gm"

@@ -60,9 +60,10 @@ async def _write_incident(path: Path, book: Playbook, now: list[float]) -> str:
         await store.save_draft(inc, "Hola Marta, lamentamos mucho la espera: es un error nuestro. Te escribimos "
                                     "por mensaje directo hoy antes de las 18:00.", actor="Ana", comment_id=1)
         await store.update_incident(inc, actor="Luis", our_fault=True)
-        decision = await store.propose_decision(inc, "Publish a holding statement", actor="Ana")
+        decision = await store.propose_decision(inc, "Publish a holding statement", actor="Ana", rationale="buy time")
         await store.vote_decision(inc, decision.id, True, actor="Luis")
-        await store.propose_decision(inc, "Escalate the refund bug to the client", actor="Giulia")
+        await store.propose_decision(inc, "Escalate the refund bug to the client", actor="Giulia",
+                                     rationale="their bug")
         await store.add_note(inc, "payments team confirms the bug", actor="Giulia")
         await store.mark(inc, 5, "answered", actor="Giulia")
     finally:

@@ -153,7 +153,8 @@ async def test_a_decision_records_who_was_present(store: IncidentStore, incident
     assert approved.present == ["Ana", "Luis"]
     with pytest.raises(InvalidInput, match="already approved"):
         await store.vote_decision(incident, decision.id, False, actor="Luis")
-    newer = await store.propose_decision(incident, "Full apology", actor="Luis", supersedes=decision.id)
+    newer = await store.propose_decision(incident, "Full apology", actor="Luis", rationale="it is ours",
+                                         supersedes=decision.id)
     statuses = {d.id: d.status for d in await store.decisions(incident)}
     assert statuses == {decision.id: "superseded", newer.id: "proposed"}
 
@@ -169,7 +170,7 @@ async def test_a_decision_that_is_not_ours_waits_for_the_owner(store: IncidentSt
         await store.vote_decision(incident, takedown.id, True, actor="Luis")
     approved = await store.vote_decision(incident, takedown.id, True, actor="Carla")
     assert approved.status == "approved" and approved.decided_by == "Carla" and approved.present == ["Carla", "Luis"]
-    ours = await store.propose_decision(incident, "Holding statement", actor="Luis")
+    ours = await store.propose_decision(incident, "Holding statement", actor="Luis", rationale="buy time")
     assert not ours.owner_decides
     assert (await store.vote_decision(incident, ours.id, True, actor="Luis")).status == "approved"
     proposed = [e for e in await all_events(store, incident) if e.kind == "decision.proposed"]
@@ -199,7 +200,7 @@ async def test_every_change_is_an_event_in_a_verifiable_chain(store: IncidentSto
     (cid,) = (await store.ingest(incident, [comment(1)])).ids
     await store.claim(incident, cid, actor="Ana")
     await store.add_note(incident, "spike on X", actor="Ana")
-    await store.update_incident(incident, actor="Luis", severity="sev1", our_fault=True)
+    await store.update_incident(incident, actor="Luis", role="gm", severity="sev1", our_fault=True)
     events = await all_events(store, incident)
     assert [e.kind for e in events] == [
         "incident.created", "comment.ingested", "comment.claimed", "note.added", "incident.updated",
@@ -255,7 +256,8 @@ async def test_a_file_from_an_older_crisis_tui_is_upgraded_in_place(tmp_path: Pa
     old = await SqliteStore.open(path, playbook=book)
     try:
         inc = (await old.create_incident("Refund delays", actor="Luis")).id
-        decided = await old.propose_decision(inc, "Take the post down", actor="Luis", owner_decides=True)
+        decided = await old.propose_decision(inc, "Take the post down", actor="Luis", rationale="tone-deaf",
+                                             owner_decides=True)
         assert decided.owner_decides
     finally:
         await old.close()
@@ -274,6 +276,7 @@ async def test_not_ours_needs_an_owner_in_the_playbook(tmp_path: Path, book: Pla
     try:
         inc = (await store.create_incident("Refund delays", actor="Luis")).id
         with pytest.raises(InvalidInput, match="no role with owner = true"):
-            await store.propose_decision(inc, "Take the post down", actor="Luis", owner_decides=True)
+            await store.propose_decision(inc, "Take the post down", actor="Luis", rationale="tone-deaf",
+                                         owner_decides=True)
     finally:
         await store.close()

@@ -59,7 +59,7 @@ async def test_two_operators_see_claims_drafts_decisions_and_presence(tmp_path: 
             assert "⧗●Ana" in screen_text(luis)
 
             # Luis proposes a decision and approves it: Ana sees both, with who was present
-            await luis_pilot.press("escape", "d", *"publish a holding statement", "enter", "enter")
+            await luis_pilot.press("escape", "d", *"publish a holding statement", "enter", *"say it first", "enter")
             await wait_for(ana_pilot, lambda: len(ana.room.state.decisions) == 1, WITHIN)
             await wait_for(ana_pilot, lambda: "? proposed publish" in screen_text(ana), WITHIN)
             await luis_pilot.press("v")

@@ -36,7 +36,7 @@ async def make_incident(db: Path, book: Playbook) -> str:
         await store.heartbeat(inc, actor="Luis", role="gm")
         await store.claim(inc, 1, actor="Ana")
         await store.save_draft(inc, "We are sorry: your refund leaves today.", actor="Ana", comment_id=1)
-        decision = await store.propose_decision(inc, "Refund everyone within 48h", actor="Luis")
+        decision = await store.propose_decision(inc, "Refund everyone within 48h", actor="Luis", rationale="goodwill")
         await store.vote_decision(inc, decision.id, True, actor="Luis")
         await store.add_note(inc, "press call at 15:00", actor="Luis")
     finally:

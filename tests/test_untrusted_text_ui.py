@@ -65,7 +65,8 @@ async def hostile(tmp_path: Path, book: Playbook) -> AsyncIterator[tuple[SqliteS
         inc = (await store.create_incident("[bold]Refund[/] \x1b]52;c;eA==\x07 delays", actor="Luis")).id
         await store.ingest(inc, hostile_comments())
         await store.heartbeat(inc, actor="[@click=app.quit]Mallory", role="cm", focus="[/bold] replying \x1b[31m")
-        await store.propose_decision(inc, "[@click=app.quit]publish[/] \u202eit", actor="[red]Eve")
+        await store.propose_decision(inc, "[@click=app.quit]publish[/] \u202eit", actor="[red]Eve",
+                                     rationale="[b]because[/b]")
         await store.add_note(inc, "[/bold] [red \x1b]52;c;bm90ZQ==\x07", actor="Luis")
         yield store, inc
     finally:

@@ -85,7 +85,7 @@ async def test_the_wallboard_cannot_write(room: tuple[SqliteStore, SqliteStore, 
             app.store.claim(inc, 2, actor="Wall"),
             app.store.mark(inc, 3, "ignored", actor="Wall"),
             app.store.heartbeat(inc, actor="Wall", role="cm"),
-            app.store.propose_decision(inc, "Take the post down", actor="Wall"),
+            app.store.propose_decision(inc, "Take the post down", actor="Wall", rationale="x"),
             app.store.update_incident(inc, actor="Wall", severity="sev1"),
             app.store.ingest(inc, [parse_comment({"source": "x", "id": "w-1", "author": "@w", "text": "hi"})]),
             app.store.save_draft(inc, "hello", actor="Wall", kind="statement"),
@@ -171,7 +171,7 @@ async def test_it_follows_the_room_live(room: tuple[SqliteStore, SqliteStore, st
         await writer.ingest(inc, [parse_comment({"source": "x", "id": f"live-{i}", "author": f"@n{i}",
                                                  "text": "still waiting"}) for i in range(7)])
         await until(pilot, lambda: figure(app, "unanswered").value == str(start + 7))
-        decision = await writer.propose_decision(inc, "Escalate to the client", actor="Sam")
+        decision = await writer.propose_decision(inc, "Escalate to the client", actor="Sam", rationale="their bug")
         await until(pilot, lambda: str(app.query_one(DecisionsBoard).lines()[0]).startswith("? PROPOSED"))
         await writer.vote_decision(inc, decision.id, False, actor="Luis")
         await until(pilot, lambda: str(app.query_one(DecisionsBoard).lines()[0]).startswith("✗ REJECTED"))
@@ -189,7 +189,7 @@ async def test_hostile_text_is_shown_literally(tmp_path: Path, book: Playbook) -
     writer = await SqliteStore.open(db, playbook=book)
     inc = (await writer.create_incident(HOSTILE_TITLE, actor="[link=http://x]Mallory[/link]")).id
     await writer.heartbeat(inc, actor="[b]Eve[/b]", role="gm", focus="[@click=app.quit]click me")
-    await writer.propose_decision(inc, "[/bold] [red broken markup", actor="[b]Eve[/b]")
+    await writer.propose_decision(inc, "[/bold] [red broken markup", actor="[b]Eve[/b]", rationale="[i]why")
     viewer = await SqliteStore.open(db, read_only=True, playbook=book)
     try:
         app = WallboardApp(viewer, inc, playbook=book)

@@ -37,7 +37,7 @@ async def test_the_wallboard_follows_a_server_with_a_viewer_token(serve: ServeFa
                 await writer.ingest(inc, [parse_comment({"source": "x", "id": f"http-{i}", "author": f"@h{i}",
                                                          "text": "any news?"}) for i in range(3)])
                 await until(pilot, lambda: unanswered.value == str(start + 3), timeout=15)
-                await writer.propose_decision(inc, "Call the press office", actor="Sam")
+                await writer.propose_decision(inc, "Call the press office", actor="Sam", rationale="they ask")
                 await until(pilot, lambda: "Call the press office" in str(app.query_one(DecisionsBoard).lines()[0]),
                             timeout=15)
                 assert "live" in app.link

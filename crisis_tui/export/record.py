@@ -84,8 +84,10 @@ def comments_from(events: list[Event], incident_id: str) -> list[Comment]:
             match body:
                 case ev.CommentClaimed(holder=holder):
                     c.status, c.holder = "claimed", holder
-                case ev.CommentReleased():
+                case ev.CommentReleased() | ev.ClaimLapsed():
                     c.status, c.holder = "new", None
+                case ev.CommentHandedOver(holder=holder):
+                    c.status, c.holder = "claimed", holder
                 case ev.CommentMarked(status=status):
                     c.status = status
                     if status == "new":

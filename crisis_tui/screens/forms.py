@@ -90,7 +90,7 @@ class ProposeDecision(SubmitForm[Proposal | None]):
             box.border_title = "Propose a decision"
             yield Static("What do we decide?", classes="form-label")
             yield PlainInput(placeholder="e.g. publish a holding statement on X", id="decision-title", max_length=300)
-            yield Static("Why (goes on the record)", classes="form-label")
+            yield Static("Why (required: it goes on the record, and the voters read it)", classes="form-label")
             yield PlainInput(placeholder="rationale", id="decision-rationale", max_length=4000)
             if self.owners:
                 yield Checkbox(Content.assemble("Not ours to take: the ", untrusted(" / ".join(self.owners), single_line=True,
@@ -115,8 +115,14 @@ class ProposeDecision(SubmitForm[Proposal | None]):
             self.query_one("#form-error", Static).update(Content("the decision needs a title"))
             self.query_one("#decision-title", Input).focus()
             return
+        rationale = self.query_one("#decision-rationale", Input).value.strip()
+        if not rationale:
+            self.query_one("#form-error", Static).update(
+                Content("the decision needs its rationale: say why (the store refuses a decision without one)"))
+            self.query_one("#decision-rationale", Input).focus()
+            return
         owner = bool(self.owners) and self.query_one("#decision-owner", Checkbox).value
-        self.dismiss(Proposal(title, self.query_one("#decision-rationale", Input).value.strip(), owner))
+        self.dismiss(Proposal(title, rationale, owner))
 
 
 @dataclass
@@ -210,10 +216,22 @@ class VoteDecision(Form[Vote | None]):
                                         untrusted(d.proposer, single_line=True, max_chars=30)), id=str(d.id))
                 for d in self.proposed
             ], id="vote-list")
+            yield Static("Why", classes="form-label")
+            yield Static(self._rationale(0), id="vote-rationale")
             yield Static("y approve · n reject · Esc cancel", classes="form-label")
             with Horizontal():
                 yield Button("Reject", variant="error", id="reject")
                 yield Button("Approve", variant="success", id="approve")
+
+    def _rationale(self, index: int | None) -> Content:
+        """The highlighted decision's rationale, whole: the voters read why before they vote."""
+        if index is None or not 0 <= index < len(self.proposed):
+            return Content("")
+        why = self.proposed[index].rationale
+        return untrusted(why) if why.strip() else Content.styled("(no rationale was given)", "$text-muted")
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self.query_one("#vote-rationale", Static).update(self._rationale(event.option_index))
 
     def _chosen(self) -> int | None:
         options = self.query_one(OptionList)

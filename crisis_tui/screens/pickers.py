@@ -9,6 +9,7 @@ from textual.content import Content
 from textual.widgets import Button, Input, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 
+from crisis_tui.comment_rows import IN_REVIEW
 from crisis_tui.model import COMMENT_STATUSES
 from crisis_tui.playbook import Role, Snippet
 from crisis_tui.room_state import Filter
@@ -69,7 +70,7 @@ class FilterStream(SubmitForm[Filter | None]):
             yield PlainInput(value=self.current.text, placeholder="text or author to find", id="filter-text")
             with Horizontal(id="filter-lists"):
                 yield SelectionList[str](
-                    *[(s.replace("_", " "), s, s in self.current.statuses) for s in COMMENT_STATUSES],
+                    *[(s.replace("_", " "), s, s in self.current.statuses) for s in (*COMMENT_STATUSES, IN_REVIEW)],
                     id="filter-status",
                 )
                 yield SelectionList[str](

@@ -9,7 +9,8 @@ panes the same way as anyone else's change: through the log.
 The screen is assembled from parts with one job each: `RoomPanes` (the state
 and the panes), `DraftDesk` (the Reply pane), `RoomCommands` (the stream's and
 the committee's keys) and `SyncRouting` (the sync worker's messages). Here:
-the layout, the keys, mounting and the clock's tick.
+the layout, the keys, mounting and the clock's tick. `CommitteeControls` holds the
+incident, hand-over and approval-inbox keys.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer
 
 from crisis_tui.screens.room_commands import RoomCommands
+from crisis_tui.screens.room_committee import CommitteeControls
 from crisis_tui.screens.room_sync import SyncRouting
 from crisis_tui.screens.witness_alarm import ShowsWitnessAlarm
 from crisis_tui.widgets.committee import CommitteePane
@@ -28,8 +30,11 @@ from crisis_tui.widgets.header import RoomHeader, minutes
 from crisis_tui.widgets.stream import CommentStream
 from crisis_tui.widgets.timeline import TimelinePane
 
+#: The bindings of the committee's controls: offered only to a seat with decision power.
+DECISION_POWER_KEYS = frozenset({"room.incident", "room.take_over", "room.reassign"})
 
-class RoomScreen(ShowsWitnessAlarm, RoomCommands, SyncRouting):
+
+class RoomScreen(ShowsWitnessAlarm, RoomCommands, CommitteeControls, SyncRouting):
     """The room of one incident, for one operator."""
 
     BINDINGS = [
@@ -55,6 +60,14 @@ class RoomScreen(ShowsWitnessAlarm, RoomCommands, SyncRouting):
         Binding("N", "mark('new')", "Mark new", show=False, id="room.mark_new", tooltip="Put the comment back to new"),
         Binding("g", "tag", "Tag", show=False, id="room.tag", tooltip="Tag the selected comment"),
         Binding("ctrl+t", "snippet", "Insert fact", show=False, id="room.snippet", tooltip="Insert a fact from the snippet library"),
+        Binding("x", "inbox", "Needs my approval", show=False, id="room.inbox",
+                tooltip="The replies and statements in review that you can approve"),
+        Binding("I", "incident", "Incident", show=False, id="room.incident",
+                tooltip="Change severity, whose error it is, title; close or reopen (decision power)"),
+        Binding("T", "take_over", "Take over", show=False, id="room.take_over",
+                tooltip="Take over the comment someone else holds (decision power; they are told)"),
+        Binding("R", "reassign", "Reassign", show=False, id="room.reassign",
+                tooltip="Give the held comment to someone in the room (decision power; the holder is told)"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -113,5 +126,9 @@ class RoomScreen(ShowsWitnessAlarm, RoomCommands, SyncRouting):
         self._repaint_all()
 
     def command_bindings(self) -> list[Binding]:
-        """Every room action, for the command palette."""
-        return list(self.BINDINGS)  # type: ignore[arg-type]
+        """Every room action, for the command palette; the committee's controls only for a seat
+        with decision power (the store would refuse anyone else)."""
+        bindings: list[Binding] = list(self.BINDINGS)  # type: ignore[arg-type]
+        if self.playbook.has_decision_power(self.role or ""):
+            return bindings
+        return [b for b in bindings if b.id not in DECISION_POWER_KEYS]

@@ -1,7 +1,8 @@
 """Sync routing: the sync worker's messages become repaints of the panes that changed.
 
 The first load, more comments, new events (toasts for urgent comments and
-alerts), presence, the connection coming and going, and the Reply pane
+alerts, and for what concerns me: hand-overs, submissions I can approve, my
+drafts approved or sent back, see crisis_tui.room_notices), presence, the connection coming and going, and the Reply pane
 following a draft someone else saved. The operator's own focus goes out as presence.
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 from textual.widget import Widget
 
 from crisis_tui import events as ev
+from crisis_tui.room_notices import notices
 from crisis_tui.room_state import Row
 from crisis_tui.screens.room_draft_desk import DraftDesk
 from crisis_tui.sync import ConnectionChanged, EventsArrived, Loaded, MoreComments, PresenceRefreshed, SyncTrouble
@@ -53,7 +55,11 @@ class SyncRouting(DraftDesk):
         self.query_one(RoomHeader).tick()
 
     def on_events_arrived(self, msg: EventsArrived) -> None:
+        fresh = [e for e in msg.events if e.seq > self.state.last_seq]
         ch = self.state.apply(msg.events)
+        if self.loaded:
+            for notice in notices(fresh, self.state, me=self.me, role=self.role or None, playbook=self.playbook):
+                self.notify(notice.text, title=notice.title, severity=notice.severity, markup=False, timeout=6)
         if ch.comments:
             self._urgency()
             self.stream.refresh_rows()

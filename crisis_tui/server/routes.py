@@ -127,8 +127,13 @@ async def get_incident(request: Request, caller: Caller, state: ServerState) -> 
 
 
 async def update_incident(request: Request, caller: Caller, state: ServerState) -> Response:
-    changes = decode(await body_of(request, state), dict[str, object])
-    return responses.ok(await state.writer.update_incident(_inc(request), actor=caller.name, **changes))
+    b = decode(await body_of(request, state), wire.IncidentChangeBody)
+    async with state.seat_lock(caller.name):
+        await require_own_seat(state, _inc(request), caller, "change the incident")
+        if b.role is not None and state.writer.playbook.role(b.role) is not None:
+            require_seat(caller.name, caller.seats, b.role, "change the incident")
+        return responses.ok(await state.writer.update_incident(_inc(request), actor=caller.name, role=b.role,
+                                                               reason=b.reason, **b.changes()))
 
 
 # ---------------------------------------------------------------- comments
@@ -164,6 +169,18 @@ async def claim(request: Request, caller: Caller, state: ServerState) -> Respons
 
 async def release(request: Request, caller: Caller, state: ServerState) -> Response:
     return responses.ok(await state.writer.release(_inc(request), request.path_params["comment_id"], actor=caller.name))
+
+
+async def hand_over(request: Request, caller: Caller, state: ServerState) -> Response:
+    b = decode(await body_of(request, state), wire.HandOverBody)
+    comment_id = request.path_params["comment_id"]
+    async with state.seat_lock(caller.name):
+        await require_own_seat(state, _inc(request), caller, "take over or reassign a comment")
+        if b.to is None:
+            return responses.ok(await state.writer.take_over(_inc(request), comment_id, actor=caller.name,
+                                                             reason=b.reason))
+        return responses.ok(await state.writer.reassign(_inc(request), comment_id, b.to, actor=caller.name,
+                                                        reason=b.reason))
 
 
 async def mark(request: Request, caller: Caller, state: ServerState) -> Response:
@@ -319,6 +336,7 @@ def routes() -> list[BaseRoute]:
         _r(C, "GET", "viewer", "read", get_comment),
         _r(C + "/claim", "POST", "operator", "claim a comment", claim),
         _r(C + "/release", "POST", "operator", "release a comment", release),
+        _r(C + "/hand-over", "POST", "operator", "take over or reassign a comment", hand_over),
         _r(C + "/mark", "POST", "operator", "mark a comment", mark),
         _r(C + "/tags", "PUT", "operator", "tag a comment", tag),
         _r(I + "/drafts", "GET", "viewer", "read", list_drafts),

@@ -81,7 +81,23 @@ def new_incident(title: str, severity: str, playbook: Playbook) -> tuple[str, st
     return title, severity
 
 
-def incident_changes(current: Incident, changes: Mapping[str, object], playbook: Playbook) -> ev.IncidentUpdated | None:
+def incident_changer(actor: str, role: str | None, playbook: Playbook) -> str:
+    """The seat that may change the incident (severity, fault, closing drive the SLA and the
+    apology rule): one with decision power, taken in the room or named by the command."""
+    if role is None:
+        raise Forbidden(f"{actor} is not in the room: join the incident (or name your role) to change it")
+    if playbook.role(role) is None:
+        raise InvalidInput("role", f"{role!r} is not a role of the playbook ({', '.join(r.id for r in playbook.roles)})")
+    if not playbook.has_decision_power(role):
+        raise Forbidden(f"only a member with decision power ({deciders(playbook)}) can change the incident; "
+                        f"{actor} is {role}")
+    return role
+
+
+def incident_changes(
+    current: Incident, changes: Mapping[str, object], playbook: Playbook, *, reason: str = "", role: str | None = None,
+) -> ev.IncidentUpdated | None:
+    """The change to append (None when nothing changes); the reason and the seat go on the record."""
     clean: dict[str, object] = {}
     for key, value in changes.items():
         if value is None:
@@ -102,7 +118,10 @@ def incident_changes(current: Incident, changes: Mapping[str, object], playbook:
             clean[key] = value
     if not clean:
         return None
-    return ev.IncidentUpdated(changes=clean, before={k: getattr(current, k) for k in clean})  # type: ignore[arg-type]
+    reason = text(reason, "reason", MAX_NOTE, required=False).strip()
+    # reason and role only when given: changes written without them keep their bytes
+    return ev.IncidentUpdated(changes=clean, before={k: getattr(current, k) for k in clean},  # type: ignore[arg-type]
+                              reason=reason or msgspec.UNSET, role=role or msgspec.UNSET)
 
 
 # ---------------------------------------------------------------- comments
@@ -127,6 +146,33 @@ def release(comment_id: int, state: CommentState, *, actor: str) -> ev.CommentRe
     if state.holder != actor:
         raise Forbidden(f"comment {comment_id} is held by {state.holder}; only they can release it")
     return ev.CommentReleased(comment_id=comment_id, author=state.author)
+
+
+def hand_over(
+    comment_id: int, state: CommentState, *, actor: str, role: str | None, to: str, present: Sequence[str],
+    reason: str, playbook: Playbook,
+) -> ev.CommentHandedOver | None:
+    """A member with decision power takes a held comment over (`to` is the actor) or gives it to
+    someone in the room; the holder's draft stays. Only a held comment is handed over."""
+    seat = member_role(role, actor)
+    if not playbook.has_decision_power(seat):
+        raise Forbidden(f"only a member with decision power ({deciders(playbook)}) can take over or reassign a "
+                        f"comment; {actor} is {seat}")
+    if state.holder is None or state.status != "claimed":
+        raise InvalidInput("comment", f"comment {comment_id} is not held by anyone: claim it (c) instead")
+    if to != actor and to not in present:
+        raise InvalidInput("to", f"{to} is not in the room: a comment goes only to someone present")
+    if state.holder == to:
+        return None
+    reason = text(reason, "reason", MAX_NOTE, required=False).strip()
+    return ev.CommentHandedOver(comment_id=comment_id, holder=to, previous=state.holder, author=state.author,
+                                reason=reason)
+
+
+def lapsed_claims(held: Sequence[tuple[int, str, str]], after_seconds: float) -> list[ev.ClaimLapsed]:
+    """The claims to free of members gone for `after_seconds`: (comment id, holder, author) rows."""
+    return [ev.ClaimLapsed(comment_id=cid, holder=holder, author=author, after_seconds=float(after_seconds))
+            for cid, holder, author in held]
 
 
 def mark_input(status: str, reason: str, to: str = "") -> tuple[str, str]:
@@ -321,7 +367,10 @@ def proposal(
 
 def proposal_input(title: str, rationale: str, owner_decides: bool, playbook: Playbook) -> tuple[str, str]:
     title = text(title, "title", 300).strip()
-    rationale = text(rationale, "rationale", MAX_NOTE, required=False)
+    if not isinstance(rationale, str) or not rationale.strip():
+        raise InvalidInput("rationale", "a decision needs its rationale: say why, it goes on the record "
+                                        "and the voters read it")
+    rationale = text(rationale, "rationale", MAX_NOTE).strip()
     if owner_decides and not playbook.owners():
         raise InvalidInput("owner_decides", "the playbook has no role with owner = true to approve it")
     return title, rationale

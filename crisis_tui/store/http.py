@@ -220,8 +220,14 @@ class HttpStore:
     async def get_incident(self, incident_id: str) -> Incident:
         return await self._call("GET", self._i(incident_id), Incident)
 
-    async def update_incident(self, incident_id: str, *, actor: str, **changes: object) -> Incident:
-        return await self._write("PATCH", self._i(incident_id), Incident, actor=actor, body=changes)
+    async def update_incident(
+        self, incident_id: str, *, actor: str, role: str | None = None, reason: str = "", **changes: object
+    ) -> Incident:
+        try:
+            body = msgspec.convert({**changes, "reason": reason, "role": role}, wire.IncidentChangeBody)
+        except msgspec.ValidationError as exc:
+            raise wire.invalid(exc) from None
+        return await self._write("PATCH", self._i(incident_id), Incident, actor=actor, body=body)
 
     # ---------------------------------------------------------------- comments
     def _chunks(self, comments: Sequence[NewComment]) -> list[bytes]:
@@ -264,6 +270,14 @@ class HttpStore:
 
     async def release(self, incident_id: str, comment_id: int, *, actor: str) -> Comment:
         return await self._write("POST", self._c(incident_id, comment_id) + "/release", Comment, actor=actor)
+
+    async def take_over(self, incident_id: str, comment_id: int, *, actor: str, reason: str = "") -> Comment:
+        return await self._write("POST", self._c(incident_id, comment_id) + "/hand-over", Comment, actor=actor,
+                                 body=wire.HandOverBody(reason=reason))
+
+    async def reassign(self, incident_id: str, comment_id: int, to: str, *, actor: str, reason: str = "") -> Comment:
+        return await self._write("POST", self._c(incident_id, comment_id) + "/hand-over", Comment, actor=actor,
+                                 body=wire.HandOverBody(to=to, reason=reason))
 
     async def mark(self, incident_id: str, comment_id: int, status: str, *, actor: str, reason: str = "",
                    to: str = "") -> Comment:

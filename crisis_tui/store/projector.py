@@ -92,6 +92,14 @@ def _comment_released(inc: str, ts: float, actor: str, b: ev.CommentReleased) ->
     return [("UPDATE comments SET status = 'new', holder = NULL WHERE incident_id = ? AND id = ?", (inc, b.comment_id))]
 
 
+def _comment_handed_over(inc: str, ts: float, actor: str, b: ev.CommentHandedOver) -> list[Statement]:
+    return [("UPDATE comments SET status = 'claimed', holder = ? WHERE incident_id = ? AND id = ?", (b.holder, inc, b.comment_id))]
+
+
+def _claim_lapsed(inc: str, ts: float, actor: str, b: ev.ClaimLapsed) -> list[Statement]:
+    return [("UPDATE comments SET status = 'new', holder = NULL WHERE incident_id = ? AND id = ?", (inc, b.comment_id))]
+
+
 def _comment_marked(inc: str, ts: float, actor: str, b: ev.CommentMarked) -> list[Statement]:
     if b.status == "new":
         return [("UPDATE comments SET status = 'new', holder = NULL WHERE incident_id = ? AND id = ?", (inc, b.comment_id))]
@@ -199,6 +207,8 @@ PROJECTIONS: dict[type[Any], Callable[[str, float, str, Any], list[Statement]]] 
     ev.CommentClaimed: _comment_claimed,
     ev.CommentReleased: _comment_released,
     ev.CommentMarked: _comment_marked,
+    ev.CommentHandedOver: _comment_handed_over,
+    ev.ClaimLapsed: _claim_lapsed,
     ev.CommentTagged: _comment_tagged,
     ev.DraftSaved: _draft_saved,
     ev.DraftTicked: _draft_ticked,

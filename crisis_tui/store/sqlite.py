@@ -230,11 +230,16 @@ class SqliteStore(Reads):
             await tx.apply(ev.IncidentCreated(incident=incident), actor, ts=incident.opened_at)
         return incident
 
-    async def update_incident(self, incident_id: str, *, actor: str, **changes: object) -> Incident:
-        current = await self.get_incident(incident_id)
-        change = guards.incident_changes(current, changes, self.playbook)
-        if change is not None:
-            async with self._write(incident_id) as tx:
+    async def update_incident(
+        self, incident_id: str, *, actor: str, role: str | None = None, reason: str = "", **changes: object
+    ) -> Incident:
+        """Change the incident as a member with decision power: the actor's seat in the room, or,
+        for someone not in it (the command line), the `role` they name."""
+        async with self._write(incident_id) as tx:
+            current = await self.get_incident(incident_id)
+            seat = guards.incident_changer(actor, await self._role_of(tx, actor) or role, self.playbook)
+            change = guards.incident_changes(current, changes, self.playbook, reason=reason, role=seat)
+            if change is not None:
                 await tx.apply(change, actor)
         return await self.get_incident(incident_id)
 
@@ -315,6 +320,31 @@ class SqliteStore(Reads):
         async with self._write(incident_id) as tx:
             await tx.apply(guards.release(comment_id, await self._comment_state(tx, comment_id), actor=actor), actor)
         return await self.get_comment(incident_id, comment_id)
+
+    async def _present(self, tx: _Tx) -> list[str]:
+        rows = await tx.db.execute_fetchall(
+            "SELECT name FROM presence WHERE incident_id = ? AND left_at IS NULL AND heartbeat_at >= ? ORDER BY name",
+            (tx.incident_id, time.time() - self.playbook.presence.gone_after_seconds),
+        )
+        return [r[0] for r in rows]
+
+    async def _hand_over(self, incident_id: str, comment_id: int, to: str, *, actor: str, reason: str) -> Comment:
+        async with self._write(incident_id) as tx:
+            state = await self._comment_state(tx, comment_id)
+            change = guards.hand_over(comment_id, state, actor=actor, role=await self._role_of(tx, actor), to=to,
+                                      present=await self._present(tx), reason=reason, playbook=self.playbook)
+            if change is not None:
+                await tx.apply(change, actor)
+        return await self.get_comment(incident_id, comment_id)
+
+    async def take_over(self, incident_id: str, comment_id: int, *, actor: str, reason: str = "") -> Comment:
+        """A member with decision power takes a comment someone else holds (the holder's draft stays)."""
+        return await self._hand_over(incident_id, comment_id, actor, actor=actor, reason=reason)
+
+    async def reassign(self, incident_id: str, comment_id: int, to: str, *, actor: str, reason: str = "") -> Comment:
+        """A member with decision power gives a held comment to someone present in the room."""
+        return await self._hand_over(incident_id, comment_id, guards.text(to, "to", 64).strip(), actor=actor,
+                                     reason=reason)
 
     async def mark(self, incident_id: str, comment_id: int, status: str, *, actor: str, reason: str = "",
                    to: str = "") -> Comment:
@@ -422,16 +452,11 @@ class SqliteStore(Reads):
 
     async def vote_decision(self, incident_id: str, decision_id: int, approve: bool, *, actor: str) -> Decision:
         """A member with decision power approves or rejects; who was present goes on the record."""
-        gone_after = self.playbook.presence.gone_after_seconds
         async with self._write(incident_id) as tx:
             decision = await self._decision(incident_id, decision_id)
             role = await self._role_of(tx, actor) if decision is not None else None
-            rows = await tx.db.execute_fetchall(
-                "SELECT name FROM presence WHERE incident_id = ? AND left_at IS NULL AND heartbeat_at >= ? ORDER BY name",
-                (incident_id, time.time() - gone_after),
-            )
             await tx.apply(guards.vote(decision, decision_id, incident_id, approve, actor=actor, role=role,
-                                       present=[r[0] for r in rows], playbook=self.playbook), actor)
+                                       present=await self._present(tx), playbook=self.playbook), actor)
         result = await self._decision(incident_id, decision_id)
         assert result is not None
         return result
@@ -467,13 +492,17 @@ class SqliteStore(Reads):
                 await tx.apply(ev.OperatorLeft(name=actor, reason=reason), actor)
 
     async def expire_presence(self, incident_id: str, gone_after: float) -> list[str]:
-        """Mark as gone whoever has not sent a heartbeat for `gone_after` seconds."""
-        cutoff = time.time() - gone_after
+        """Mark as gone whoever has not sent a heartbeat for `gone_after` seconds, and free the
+        claims of whoever has been gone for the playbook's `release_claims_after_seconds`
+        (their drafts stay, for whoever claims the comment next)."""
+        now = time.time()
+        cutoff = now - gone_after
+        release_after = self.playbook.presence.release_claims_after_seconds
         stale = await self._fetchall(
             "SELECT name FROM presence WHERE incident_id = ? AND left_at IS NULL AND heartbeat_at < ?",
             (incident_id, cutoff),
         )
-        if not stale or self.read_only:
+        if self.read_only or not (stale or await self._lapsed(incident_id, now - release_after)):
             return []
         gone: list[str] = []
         async with self._write(incident_id) as tx:
@@ -484,7 +513,27 @@ class SqliteStore(Reads):
             for (name,) in rows:
                 await tx.apply(ev.OperatorLeft(name=name, reason="timeout"), "system")
                 gone.append(name)
+            for change in guards.lapsed_claims(await self._lapsed(incident_id, now - release_after), release_after):
+                await tx.apply(change, "system")
         return gone
+
+    async def _lapsed(self, incident_id: str, left_before: float) -> list[tuple[int, str, str]]:
+        """Claims held by members who left (or were marked gone) before `left_before`.
+
+        The comments are only scanned when someone held something and left: the
+        presence table is a handful of rows, the comments may be 100,000.
+        """
+        names = [r[0] for r in await self._fetchall(
+            "SELECT name FROM presence WHERE incident_id = ? AND left_at IS NOT NULL AND left_at <= ?",
+            (incident_id, left_before))]
+        if not names:
+            return []
+        rows = await self._fetchall(
+            f"SELECT id, holder, author FROM comments WHERE incident_id = ? AND status = 'claimed' "
+            f"AND holder IN ({', '.join('?' for _ in names)}) ORDER BY id",
+            (incident_id, *names),
+        )
+        return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
 
     # ------------------------------------------------------------ notes, alerts
     async def add_note(self, incident_id: str, text: str, *, actor: str) -> Note:

@@ -33,6 +33,30 @@ class NewIncidentBody(_Body):
     our_fault: bool = False
 
 
+class IncidentChangeBody(_Body, omit_defaults=True):
+    """`PATCH /incidents/ID`: the fields to change, why, and (for a caller not in the room)
+    the committee role it acts in, which must be one of the token's seats."""
+
+    title: str | None = None
+    brand: str | None = None
+    severity: str | None = None
+    status: str | None = None
+    our_fault: bool | None = None
+    reason: str = ""
+    role: str | None = None
+
+    def changes(self) -> dict[str, object]:
+        fields = ("title", "brand", "severity", "status", "our_fault")
+        return {k: getattr(self, k) for k in fields if getattr(self, k) is not None}
+
+
+class HandOverBody(_Body, omit_defaults=True):
+    """`POST .../comments/CID/hand-over`: to whom (absent: the caller takes it over) and why."""
+
+    to: str | None = None
+    reason: str = ""
+
+
 class MarkBody(_Body):
     status: str
     reason: str = ""
