@@ -9,6 +9,9 @@ rejected file; the run ends with exactly one summary line on stdout,
 were offered and none could be taken (or the source could not be read at all).
 Long-running modes (follow, folder, feed, Mastodon) stop cleanly on Ctrl-C or
 SIGTERM: the chunk in hand is stored, the position saved, the summary printed.
+A store that stops taking writes (a full disk, a server gone) ends the run with
+one line and a non-zero exit; what was stored stays, the position is that of
+the last stored chunk, so the same command run again goes on from there.
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ from typing import Any
 
 import click
 
-from crisis_tui import language, locator
+from crisis_tui import file_faults, language, locator
 from crisis_tui.commands.context import settings
-from crisis_tui.errors import CrisisError
+from crisis_tui.errors import CrisisError, StoreUnavailable
 from crisis_tui.intake import state as state_mod
 from crisis_tui.intake.backlog import JsonlFile
 from crisis_tui.intake.chunk import Source
@@ -147,6 +150,10 @@ def ingest(
         if not sep or not name.strip():
             raise click.BadParameter(f"{header!r} is not 'Name: value'", param_hint="--header")
         header_map[name.strip()] = value.strip()
+    refusal = _source_refusal(kind, source, incident)
+    if refusal is not None:
+        click.echo(f"crisis-tui: {refusal}", err=True)
+        sys.exit(2)
     printer = Printer()
     show_progress = sys.stderr.isatty() if progress is None else progress
 
@@ -194,8 +201,23 @@ def ingest(
     if error is not None:
         click.echo(f"crisis-tui: {error}", err=True)
     click.echo(tally.summary())
-    if tally.taken == 0 and (tally.rejected or error is not None):
+    if isinstance(error, StoreUnavailable) or (tally.taken == 0 and (tally.rejected or error is not None)):
         sys.exit(1)
+
+
+def _source_refusal(kind: str, source: str, incident: str) -> str | None:
+    """Why SOURCE cannot be comments: it is the incident file itself, or some SQLite database."""
+    if kind not in ("jsonl", "csv"):
+        return None
+    path = Path(source).expanduser()
+    target = locator.parse(incident)
+    with contextlib.suppress(OSError):
+        if target.path is not None and path.samefile(target.path):
+            return (f"{source} is the incident file itself, not comments: give the comments' file "
+                    "(JSONL, JSON or CSV) as SOURCE, after INCIDENT")
+    if file_faults.looks_like(path) == "a SQLite database":
+        return f"{source} is a SQLite database, not comments: give a JSONL, JSON or CSV file as SOURCE"
+    return None
 
 
 def _default_rejected(kind: str, source: str) -> Path | None:
