@@ -136,6 +136,10 @@ class StorageFault(StoreUnavailable):
     file at all. A refused write kept nothing of itself; what was written before is intact."""
 
 
+class DamagedFile(StorageFault):
+    """SQLite found corrupted pages: `crisis-tui verify` says where."""
+
+
 class DiskFull(StorageFault):
     """No space left for the write: it goes in once space is freed (nothing was lost before it)."""
 

@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from crisis_tui.errors import DiskFull, StorageFault, StoreUnavailable
+from crisis_tui.errors import DamagedFile, DiskFull, StorageFault, StoreUnavailable
 
 _FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 _READ_ONLY_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
@@ -72,7 +72,7 @@ def from_sqlite(exc: sqlite3.Error, file: Path, *, writing: bool) -> StoreUnavai
     if code == sqlite3.SQLITE_READONLY or "readonly database" in message:
         return read_only(file)
     if code == sqlite3.SQLITE_CORRUPT or "malformed" in message:
-        return StorageFault(f"{file} is damaged ({message}): nothing was {'written' if writing else 'read'}; "
+        return DamagedFile(f"{file} is damaged ({message}): nothing was {'written' if writing else 'read'}; "
                             f"crisis-tui verify {file} says where, and a copy of the file restores it")
     if code == sqlite3.SQLITE_NOTADB or "not a database" in message:
         return not_an_incident_file(file, f"SQLite says: {message}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import click
 from crisis_tui import demo_script, locator
 from crisis_tui import playbook as playbook_mod
 from crisis_tui.commands.context import run, settings
-from crisis_tui.errors import NotFound
+from crisis_tui.errors import DamagedFile, NotFound
 from crisis_tui.intake.pipeline import prepare_batch
 from crisis_tui.log_head import EMPTY, parse_expected, still_holds
 from crisis_tui.store.audit import AuditReport, audit_file, describe
@@ -69,9 +68,8 @@ async def _audit(incident: str, token: str | None, at: int | None, book: playboo
     target = locator.parse(incident)
     try:
         store, incident_id = await locator.open_incident(incident, playbook=book, read_only=True, token=token)
-    except sqlite3.DatabaseError as exc:  # too damaged to find the incident in
-        return AuditReport(incident_id=target.incident_id or "?", file=str(target.path),
-                           damaged=[f"{target.path} is damaged: {exc}"])
+    except DamagedFile as exc:  # too damaged to find the incident in
+        return AuditReport(incident_id=target.incident_id or "?", file=str(target.path), damaged=[str(exc)])
     except NotFound:
         if target.path is None or not target.incident_id:
             raise

@@ -46,6 +46,23 @@ async def connect(file: Path, *, read_only: bool = False) -> aiosqlite.Connectio
     return db
 
 
+def wants_immutable(exc: sqlite3.Error, file: Path) -> bool:
+    """Whether a read-only open failed only because the -shm cannot be made beside `file`
+    (a read-only folder or medium), so that `immutable_uri` may read it instead."""
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    return code in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY) and file.is_file()
+
+
+def immutable_uri(file: Path) -> str:
+    """The URI that reads `file` without locks nor -shm; refused while its -wal holds writes."""
+    wal = file.with_name(file.name + "-wal")
+    with contextlib.suppress(OSError):
+        if wal.stat().st_size > 0:
+            raise StorageFault(f"{file} is on a read-only folder or medium and {wal.name} beside it still holds "
+                               "writes a reader there cannot replay: copy both files to a writable folder")
+    return file_uri(file, mode="ro", immutable="1")
+
+
 async def _connect_reader(file: Path) -> aiosqlite.Connection:
     with file_faults.said(file, writing=False):
         db = await aiosqlite.connect(file_uri(file, mode="ro"), uri=True, isolation_level=None)
@@ -55,8 +72,7 @@ async def _connect_reader(file: Path) -> aiosqlite.Connection:
         return db
     except sqlite3.DatabaseError as exc:
         await db.close()
-        code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
-        if code not in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY):
+        if not wants_immutable(exc, file):
             fault = file_faults.translated(exc, file, writing=False)
             if fault is exc:
                 raise
@@ -64,13 +80,9 @@ async def _connect_reader(file: Path) -> aiosqlite.Connection:
     except BaseException:
         await db.close()
         raise
-    wal = file.with_name(file.name + "-wal")
-    with contextlib.suppress(OSError):
-        if wal.stat().st_size > 0:
-            raise StorageFault(f"{file} is on a read-only folder or medium and {wal.name} beside it still holds "
-                               "writes a reader there cannot replay: copy both files to a writable folder")
+    uri = immutable_uri(file)
     with file_faults.said(file, writing=False):
-        db = await aiosqlite.connect(file_uri(file, mode="ro", immutable="1"), uri=True, isolation_level=None)
+        db = await aiosqlite.connect(uri, uri=True, isolation_level=None)
     async with closed_on_failure(db, file, writing=False):
         await db.execute_fetchall("SELECT count(*) FROM sqlite_master")
     return db
