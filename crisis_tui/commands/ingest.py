@@ -28,6 +28,7 @@ import click
 
 from crisis_tui import file_faults, language, locator
 from crisis_tui.commands.context import settings
+from crisis_tui.commands.token_option import token_options
 from crisis_tui.errors import CrisisError, StoreUnavailable
 from crisis_tui.intake import state as state_mod
 from crisis_tui.intake.backlog import JsonlFile
@@ -127,7 +128,7 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
               help="Where to keep rejected items (default: SOURCE.rejected.jsonl, or rejected/ in a drop folder).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar for a backlog (default: when stderr is a terminal).")
 @click.option("--as", "actor", default="intake", show_default=True, help="Who the comments are logged as arriving from.")
-@click.option("--token", envvar=locator.TOKEN_VAR, default=None, help="Server token (for a server URL).")
+@token_options
 def ingest(
     incident: str, source: str, kind: str, follow: bool, from_end: bool, once: bool, mapping_path: Path | None,
     interval: float, poll: float, headers: tuple[str, ...], backfill: int, since_id: str | None,
