@@ -14,11 +14,15 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from crisis_tui.errors import DiskFull
 from crisis_tui.playbook import Playbook
+from crisis_tui.server.app import create_app
+from crisis_tui.server.background import BackgroundServer
 from crisis_tui.store.sqlite import SqliteStore
+from crisis_tui.tokens import TokenBook
 from crisis_tui.widgets.editor import ResponseEditor
 from crisis_tui.widgets.timeline import NoteInput
 from tests.disk_support import SmallDisk, cli, comments_jsonl, small_disk  # noqa: F401 - the fixture
@@ -172,3 +176,31 @@ def test_a_followed_file_keeps_its_position_on_a_full_disk_and_a_rerun_resumes_t
     if line == f"crisis-tui: {full_line(db)}":
         assert duplicates == 0, "the rerun resumed right after the last stored chunk"
     assert cli("verify", str(db)).returncode == 0
+
+
+async def test_a_server_on_a_full_disk_answers_503_naming_it_and_takes_the_write_once_space_is_back(
+        small_disk: SmallDisk, book: Playbook) -> None:
+    """The same StorageFault crosses the wire: a raw client meets what the room meets."""
+    db = small_disk.root / "served.db"
+    store = await SqliteStore.open(db, playbook=book)
+    inc = (await store.create_incident("Refund delays", actor="Luis")).id
+    await store.close()
+    tokens = await TokenBook.open(db)
+    secret = (await tokens.create("Ana", "operator"))[1]
+    server = BackgroundServer(create_app(db, playbook=book))
+    server.start()
+    try:
+        async with httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {secret}"},
+                                     timeout=30) as ana:
+            small_disk.fill()
+            refused = await ana.post(f"/incidents/{inc}/notes", json={"text": "Refunds paused until 18:00 " * 100})
+            assert refused.status_code == 503, refused.text
+            assert refused.json()["detail"] == full_line(db)
+            assert (await ana.get(f"/incidents/{inc}")).status_code == 200, "reads go on"
+            small_disk.free()
+            taken = await ana.post(f"/incidents/{inc}/notes", json={"text": "Refunds paused until 18:00"})
+            assert taken.status_code in (200, 201), taken.text
+    finally:
+        server.stop()
+        await tokens.close()
+    assert notes(db) == ["Refunds paused until 18:00"]
