@@ -184,3 +184,26 @@ def test_an_immutable_folder_or_file_opens_for_reading_and_refuses_writes_in_one
         assert refused.returncode != 0 and "cannot be written here" in one_line(refused)
     finally:
         subprocess.run(["chattr", "-i", str(db)], check=True)
+
+
+def test_a_read_only_copy_whose_wal_still_holds_writes_is_refused_in_one_line(tmp_path: Path) -> None:
+    """Read without -shm (immutable), SQLite would not see what the -wal holds: said, not hidden."""
+    live = tmp_path / "live.db"
+    an_incident(live, tmp_path)
+    with mounted(tmp_path / "ro", "8m") as disk:
+        writer = sqlite3.connect(live, isolation_level=None)
+        try:
+            writer.execute("PRAGMA wal_autocheckpoint = 0")
+            writer.execute("UPDATE incidents SET brand = 'Acme'")
+            assert (tmp_path / "live.db-wal").stat().st_size > 0
+            shutil.copy(live, disk.root / "room.db")
+            shutil.copy(tmp_path / "live.db-wal", disk.root / "room.db-wal")
+        finally:
+            writer.close()
+        disk.remount("ro")
+        db = disk.root / "room.db"
+        done = cli("verify", str(db))
+        assert done.returncode == 2
+        assert one_line(done) == (f"crisis-tui: {db} is on a read-only folder or medium and room.db-wal beside it "
+                                  "still holds writes a reader there cannot replay: copy both files to a writable "
+                                  "folder")
