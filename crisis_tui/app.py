@@ -77,6 +77,7 @@ class CrisisApp(App[None]):
         self.clock = clock
         self.requested_theme = theme or os.environ.get(THEME_VAR)
         self._room = RoomScreen(store, incident_id, self.rules, me, role, clock=clock) if role else None
+        self._unsaved_warned = False
 
     @property
     def room(self) -> RoomScreen:
@@ -183,10 +184,18 @@ class CrisisApp(App[None]):
         return super().deliver_screenshot(filename, path, time_format)
 
     async def action_quit(self) -> None:
-        """Save the draft and leave the room (the committee sees us leave), then exit."""
+        """Save the draft and leave the room (the committee sees us leave), then exit.
+
+        A draft the store refuses (a full disk) keeps the room open, once: the second
+        ctrl+q leaves without it."""
         if self._room is not None:
             try:
-                await self._room.flush_draft()
+                saved = await self._room.flush_draft()
+                if not saved and not self._unsaved_warned:
+                    self._unsaved_warned = True
+                    self.notify("the draft is not saved (see above): it is still in the editor; "
+                                "ctrl+q again leaves without it", severity="warning", markup=False, timeout=15)
+                    return
                 await self._room.sync.leave()
             except CrisisError as exc:
                 self.notify(str(exc), severity="error", markup=False)

@@ -131,6 +131,19 @@ class StoreUnavailable(CrisisError):
     code = "unavailable"
 
 
+class StorageFault(StoreUnavailable):
+    """The incident file's disk said no: full, read-only, damaged, failing, or not an incident
+    file at all. A refused write kept nothing of itself; what was written before is intact."""
+
+
+class DamagedFile(StorageFault):
+    """SQLite found corrupted pages: `crisis-tui verify` says where."""
+
+
+class DiskFull(StorageFault):
+    """No space left for the write: it goes in once space is freed (nothing was lost before it)."""
+
+
 class Unauthorized(CrisisError):
     """No token, or one the server does not know (or has revoked)."""
 

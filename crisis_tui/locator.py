@@ -3,11 +3,17 @@
 INCIDENT is a SQLite file path (`room.db`, or `room.db#incident-id` when the
 file holds several incidents) or the URL of an incident on a `crisis-tui serve`
 server (`http://host:port/incidents/ID`). Every command resolves it here.
+
+A file name may hold `#` itself: a path that names an existing file is that
+file; otherwise what follows the last `#` is an incident id only when it looks
+like one (letters, digits, `-`, `_`), and a trailing `#` (`my#room.db#`) says
+"this whole path, the newest incident".
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +23,7 @@ from crisis_tui.store.protocol import IncidentStore
 from crisis_tui.store.sqlite import SqliteStore
 
 TOKEN_VAR = "CRISIS_TUI_TOKEN"
+_INCIDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,10 @@ def parse(raw: str) -> Target:
         if sep and (not rest or "/" in rest):
             raise StoreUnavailable(f"{raw}: an incident URL looks like http://HOST:PORT/incidents/ID")
         return Target(raw=raw, url=base, incident_id=rest or None)
-    path, _, incident_id = raw.partition("#")
+    whole = Path(raw).expanduser()
+    path, sep, incident_id = raw.rpartition("#")
+    if not sep or whole.is_file() or not _INCIDENT_ID.fullmatch(incident_id or "x"):
+        return Target(raw=raw, path=whole)
     return Target(raw=raw, path=Path(path).expanduser(), incident_id=incident_id or None)
 
 

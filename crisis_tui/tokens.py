@@ -8,6 +8,10 @@ name, which becomes the actor of every write made with it, and a role:
 `operator` (every room command) or `viewer` (reads only: the wallboard), and
 the committee roles (seats) its holder may take in a room (crisis_tui.seats).
 Tokens live in the same SQLite file as the incidents they open.
+
+Names are unique among active tokens, since the name is who every write is
+recorded as; a revoked token's name may be given again (a person's new token
+after the old one leaked: the log reads on under the same name).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pathlib import Path
 import aiosqlite
 import msgspec
 
+from crisis_tui import file_faults
 from crisis_tui.errors import InvalidInput, NotFound, StoreUnavailable
 from crisis_tui.playbook import Playbook
 from crisis_tui.seats import check_seats
@@ -140,31 +145,44 @@ class TokenBook:
             seats = list(check_seats(playbook, role, seat_roles))
         secret = PREFIX + secrets.token_urlsafe(32)
         now = time.time()
-        try:
-            cur = await self._db.execute(
-                "INSERT INTO tokens (name, role, digest, created_at, seat_roles) VALUES (?, ?, ?, ?, ?)",
-                (name, role, digest(secret), now, None if seats is None else msgspec.json.encode(seats).decode()),
-            )
-        except sqlite3.OperationalError as exc:
-            raise StoreUnavailable(f"{self.path} is busy or locked: {exc}") from None
+        with file_faults.said(self.path, writing=True):
+            await self._refuse_taken(name)
+            try:
+                cur = await self._db.execute(
+                    "INSERT INTO tokens (name, role, digest, created_at, seat_roles) VALUES (?, ?, ?, ?, ?)",
+                    (name, role, digest(secret), now, None if seats is None else msgspec.json.encode(seats).decode()),
+                )
+            except sqlite3.IntegrityError:  # made by another process since the look above
+                await self._refuse_taken(name)
+                raise
         token_id = int(cur.lastrowid or 0)
         await cur.close()
         return Token(id=token_id, name=name, role=role, created_at=now, seat_roles=seats), secret
+
+    async def _refuse_taken(self, name: str) -> None:
+        async with self._db.execute("SELECT id FROM tokens WHERE name = ? AND revoked_at IS NULL", (name,)) as cur:
+            row = await cur.fetchone()
+        if row is not None:
+            raise InvalidInput("name", f"{name!r} is the name of active token {row[0]}: every write is recorded "
+                                       "by name, so choose another, or revoke that token first "
+                                       f"(crisis-tui token revoke --db {self.path} --id {row[0]}) to give the name a new token")
 
     async def list(self, *, include_revoked: bool = True) -> list[Token]:
         sql = f"SELECT {_COLUMNS} FROM tokens"
         if not include_revoked:
             sql += " WHERE revoked_at IS NULL"
-        async with self._db.execute(sql + " ORDER BY id") as cur:
-            return [_token(tuple(r)) for r in await cur.fetchall()]
+        with file_faults.said(self.path, writing=False):
+            async with self._db.execute(sql + " ORDER BY id") as cur:
+                return [_token(tuple(r)) for r in await cur.fetchall()]
 
     async def revoke(self, *, token_id: int | None = None, name: str | None = None) -> list[Token]:
         """Revoke one token by id, or every active token of a name; returns what was revoked."""
         if (token_id is None) == (name is None):
             raise InvalidInput("token", "name either a token id or a token name")
         where, param = ("id = ?", token_id) if token_id is not None else ("name = ?", name)
-        async with self._db.execute(f"SELECT {_COLUMNS} FROM tokens WHERE {where}", (param,)) as cur:
-            found = [_token(tuple(r)) for r in await cur.fetchall()]
+        with file_faults.said(self.path, writing=False):
+            async with self._db.execute(f"SELECT {_COLUMNS} FROM tokens WHERE {where}", (param,)) as cur:
+                found = [_token(tuple(r)) for r in await cur.fetchall()]
         what = f"token {token_id}" if token_id is not None else f"every token named {name!r}"
         if not found:
             raise NotFound(f"no {what.removeprefix('every ')} in {self.path}")
@@ -172,17 +190,19 @@ class TokenBook:
         if not active:
             raise InvalidInput("token", f"{what} is already revoked")
         now = time.time()
-        await self._db.execute(
-            f"UPDATE tokens SET revoked_at = ? WHERE {where} AND revoked_at IS NULL", (now, param)
-        )
+        with file_faults.said(self.path, writing=True):
+            await self._db.execute(
+                f"UPDATE tokens SET revoked_at = ? WHERE {where} AND revoked_at IS NULL", (now, param)
+            )
         return [msgspec.structs.replace(t, revoked_at=now) for t in active]
 
     async def lookup(self, secret: str) -> Token | None:
         """The active token with this secret, or None."""
         if not secret.startswith(PREFIX) or len(secret) > 200:
             return None
-        async with self._db.execute(
-            f"SELECT {_COLUMNS} FROM tokens WHERE digest = ? AND revoked_at IS NULL", (digest(secret),)
-        ) as cur:
-            row = await cur.fetchone()
+        with file_faults.said(self.path, writing=False):
+            async with self._db.execute(
+                f"SELECT {_COLUMNS} FROM tokens WHERE digest = ? AND revoked_at IS NULL", (digest(secret),)
+            ) as cur:
+                row = await cur.fetchone()
         return _token(tuple(row)) if row else None

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from crisis_tui import playbook as playbook_mod
+from crisis_tui.commands.token_option import PS_WARNING
 from tests.test_server_support import ServeFactory, serve  # noqa: F401 - the fixture
 
 
@@ -64,8 +65,10 @@ async def test_on_a_server_you_are_your_tokens_owner(serve: ServeFactory) -> Non
     ana = await served.token("Ana", "operator")
     done = await asyncio.to_thread(cli, "open", f"{served.url}/incidents/{incident}", "--as", "Luis", "--token", ana)
     assert done.returncode == 2
-    assert done.stderr.strip() == ("crisis-tui: --as: this token is Ana's; open with --as Ana "
-                                   "or ask a lead for your own token (crisis-tui token create)")
+    assert done.stderr.strip().splitlines() == [
+        PS_WARNING,  # --token is still taken, with a word about ps
+        "crisis-tui: --as: this token is Ana's; open with --as Ana or ask a lead for your own token "
+        "(crisis-tui token create)"]
 
 
 def test_demo_refuses_to_seat_you_as_one_of_the_scripted_committee(tmp_path: Path) -> None:

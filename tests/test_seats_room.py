@@ -19,19 +19,22 @@ from tests.test_server_support import ServeFactory, serve  # noqa: F401 - the fi
 pytestmark = pytest.mark.timeout(120)
 
 
-async def test_open_with_a_role_outside_the_tokens_seats_is_refused_before_the_room(serve: ServeFactory) -> None:
+async def test_open_with_a_role_outside_the_tokens_seats_is_refused_before_the_room(
+        serve: ServeFactory, tmp_path: Path) -> None:
     served = await serve()
     lead = await served.store("Luis", "lead")
     incident = (await lead.create_incident("Refund delays", actor="Luis")).id
     url = f"{served.url}/incidents/{incident}"
-    ana = await served.token("Ana", "operator", ["cm", "care"])
-    done = await asyncio.to_thread(cli, "open", url, "--role", "gm", "--token", ana)
+    ana = tmp_path / "ana.token"
+    ana.write_text(await served.token("Ana", "operator", ["cm", "care"]), encoding="utf-8")
+    done = await asyncio.to_thread(cli, "open", url, "--role", "gm", "--token-file", str(ana))
     assert done.returncode == 2
     assert done.stderr.strip() == "crisis-tui: --role: gm is not one of your seats (cm, care); open with --role cm"
-    narrowed = await asyncio.to_thread(cli, "open", url, "--seat-roles", "gm,client", "--token", ana)
+    narrowed = await asyncio.to_thread(cli, "open", url, "--seat-roles", "gm,client", "--token-file", str(ana))
     assert narrowed.stderr.strip() == "crisis-tui: --seat-roles: none of gm, client is a seat of Ana's token (cm, care)"
-    wall = await served.token("Wall", "viewer")
-    viewer = await asyncio.to_thread(cli, "open", url, "--token", wall)
+    wall = tmp_path / "wall.token"
+    wall.write_text(await served.token("Wall", "viewer"), encoding="utf-8")
+    viewer = await asyncio.to_thread(cli, "open", url, "--token-file", str(wall))
     assert viewer.stderr.strip() == ("crisis-tui: --role: Wall's token has no seat in the committee: it reads only "
                                      "(watch with crisis-tui wallboard)")
     assert await lead.presence(incident) == [], "nobody joined: the room never started"

@@ -53,31 +53,33 @@ async def test_an_operator_seated_as_cm_or_care_cannot_join_as_gm_or_client_nor_
 
 
 async def test_a_seat_taken_with_another_token_of_the_same_name_gives_no_vote(serve: ServeFactory) -> None:
-    """Names are not unique among tokens: Ana's lead token seats her as gm, her operator token
-    (cm only) then votes and approves. The seat in the room is not one of that token's: 403."""
+    """Ana's lead token seats her as gm; it is revoked and her name given a new operator token
+    (cm only), which then votes and approves. The seat in the room is not one of that token's: 403."""
     served = await serve()
     inc = await an_incident(served)
     ana_lead = served.raw(await served.token("Ana", "lead"))
-    ana_op = served.raw(await served.token("Ana", "operator", ["cm"]))
     assert (await ana_lead.post(f"/incidents/{inc}/presence", json={"role": "gm"})).status_code == 200
     await ana_lead.post(f"/incidents/{inc}/decisions", json={"title": "Apologise publicly", "rationale": "it is ours"})
-    vote = await ana_op.post(f"/incidents/{inc}/decisions/1/votes", json={"approve": True})
-    assert vote.status_code == 403
-    assert vote.json()["detail"] == "Ana's token may sit only as cm, not as gm: it cannot vote as gm"
     made = await ana_lead.post(f"/incidents/{inc}/drafts",
                                json={"body": "Lamentamos los retrasos.", "kind": "statement"})
     draft = made.json()["id"]
     await ana_lead.post(f"/incidents/{inc}/drafts/{draft}/status", json={"status": "in_review"})
+    await served.revoke("Ana")
+    ana_op = served.raw(await served.token("Ana", "operator", ["cm"]))
+    vote = await ana_op.post(f"/incidents/{inc}/decisions/1/votes", json={"approve": True})
+    assert vote.status_code == 403
+    assert vote.json()["detail"] == "Ana's token may sit only as cm, not as gm: it cannot vote as gm"
     approved = await ana_op.post(f"/incidents/{inc}/drafts/{draft}/status",
                                  json={"status": "approved", "override_reason": "checked by phone"})
     assert approved.status_code == 403 and "cannot approve as gm" in approved.json()["detail"]
-    assert (await ana_lead.get(f"/incidents/{inc}/decisions")).json()[0]["status"] == "proposed"
-    assert (await ana_lead.get(f"/incidents/{inc}/drafts/{draft}")).json()["status"] == "in_review"
+    assert (await ana_op.get(f"/incidents/{inc}/decisions")).json()[0]["status"] == "proposed"
+    assert (await ana_op.get(f"/incidents/{inc}/drafts/{draft}")).json()["status"] == "in_review"
 
 
 async def test_a_lead_seated_as_gm_approves_a_public_statement(serve: ServeFactory) -> None:
     served = await serve()
     inc = await an_incident(served)
+    await served.revoke("Luis")  # his first token opened the incident; this one sits as gm only
     sam = served.raw(await served.token("Sam", "operator"))
     luis = served.raw(await served.token("Luis", "lead", ["gm"]))
     assert (await sam.post(f"/incidents/{inc}/presence", json={"role": "cm"})).status_code == 200

@@ -29,13 +29,26 @@ class Served:
         self.server = server
         self._stores: list[HttpStore] = []
         self._clients: list[httpx.AsyncClient] = []
+        self._secrets: dict[str, tuple[str, list[str] | None, str]] = {}
 
     @property
     def url(self) -> str:
         return self.server.url
 
     async def token(self, name: str, role: str, seats: list[str] | None = None) -> str:
-        return (await self.tokens.create(name, role, seat_roles=seats, playbook=self.playbook))[1]
+        """The active token of `name` (names are unique among active tokens): made once, then
+        the same secret for the same role and seats; other ones are refused by the book."""
+        known = self._secrets.get(name)
+        if known is not None and known[:2] == (role, seats):
+            return known[2]
+        secret = (await self.tokens.create(name, role, seat_roles=seats, playbook=self.playbook))[1]
+        self._secrets[name] = (role, seats, secret)
+        return secret
+
+    async def revoke(self, name: str) -> None:
+        """Revoke `name`'s token, so the name may be given a new one."""
+        await self.tokens.revoke(name=name)
+        self._secrets.pop(name, None)
 
     async def store(self, name: str, role: str, seats: list[str] | None = None, **kwargs: Any) -> HttpStore:
         opened = await HttpStore.open(self.url, token=await self.token(name, role, seats), **kwargs)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -12,7 +11,8 @@ import click
 from crisis_tui import demo_script, locator
 from crisis_tui import playbook as playbook_mod
 from crisis_tui.commands.context import run, settings
-from crisis_tui.errors import NotFound
+from crisis_tui.commands.token_option import token_options
+from crisis_tui.errors import DamagedFile, NotFound
 from crisis_tui.intake.pipeline import prepare_batch
 from crisis_tui.log_head import EMPTY, parse_expected, still_holds
 from crisis_tui.store.audit import AuditReport, audit_file, describe
@@ -27,7 +27,7 @@ from crisis_tui.timeline_text import human_lines
 @click.option("--severity", default="", help="A severity id from the playbook (default: its default_severity).")
 @click.option("--our-fault", is_flag=True, help="The error is ours: replies must apologise.")
 @click.option("--as", "name", default=None, help="Who opens it (default: playbook operator, then $USER).")
-@click.option("--token", envvar=locator.TOKEN_VAR, default=None, help="Server token (for a server URL).")
+@token_options
 def new(incident: str, title: str, brand: str, severity: str, our_fault: bool, name: str | None, token: str | None) -> None:
     """Create an incident in INCIDENT (a SQLite file, created if missing, or a server URL).
 
@@ -69,9 +69,8 @@ async def _audit(incident: str, token: str | None, at: int | None, book: playboo
     target = locator.parse(incident)
     try:
         store, incident_id = await locator.open_incident(incident, playbook=book, read_only=True, token=token)
-    except sqlite3.DatabaseError as exc:  # too damaged to find the incident in
-        return AuditReport(incident_id=target.incident_id or "?", file=str(target.path),
-                           damaged=[f"{target.path} is damaged: {exc}"])
+    except DamagedFile as exc:  # too damaged to find the incident in
+        return AuditReport(incident_id=target.incident_id or "?", file=str(target.path), damaged=[str(exc)])
     except NotFound:
         if target.path is None or not target.incident_id:
             raise
@@ -95,7 +94,7 @@ async def _audit(incident: str, token: str | None, at: int | None, book: playboo
 @click.argument("incident", metavar="INCIDENT")
 @click.option("--expect-head", "expect_head", metavar="NUMBER:HASH", default=None,
               help="Exit 1 unless the log still holds this event with this hash (a `head` line verify printed).")
-@click.option("--token", envvar=locator.TOKEN_VAR, default=None, help="Server token (for a server URL).")
+@token_options
 def verify(incident: str, expect_head: str | None, token: str | None) -> None:
     """Audit the incident: the hash chain, every table against a replay of the log, the file itself.
 

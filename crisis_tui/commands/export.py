@@ -11,6 +11,7 @@ import click
 
 from crisis_tui import locator
 from crisis_tui.commands.context import run, settings
+from crisis_tui.commands.token_option import token_options
 from crisis_tui.export import FORMATS, default_output, export_incident
 from crisis_tui.export.record import Progress, no_progress
 from crisis_tui.importer import import_file
@@ -48,7 +49,7 @@ def _progress(enabled: bool) -> Iterator[Progress]:
 @click.option("-o", "--output", "output", metavar="OUT", default=None,
               help="File to write (csv: a folder, or a prefix such as eval/refund -> eval/refund-events.csv). "
                    "Default: INCIDENT-ID.FORMAT here (csv: INCIDENT-ID-csv/).")
-@click.option("--token", envvar=locator.TOKEN_VAR, default=None, help="Server token (for a server URL).")
+@token_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 def export_cmd(incident: str, fmt: str, output: str | None, token: str | None, quiet: bool) -> None:
     """Export INCIDENT for the evaluation (reads only; safe while the room is live)."""
@@ -88,7 +89,7 @@ def import_cmd(json_file: Path, incident: str, expect_head: str | None) -> None:
 
 @click.command()
 @click.argument("incident", metavar="INCIDENT")
-@click.option("--token", envvar=locator.TOKEN_VAR, default=None, help="Viewer token (for a server URL).")
+@token_options
 def wallboard(incident: str, token: str | None) -> None:
     """The read-only big screen for the room: q quits, t changes the theme."""
     cfg = settings()

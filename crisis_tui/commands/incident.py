@@ -12,6 +12,7 @@ import click
 
 from crisis_tui import locator
 from crisis_tui.commands.context import run, settings
+from crisis_tui.commands.token_option import token_options
 from crisis_tui.errors import InvalidInput
 from crisis_tui.model import Incident
 
@@ -46,7 +47,7 @@ def _summary(incident: Incident) -> str:
 @click.option("--role", default=None,
               help="Your committee role when you are not in the room (it needs decision power; "
                    "default: playbook operator role).")
-@click.option("--token", envvar=locator.TOKEN_VAR, default=None, help="Server token (for a server URL).")
+@token_options
 def update(incident: str, title: str | None, severity: str | None, our_fault: bool | None, close: bool | None,
            why: str, name: str | None, role: str | None, token: str | None) -> None:
     """Change INCIDENT's title, severity, fault or status; prints the incident as it is then."""

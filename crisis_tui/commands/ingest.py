@@ -9,6 +9,9 @@ rejected file; the run ends with exactly one summary line on stdout,
 were offered and none could be taken (or the source could not be read at all).
 Long-running modes (follow, folder, feed, Mastodon) stop cleanly on Ctrl-C or
 SIGTERM: the chunk in hand is stored, the position saved, the summary printed.
+A store that stops taking writes (a full disk, a server gone) ends the run with
+one line and a non-zero exit; what was stored stays, the position is that of
+the last stored chunk, so the same command run again goes on from there.
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ from typing import Any
 
 import click
 
-from crisis_tui import language, locator
+from crisis_tui import file_faults, language, locator
 from crisis_tui.commands.context import settings
-from crisis_tui.errors import CrisisError
+from crisis_tui.commands.token_option import token_options
+from crisis_tui.errors import CrisisError, StoreUnavailable
 from crisis_tui.intake import state as state_mod
 from crisis_tui.intake.backlog import JsonlFile
 from crisis_tui.intake.chunk import Source
@@ -124,7 +128,7 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
               help="Where to keep rejected items (default: SOURCE.rejected.jsonl, or rejected/ in a drop folder).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar for a backlog (default: when stderr is a terminal).")
 @click.option("--as", "actor", default="intake", show_default=True, help="Who the comments are logged as arriving from.")
-@click.option("--token", envvar=locator.TOKEN_VAR, default=None, help="Server token (for a server URL).")
+@token_options
 def ingest(
     incident: str, source: str, kind: str, follow: bool, from_end: bool, once: bool, mapping_path: Path | None,
     interval: float, poll: float, headers: tuple[str, ...], backfill: int, since_id: str | None,
@@ -147,6 +151,10 @@ def ingest(
         if not sep or not name.strip():
             raise click.BadParameter(f"{header!r} is not 'Name: value'", param_hint="--header")
         header_map[name.strip()] = value.strip()
+    refusal = _source_refusal(kind, source, incident)
+    if refusal is not None:
+        click.echo(f"crisis-tui: {refusal}", err=True)
+        sys.exit(2)
     printer = Printer()
     show_progress = sys.stderr.isatty() if progress is None else progress
 
@@ -194,8 +202,23 @@ def ingest(
     if error is not None:
         click.echo(f"crisis-tui: {error}", err=True)
     click.echo(tally.summary())
-    if tally.taken == 0 and (tally.rejected or error is not None):
+    if isinstance(error, StoreUnavailable) or (tally.taken == 0 and (tally.rejected or error is not None)):
         sys.exit(1)
+
+
+def _source_refusal(kind: str, source: str, incident: str) -> str | None:
+    """Why SOURCE cannot be comments: it is the incident file itself, or some SQLite database."""
+    if kind not in ("jsonl", "csv"):
+        return None
+    path = Path(source).expanduser()
+    target = locator.parse(incident)
+    with contextlib.suppress(OSError):
+        if target.path is not None and path.samefile(target.path):
+            return (f"{source} is the incident file itself, not comments: give the comments' file "
+                    "(JSONL, JSON or CSV) as SOURCE, after INCIDENT")
+    if file_faults.looks_like(path) == "a SQLite database":
+        return f"{source} is a SQLite database, not comments: give a JSONL, JSON or CSV file as SOURCE"
+    return None
 
 
 def _default_rejected(kind: str, source: str) -> Path | None:

@@ -15,6 +15,7 @@ import click
 from crisis_tui import demo_script, locator
 from crisis_tui.commands import core
 from crisis_tui.commands.context import run, settings
+from crisis_tui.commands.token_option import token_options
 from crisis_tui.errors import InvalidInput
 from crisis_tui.playbook import Playbook
 from crisis_tui.seats import parse_list
@@ -76,7 +77,7 @@ def _seat_role(seats: tuple[str, ...] | None, given: str | None, default: str, *
 @click.option("--seat-roles", "seat_roles", default=None, metavar="ROLE,ROLE",
               help="Only these roles may be taken, and the room gives no way out of itself (the forced "
                    "command of `crisis-tui seats` sets it). A server token's seats narrow it further.")
-@click.option("--token", envvar=locator.TOKEN_VAR, default=None, help="Server token (for a server URL).")
+@token_options
 @click.option("--theme", default=None, help="A Textual theme, e.g. crisis-high-contrast (or $CRISIS_TUI_THEME).")
 def open_room(incident: str, name: str | None, role: str | None, seat_roles: str | None, token: str | None,
               theme: str | None) -> None:

@@ -204,7 +204,7 @@ def token_list(db: Path, show_all: bool) -> None:
 @token.command("revoke")
 @_DB
 @click.option("--id", "token_id", type=int, default=None, help="Revoke this token.")
-@click.option("--name", default=None, help="Revoke every active token of this name.")
+@click.option("--name", default=None, help="Revoke the active token of this name (names are unique among active tokens).")
 def token_revoke(db: Path, token_id: int | None, name: str | None) -> None:
     """Revoke a token (the server refuses it within two seconds)."""
     if (token_id is None) == (name is None):

@@ -41,12 +41,19 @@ class RejectLog:
                 self._broken.add(target)
                 self.report(f"cannot keep rejected items in {target}: {exc.strerror or exc}")
                 return
-        handle.write(b"".join(_encode(r.record()) + b"\n" for r in rejects))
-        handle.flush()
+        try:
+            handle.write(b"".join(_encode(r.record()) + b"\n" for r in rejects))
+            handle.flush()
+        except OSError as exc:  # a full disk, say: the rejects are still on stderr
+            self._broken.add(target)
+            self.report(f"cannot keep rejected items in {target}: {exc.strerror or exc}")
 
     def close(self, path: Path | None = None) -> None:
         """Close one file (a drop folder's per-file log) or all of them."""
         for key in [path] if path is not None else list(self._files):
             handle = self._files.pop(key, None) if key is not None else None
             if handle is not None:
-                handle.close()
+                try:
+                    handle.close()
+                except OSError as exc:
+                    self.report(f"cannot keep rejected items in {key}: {exc.strerror or exc}")

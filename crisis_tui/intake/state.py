@@ -10,6 +10,7 @@ the incident is on a server; `--state FILE` puts it elsewhere.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from pathlib import Path
@@ -17,6 +18,8 @@ from typing import Any
 
 import msgspec
 import platformdirs
+
+from crisis_tui.errors import StorageFault
 
 
 class StateFile:
@@ -32,10 +35,18 @@ class StateFile:
         return value if isinstance(value, dict) else {}
 
     def save(self, state: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Replace the saved state; a disk that refuses leaves the last one whole (a rerun
+        takes again what was stored since, as duplicates)."""
         tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_bytes(msgspec.json.encode(state))
-        os.replace(tmp, self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(msgspec.json.encode(state))
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise StorageFault(f"cannot save the intake position in {self.path} ({exc.strerror or exc}): what was "
+                               "read so far is stored, and a rerun takes the rest") from exc
 
 
 def default_path(incident_file: Path | None, incident_id: str, kind: str, source: str) -> Path:

@@ -85,8 +85,16 @@ class RoomCommands(RoomPanes):
         self.query_one(TimelinePane).open_note()
 
     def on_note_input_note_added(self, msg: NoteInput.NoteAdded) -> None:
-        self._command(lambda: self.store.add_note(self.incident_id, msg.text, actor=self.me))
+        self._command(lambda: self.store.add_note(self.incident_id, msg.text, actor=self.me),
+                      failed=lambda: self._give_back_note(msg.text))
         self.stream.focus()
+
+    def _give_back_note(self, text: str) -> None:
+        """A note the store refused goes back into the note box, to send again with Enter."""
+        box = self.query_one(NoteInput)
+        if not box.value:
+            box.value = text
+        self.query_one(TimelinePane).open_note()
 
     def action_filter(self) -> None:
         sources = sorted({r.source for r in self.state.rows.values()} | set(self.playbook.platforms) - {"default"})

@@ -16,7 +16,7 @@ from crisis_tui.errors import ClaimConflict, CrisisError, DraftConflict
 from crisis_tui.model import Comment, Draft
 from crisis_tui.room_state import Row
 from crisis_tui.screens.approval_dialog import ConfirmApproval
-from crisis_tui.screens.room_panes import RoomPanes
+from crisis_tui.screens.room_panes import RoomPanes, unexpected
 from crisis_tui.tone import ToneContext
 from crisis_tui.widgets.checklist import ToneChecklist
 from crisis_tui.widgets.display import plain
@@ -175,7 +175,10 @@ class DraftDesk(RoomPanes):
                 self.notify(str(exc), severity="warning", markup=False, timeout=8)
                 return None
             except CrisisError as exc:
-                self.notify(str(exc), severity="error", markup=False)
+                self.notify(f"not saved, still in the editor: {exc}", severity="error", markup=False)
+                return None
+            except Exception as exc:  # a bug below us: said, and the text stays in the editor
+                self.notify(unexpected(exc), severity="error", markup=False)
                 return None
             if editor.target is target:
                 editor.saved(draft, text)
@@ -183,12 +186,15 @@ class DraftDesk(RoomPanes):
                 self.state.load_drafts([draft])
             return draft
 
-    async def flush_draft(self) -> None:
-        """Save what is typed now (before quitting, submitting or switching)."""
+    async def flush_draft(self) -> bool:
+        """Save what is typed now (before quitting, submitting or switching); False when
+        something typed could not be saved (it stays in the editor)."""
         editor = self.editor
         if editor.target is not None and editor.dirty and not editor.text_area.read_only:
             editor.cancel_autosave()
-            await self._save(editor.text)
+            saved = await self._save(editor.text)
+            return saved is not None or editor.conflict is not None  # a stale save's text is in the log
+        return True
 
     def on_tone_checklist_ticked(self, msg: ToneChecklist.Ticked) -> None:
         async def go() -> None:

@@ -22,10 +22,17 @@ from crisis_tui.store.protocol import IncidentStore
 from crisis_tui.sync import SyncWorker
 from crisis_tui.tone import ToneContext
 from crisis_tui.widgets.committee import CommitteePane
+from crisis_tui.widgets.display import plain
 from crisis_tui.widgets.editor import ResponseEditor
 from crisis_tui.widgets.header import RoomHeader
 from crisis_tui.widgets.stream import CommentStream
 from crisis_tui.widgets.timeline import TimelinePane
+
+
+def unexpected(exc: BaseException) -> str:
+    """The toast for a failure that is not a CrisisError (a bug): what it was, and that
+    nothing of it was written."""
+    return f"not done ({type(exc).__name__}: {plain(exc, 300)}); what you typed is kept"
 
 
 class RoomPanes(Screen[None]):
@@ -103,19 +110,29 @@ class RoomPanes(Screen[None]):
             self.notify("no comment selected", severity="warning", markup=False)
         return row
 
-    def _command(self, make: Callable[[], Awaitable[Any]], done: Callable[[Any], None] | None = None) -> None:
-        """Run one store command in a worker; a refusal becomes a one-line toast."""
+    def _command(
+        self,
+        make: Callable[[], Awaitable[Any]],
+        done: Callable[[Any], None] | None = None,
+        failed: Callable[[], None] | None = None,
+    ) -> None:
+        """Run one store command in a worker; a refusal becomes a one-line toast, and so does
+        any other failure (nothing fails without a word); `failed` then gives back what was typed."""
 
         async def go() -> None:
             try:
                 result = await make()
             except ClaimConflict as exc:
                 self.notify(str(exc), title="Already claimed", severity="warning", markup=False)
-                return
             except CrisisError as exc:
                 self.notify(str(exc), severity="error", markup=False)
+            except Exception as exc:  # a bug below us: still said, never silently dropped
+                self.notify(unexpected(exc), severity="error", markup=False)
+            else:
+                if done is not None:
+                    done(result)
                 return
-            if done is not None:
-                done(result)
+            if failed is not None:
+                failed()
 
         self.run_worker(go(), group="command", exit_on_error=False)

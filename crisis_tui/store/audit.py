@@ -23,12 +23,12 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import msgspec
 
 from crisis_tui.eventlog import verify_chain
 from crisis_tui.log_head import Head, head_of
+from crisis_tui.store.connection import file_uri, immutable_uri, wants_immutable
 from crisis_tui.store.projector import project
 from crisis_tui.store.schema import MIGRATIONS
 
@@ -283,7 +283,7 @@ def audit_path(path: Path, incident_id: str, at: int | None = None) -> AuditRepo
     try:
         with_fresh_schema(db)
         db.execute("PRAGMA busy_timeout = 10000")
-        db.execute("ATTACH DATABASE ? AS stored", (f"file:{quote(file)}?mode=ro",))
+        _attach(db, path)
         db.execute("BEGIN")
         try:
             return audit_attached(db, incident_id, file, at)
@@ -293,6 +293,19 @@ def audit_path(path: Path, incident_id: str, at: int | None = None) -> AuditRepo
         return AuditReport(incident_id=incident_id, file=file, damaged=[f"{file} is damaged: {exc}"])
     finally:
         db.close()
+
+
+def _attach(db: sqlite3.Connection, path: Path) -> None:
+    """The file as schema `stored`, read-only (immutable on a read-only folder or medium)."""
+    try:
+        db.execute("ATTACH DATABASE ? AS stored", (file_uri(path, mode="ro"),))
+        db.execute("SELECT count(*) FROM stored.sqlite_master").fetchall()
+    except sqlite3.OperationalError as exc:
+        if not wants_immutable(exc, path):
+            raise
+        if any(row[1] == "stored" for row in db.execute("PRAGMA database_list")):
+            db.execute("DETACH DATABASE stored")
+        db.execute("ATTACH DATABASE ? AS stored", (immutable_uri(path),))
 
 
 async def audit_file(path: Path, incident_id: str, at: int | None = None) -> AuditReport:

@@ -93,7 +93,7 @@ class HttpStore:
         """Connect to the server at `base_url` (http://HOST:PORT) and learn who the token is."""
         base = base_url.rstrip("/")
         if not token:
-            raise Unauthorized(f"{base} needs a token: pass --token or set CRISIS_TUI_TOKEN")
+            raise Unauthorized(f"{base} needs a token: give --token-file FILE or set CRISIS_TUI_TOKEN")
         client = httpx.AsyncClient(
             base_url=base,
             headers={"Authorization": f"Bearer {token}", "Accept": _JSON},

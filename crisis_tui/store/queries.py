@@ -14,6 +14,7 @@ from typing import Any
 
 import aiosqlite
 
+from crisis_tui import file_faults
 from crisis_tui.errors import NotFound
 from crisis_tui.eventlog import event_from_row
 from crisis_tui.model import Comment, Counts, Decision, Draft, Event, Incident, Presence
@@ -40,11 +41,13 @@ class Reads:
     path: Path
 
     async def _fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
-        rows = list(await self._db.execute_fetchall(sql, params))
+        rows = await self._fetchall(sql, params)
         return rows[0] if rows else None
 
     async def _fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        return list(await self._db.execute_fetchall(sql, params))
+        """Every row; damaged pages or a failing disk are said as a StorageFault (file_faults)."""
+        with file_faults.said(self.path, writing=False):
+            return list(await self._db.execute_fetchall(sql, params))
 
     async def list_incidents(self) -> list[Incident]:
         rows = await self._fetchall(f"SELECT {INCIDENT_SELECT} FROM incidents ORDER BY opened_at")

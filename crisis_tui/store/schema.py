@@ -157,6 +157,18 @@ MIGRATIONS: list[str] = [
             ORDER BY e.actor)
     ), json_array(author));
     """,
+    # 7: a token's name is who every write with it is recorded as, so no two active tokens
+    # share one (a revoked token's name may be given again: a person's new token after the
+    # old one leaked). A file that already has such twins keeps its oldest under the name;
+    # each later twin is renamed NAME #ID, which `token list` shows, rather than revoked
+    # behind its holder's back.
+    """
+    UPDATE tokens SET name = name || ' #' || id
+     WHERE revoked_at IS NULL
+       AND EXISTS (SELECT 1 FROM tokens AS older
+                    WHERE older.name = tokens.name AND older.revoked_at IS NULL AND older.id < tokens.id);
+    CREATE UNIQUE INDEX IF NOT EXISTS tokens_active_name ON tokens (name) WHERE revoked_at IS NULL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

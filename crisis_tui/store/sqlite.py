@@ -24,8 +24,9 @@ import aiosqlite
 import msgspec
 
 from crisis_tui import events as ev
+from crisis_tui import file_faults
 from crisis_tui import playbook as playbook_mod
-from crisis_tui.errors import CrisisError, Forbidden, InvalidInput, NotFound, StoreUnavailable
+from crisis_tui.errors import CrisisError, Forbidden, InvalidInput, NotFound, StorageFault, StoreUnavailable
 from crisis_tui.eventlog import GENESIS, chain_hash, encode_payload, verify_chain
 from crisis_tui.log_head import Head
 from crisis_tui.model import Comment, Decision, Draft, Event, Incident, IngestResult, NewComment, Note, Presence
@@ -139,7 +140,7 @@ class SqliteStore(Reads):
         if not file.parent.is_dir():
             raise StoreUnavailable(f"folder {file.parent} does not exist")
         db = await connect(file, read_only=read_only)
-        async with closed_on_failure(db, file):
+        async with closed_on_failure(db, file, writing=not read_only):
             if not read_only:
                 # 8 KiB pages for a new file (an existing file keeps its own): comment rows
                 # and their ~1 KiB events fit with less B-tree overhead; raw inserts of the
@@ -164,6 +165,8 @@ class SqliteStore(Reads):
             )
         if version == SCHEMA_VERSION:
             return
+        if version == 0:
+            await self._refuse_foreign()
         if self.read_only:
             raise StoreUnavailable(f"{self.path} needs a schema upgrade; open it once read-write first")
         await self._db.execute("BEGIN IMMEDIATE")
@@ -178,8 +181,18 @@ class SqliteStore(Reads):
             await self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             await self._db.execute("COMMIT")
         except BaseException:
-            await self._db.execute("ROLLBACK")
+            await self._rollback()
             raise
+
+    async def _refuse_foreign(self) -> None:
+        """An unversioned file with tables is another program's database: never migrated into."""
+        rows = await self._db.execute_fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name LIMIT 4")
+        names = [str(r[0]) for r in rows]
+        if names:
+            shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+            raise StorageFault(f"{self.path} is not a crisis-tui incident file: it is another program's SQLite "
+                               f"database (tables {shown})")
 
     async def close(self) -> None:
         await self._waker.stop()
@@ -195,22 +208,28 @@ class SqliteStore(Reads):
     # ------------------------------------------------------------ transactions
     @contextlib.asynccontextmanager
     async def _write(self, incident_id: str) -> AsyncIterator[_Tx]:
+        """One BEGIN IMMEDIATE ... COMMIT; a full, read-only or failing disk leaves it as a
+        StorageFault (file_faults) with nothing of the transaction kept."""
         if self.read_only:
             raise Forbidden("this incident is open read-only")
         async with self._lock:
-            try:
+            with file_faults.said(self.path, writing=True):
                 await self._db.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                raise StoreUnavailable(f"{self.path} is busy or locked: {exc}") from None
-            tx = _Tx(self._db, incident_id)
-            try:
-                yield tx
-            except BaseException:
-                await self._db.execute("ROLLBACK")
-                raise
-            await self._db.execute("COMMIT")
+                tx = _Tx(self._db, incident_id)
+                try:
+                    yield tx
+                    await self._db.execute("COMMIT")
+                except BaseException:
+                    await self._rollback()
+                    raise
         if tx.appended:
             self._waker.bump()
+
+    async def _rollback(self) -> None:
+        """Undo what is open; SQLite has already rolled back after some faults (a full disk)."""
+        if self._db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                await self._db.execute("ROLLBACK")
 
     async def _role_of(self, tx: _Tx, actor: str) -> str | None:
         row = await tx.one(
@@ -616,10 +635,7 @@ class SqliteStore(Reads):
         self._waker.start_watching(self.path, self._data_version)
         seen = self._waker.generation
         while True:
-            try:
-                batch = await self.events_after(incident_id, after_seq, 1000)
-            except sqlite3.OperationalError as exc:
-                raise StoreUnavailable(f"{self.path}: {exc}") from None
+            batch = await self.events_after(incident_id, after_seq, 1000)
             for event in batch:
                 after_seq = event.seq
                 yield event
