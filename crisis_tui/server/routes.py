@@ -12,17 +12,20 @@ only after COMMIT; reads go to the read-only connection.
 from __future__ import annotations
 
 import logging
+import re
+import sqlite3
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from crisis_tui import wire
+from crisis_tui import json_input, wire
 from crisis_tui.errors import CrisisError, InvalidInput, NotFound, StoreUnavailable
 from crisis_tui.seats import require_seat
-from crisis_tui.server import responses, webhook
+from crisis_tui.server import paths, responses, webhook
 from crisis_tui.server.auth import Caller, require
+from crisis_tui.server.io_faults import unavailable
 from crisis_tui.server.limits import read_body
 from crisis_tui.server.state import ServerState
 from crisis_tui.store.audit import audit_file
@@ -53,6 +56,9 @@ def endpoint(role: str, action: str, handler: Handler, *, incident: bool = True)
             return await handler(request, caller, state)
         except CrisisError as exc:
             return responses.error(exc)
+        except sqlite3.DatabaseError as exc:
+            log.warning("%s %s refused: %s", request.method, request.url.path, exc)
+            return responses.error(unavailable(exc, state.writer.path))
         except Exception:
             log.exception("%s %s failed", request.method, request.url.path)
             return responses.plain_error(500, "internal", "the server failed on this request; its log has the details")
@@ -67,17 +73,24 @@ async def require_incident(state: ServerState, incident_id: str) -> None:
         raise NotFound(f"no incident {incident_id!r} on this server") from None
 
 
-def query_int(request: Request, name: str, default: int | None, *, low: int = 0, high: int | None = None) -> int | None:
+_WHOLE = re.compile(r"-?[0-9]{1,19}")
+
+
+def whole_number(raw: str, name: str, *, low: int = 0, high: int = wire.MAX_ID) -> int:
+    """`raw` as a whole number in [low, high], or InvalidInput naming `name` (never a float, never past 64 bits)."""
+    if not _WHOLE.fullmatch(raw):
+        raise InvalidInput(name, f"must be a whole number, got {raw[:20]!r}")
+    value = int(raw)
+    if not low <= value <= high:
+        raise InvalidInput(name, f"must be between {low:,} and {high:,}")
+    return value
+
+
+def query_int(request: Request, name: str, default: int | None, *, low: int = 0, high: int = wire.MAX_ID) -> int | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidInput(name, f"must be a whole number, got {raw[:20]!r}") from None
-    if value < low or (high is not None and value > high):
-        raise InvalidInput(name, f"must be between {low} and {high:,}" if high is not None else f"must be at least {low}")
-    return value
+    return whole_number(raw, name, low=low, high=high)
 
 
 async def body_of(request: Request, state: ServerState) -> bytes:
@@ -126,7 +139,8 @@ async def get_incident(request: Request, caller: Caller, state: ServerState) -> 
 
 
 async def update_incident(request: Request, caller: Caller, state: ServerState) -> Response:
-    changes = decode(await body_of(request, state), dict[str, object])
+    b = decode(await body_of(request, state), wire.IncidentChangesBody)
+    changes = {f: v for f in b.__struct_fields__ if (v := getattr(b, f)) is not None}
     return responses.ok(await state.writer.update_incident(_inc(request), actor=caller.name, **changes))
 
 
@@ -275,6 +289,8 @@ async def add_note(request: Request, caller: Caller, state: ServerState) -> Resp
 
 async def alert(request: Request, caller: Caller, state: ServerState) -> Response:
     b = decode(await body_of(request, state), wire.AlertBody)
+    if json_input.depth_exceeds(b.payload):
+        raise InvalidInput("payload", f"nests deeper than {json_input.MAX_DEPTH} levels")
     return responses.ok(await state.writer.alert(_inc(request), b.kind, b.payload, actor=caller.name), 201)
 
 
@@ -300,8 +316,8 @@ def _r(path: str, method: str, role: str, action: str, handler: Handler, *, inci
 
 
 I = "/incidents/{incident_id}"
-C = I + "/comments/{comment_id:int}"
-D = I + "/drafts/{draft_id:int}"
+C = I + "/comments/" + paths.id_param("comment_id")
+D = I + "/drafts/" + paths.id_param("draft_id")
 
 
 def routes() -> list[BaseRoute]:
@@ -328,7 +344,7 @@ def routes() -> list[BaseRoute]:
         _r(D + "/status", "POST", "operator", "move a draft along", draft_status),
         _r(I + "/decisions", "GET", "viewer", "read", list_decisions),
         _r(I + "/decisions", "POST", "operator", "propose a decision", propose),
-        _r(I + "/decisions/{decision_id:int}/votes", "POST", "operator", "vote on a decision", vote),
+        _r(I + "/decisions/" + paths.id_param("decision_id") + "/votes", "POST", "operator", "vote on a decision", vote),
         _r(I + "/presence", "GET", "viewer", "read", list_presence),
         _r(I + "/presence", "POST", "operator", "join the room", heartbeat),
         _r(I + "/presence/leave", "POST", "operator", "leave the room", leave),

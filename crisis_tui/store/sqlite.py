@@ -201,10 +201,11 @@ class SqliteStore(Reads):
             tx = _Tx(self._db, incident_id)
             try:
                 yield tx
+                await self._db.execute("COMMIT")
             except BaseException:
-                await self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # a full disk or an I/O error has SQLite roll back by itself
+                    await self._db.execute("ROLLBACK")
                 raise
-            await self._db.execute("COMMIT")
         if tx.appended:
             self._waker.bump()
 

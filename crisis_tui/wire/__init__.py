@@ -12,7 +12,7 @@ contract both ends import, so crisis_tui.store never imports crisis_tui.server.
 from __future__ import annotations
 
 import re
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 
@@ -20,6 +20,13 @@ from crisis_tui import json_input
 from crisis_tui.errors import InvalidInput
 
 T = TypeVar("T")
+
+#: The largest id or version SQLite can hold (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+#: An id or a version in a body: a whole number SQLite can store.
+Id = Annotated[int, msgspec.Meta(ge=0, le=MAX_ID)]
+#: Seconds of silence after which a member is gone (at most a year).
+Seconds = Annotated[float, msgspec.Meta(gt=0, le=365 * 86400)]
 
 
 class _Body(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -33,6 +40,16 @@ class NewIncidentBody(_Body):
     our_fault: bool = False
 
 
+class IncidentChangesBody(_Body, omit_defaults=True):
+    """`PATCH /incidents/ID`: the fields to change; a missing or null one is left as it is."""
+
+    title: str | None = None
+    brand: str | None = None
+    severity: str | None = None
+    status: str | None = None
+    our_fault: bool | None = None
+
+
 class MarkBody(_Body):
     status: str
     reason: str = ""
@@ -44,13 +61,13 @@ class TagsBody(_Body):
 
 class NewDraftBody(_Body):
     body: str
-    comment_id: int | None = None
+    comment_id: Id | None = None
     kind: str = "reply"
 
 
 class DraftSaveBody(_Body):
     body: str
-    base_version: int
+    base_version: Id
 
 
 class TickBody(_Body):
@@ -62,7 +79,7 @@ class DraftStatusBody(_Body, omit_defaults=True):
     status: str
     override_reason: str = ""
     #: The version the client read: refused when the draft is no longer at it.
-    version: int | None = None
+    version: Id | None = None
     #: Sent by older clients; ignored: the server judges the tone rules itself.
     failing: list[str] = []
 
@@ -70,7 +87,7 @@ class DraftStatusBody(_Body, omit_defaults=True):
 class ProposalBody(_Body):
     title: str
     rationale: str = ""
-    supersedes: int | None = None
+    supersedes: Id | None = None
     owner_decides: bool = False
 
 
@@ -88,7 +105,7 @@ class LeaveBody(_Body):
 
 
 class ExpireBody(_Body):
-    gone_after: float
+    gone_after: Seconds
 
 
 class NoteBody(_Body):
@@ -154,7 +171,11 @@ def _join(where: str, path: str, leaf: str) -> str:
 
 
 def decode(body: bytes, type_: type[T]) -> T:
-    """Decode a request body into `type_`, or raise InvalidInput naming the field."""
+    """Decode a request body into `type_`, or raise InvalidInput naming the field.
+
+    Types are strict (a boolean is a JSON boolean, never the string "false"), and
+    lone surrogates become U+FFFD before the body is checked.
+    """
     if not body.strip():
         raise InvalidInput("body", "is empty; a JSON object is expected")
     try:
