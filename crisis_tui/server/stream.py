@@ -31,8 +31,10 @@ from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
 from crisis_tui.errors import CrisisError
+from crisis_tui.model import Event
 from crisis_tui.server import responses
 from crisis_tui.server.auth import Caller
+from crisis_tui.server.route_doc import PAGE, ApiRoute, Doc, Query
 from crisis_tui.server.routes import I, endpoint, query_int, whole_number
 from crisis_tui.server.state import ServerState
 from crisis_tui.wire import sse
@@ -206,4 +208,8 @@ async def events(request: Request, caller: Caller, state: ServerState) -> Respon
 
 
 def routes() -> list[Route]:
-    return [Route(I + "/events", endpoint("viewer", "read", events), methods=["GET"])]
+    doc = Doc(summary="read", answer=list[Event], stream=True,
+              query=(Query("after", "only events after this seq"), Query("limit", "most events in the answer", low=1,
+                                                                         high=PAGE)),
+              headers=(Query("Last-Event-ID", "resume after this seq (the larger of it and `after` wins)"),))
+    return [ApiRoute(I + "/events", endpoint("viewer", "read", events), method="GET", doc=doc)]

@@ -117,6 +117,42 @@ class AlertBody(_Body):
     payload: dict[str, Any] = {}
 
 
+class Left(msgspec.Struct, kw_only=True):
+    """The answer to leaving the room."""
+
+    left: str
+
+
+#: A count a platform sends (likes, shares, followers): SQLite's 64-bit INTEGER at most.
+Count = Annotated[int, msgspec.Meta(le=MAX_ID)]
+
+
+class NativeComment(msgspec.Struct, kw_only=True):
+    """The native comment shape as the API documents it; crisis_tui.comment_shape checks
+    it (the server never decodes into this struct), and keeps unknown keys in `extra`."""
+
+    source: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+    id: Annotated[str, msgspec.Meta(min_length=1, max_length=256)] | int
+    author: Annotated[str, msgspec.Meta(min_length=1, max_length=256)] | int
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=128 * 1024)]
+    #: ISO 8601 (naive means UTC) or epoch seconds, between 1970 and the year 3000.
+    posted_at: str | float | None = None
+    lang: Annotated[str, msgspec.Meta(max_length=16)] = ""
+    url: Annotated[str, msgspec.Meta(max_length=2048)] = ""
+    likes: Count | None = None
+    shares: Count | None = None
+    replies: Count | None = None
+    author_followers: Count | None = None
+    author_following: Count | None = None
+    author_created_at: str | float | None = None
+    author_verified: bool = False
+    in_reply_to: Annotated[str, msgspec.Meta(max_length=256)] = ""
+
+
+#: `POST /incidents/ID/comments`: one comment or a batch of them.
+NativeBatch = NativeComment | list[NativeComment]
+
+
 class Whoami(msgspec.Struct, kw_only=True):
     """Who the token is, and the server's limits the client should respect."""
 
