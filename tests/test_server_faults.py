@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from crisis_tui.store.sqlite import SqliteStore
-from tests.test_server_support import ServeFactory, Served, serve  # noqa: F401 - the fixture
+from tests.test_server_support import Served, ServeFactory, serve  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -52,3 +54,24 @@ async def test_a_full_file_is_503_with_retry_after_and_writing_resumes_when_spac
     assert (await lead.get(f"/incidents/{inc}/counts")).json()["total"] == 220
     audit = (await lead.get(f"/incidents/{inc}/audit")).json()
     assert (audit["damaged"], audit["broken"], audit["differences"]) == ([], [], [])
+
+
+async def test_a_file_locked_by_another_process_is_503_and_the_write_goes_in_once_it_is_free(
+        serve: ServeFactory) -> None:
+    served = await serve(triage=False)
+    lead = served.raw(await served.token("Luis", "lead"))
+    inc = (await lead.post("/incidents", json={"title": "Refund delays"})).json()["id"]
+    await _pragma(served, "PRAGMA busy_timeout = 300")  # wait 0.3 s for the lock, not the usual 10 s
+    other = sqlite3.connect(served.db, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        refused = await lead.post(f"/incidents/{inc}/notes", json={"text": "call the CEO"})
+        assert refused.status_code == 503, refused.text
+        assert refused.headers["Retry-After"].isdigit() and "locked" in refused.json()["detail"]
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+    again = await lead.post(f"/incidents/{inc}/notes", json={"text": "call the CEO"})
+    assert again.status_code == 201
+    kinds = [e["kind"] for e in (await lead.get(f"/incidents/{inc}/events")).json()]
+    assert kinds.count("note.added") == 1
