@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
+from crisis_tui.errors import InvalidInput
+from crisis_tui.playbook import Playbook
+from crisis_tui.store.sqlite import SqliteStore
 from tests.test_server_support import Served, ServeFactory, serve  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.timeout(120)
@@ -92,3 +97,17 @@ async def test_a_deep_alert_payload_is_422(serve: ServeFactory) -> None:
     deep = b'{"kind": "alert.x", "payload": {"a": ' + b"[" * 100 + b"]" * 100 + b"}}"
     answer = await lead.post(f"/incidents/{inc}/alerts", content=deep)
     assert (answer.status_code, answer.json()["field"]) == (422, "payload")
+
+
+async def test_a_deep_alert_payload_is_refused_by_the_store_itself(tmp_path: Path, book: Playbook) -> None:
+    async with await SqliteStore.open(tmp_path / "room.db", playbook=book) as store:
+        inc = (await store.create_incident("Refund delays", actor="Luis")).id
+        deep: dict[str, object] = {"a": {}}
+        inner = deep["a"]
+        for _ in range(40):
+            assert isinstance(inner, dict)
+            inner["a"] = {}
+            inner = inner["a"]
+        with pytest.raises(InvalidInput, match="payload: nests deeper"):
+            await store.alert(inc, "alert.x", deep)
+        assert [e.kind for e in await store.events_after(inc, 0, 10)] == ["incident.created"]

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from crisis_tui import json_input, wire
+from crisis_tui import wire
 from crisis_tui.errors import CrisisError, InvalidInput, NotFound, StoreUnavailable
 from crisis_tui.log_head import Head
 from crisis_tui.model import Comment, Counts, Decision, Draft, Event, Incident, IngestResult, NewComment, Note, Presence
@@ -293,8 +293,6 @@ async def add_note(request: Request, caller: Caller, state: ServerState) -> Resp
 
 async def alert(request: Request, caller: Caller, state: ServerState) -> Response:
     b = decode(await body_of(request, state), wire.AlertBody)
-    if json_input.depth_exceeds(b.payload):
-        raise InvalidInput("payload", f"nests deeper than {json_input.MAX_DEPTH} levels")
     return responses.ok(await state.writer.alert(_inc(request), b.kind, b.payload, actor=caller.name), 201)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
+from crisis_tui import json_input
 from crisis_tui.errors import (
     ClaimConflict,
     CrisisError,
@@ -380,3 +381,9 @@ def heartbeat(seat: tuple[str, str, float | None] | None, *, actor: str, role: s
 def alert_kind(kind: str) -> None:
     if not kind.startswith("alert."):
         raise InvalidInput("kind", "alerts are alert.* events")
+
+
+def alert_payload(payload: Mapping[str, object]) -> None:
+    """A payload nested past json_input.MAX_DEPTH would be refused by every reader of the log later."""
+    if json_input.depth_exceeds(dict(payload)):
+        raise InvalidInput("payload", f"nests deeper than {json_input.MAX_DEPTH} levels")
