@@ -111,3 +111,14 @@ async def test_a_deep_alert_payload_is_refused_by_the_store_itself(tmp_path: Pat
         with pytest.raises(InvalidInput, match="payload: nests deeper"):
             await store.alert(inc, "alert.x", deep)
         assert [e.kind for e in await store.events_after(inc, 0, 10)] == ["incident.created"]
+
+
+async def test_the_store_itself_takes_no_string_for_a_boolean_and_no_object_for_a_title(
+        tmp_path: Path, book: Playbook) -> None:
+    async with await SqliteStore.open(tmp_path / "room.db", playbook=book) as store:
+        inc = (await store.create_incident("Refund delays", actor="Luis")).id
+        with pytest.raises(InvalidInput, match="our_fault: must be true or false"):
+            await store.update_incident(inc, actor="Luis", our_fault="false")
+        with pytest.raises(InvalidInput, match="title: must be a string"):
+            await store.update_incident(inc, actor="Luis", title={"a": 1})
+        assert (await store.update_incident(inc, actor="Luis", our_fault=True)).our_fault is True

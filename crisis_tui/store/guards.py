@@ -82,17 +82,19 @@ def incident_changes(current: Incident, changes: Mapping[str, object], playbook:
     for key, value in changes.items():
         if value is None:
             continue
+        if key == "our_fault" and not isinstance(value, bool):
+            raise InvalidInput(key, f"must be true or false, got {type(value).__name__}")
+        if key in ("title", "brand", "severity", "status") and not isinstance(value, str):
+            raise InvalidInput(key, f"must be a string, got {type(value).__name__}")
         if key == "severity":
             if playbook.severity(str(value)) is None:
                 raise InvalidInput("severity", f"{value!r} is not in the playbook")
         elif key == "status":
             if value not in INCIDENT_STATUSES:
                 raise InvalidInput("status", f"must be one of {', '.join(INCIDENT_STATUSES)}")
-        elif key == "our_fault":
-            value = bool(value)
         elif key in ("title", "brand"):
             value = text(str(value), key, 200, required=key == "title")
-        else:
+        elif key != "our_fault":
             raise InvalidInput(key, "cannot be changed")
         if getattr(current, key) != value:
             clean[key] = value
