@@ -78,6 +78,10 @@ async def _active_tokens(db: Path) -> int:
               help="Requests per second per token (429 above it; 0 turns it off).")
 @click.option("--burst", default=_DEFAULTS.burst, show_default=True, type=click.IntRange(1),
               help="Requests a token may make at once above the rate.")
+@click.option("--max-streams", default=_DEFAULTS.max_streams, show_default=True, type=click.IntRange(1),
+              help="Most live event streams one token may hold open (429 above it).")
+@click.option("--stream-buffer", default=_DEFAULTS.stream_buffer, show_default=True, type=click.IntRange(64 * 1024),
+              help="Bytes of events held for a slow reader of a live stream before it must catch up.")
 @click.option("--triage/--no-triage", default=True, show_default=True,
               help="Score webhook comments (language, negativity, bots, priority) before storing them; "
                    "--no-triage when an upstream intake already did.")
@@ -85,7 +89,8 @@ async def _active_tokens(db: Path) -> int:
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve(db: Path, host: str, port: int, ssl_certfile: str | None, ssl_keyfile: str | None, max_body: int,
-          max_batch: int, rate_limit: float, burst: int, triage: bool, access_log: bool, log_level: str) -> None:
+          max_batch: int, rate_limit: float, burst: int, max_streams: int, stream_buffer: int, triage: bool,
+          access_log: bool, log_level: str) -> None:
     """Share the incidents in one SQLite file over HTTP (Starlette on uvicorn).
 
     Clients open a room with `crisis-tui open http://HOST:PORT/incidents/ID
@@ -110,7 +115,8 @@ def serve(db: Path, host: str, port: int, ssl_certfile: str | None, ssl_keyfile:
     if active == 0:
         click.echo(f"no tokens yet: crisis-tui token create --db {db} --name NAME --role lead", err=True)
     app = create_app(db, playbook=cfg.playbook, settings=ServerSettings(
-        max_body=max_body, max_batch=max_batch, rate=rate_limit, burst=burst,
+        max_body=max_body, max_batch=max_batch, rate=rate_limit, burst=burst, max_streams=max_streams,
+        stream_buffer=stream_buffer,
     ), triage=triage, watch_playbook=True)
     config = uvicorn.Config(app, log_level=log_level, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
                             timeout_graceful_shutdown=3, lifespan="on", proxy_headers=False, server_header=False,

@@ -7,16 +7,17 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import msgspec
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from crisis_tui.playbook import Playbook
-from crisis_tui.server import responses, routes, stream, webhook
+from crisis_tui.server import openapi, responses, routes, stream, webhook
 from crisis_tui.server.auth import Authenticator
 from crisis_tui.server.ratelimit import RateLimiter
+from crisis_tui.server.route_doc import ApiRoute, Doc
 from crisis_tui.server.settings import ServerSettings
 from crisis_tui.server.state import ServerState
 from crisis_tui.store.sqlite import SqliteStore
@@ -43,8 +44,20 @@ async def open_state(db: Path, playbook: Playbook, settings: ServerSettings, *, 
     )
 
 
+_HEALTH = {"type": "object", "required": ["ok"], "properties": {"ok": {"const": True}}}
+
+
 async def _health(request: Request) -> Response:
     return responses.ok({"ok": True})
+
+
+async def _openapi(request: Request) -> Response:
+    """The document is built once per app, from the routes it serves."""
+    cached = getattr(request.app.state, "openapi", None)
+    if cached is None:
+        cached = request.app.state.openapi = msgspec.json.encode(
+            openapi.document(request.app.routes, request.app.state.crisis.settings))
+    return Response(cached, media_type="application/json")
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -78,7 +91,14 @@ def create_app(db: str | Path, *, playbook: Playbook, settings: ServerSettings |
             await state.close()
 
     return Starlette(
-        routes=[Route("/health", _health, methods=["GET"]), *routes.routes(), *stream.routes()],
+        routes=[
+            ApiRoute("/health", _health, method="GET",
+                     doc=Doc(summary="is the server up", answer=_HEALTH, role=None, incident=False)),
+            ApiRoute("/openapi.json", _openapi, method="GET",
+                     doc=Doc(summary="this API as an OpenAPI 3.1 document", answer={"type": "object"}, role=None,
+                             incident=False)),
+            *routes.routes(), *stream.routes(),
+        ],
         lifespan=lifespan,
         exception_handlers={HTTPException: _http_error},
     )

@@ -12,21 +12,28 @@ only after COMMIT; reads go to the read-only connection.
 from __future__ import annotations
 
 import logging
+import re
+import sqlite3
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from crisis_tui import events as ev
 from crisis_tui import wire
 from crisis_tui.errors import CrisisError, InvalidInput, NotFound, StoreUnavailable
+from crisis_tui.log_head import Head
+from crisis_tui.model import Comment, Counts, Decision, Draft, Event, Incident, IngestResult, NewComment, Note, Presence
 from crisis_tui.seats import require_seat
-from crisis_tui.server import responses, webhook
+from crisis_tui.server import paths, responses, webhook
 from crisis_tui.server.auth import Caller, require
+from crisis_tui.server.io_faults import unavailable
 from crisis_tui.server.limits import read_body
+from crisis_tui.server.route_doc import PAGE, ApiRoute, Doc, Query
 from crisis_tui.server.state import ServerState
-from crisis_tui.store.audit import audit_file
+from crisis_tui.store.audit import AuditReport, audit_file
 from crisis_tui.wire import decode
 
 log = logging.getLogger("crisis_tui.server")
@@ -54,6 +61,9 @@ def endpoint(role: str, action: str, handler: Handler, *, incident: bool = True)
             return await handler(request, caller, state)
         except CrisisError as exc:
             return responses.error(exc)
+        except sqlite3.DatabaseError as exc:
+            log.warning("%s %s refused: %s", request.method, request.url.path, exc)
+            return responses.error(unavailable(exc, state.writer.path))
         except Exception:
             log.exception("%s %s failed", request.method, request.url.path)
             return responses.plain_error(500, "internal", "the server failed on this request; its log has the details")
@@ -68,17 +78,24 @@ async def require_incident(state: ServerState, incident_id: str) -> None:
         raise NotFound(f"no incident {incident_id!r} on this server") from None
 
 
-def query_int(request: Request, name: str, default: int | None, *, low: int = 0, high: int | None = None) -> int | None:
+_WHOLE = re.compile(r"-?[0-9]{1,19}")
+
+
+def whole_number(raw: str, name: str, *, low: int = 0, high: int = wire.MAX_ID) -> int:
+    """`raw` as a whole number in [low, high], or InvalidInput naming `name` (never a float, never past 64 bits)."""
+    if not _WHOLE.fullmatch(raw):
+        raise InvalidInput(name, f"must be a whole number, got {raw[:20]!r}")
+    value = int(raw)
+    if not low <= value <= high:
+        raise InvalidInput(name, f"must be between {low:,} and {high:,}")
+    return value
+
+
+def query_int(request: Request, name: str, default: int | None, *, low: int = 0, high: int = wire.MAX_ID) -> int | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidInput(name, f"must be a whole number, got {raw[:20]!r}") from None
-    if value < low or (high is not None and value > high):
-        raise InvalidInput(name, f"must be between {low} and {high:,}" if high is not None else f"must be at least {low}")
-    return value
+    return whole_number(raw, name, low=low, high=high)
 
 
 async def body_of(request: Request, state: ServerState) -> bytes:
@@ -276,7 +293,7 @@ async def heartbeat(request: Request, caller: Caller, state: ServerState) -> Res
 async def leave(request: Request, caller: Caller, state: ServerState) -> Response:
     b = decode(await body_of(request, state), wire.LeaveBody)
     await state.writer.leave(_inc(request), actor=caller.name, reason=b.reason)
-    return responses.ok({"left": caller.name})
+    return responses.ok(wire.Left(left=caller.name))
 
 
 async def expire(request: Request, caller: Caller, state: ServerState) -> Response:
@@ -313,48 +330,65 @@ async def audit(request: Request, caller: Caller, state: ServerState) -> Respons
     return responses.ok(await audit_file(state.reader.path, _inc(request), at))
 
 
-def _r(path: str, method: str, role: str, action: str, handler: Handler, *, incident: bool = True) -> Route:
-    return Route(path, endpoint(role, action, handler, incident=incident), methods=[method])
+def _r(path: str, method: str, role: str, action: str, handler: Handler, *, incident: bool = True,
+       **doc: Any) -> ApiRoute:
+    return ApiRoute(path, endpoint(role, action, handler, incident=incident), method=method,
+                    doc=Doc(summary=action, role=role, incident=incident, **doc))
 
 
 I = "/incidents/{incident_id}"
-C = I + "/comments/{comment_id:int}"
-D = I + "/drafts/{draft_id:int}"
+C = I + "/comments/" + paths.id_param("comment_id")
+D = I + "/drafts/" + paths.id_param("draft_id")
+_PAGE = Query("limit", "most items in the answer", low=1, high=PAGE)
+_INCIDENTS = {"incident": False}
 
 
 def routes() -> list[BaseRoute]:
     """Every JSON route; the event log's route lives in crisis_tui.server.stream."""
     return [
-        _r("/whoami", "GET", "viewer", "read", whoami, incident=False),
-        _r("/incidents", "GET", "viewer", "read", list_incidents, incident=False),
-        _r("/incidents", "POST", "lead", "open an incident", create_incident, incident=False),
-        _r(I, "GET", "viewer", "read", get_incident),
-        _r(I, "PATCH", "lead", "change the incident", update_incident),
-        _r(I + "/comments", "POST", "operator", "ingest comments", ingest),
-        _r(I + "/comments", "GET", "viewer", "read", list_comments),
-        _r(I + "/counts", "GET", "viewer", "read", counts),
-        _r(C, "GET", "viewer", "read", get_comment),
-        _r(C + "/claim", "POST", "operator", "claim a comment", claim),
-        _r(C + "/release", "POST", "operator", "release a comment", release),
-        _r(C + "/hand-over", "POST", "operator", "take over or reassign a comment", hand_over),
-        _r(C + "/mark", "POST", "operator", "mark a comment", mark),
-        _r(C + "/tags", "PUT", "operator", "tag a comment", tag),
-        _r(I + "/drafts", "GET", "viewer", "read", list_drafts),
-        _r(I + "/drafts", "POST", "operator", "write a draft", new_draft),
-        _r(D, "GET", "viewer", "read", get_draft),
-        _r(D, "PUT", "operator", "save a draft", save_draft),
-        _r(D + "/checklist", "POST", "operator", "tick the checklist", tick),
-        _r(D + "/status", "POST", "operator", "move a draft along", draft_status),
-        _r(I + "/decisions", "GET", "viewer", "read", list_decisions),
-        _r(I + "/decisions", "POST", "operator", "propose a decision", propose),
-        _r(I + "/decisions/{decision_id:int}/votes", "POST", "operator", "vote on a decision", vote),
-        _r(I + "/presence", "GET", "viewer", "read", list_presence),
-        _r(I + "/presence", "POST", "operator", "join the room", heartbeat),
-        _r(I + "/presence/leave", "POST", "operator", "leave the room", leave),
-        _r(I + "/presence/expire", "POST", "operator", "expire presence", expire),
-        _r(I + "/notes", "POST", "operator", "add a note", add_note),
-        _r(I + "/alerts", "POST", "operator", "raise an alert", alert),
-        _r(I + "/events/latest", "GET", "viewer", "read", latest_events),
-        _r(I + "/head", "GET", "viewer", "read", log_head),
-        _r(I + "/audit", "GET", "operator", "audit the incident file", audit),
+        _r("/whoami", "GET", "viewer", "read", whoami, answer=wire.Whoami, **_INCIDENTS),
+        _r("/incidents", "GET", "viewer", "read", list_incidents, answer=list[Incident], **_INCIDENTS),
+        _r("/incidents", "POST", "lead", "open an incident", create_incident, body=wire.NewIncidentBody,
+           answer=Incident, status=201, **_INCIDENTS),
+        _r(I, "GET", "viewer", "read", get_incident, answer=Incident),
+        _r(I, "PATCH", "lead", "change the incident", update_incident, body=wire.IncidentChangeBody,
+           answer=Incident),
+        _r(I + "/comments", "POST", "operator", "ingest comments", ingest, body=wire.NativeBatch,
+           other_bodies={wire.TRIAGED: list[NewComment]}, answer=IngestResult),
+        _r(I + "/comments", "GET", "viewer", "read", list_comments, answer=list[Comment],
+           query=(Query("after_id", "only comments after this id"), _PAGE)),
+        _r(I + "/counts", "GET", "viewer", "read", counts, answer=Counts),
+        _r(C, "GET", "viewer", "read", get_comment, answer=Comment),
+        _r(C + "/claim", "POST", "operator", "claim a comment", claim, answer=Comment, conflict=True),
+        _r(C + "/release", "POST", "operator", "release a comment", release, answer=Comment, conflict=True),
+        _r(C + "/hand-over", "POST", "operator", "take over or reassign a comment", hand_over, body=wire.HandOverBody,
+           answer=Comment),
+        _r(C + "/mark", "POST", "operator", "mark a comment", mark, body=wire.MarkBody, answer=Comment, conflict=True),
+        _r(C + "/tags", "PUT", "operator", "tag a comment", tag, body=wire.TagsBody, answer=Comment, conflict=True),
+        _r(I + "/drafts", "GET", "viewer", "read", list_drafts, answer=list[Draft],
+           query=(Query("comment_id", "only the drafts replying to this comment"),)),
+        _r(I + "/drafts", "POST", "operator", "write a draft", new_draft, body=wire.NewDraftBody, answer=Draft,
+           status=201),
+        _r(D, "GET", "viewer", "read", get_draft, answer=Draft),
+        _r(D, "PUT", "operator", "save a draft", save_draft, body=wire.DraftSaveBody, answer=Draft, conflict=True),
+        _r(D + "/checklist", "POST", "operator", "tick the checklist", tick, body=wire.TickBody, answer=Draft),
+        _r(D + "/status", "POST", "operator", "move a draft along", draft_status, body=wire.DraftStatusBody,
+           answer=Draft, conflict=True),
+        _r(I + "/decisions", "GET", "viewer", "read", list_decisions, answer=list[Decision]),
+        _r(I + "/decisions", "POST", "operator", "propose a decision", propose, body=wire.ProposalBody,
+           answer=Decision, status=201),
+        _r(I + "/decisions/" + paths.id_param("decision_id") + "/votes", "POST", "operator", "vote on a decision", vote,
+           body=wire.VoteBody, answer=Decision),
+        _r(I + "/presence", "GET", "viewer", "read", list_presence, answer=list[Presence]),
+        _r(I + "/presence", "POST", "operator", "join the room", heartbeat, body=wire.HeartbeatBody, answer=Presence),
+        _r(I + "/presence/leave", "POST", "operator", "leave the room", leave, body=wire.LeaveBody, answer=wire.Left),
+        _r(I + "/presence/expire", "POST", "operator", "expire presence", expire, body=wire.ExpireBody,
+           answer=list[str]),
+        _r(I + "/notes", "POST", "operator", "add a note", add_note, body=wire.NoteBody, answer=Note, status=201),
+        _r(I + "/alerts", "POST", "operator", "raise an alert", alert, body=wire.AlertBody, answer=Event, status=201),
+        _r(I + "/events/latest", "GET", "viewer", "read", latest_events, answer=list[Event], query=(_PAGE,)),
+        _r(I + "/head", "GET", "viewer", "read", log_head, answer=Head | None,
+           query=(Query("number", "the incident's N-th event instead of its newest", low=1),)),
+        _r(I + "/audit", "GET", "operator", "audit the incident file", audit, answer=AuditReport,
+           query=(Query("at", "also give the incident's N-th event as a head"),)),
     ]

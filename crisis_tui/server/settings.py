@@ -23,3 +23,9 @@ class ServerSettings:
     ping_interval: float = 5.0
     #: Most events or comments one JSON page answers.
     page_max: int = 5000
+    #: Most live event streams one token may hold open (429 past it).
+    max_streams: int = 8
+    #: Bytes of events a live stream holds for a reader that has not taken them yet.
+    stream_buffer: int = 1024 * 1024
+    #: Seconds a reader may take nothing before its stream is dropped (it resumes with Last-Event-ID).
+    stream_stall: float = 30.0

@@ -20,6 +20,7 @@ from crisis_tui.server.auth import Authenticator
 from crisis_tui.server.group_commit import GroupCommit
 from crisis_tui.server.ratelimit import RateLimiter
 from crisis_tui.server.settings import ServerSettings
+from crisis_tui.server.stream_cap import StreamCounter
 from crisis_tui.server.webhook import WebhookTriage
 from crisis_tui.store.sqlite import SqliteStore
 from crisis_tui.tokens import TokenBook
@@ -39,9 +40,11 @@ class ServerState:
     """Set when the server is stopping: live streams end so their clients reconnect at once."""
     _seat_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     group: GroupCommit = field(init=False)
+    streams: StreamCounter = field(init=False)
 
     def __post_init__(self) -> None:
         self.group = GroupCommit(self.writer, self.reader)
+        self.streams = StreamCounter(self.settings.max_streams)
 
     async def require_incident(self, incident_id: str) -> None:
         """NotFound for an incident the file does not hold (incidents are never deleted)."""

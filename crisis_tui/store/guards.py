@@ -16,6 +16,7 @@ from typing import NamedTuple
 import msgspec
 
 from crisis_tui import events as ev
+from crisis_tui import json_input
 from crisis_tui.errors import (
     ClaimConflict,
     CrisisError,
@@ -102,17 +103,19 @@ def incident_changes(
     for key, value in changes.items():
         if value is None:
             continue
+        if key == "our_fault" and not isinstance(value, bool):
+            raise InvalidInput(key, f"must be true or false, got {type(value).__name__}")
+        if key in ("title", "brand", "severity", "status") and not isinstance(value, str):
+            raise InvalidInput(key, f"must be a string, got {type(value).__name__}")
         if key == "severity":
             if playbook.severity(str(value)) is None:
                 raise InvalidInput("severity", f"{value!r} is not in the playbook")
         elif key == "status":
             if value not in INCIDENT_STATUSES:
                 raise InvalidInput("status", f"must be one of {', '.join(INCIDENT_STATUSES)}")
-        elif key == "our_fault":
-            value = bool(value)
         elif key in ("title", "brand"):
             value = text(str(value), key, 200, required=key == "title")
-        else:
+        elif key != "our_fault":
             raise InvalidInput(key, "cannot be changed")
         if getattr(current, key) != value:
             clean[key] = value
@@ -427,3 +430,9 @@ def heartbeat(
 def alert_kind(kind: str) -> None:
     if not ev.is_alert_kind(kind):
         raise InvalidInput("kind", "alerts are alert.* events")
+
+
+def alert_payload(payload: Mapping[str, object]) -> None:
+    """A payload nested past json_input.MAX_DEPTH would be refused by every reader of the log later."""
+    if json_input.depth_exceeds(dict(payload)):
+        raise InvalidInput("payload", f"nests deeper than {json_input.MAX_DEPTH} levels")

@@ -565,6 +565,7 @@ class SqliteStore(Reads):
 
     async def alert(self, incident_id: str, kind: str, payload: dict[str, object], *, actor: str = "triage") -> Event:
         guards.alert_kind(kind)
+        guards.alert_payload(payload)
         async with self._write(incident_id) as tx:
             await self._require_incident(tx)
             return await tx.append(kind, actor, dict(payload))

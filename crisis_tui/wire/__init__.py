@@ -12,7 +12,7 @@ contract both ends import, so crisis_tui.store never imports crisis_tui.server.
 from __future__ import annotations
 
 import re
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 
@@ -20,6 +20,13 @@ from crisis_tui import json_input
 from crisis_tui.errors import InvalidInput
 
 T = TypeVar("T")
+
+#: The largest id or version SQLite can hold (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+#: An id or a version in a body: a whole number SQLite can store.
+Id = Annotated[int, msgspec.Meta(ge=0, le=MAX_ID)]
+#: Seconds of silence after which a member is gone (at most a year).
+Seconds = Annotated[float, msgspec.Meta(gt=0, le=365 * 86400)]
 
 
 class _Body(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -69,13 +76,13 @@ class TagsBody(_Body):
 
 class NewDraftBody(_Body):
     body: str
-    comment_id: int | None = None
+    comment_id: Id | None = None
     kind: str = "reply"
 
 
 class DraftSaveBody(_Body):
     body: str
-    base_version: int
+    base_version: Id
 
 
 class TickBody(_Body):
@@ -87,15 +94,16 @@ class DraftStatusBody(_Body, omit_defaults=True):
     status: str
     override_reason: str = ""
     #: The version the client read: refused when the draft is no longer at it.
-    version: int | None = None
+    version: Id | None = None
     #: Sent by older clients; ignored: the server judges the tone rules itself.
     failing: list[str] = []
 
 
 class ProposalBody(_Body):
     title: str
-    rationale: str = ""
-    supersedes: int | None = None
+    #: Required: a decision goes on the record with its reason (the store refuses a blank one).
+    rationale: str
+    supersedes: Id | None = None
     owner_decides: bool = False
 
 
@@ -113,7 +121,7 @@ class LeaveBody(_Body):
 
 
 class ExpireBody(_Body):
-    gone_after: float
+    gone_after: Seconds
 
 
 class NoteBody(_Body):
@@ -123,6 +131,42 @@ class NoteBody(_Body):
 class AlertBody(_Body):
     kind: str
     payload: dict[str, Any] = {}
+
+
+class Left(msgspec.Struct, kw_only=True):
+    """The answer to leaving the room."""
+
+    left: str
+
+
+#: A count a platform sends (likes, shares, followers): SQLite's 64-bit INTEGER at most.
+Count = Annotated[int, msgspec.Meta(le=MAX_ID)]
+
+
+class NativeComment(msgspec.Struct, kw_only=True):
+    """The native comment shape as the API documents it; crisis_tui.comment_shape checks
+    it (the server never decodes into this struct), and keeps unknown keys in `extra`."""
+
+    source: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+    id: Annotated[str, msgspec.Meta(min_length=1, max_length=256)] | int
+    author: Annotated[str, msgspec.Meta(min_length=1, max_length=256)] | int
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=128 * 1024)]
+    #: ISO 8601 (naive means UTC) or epoch seconds, between 1970 and the year 3000.
+    posted_at: str | float | None = None
+    lang: Annotated[str, msgspec.Meta(max_length=16)] = ""
+    url: Annotated[str, msgspec.Meta(max_length=2048)] = ""
+    likes: Count | None = None
+    shares: Count | None = None
+    replies: Count | None = None
+    author_followers: Count | None = None
+    author_following: Count | None = None
+    author_created_at: str | float | None = None
+    author_verified: bool = False
+    in_reply_to: Annotated[str, msgspec.Meta(max_length=256)] = ""
+
+
+#: `POST /incidents/ID/comments`: one comment or a batch of them.
+NativeBatch = NativeComment | list[NativeComment]
 
 
 class Whoami(msgspec.Struct, kw_only=True):
@@ -179,7 +223,11 @@ def _join(where: str, path: str, leaf: str) -> str:
 
 
 def decode(body: bytes, type_: type[T]) -> T:
-    """Decode a request body into `type_`, or raise InvalidInput naming the field."""
+    """Decode a request body into `type_`, or raise InvalidInput naming the field.
+
+    Types are strict (a boolean is a JSON boolean, never the string "false"), and
+    lone surrogates become U+FFFD before the body is checked.
+    """
     if not body.strip():
         raise InvalidInput("body", "is empty; a JSON object is expected")
     try:

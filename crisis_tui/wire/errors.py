@@ -28,6 +28,9 @@ from crisis_tui.errors import (
 )
 from crisis_tui.model import Draft
 
+#: Seconds a client is told to wait after a 503 (a busy file, a full disk, a server stopping).
+UNAVAILABLE_RETRY = 2
+
 _SIMPLE: dict[str, type[CrisisError]] = {
     Unauthorized.code: Unauthorized,
     Forbidden.code: Forbidden,
@@ -45,6 +48,8 @@ def error_headers(exc: CrisisError) -> dict[str, str]:
     headers: dict[str, str] = {}
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+    elif exc.status_code == 503:
+        headers["Retry-After"] = str(UNAVAILABLE_RETRY)
     if exc.status_code == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="crisis-tui"'
     return headers
