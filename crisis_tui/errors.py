@@ -131,6 +131,13 @@ class StoreUnavailable(CrisisError):
     code = "unavailable"
 
 
+class PublishFailed(CrisisError):
+    """The platform did not take an approved reply: the draft stays approved, sending retries."""
+
+    status_code = 502
+    code = "publish_failed"
+
+
 class Unauthorized(CrisisError):
     """No token, or one the server does not know (or has revoked)."""
 

@@ -126,6 +126,13 @@ def describe(event: Event) -> str:
                     f"{b.baseline}/min (x{b.factor})")
         case ev.SlaAlert(detail=detail):
             return f"SLA breached: {_quote(detail, 60)}"
+        case ev.ReplyPublished() as b:
+            where = f" at {_quote(b.url, 80)}" if b.url else ""
+            return (f"{actor} published v{b.version} of the reply (draft {b.draft_id}) on "
+                    f"{_quote(b.platform, 20)} as {_quote(b.post_id, 40)}{where}")
+        case ev.ReplyPublishFailed() as b:
+            return (f"publishing v{b.version} of the reply (draft {b.draft_id}) on {_quote(b.platform, 20)} "
+                    f"failed: {_quote(b.error, 120)}; it stays approved, send again to retry")
         case ev.UnknownEvent(kind=kind):
             return f"{actor}: unknown event kind {_quote(kind, 40)} (written by a newer crisis-tui, kept as it is)"
         case ev.BrokenEvent(kind=kind, error=error):
