@@ -3,6 +3,7 @@ Mastodon-shaped server on loopback (the token in the environment the playbook na
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 
@@ -86,3 +87,18 @@ async def test_send_publishes_or_marks_by_hand_and_outbound_lists_what_left(
     assert f"draft {tweet_draft} v1 reply to #2 on x; approved by Luis, sent by Ana: by hand at " \
            "https://x.example/marta_x/status/77" in lines[2]
     assert lines[3].strip() == BY_HAND_TEXT
+
+    exported = cli("--playbook", str(pb), "export", target, "-f", "json", "-o", str(tmp_path / "out.json"), "-q")
+    assert exported.returncode == 0, exported.stderr
+    gone = json.loads((tmp_path / "out.json").read_text())["outbound"]
+    assert [(o["draft_id"], o["how"], o["post_id"], o["url"], o["text"], o["approved_by"]) for o in gone] == [
+        (toot_draft, "mastodon", post["id"], post["url"], GOOD, "Luis"),
+        (tweet_draft, "by hand", "", "", BY_HAND_TEXT, "Luis"),
+    ]
+    report = cli("--playbook", str(pb), "export", target, "-f", "md", "-o", str(tmp_path / "out.md"), "-q")
+    assert report.returncode == 0, report.stderr
+    section = (tmp_path / "out.md").read_text().split("## Outbound\n", 1)[1].split("\n## ", 1)[0]
+    rows = [row for row in section.splitlines() if row.startswith("| ") and "draft" in row]
+    assert len(rows) == 2
+    assert f"mastodon {post['id']} https://social.example/@brand/{post['id']}" in rows[0]
+    assert "by hand at https://x.example/marta\\_x/status/77" in rows[1]
