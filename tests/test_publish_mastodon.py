@@ -83,8 +83,7 @@ async def test_sending_posts_the_approved_text_once_as_a_reply_and_records_the_p
     assert moved[-1].status == "sent"
     assert bodies.index(published[0]) < bodies.index(moved[-1])
     lines = human_lines(await store.events_after(incident))
-    assert any(f"Ana published v1 of the reply (draft {draft_id}) on mastodon as {post['id']}" in line
-               for line in lines)
+    assert any(f"Ana published reply draft {draft_id} v1 on mastodon: {post['url']}" in line for line in lines)
 
 
 async def test_a_retry_after_a_crash_between_posted_and_recorded_does_not_post_twice(
@@ -133,7 +132,8 @@ async def test_a_failed_publish_leaves_the_draft_approved_with_the_error_on_the_
     assert expected in failure.error
     assert not any(isinstance(b, ev.ReplyPublished) for b in bodies)
     assert not any(isinstance(b, ev.DraftMoved) and b.status == "sent" for b in bodies)
-    assert any("failed" in line and expected in line for line in human_lines(await store.events_after(incident)))
+    assert any("publish failed on mastodon: " in line and expected in line and "stays approved" in line
+               for line in human_lines(await store.events_after(incident)))
     # Sending again, once the platform answers, posts it exactly once.
     mastodon.delay_seconds = 0.0
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
