@@ -200,16 +200,18 @@ class Publisher(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Where approved replies to one platform's comments are posted (`[publish.mastodon]`).
 
     The secret stays out of the file: `token_env` names the environment variable
-    that holds it, read when a reply is sent.
+    that holds it (Mastodon: an access token; Bluesky: an app password for
+    `identifier`), read when a reply is sent.
     """
 
     base_url: str
     token_env: str
+    identifier: str = ""
     timeout_seconds: float = 10.0
 
 
 #: The platforms crisis_tui.publish can post to.
-PUBLISHABLE = ("mastodon",)
+PUBLISHABLE = ("mastodon", "bluesky")
 
 
 class Playbook(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -362,6 +364,9 @@ def _check_publish(publish: dict[str, Publisher], source: str) -> None:
         if not publisher.token_env.strip():
             raise PlaybookError(source, f"publish.{platform}.token_env",
                                 "must name the environment variable that holds the access token")
+        if platform == "bluesky" and not publisher.identifier.strip():
+            raise PlaybookError(source, f"publish.{platform}.identifier",
+                                "must name the account that posts (its handle or DID)")
         if publisher.timeout_seconds <= 0:
             raise PlaybookError(source, f"publish.{platform}.timeout_seconds",
                                 f"must be positive, got {publisher.timeout_seconds}")

@@ -29,6 +29,8 @@ def test_a_mastodon_publisher_reads_with_its_token_named_not_written() -> None:
     ('[publish.mastodon]\nbase_url = "social.example"\ntoken_env = "T"',
      "p.toml: publish.mastodon.base_url: must be an http(s) address"),
     ('[publish.mastodon]\nbase_url = "https://x"\ntoken_env = " "', "p.toml: publish.mastodon.token_env: must name"),
+    ('[publish.bluesky]\nbase_url = "https://bsky.social"\ntoken_env = "T"',
+     "p.toml: publish.bluesky.identifier: must name the account"),
     ('[publish.mastodon]\nbase_url = "https://x"', "p.toml: publish.mastodon: Object missing required field `token_env`"),
     ('[publish.mastodon]\nbase_url = "https://x"\ntoken_env = "T"\ntoken = "secret"',
      "p.toml: publish.mastodon.token: unknown key"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from crisis_tui import events as ev
 from crisis_tui.errors import PublishFailed
 from crisis_tui.playbook import Playbook
+from crisis_tui.publish.bluesky import BlueskyPublisher
 from crisis_tui.publish.mastodon import MastodonPublisher
 from crisis_tui.publish.reply import Publisher, Reply
 
@@ -16,6 +17,8 @@ def publisher_for(playbook: Playbook, platform: str) -> Publisher | None:
         return None
     if platform == "mastodon":
         return MastodonPublisher(settings)
+    if platform == "bluesky":
+        return BlueskyPublisher(settings)
     return None
 
 
