@@ -154,14 +154,18 @@ async def test_a_missing_token_is_a_clear_error_and_nothing_is_posted(
     assert (await store.get_draft(incident, draft_id)).status == "approved"
 
 
+@pytest.mark.parametrize("comment", [
+    msgspec.structs.replace(COMMENT, source="x"),  # no publisher for X
+    msgspec.structs.replace(COMMENT, extra={}),  # a Mastodon comment without its status id
+], ids=["other platform", "no status id"])
 async def test_a_platform_without_a_publisher_keeps_the_manual_path(
-    tmp_path: Path, book: Playbook, mastodon: FakeMastodon  # noqa: F811
+    tmp_path: Path, book: Playbook, mastodon: FakeMastodon, comment: NewComment  # noqa: F811
 ) -> None:
     store = await SqliteStore.open(tmp_path / "manual.db", playbook=publishing(book, mastodon.url))
     try:
         incident = (await store.create_incident("Refunds", actor="Luis", severity="sev1", our_fault=True)).id
         await store.heartbeat(incident, actor="Luis", role="gm")
-        comment_id = (await store.ingest(incident, [msgspec.structs.replace(COMMENT, source="x")])).ids[0]
+        comment_id = (await store.ingest(incident, [comment])).ids[0]
         draft = await store.save_draft(incident, GOOD, actor="Ana", comment_id=comment_id)
         await approval.submit(store, incident, draft.id, actor="Ana")
         await approval.approve(store, None, incident, draft.id, actor="Luis")

@@ -18,6 +18,7 @@ import httpx
 import msgspec
 
 from crisis_tui.errors import PublishFailed
+from crisis_tui.model import Comment
 from crisis_tui.playbook import Publisher as Settings
 from crisis_tui.publish.reply import Posted, Reply
 from crisis_tui.safe_text import one_line
@@ -47,15 +48,13 @@ def record_key(reply: Reply) -> str:
     return "".join(reversed(chars))
 
 
-def references(reply: Reply) -> dict[str, dict[str, str]]:
+def references(comment: Comment) -> dict[str, dict[str, str]] | None:
     """The reply's `root` and `parent` strong references, from what intake kept of the comment."""
-    extra = reply.comment.extra
-    uri = str(extra.get("bluesky_uri") or (reply.comment.external_id if reply.comment.external_id.startswith("at://")
-                                          else ""))
+    extra = comment.extra
+    uri = str(extra.get("bluesky_uri") or (comment.external_id if comment.external_id.startswith("at://") else ""))
     cid = str(extra.get("bluesky_cid") or "")
     if not uri or not cid:
-        raise PublishFailed(f"comment #{reply.comment.id} carries no Bluesky post uri and cid to reply to: "
-                            "send it by hand")
+        return None
     parent = {"uri": uri, "cid": cid}
     root_uri, root_cid = str(extra.get("bluesky_root_uri") or ""), str(extra.get("bluesky_root_cid") or "")
     root = {"uri": root_uri, "cid": root_cid} if root_uri and root_cid else parent
@@ -82,6 +81,9 @@ class BlueskyPublisher:
         self.settings = settings
         self._transport = transport
 
+    def can_answer(self, comment: Comment) -> bool:
+        return references(comment) is not None
+
     def _password(self) -> str:
         password = os.environ.get(self.settings.token_env, "").strip()
         if not password:
@@ -90,7 +92,9 @@ class BlueskyPublisher:
         return password
 
     async def post(self, reply: Reply) -> Posted:
-        refs = references(reply)
+        refs = references(reply.comment)
+        if refs is None:
+            raise PublishFailed(f"comment #{reply.comment.id} carries no Bluesky post uri and cid to reply to")
         password = self._password()
         base = self.settings.base_url.rstrip("/") + "/xrpc/"
         try:

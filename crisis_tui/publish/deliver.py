@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from crisis_tui import events as ev
 from crisis_tui.errors import PublishFailed
+from crisis_tui.model import Comment
 from crisis_tui.playbook import Playbook
 from crisis_tui.publish.bluesky import BlueskyPublisher
 from crisis_tui.publish.mastodon import MastodonPublisher
@@ -11,7 +12,7 @@ from crisis_tui.publish.reply import Publisher, Reply
 
 
 def publisher_for(playbook: Playbook, platform: str) -> Publisher | None:
-    """The playbook's publisher for `platform`, or None: the reply goes out by hand."""
+    """The playbook's publisher for `platform`, or None."""
     settings = playbook.publish.get(platform)
     if settings is None:
         return None
@@ -20,6 +21,13 @@ def publisher_for(playbook: Playbook, platform: str) -> Publisher | None:
     if platform == "bluesky":
         return BlueskyPublisher(settings)
     return None
+
+
+def publisher_answering(playbook: Playbook, comment: Comment) -> Publisher | None:
+    """The publisher a reply to `comment` goes through, or None: it goes out by hand (no
+    publisher for its platform, or the comment lacks its post's id there)."""
+    publisher = publisher_for(playbook, comment.source)
+    return publisher if publisher is not None and publisher.can_answer(comment) else None
 
 
 async def publish(publisher: Publisher, reply: Reply) -> ev.ReplyPublished | ev.ReplyPublishFailed:

@@ -14,6 +14,7 @@ import httpx
 import msgspec
 
 from crisis_tui.errors import PublishFailed
+from crisis_tui.model import Comment
 from crisis_tui.playbook import Publisher as Settings
 from crisis_tui.publish.reply import Posted, Reply
 from crisis_tui.safe_text import one_line
@@ -27,14 +28,12 @@ class _Status(msgspec.Struct):
     uri: str = ""
 
 
-def status_id(reply: Reply) -> str:
-    """The comment's id on its Mastodon server: what `in_reply_to_id` names."""
-    extra = reply.comment.extra.get("mastodon_id")
+def status_id(comment: Comment) -> str:
+    """The comment's id on its Mastodon server (what `in_reply_to_id` names), or empty."""
+    extra = comment.extra.get("mastodon_id")
     if extra:
         return str(extra)
-    if reply.comment.external_id.isdigit():
-        return reply.comment.external_id
-    raise PublishFailed(f"comment #{reply.comment.id} carries no Mastodon status id to reply to: send it by hand")
+    return comment.external_id if comment.external_id.isdigit() else ""
 
 
 def _reason(response: httpx.Response) -> str:
@@ -57,6 +56,9 @@ class MastodonPublisher:
         self.settings = settings
         self._transport = transport
 
+    def can_answer(self, comment: Comment) -> bool:
+        return bool(status_id(comment))
+
     def _token(self) -> str:
         token = os.environ.get(self.settings.token_env, "").strip()
         if not token:
@@ -66,7 +68,10 @@ class MastodonPublisher:
 
     async def post(self, reply: Reply) -> Posted:
         headers = {"Authorization": f"Bearer {self._token()}", "Idempotency-Key": reply.idempotency_key}
-        form = {"status": reply.text, "in_reply_to_id": status_id(reply)}
+        replying_to = status_id(reply.comment)
+        if not replying_to:
+            raise PublishFailed(f"comment #{reply.comment.id} carries no Mastodon status id to reply to")
+        form = {"status": reply.text, "in_reply_to_id": replying_to}
         url = self.settings.base_url.rstrip("/") + "/api/v1/statuses"
         try:
             async with httpx.AsyncClient(timeout=self.settings.timeout_seconds, transport=self._transport) as client:

@@ -39,4 +39,9 @@ class Publisher(Protocol):
 
     platform: str
 
+    def can_answer(self, comment: Comment) -> bool:
+        """Whether the comment carries what a reply to it needs (its post's id on the platform);
+        a comment that does not goes out by hand."""
+        ...
+
     async def post(self, reply: Reply) -> Posted: ...

@@ -460,7 +460,7 @@ class SqliteStore(Reads):
         if draft.kind != "reply" or draft.comment_id is None:
             return None
         comment = await self.get_comment(incident_id, draft.comment_id)
-        publisher = deliver.publisher_for(self.playbook, comment.source)
+        publisher = deliver.publisher_answering(self.playbook, comment)
         if publisher is None:
             return None
         guards.draft_status(draft, "sent", actor=actor, holder=comment.holder, version=version, playbook=self.playbook)
