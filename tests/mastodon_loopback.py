@@ -64,7 +64,10 @@ class FakeMastodon:
             if request.headers.get("Authorization") != f"Bearer {TOKEN}":
                 return JSONResponse({"error": "The access token is invalid"}, status_code=401)
             if self.fail_next:
-                return JSONResponse({"error": "Internal server error"}, status_code=self.fail_next.pop(0))
+                code = self.fail_next.pop(0)
+                if code == 429:
+                    return JSONResponse({"error": "Too many requests"}, status_code=429, headers={"Retry-After": "30"})
+                return JSONResponse({"error": "Internal server error"}, status_code=code)
             if not form.get("status"):
                 return JSONResponse({"error": "Validation failed: Text can't be blank"}, status_code=422)
             if key and key in self.created:

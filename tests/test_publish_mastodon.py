@@ -4,6 +4,8 @@ leaves the draft approved with the error on the timeline, and a retry never post
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -32,6 +34,13 @@ COMMENT = NewComment(
 #: Accents, an emoji, a line break and "&<>": the platform must receive these bytes and no others.
 GOOD = ("Hola Marta, lo sentimos mucho: tres semanas sin reembolso es demasiado. 🙏\n"
         "Escríbenos por privado y hoy lo revisamos <equipo & soporte>.")
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on: the connection is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def publishing(book: Playbook, url: str, timeout: float = 5.0) -> Playbook:
@@ -107,7 +116,7 @@ async def test_a_retry_after_a_crash_between_posted_and_recorded_does_not_post_t
     assert [p.post_id for p in published] == [first.post_id]
 
 
-@pytest.mark.parametrize("answer", [500, 401, "timeout"])
+@pytest.mark.parametrize("answer", [500, 401, 429, "timeout", "refused"])
 async def test_a_failed_publish_leaves_the_draft_approved_with_the_error_on_the_timeline(
     approved: tuple[SqliteStore, str, int], mastodon: FakeMastodon, answer: int | str,  # noqa: F811
     book: Playbook, monkeypatch: pytest.MonkeyPatch,
@@ -118,11 +127,16 @@ async def test_a_failed_publish_leaves_the_draft_approved_with_the_error_on_the_
         store.use_playbook(publishing(book, mastodon.url, timeout=0.2))
     elif answer == 401:
         monkeypatch.setenv(TOKEN_ENV, "revoked")
+    elif answer == "refused":
+        store.use_playbook(publishing(book, f"http://127.0.0.1:{closed_port()}"))
+    elif answer == 429:
+        mastodon.fail_next = [429]
     else:
         mastodon.fail_next = [500]
     with pytest.raises(PublishFailed) as failed:
         await approval.send(store, incident, draft_id, actor="Ana")
-    expected = {500: "HTTP 500", 401: "check the access token", "timeout": "did not answer within 0.2s"}[answer]
+    expected = {500: "HTTP 500", 401: "check the access token", 429: "rate limited, retry after 30s",
+                "timeout": "did not answer within 0.2s", "refused": "Mastodon could not be reached"}[answer]
     assert expected in str(failed.value) and "stays approved" in str(failed.value)
     draft = await store.get_draft(incident, draft_id)
     assert draft.status == "approved"
@@ -173,3 +187,17 @@ async def test_a_platform_without_a_publisher_keeps_the_manual_path(
     finally:
         await store.close()
     assert mastodon.received == []
+
+
+async def test_two_sends_at_once_post_once_and_record_once(
+    approved: tuple[SqliteStore, str, int], mastodon: FakeMastodon  # noqa: F811
+) -> None:
+    store, incident, draft_id = approved
+    mastodon.delay_seconds = 0.2  # both are on the way before either is answered
+    results = await asyncio.gather(*(approval.send(store, incident, draft_id, actor="Ana") for _ in range(2)),
+                                   return_exceptions=True)
+    assert sorted(type(r).__name__ for r in results) == ["Draft", "InvalidInput"]
+    assert len(mastodon.posts) == 1
+    bodies = await _events(store, incident)
+    assert len([b for b in bodies if isinstance(b, ev.ReplyPublished)]) == 1
+    assert len([b for b in bodies if isinstance(b, ev.DraftMoved) and b.status == "sent"]) == 1

@@ -470,8 +470,11 @@ class SqliteStore(Reads):
         outcome = await deliver.publish(publisher, Reply(
             incident_id=incident_id, draft_id=draft.id, version=draft.version, text=draft.body, comment=comment))
         async with self._write(incident_id) as tx:
-            # What went out is on the record even if the draft moves on before it is marked sent.
-            await tx.apply(outcome, actor)
+            # What went out is on the record even if the draft moves on before it is marked sent;
+            # a concurrent send of the same version got the same post back and recorded it already.
+            if isinstance(outcome, ev.ReplyPublishFailed) or await self._published(
+                    incident_id, draft.id, draft.version) is None:
+                await tx.apply(outcome, actor)
         if isinstance(outcome, ev.ReplyPublishFailed):
             raise PublishFailed(f"draft {draft.id} v{draft.version} was not published on {publisher.platform}: "
                                 f"{outcome.error}; it stays approved, send again to retry")
