@@ -144,6 +144,13 @@ class DiskFull(StorageFault):
     """No space left for the write: it goes in once space is freed (nothing was lost before it)."""
 
 
+class PublishFailed(CrisisError):
+    """The platform did not take an approved reply: the draft stays approved, sending retries."""
+
+    status_code = 502
+    code = "publish_failed"
+
+
 class Unauthorized(CrisisError):
     """No token, or one the server does not know (or has revoked)."""
 

@@ -209,6 +209,27 @@ class SlaAlert(_Body, frozen=True, tag="alert.sla"):
     detail: str = ""
 
 
+class ReplyPublished(_Body, frozen=True, tag="reply.published"):
+    """An approved version was posted on its platform; `post_id` and `url` are the platform's."""
+
+    draft_id: int
+    version: int
+    platform: str
+    post_id: str
+    url: str = ""
+    comment_id: int | None = None
+
+
+class ReplyPublishFailed(_Body, frozen=True, tag="reply.publish_failed"):
+    """Posting failed; the draft stays approved, and sending again retries under the same key."""
+
+    draft_id: int
+    version: int
+    platform: str
+    error: str
+    comment_id: int | None = None
+
+
 class UnknownEvent(_Body, frozen=True, tag="unknown"):
     """A kind this version does not know: kept as it came, for a newer version to read."""
 
@@ -228,7 +249,7 @@ Known = (
     IncidentCreated | IncidentUpdated | CommentIngested | CommentClaimed | CommentReleased | CommentMarked
     | CommentTagged | CommentHandedOver | ClaimLapsed | DraftSaved | DraftConflict | DraftTicked | DraftMoved
     | DecisionProposed | DecisionVoted | OperatorJoined | OperatorLeft | OperatorFocus | NoteAdded | SpikeAlert
-    | SlaAlert
+    | SlaAlert | ReplyPublished | ReplyPublishFailed
 )
 EventBody = Known | UnknownEvent | BrokenEvent
 #: What the room, the wallboard and the export learn nothing from (no state, no line of story).

@@ -13,7 +13,7 @@ import re
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import msgspec
 import platformdirs
@@ -22,6 +22,7 @@ import tomli_w
 from crisis_tui.errors import PlaybookError
 
 ENV_VAR = "CRISIS_TUI_PLAYBOOK"
+_T = TypeVar("_T")
 
 
 class Role(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -195,6 +196,24 @@ class Triage(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     words: dict[str, TriageWords] = {}
 
 
+class Publisher(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Where approved replies to one platform's comments are posted (`[publish.mastodon]`).
+
+    The secret stays out of the file: `token_env` names the environment variable
+    that holds it (Mastodon: an access token; Bluesky: an app password for
+    `identifier`), read when a reply is sent.
+    """
+
+    base_url: str
+    token_env: str
+    identifier: str = ""
+    timeout_seconds: float = 10.0
+
+
+#: The platforms crisis_tui.publish can post to.
+PUBLISHABLE = ("mastodon", "bluesky")
+
+
 class Playbook(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: str = "Crisis playbook"
     default_language: str = "en"
@@ -210,6 +229,7 @@ class Playbook(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     review: Review = msgspec.field(default_factory=Review)
     triage: Triage = msgspec.field(default_factory=Triage)
     keys: dict[str, str] = {}
+    publish: dict[str, Publisher] = {}
     #: Where it was read from (not a TOML key).
     source: str = ""
 
@@ -269,8 +289,19 @@ def _key_from_path(path: str) -> str:
 
 def parse(data: dict[str, Any], source: str) -> Playbook:
     """Validate an already-read TOML table; raise PlaybookError naming the key."""
+    publish = data.get("publish")
+    if isinstance(publish, dict):
+        for platform, table in publish.items():  # msgspec names a table's key only as `publish[...]`
+            _convert(table, Publisher, source, f"publish.{platform}")
+    book = _convert(data, Playbook, source, "")
+    _check(book, source)
+    book.source = source
+    return book
+
+
+def _convert(data: Any, shape: type[_T], source: str, prefix: str) -> _T:
     try:
-        book = msgspec.convert(data, Playbook, strict=True)
+        return msgspec.convert(data, shape, strict=True)
     except msgspec.ValidationError as exc:
         message = str(exc)
         problem, _, where = message.partition(" - at `")
@@ -279,10 +310,8 @@ def parse(data: dict[str, Any], source: str) -> Playbook:
             field = problem.split("`")[1]
             key = f"{key}.{field}" if key else field
             problem = "unknown key (a typo?)"
+        key = ".".join(part for part in (prefix, key) if part)
         raise PlaybookError(source, key, problem) from None
-    _check(book, source)
-    book.source = source
-    return book
 
 
 def _check(book: Playbook, source: str) -> None:
@@ -321,6 +350,26 @@ def _check(book: Playbook, source: str) -> None:
     if book.operator.role and book.role(book.operator.role) is None:
         raise PlaybookError(source, "operator.role", f"{book.operator.role!r} is not one of the roles' ids")
     _check_triage(book.triage, source)
+    _check_publish(book.publish, source)
+
+
+def _check_publish(publish: dict[str, Publisher], source: str) -> None:
+    for platform, publisher in publish.items():
+        if platform not in PUBLISHABLE:
+            raise PlaybookError(source, f"publish.{platform}",
+                                f"no publisher for {platform!r} (known: {', '.join(PUBLISHABLE)})")
+        if not publisher.base_url.startswith(("https://", "http://")):
+            raise PlaybookError(source, f"publish.{platform}.base_url",
+                                f"must be an http(s) address, got {publisher.base_url!r}")
+        if not publisher.token_env.strip():
+            raise PlaybookError(source, f"publish.{platform}.token_env",
+                                "must name the environment variable that holds the access token")
+        if platform == "bluesky" and not publisher.identifier.strip():
+            raise PlaybookError(source, f"publish.{platform}.identifier",
+                                "must name the account that posts (its handle or DID)")
+        if publisher.timeout_seconds <= 0:
+            raise PlaybookError(source, f"publish.{platform}.timeout_seconds",
+                                f"must be positive, got {publisher.timeout_seconds}")
 
 
 def _check_triage(triage: Triage, source: str) -> None:

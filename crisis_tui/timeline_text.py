@@ -126,6 +126,12 @@ def describe(event: Event) -> str:
                     f"{b.baseline}/min (x{b.factor})")
         case ev.SlaAlert(detail=detail):
             return f"SLA breached: {_quote(detail, 60)}"
+        case ev.ReplyPublished() as b:
+            where = _quote(b.url, 80) if b.url else f"as {_quote(b.post_id, 40)}"
+            return f"{actor} published reply draft {b.draft_id} v{b.version} on {_quote(b.platform, 20)}: {where}"
+        case ev.ReplyPublishFailed() as b:
+            return (f"publish failed on {_quote(b.platform, 20)}: {_quote(b.error, 120)} "
+                    f"(reply draft {b.draft_id} v{b.version} stays approved; send again to retry)")
         case ev.UnknownEvent(kind=kind):
             return f"{actor}: unknown event kind {_quote(kind, 40)} (written by a newer crisis-tui, kept as it is)"
         case ev.BrokenEvent(kind=kind, error=error):

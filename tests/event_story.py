@@ -2,20 +2,58 @@
 
 from __future__ import annotations
 
+import os
+
 import msgspec
 
 from crisis_tui.comment_shape import parse_comment
-from crisis_tui.errors import DraftConflict
-from crisis_tui.playbook import Playbook
+from crisis_tui.errors import DraftConflict, PublishFailed
+from crisis_tui.playbook import Playbook, Publisher
+from crisis_tui.server.background import BackgroundServer
 from crisis_tui.store.protocol import IncidentStore
 from crisis_tui.store.sqlite import SqliteStore
 from crisis_tui.triage.spikes import Spike
+from tests.mastodon_loopback import TOKEN, FakeMastodon
+
+STORY_TOKEN_ENV = "CRISIS_TUI_STORY_MASTODON_TOKEN"
 
 #: A kind a newer crisis-tui might write: this version must keep it, not choke on it.
 NEWER_KIND = "alert.sentiment_flip"
 NEWER_PAYLOAD = {"from": "negative", "to": "positive", "share": 0.61}
 #: A known kind whose payload does not fit its shape (a hand-rolled client, a bug elsewhere).
 BROKEN_PAYLOAD = {"per_minute": "lots", "baseline": None}
+
+
+async def _published_and_failed(store: SqliteStore, book: Playbook, inc: str) -> None:
+    """A reply to a Mastodon comment: the first send meets a 500, the second posts it.
+
+    Only a local store publishes with a playbook handed to it (a server uses its own)."""
+    fake = FakeMastodon(fail_next=[500])
+    server = BackgroundServer(fake.app())
+    fake.url = server.start()
+    previous = os.environ.get(STORY_TOKEN_ENV)
+    os.environ[STORY_TOKEN_ENV] = TOKEN
+    try:
+        store.use_playbook(msgspec.structs.replace(book, publish={
+            "mastodon": Publisher(base_url=fake.url, token_env=STORY_TOKEN_ENV)}))
+        [toot] = (await store.ingest(inc, [parse_comment({
+            "source": "mastodon", "id": "https://social.example/statuses/7", "author": "@ana@social.example",
+            "text": "Still no refund", "mastodon_id": "7"})])).ids
+        reply = await store.save_draft(inc, "Sorry, Ana: a DM is on its way.", actor="Ana", comment_id=toot)
+        await store.set_draft_status(inc, reply.id, "in_review", actor="Ana")
+        await store.set_draft_status(inc, reply.id, "approved", actor="Luis", override_reason="a DM follows")
+        try:
+            await store.set_draft_status(inc, reply.id, "sent", actor="Ana")
+        except PublishFailed:
+            pass
+        await store.set_draft_status(inc, reply.id, "sent", actor="Ana")
+    finally:
+        store.use_playbook(book)
+        if previous is None:
+            os.environ.pop(STORY_TOKEN_ENV, None)
+        else:
+            os.environ[STORY_TOKEN_ENV] = previous
+        server.stop()
 
 
 async def every_kind(store: IncidentStore, book: Playbook) -> str:
@@ -69,6 +107,8 @@ async def every_kind(store: IncidentStore, book: Playbook) -> str:
     await store.claim(inc, second, actor="Ana")
     await store.take_over(inc, second, actor="Luis", reason="the client asked me to answer")
     await store.reassign(inc, second, "Ana", actor="Luis", reason="Ana speaks Italian")
+    if isinstance(store, SqliteStore):
+        await _published_and_failed(store, book, inc)
     await store.update_incident(inc, actor="Luis", status="closed")
     await store.leave(inc, actor="Carla")
     await store.leave(inc, actor="Ana", reason="timeout")  # the shape expire_presence writes

@@ -179,7 +179,8 @@ async def test_md_is_the_evaluation_document(demo: tuple[Path, str], tmp_path: P
     (out,) = await export(db, inc, "md", tmp_path / "eval.md", book)
     text = out.read_text(encoding="utf-8")
     headings = [line for line in text.splitlines() if line.startswith("## ")]
-    assert headings == ["## Summary", "## Timeline", "## What was said", "## Decisions", "## Metrics", "## Review"]
+    assert headings == ["## Summary", "## Timeline", "## What was said", "## Decisions", "## Metrics", "## Outbound",
+                        "## Review"]
     for number, question in enumerate(book.review.questions, start=1):
         assert f"### {number}. {md(question)}" in text
     assert text.count("> _Answer:_") == len(book.review.questions)

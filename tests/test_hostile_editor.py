@@ -123,7 +123,8 @@ async def test_every_screen_shows_the_hostile_playbook_without_an_escape(
     held: tuple[SqliteStore, str], evil_book: Playbook
 ) -> None:
     store, inc = held
-    await store.propose_decision(inc, f"Publish{OSC52} it", actor=f"Eve{CLEAR}")
+    await store.propose_decision(inc, f"Publish{OSC52} it", actor=f"Eve{CLEAR}",
+                                 rationale=f"because{CLEAR}")
     app = CrisisApp(store, inc, evil_book, me="Ana", role=None, seats=["cm", "client"], watch_playbook_file=False)
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, RolePicker))
@@ -166,7 +167,8 @@ async def test_the_wallboard_shows_the_hostile_playbook_and_names_without_an_esc
 ) -> None:
     store, inc = held
     await store.heartbeat(inc, actor=f"Eve{OSC52}", role="gm", focus=f"reading{CLEAR}")
-    await store.propose_decision(inc, f"Publish{OSC52} it", actor=f"Eve{OSC52}")
+    await store.propose_decision(inc, f"Publish{OSC52} it", actor=f"Eve{OSC52}",
+                                 rationale=f"because{OSC52}")
     viewer = await SqliteStore.open(tmp_path / "editor.db", read_only=True, playbook=evil_book)
     try:
         app = WallboardApp(viewer, inc, playbook=evil_book)

@@ -20,6 +20,7 @@ from crisis_tui.export.metrics import Metrics
 from crisis_tui.export.record import IncidentRecord
 from crisis_tui.export.sent_texts import SentText, sent_texts
 from crisis_tui.playbook import Playbook
+from crisis_tui.publish.outbound import outbound, where_it_went
 from crisis_tui.safe_text import display_text, one_line
 from crisis_tui.timeline_text import human_lines
 from crisis_tui.tone import ToneChecker, ToneContext
@@ -318,6 +319,17 @@ def _what_was_said(record: IncidentRecord, playbook: Playbook) -> Section:
     return Section("What was said", [intro, *(_said(s, checker) for s in sent)])
 
 
+def _outbound(record: IncidentRecord) -> Section:
+    items = outbound(record.events)
+    if not items:
+        return Section("Outbound", [Paragraph("Nothing left the room.")])
+    rows = [[w.when(o.sent_at), f"draft {o.draft_id} v{o.version}: {safe(o.text, 120)}",
+             "statement" if o.kind == "statement" else f"reply to #{o.comment_id} on {safe(o.where, 20)}",
+             safe(o.approved_by, 40), safe(o.sent_by, 40), safe(where_it_went(o), 200)] for o in items]
+    return Section("Outbound", [Table(["Sent", "What", "Where", "Approved by", "Sent by", "Post (or by hand)"], rows,
+                                      caption="Everything that left the room, as it went out")])
+
+
 def _timeline(record: IncidentRecord) -> Section:
     lines = human_lines(record.events, whole=True)
     left_out = max(0, len(lines) - MAX_TIMELINE)
@@ -348,6 +360,7 @@ def build(record: IncidentRecord, metrics: Metrics, playbook: Playbook, exported
             _what_was_said(record, playbook),
             _decisions(metrics, record),
             _metrics(metrics),
+            _outbound(record),
             _review(playbook),
         ],
         metrics=metrics,

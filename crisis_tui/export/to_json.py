@@ -24,6 +24,7 @@ from crisis_tui.export.record import IncidentRecord, Progress, no_progress
 from crisis_tui.log_head import Head
 from crisis_tui.model import Comment, Counts, Decision, Draft, Event, Incident, Note, Presence
 from crisis_tui.playbook import Playbook
+from crisis_tui.publish.outbound import Outbound, outbound
 
 FORMAT = "crisis-tui-export"
 #: DEL, and C1 controls as UTF-8 (0xC2 leads no other character, so this matches nothing else).
@@ -53,6 +54,8 @@ class ExportDocument(msgspec.Struct, kw_only=True):
     events: list[Event]
     state: State
     metrics: Metrics
+    #: What left the room (crisis_tui.publish.outbound), derived from `events`.
+    outbound: list[Outbound] = []
 
 
 def document(record: IncidentRecord, metrics: Metrics, exported_at: float) -> ExportDocument:
@@ -64,6 +67,7 @@ def document(record: IncidentRecord, metrics: Metrics, exported_at: float) -> Ex
         state=State(comments=record.comments, drafts=record.drafts, decisions=record.decisions,
                     presence=record.presence, notes=record.notes, counts=record.counts),
         metrics=metrics,
+        outbound=outbound(record.events),
     )
 
 

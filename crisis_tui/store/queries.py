@@ -14,6 +14,7 @@ from typing import Any
 
 import aiosqlite
 
+from crisis_tui import events as ev
 from crisis_tui import file_faults
 from crisis_tui.errors import NotFound
 from crisis_tui.eventlog import event_from_row
@@ -162,6 +163,14 @@ class Reads:
             (incident_id, limit),
         )
         return [event_from_row(r) for r in reversed(rows)]
+
+    async def events_of(self, incident_id: str, kind: type[ev.Known]) -> list[Event]:
+        """Every event of one kind, in order (the publications of an incident are few)."""
+        rows = await self._fetchall(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE incident_id = ? AND kind = ? ORDER BY seq",
+            (incident_id, ev.kind_of(kind)),
+        )
+        return [event_from_row(r) for r in rows]
 
     async def raw_events(self, incident_id: str) -> list[tuple[Any, ...]]:
         """The stored rows as they are, for `verify` (which must not trust a decode)."""

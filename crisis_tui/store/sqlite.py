@@ -26,11 +26,21 @@ import msgspec
 from crisis_tui import events as ev
 from crisis_tui import file_faults
 from crisis_tui import playbook as playbook_mod
-from crisis_tui.errors import CrisisError, Forbidden, InvalidInput, NotFound, StorageFault, StoreUnavailable
+from crisis_tui.errors import (
+    CrisisError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PublishFailed,
+    StorageFault,
+    StoreUnavailable,
+)
 from crisis_tui.eventlog import GENESIS, chain_hash, encode_payload, verify_chain
 from crisis_tui.log_head import Head
 from crisis_tui.model import Comment, Decision, Draft, Event, Incident, IngestResult, NewComment, Note, Presence
 from crisis_tui.playbook import Playbook
+from crisis_tui.publish import deliver
+from crisis_tui.publish.reply import Reply
 from crisis_tui.store import guards
 from crisis_tui.store.connection import closed_on_failure, connect
 from crisis_tui.store.guards import Append
@@ -435,8 +445,14 @@ class SqliteStore(Reads):
         override_reason: str = "",
         version: int | None = None,
     ) -> Draft:
-        """Move a draft along its steps; the rules are guards.draft_status, judged on this file's rows."""
+        """Move a draft along its steps; the rules are guards.draft_status, judged on this file's rows.
+
+        Sending a reply to a platform the playbook publishes to posts it there first,
+        outside the write transaction, and records the post (or the failure) with the step.
+        """
         override_reason = guards.text(override_reason, "override_reason", guards.MAX_NOTE, required=False).strip()
+        if status == "sent":
+            await self._publish(incident_id, draft_id, actor=actor, version=version)
         async with self._write(incident_id) as tx:
             draft = guards.found_draft(await self._draft(incident_id, draft_id), draft_id, incident_id)
             role: str | None = None
@@ -447,11 +463,49 @@ class SqliteStore(Reads):
             holder = None
             if status == "sent" and draft.kind == "reply" and draft.comment_id is not None:
                 holder = (await self._comment_state(tx, draft.comment_id)).holder
-            await tx.apply(guards.draft_status(
+            moved = guards.draft_status(
                 draft, status, actor=actor, role=role, holder=holder, override_reason=override_reason,
                 version=version, judge=judge, playbook=self.playbook,
-            ), actor)
+            )
+            await tx.apply(moved, actor)
         return await self.get_draft(incident_id, draft_id)
+
+    async def _published(self, incident_id: str, draft_id: int, version: int) -> ev.ReplyPublished | None:
+        for event in await self.events_of(incident_id, ev.ReplyPublished):
+            body = event.body
+            if isinstance(body, ev.ReplyPublished) and body.draft_id == draft_id and body.version == version:
+                return body
+        return None
+
+    async def _publish(self, incident_id: str, draft_id: int, *, actor: str, version: int | None) -> ev.ReplyPublished | None:
+        """Post an approved reply where the playbook publishes its comment's platform.
+
+        None when it goes out by hand. The step's own refusals come first, so nothing is
+        posted that could not be marked sent; a version already posted is not posted again.
+        """
+        draft = guards.found_draft(await self._draft(incident_id, draft_id), draft_id, incident_id)
+        if draft.kind != "reply" or draft.comment_id is None:
+            return None
+        comment = await self.get_comment(incident_id, draft.comment_id)
+        publisher = deliver.publisher_answering(self.playbook, comment)
+        if publisher is None:
+            return None
+        guards.draft_status(draft, "sent", actor=actor, holder=comment.holder, version=version, playbook=self.playbook)
+        earlier = await self._published(incident_id, draft.id, draft.version)
+        if earlier is not None:
+            return earlier
+        outcome = await deliver.publish(publisher, Reply(
+            incident_id=incident_id, draft_id=draft.id, version=draft.version, text=draft.body, comment=comment))
+        async with self._write(incident_id) as tx:
+            # What went out is on the record even if the draft moves on before it is marked sent;
+            # a concurrent send of the same version got the same post back and recorded it already.
+            if isinstance(outcome, ev.ReplyPublishFailed) or await self._published(
+                    incident_id, draft.id, draft.version) is None:
+                await tx.apply(outcome, actor)
+        if isinstance(outcome, ev.ReplyPublishFailed):
+            raise PublishFailed(f"draft {draft.id} v{draft.version} was not published on {publisher.platform}: "
+                                f"{outcome.error}; it stays approved, send again to retry")
+        return outcome
 
     # --------------------------------------------------------------- decisions
     async def propose_decision(

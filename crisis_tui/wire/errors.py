@@ -22,6 +22,7 @@ from crisis_tui.errors import (
     InvalidInput,
     NotFound,
     PayloadTooLarge,
+    PublishFailed,
     RateLimited,
     StoreUnavailable,
     Unauthorized,
@@ -37,6 +38,7 @@ _SIMPLE: dict[str, type[CrisisError]] = {
     NotFound.code: NotFound,
     PayloadTooLarge.code: PayloadTooLarge,
     StoreUnavailable.code: StoreUnavailable,
+    PublishFailed.code: PublishFailed,
 }
 _BY_STATUS: dict[int, type[CrisisError]] = {
     401: Unauthorized, 403: Forbidden, 404: NotFound, 413: PayloadTooLarge,
