@@ -203,8 +203,10 @@ async def test_a_room_over_a_server_sees_the_served_file_cut(serve: ServeFactory
         seen = event_count(served.db)
         cut_tail(served.db)
         cut_at = time.monotonic()
-        await wait_for(pilot, lambda: bool(app.screen.query(RewriteAlarm)), timeout=1.0)
-        assert time.monotonic() - cut_at < 1.0
+        # Over a server the check is a round trip every 0.5 s; a loaded CI machine has been seen at
+        # ~2 s, so this story allows 3 s (the file story below the one-second bar keeps 1 s).
+        await wait_for(pilot, lambda: bool(app.screen.query(RewriteAlarm)), timeout=3.0)
+        assert time.monotonic() - cut_at < 3.0
         assert f"rewritten before event {seen}" in app.screen.query_one(RewriteAlarm).text
         after_cut = event_count(served.db)
         with pytest.raises(LogRewritten):
