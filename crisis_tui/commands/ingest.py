@@ -3,10 +3,14 @@
 SOURCE is a JSONL or .json file (`--follow` to tail it), a folder (a drop
 folder), `-` (standard input), a .csv export (`--mapping`), an http(s) JSON
 feed (`--mapping`), or a Mastodon hashtag page (https://HOST/tags/NAME).
+`--mapping` also reads a .json or JSONL file that is a platform's own answer;
+where it cannot apply, it is refused, never ignored.
 Malformed items are reported on stderr with where and why and kept in a
 rejected file; the run ends with exactly one summary line on stdout,
-`ingested N, duplicates D, rejected R`, and exits non-zero only when items
-were offered and none could be taken (or the source could not be read at all).
+`ingested N, duplicates D, rejected R` (and `, skipped S` when the mapping
+skipped items), and exits non-zero only when items were offered and none
+could be taken (or the source could not be read at all, such as a feed whose
+answer cannot be used with --once).
 Long-running modes (follow, folder, feed, Mastodon) stop cleanly on Ctrl-C or
 SIGTERM: the chunk in hand is stored, the position saved, the summary printed.
 """
@@ -43,6 +47,8 @@ from crisis_tui.playbook import Playbook
 from crisis_tui.safe_text import one_line
 
 KINDS = ("auto", "jsonl", "csv", "folder", "stdin", "feed", "mastodon")
+#: The kinds a --mapping applies to.
+MAPPED = frozenset({"jsonl", "csv", "feed"})
 
 
 def detect_kind(source: str, kind: str) -> str:
@@ -111,7 +117,7 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 @click.option("--from-end", is_flag=True, help="With --follow and no saved position: only lines written from now on.")
 @click.option("--once", is_flag=True, help="Folder, feed, Mastodon: take what is there now, then stop.")
 @click.option("--mapping", "mapping_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="TOML mapping of a CSV's columns or a feed's JSON to the native shape.")
+              help="TOML mapping of a CSV's columns, or of a feed's or a .json/JSONL file's JSON, to the native shape.")
 @click.option("--interval", type=float, default=30.0, show_default=True, help="Seconds between feed or Mastodon polls.")
 @click.option("--poll", type=float, default=0.05, show_default=True, help="Seconds between looks at a followed file.")
 @click.option("--header", "headers", multiple=True, metavar="'NAME: VALUE'", help="HTTP header for a feed (repeatable).")
@@ -121,7 +127,8 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 @click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to keep the follow/feed/Mastodon position (default: beside the incident file).")
 @click.option("--rejected", "rejected_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to keep rejected items (default: SOURCE.rejected.jsonl, or rejected/ in a drop folder).")
+              help="Where to keep rejected items (default: SOURCE.rejected.jsonl, rejected/ in a drop folder, "
+                   "beside the state file for a feed, Mastodon or stdin).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar for a backlog (default: when stderr is a terminal).")
 @click.option("--as", "actor", default="intake", show_default=True, help="Who the comments are logged as arriving from.")
 @click.option("--token", envvar=locator.TOKEN_VAR, default=None, help="Server token (for a server URL).")
@@ -138,6 +145,9 @@ def ingest(
         raise click.BadParameter(f"--follow reads a JSONL file; SOURCE is a {kind} source", param_hint="--follow")
     if kind in ("csv", "feed") and mapping_path is None:
         raise click.BadParameter(f"a {kind} source needs --mapping FILE (see the README)", param_hint="--mapping")
+    if mapping_path is not None and (kind not in MAPPED or follow):
+        what = "a followed file" if follow else f"a {kind} source"
+        raise click.BadParameter(f"applies to .json, JSONL, CSV files and feeds, not {what}", param_hint="--mapping")
     for seconds, option in ((interval, "--interval"), (poll, "--poll")):
         if seconds <= 0:
             raise click.BadParameter("must be positive", param_hint=option)
@@ -163,7 +173,7 @@ def ingest(
         def state(kind_key: str, key: str) -> state_mod.StateFile:
             return state_mod.StateFile(state_path or state_mod.default_path(incident_file, incident_id, kind_key, key))
 
-        rejects = RejectLog(rejected_path or _default_rejected(kind, source), printer)
+        rejects = RejectLog(rejected_path or _default_rejected(kind, source, state), printer)
         error: CrisisError | None = None
         tally = Tally()
         try:
@@ -198,13 +208,20 @@ def ingest(
         sys.exit(1)
 
 
-def _default_rejected(kind: str, source: str) -> Path | None:
+def _default_rejected(kind: str, source: str, state: Callable[[str, str], state_mod.StateFile]) -> Path:
+    """Files keep their rejects beside themselves; a feed, Mastodon or stdin beside its
+    state file (`room.db.intake/feed-KEY.rejected.jsonl`), never in the working folder."""
     if kind in ("jsonl", "csv"):
         path = Path(source).expanduser()
         return path.with_name(path.name + ".rejected.jsonl")
     if kind == "folder":
         return Path(source).expanduser() / "rejected" / "rejected.jsonl"
-    return Path("crisis-tui-rejected.jsonl")
+    if kind == "mastodon":
+        parsed = parse_tag_url(source)
+        key = f"{parsed[0]}#{parsed[1]}" if parsed else source
+    else:
+        key = source
+    return state_mod.rejected_path(state(kind, key).path)
 
 
 def _build(
@@ -224,7 +241,7 @@ def _build(
                            once=once, backfill=backfill, since_id=since_id, token=mastodon_token)
     if kind == "feed":
         assert mapping_path is not None
-        mapping = Mapping.load(mapping_path, section="feed")
+        mapping = Mapping.load(mapping_path, section="json")
         return HttpFeed(source, mapping, state("feed", source), stop, report=report, interval=interval,
                         once=once, headers=headers)
     path = Path(source).expanduser()
@@ -235,7 +252,8 @@ def _build(
         return CsvFile(path, Mapping.load(mapping_path, section="csv"))
     if follow:
         return FollowedFile(path, state("follow", str(path.resolve())), stop, report=report, poll=poll, from_end=from_end)
-    return JsonlFile(path, book=book)
+    answers = Mapping.load(mapping_path, section="json") if mapping_path is not None else None
+    return JsonlFile(path, book=book, mapping=answers)
 
 
 def register(group: click.Group) -> None:
