@@ -115,6 +115,16 @@ def test_bluesky_jetstream_lines_keep_posts_skip_likes_and_follows_and_read_time
     assert day(rows["bafy3lp1"]["posted_at"]) == "2026-03-10T14:02:00.123456+00:00"
 
 
+def test_jetstream_events_piped_on_stdin_go_through_the_mapping(tmp_path: Path) -> None:
+    db = new(tmp_path)
+    done = subprocess.run([*CLI, "ingest", str(db), "-", "--mapping", str(DATA / "bluesky_jetstream_events.toml")],
+                          input=(DATA / "bluesky_jetstream_events.jsonl").read_text(), capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ingested 2, duplicates 0, rejected 0, skipped 2"
+    assert sorted(stored(db)) == ["bafy3lp1", "bafy3lp2"]
+
+
 def test_epoch_milliseconds_and_microseconds_are_the_same_moment_in_the_native_shape(tmp_path: Path) -> None:
     db = new(tmp_path)
     lines = [{"source": "x", "id": f"t{unit}", "author": "@a", "text": "hi", "posted_at": 1789120800 * 10**unit}
@@ -141,7 +151,7 @@ def test_a_mapping_is_refused_where_it_cannot_apply_never_ignored(tmp_path: Path
     for args in ((str(tmp_path / "drop"), "--once"), (str(tmp_path / "events.jsonl"), "--follow")):
         done = ingest(db, *args, "--mapping", str(DATA / "bluesky_jetstream_events.toml"))
         assert done.returncode == 2
-        assert "--mapping" in done.stderr and "applies to .json, JSONL, CSV files and feeds" in done.stderr
+        assert "--mapping" in done.stderr and "applies to .json, JSONL, CSV files, stdin and feeds" in done.stderr
 
 
 def test_once_on_an_unusable_feed_exits_non_zero_and_feed_rejects_sit_beside_the_state(tmp_path: Path) -> None:

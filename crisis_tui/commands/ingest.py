@@ -3,7 +3,7 @@
 SOURCE is a JSONL or .json file (`--follow` to tail it), a folder (a drop
 folder), `-` (standard input), a .csv export (`--mapping`), an http(s) JSON
 feed (`--mapping`), or a Mastodon hashtag page (https://HOST/tags/NAME).
-`--mapping` also reads a .json or JSONL file that is a platform's own answer;
+`--mapping` also reads a .json or JSONL file (or stdin) that is a platform's own answer;
 where it cannot apply, it is refused, never ignored.
 Malformed items are reported on stderr with where and why and kept in a
 rejected file; the run ends with exactly one summary line on stdout,
@@ -48,7 +48,7 @@ from crisis_tui.safe_text import one_line
 
 KINDS = ("auto", "jsonl", "csv", "folder", "stdin", "feed", "mastodon")
 #: The kinds a --mapping applies to.
-MAPPED = frozenset({"jsonl", "csv", "feed"})
+MAPPED = frozenset({"jsonl", "csv", "feed", "stdin"})
 
 
 def detect_kind(source: str, kind: str) -> str:
@@ -147,7 +147,8 @@ def ingest(
         raise click.BadParameter(f"a {kind} source needs --mapping FILE (see the README)", param_hint="--mapping")
     if mapping_path is not None and (kind not in MAPPED or follow):
         what = "a followed file" if follow else f"a {kind} source"
-        raise click.BadParameter(f"applies to .json, JSONL, CSV files and feeds, not {what}", param_hint="--mapping")
+        raise click.BadParameter(f"applies to .json, JSONL, CSV files, stdin and feeds, not {what}",
+                                 param_hint="--mapping")
     for seconds, option in ((interval, "--interval"), (poll, "--poll")):
         if seconds <= 0:
             raise click.BadParameter("must be positive", param_hint=option)
@@ -231,7 +232,7 @@ def _build(
     book: Playbook,
 ) -> Source:
     if kind == "stdin":
-        return StdinLines(stop)
+        return StdinLines(stop, mapping=Mapping.load(mapping_path, section="json") if mapping_path is not None else None)
     if kind == "mastodon":
         parsed = parse_tag_url(source)
         if parsed is None:
