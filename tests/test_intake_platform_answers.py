@@ -204,3 +204,44 @@ def test_a_mapping_never_turns_a_well_formed_date_into_another_date(moment: date
     for when in (epoch, str(epoch), zone.isoformat()):
         native = mapping.apply({"k": "1", "a": "x", "t": "y", "when": when}, flat=False)
         assert parse_time(native["posted_at"], "posted_at") == seconds
+
+
+def test_a_known_shape_is_recognised_by_itself_and_said_and_presets_are_listed(tmp_path: Path) -> None:
+    db = new(tmp_path)
+    for name, suffix, preset, summary in (
+        ("youtube_comment_threads", ".json", "youtube", "ingested 4, duplicates 0, rejected 0"),
+        ("reddit_comments", ".json", "reddit", "ingested 4, duplicates 0, rejected 0, skipped 1"),
+        ("bluesky_jetstream_events", ".jsonl", "bluesky-jetstream", "ingested 2, duplicates 0, rejected 0, skipped 2"),
+    ):
+        (tmp_path / f"{name}{suffix}").write_bytes((DATA / f"{name}{suffix}").read_bytes())
+        done = ingest(db, str(tmp_path / f"{name}{suffix}"))
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == summary
+        assert f"(preset {preset}; --preset NAME to choose another)" in done.stderr.splitlines()[0]
+    rows = stored(db)
+    assert rows["UgzT1.r1"]["in_reply_to"] == "UgzT1" and rows["t1_c3"]["in_reply_to"] == "t1_c2"
+    listed = subprocess.run([*CLI, "ingest", "--presets"], capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0
+    assert [line.split()[0] for line in listed.stdout.splitlines()] == ["bluesky-jetstream", "reddit", "x-v2", "youtube"]
+
+
+def test_a_preset_is_forced_by_name_and_a_users_mapping_extends_one(tmp_path: Path) -> None:
+    db = new(tmp_path)
+    page = json.loads((DATA / "x_v2_search_page.json").read_text())
+    (tmp_path / "page.json").write_text(json.dumps({"data": page["data"][:2], "includes": page["includes"]}))
+    forced = ingest(db, str(tmp_path / "page.json"), "--preset", "x-v2")
+    assert forced.stdout.strip() == "ingested 2, duplicates 0, rejected 0", forced.stderr
+    assert "read as" not in forced.stderr
+    assert stored(db)["1900000000000000001"]["author"] == "marta_viaja"
+    (tmp_path / "mine.toml").write_text('extends = "x-v2"\n[fields]\nsource = { value = "x-es" }\n', encoding="utf-8")
+    mine = ingest(db, str(tmp_path / "page.json"), "--mapping", str(tmp_path / "mine.toml"))
+    assert mine.stdout.strip() == "ingested 2, duplicates 0, rejected 0", mine.stderr
+    with sqlite3.connect(db) as conn:
+        assert sorted(conn.execute("SELECT source, author FROM comments")) == [
+            ("x", "lumo_watch"), ("x", "marta_viaja"), ("x-es", "lumo_watch"), ("x-es", "marta_viaja")]
+    (tmp_path / "bad.toml").write_text('extends = "myspace"\n', encoding="utf-8")
+    bad = ingest(db, str(tmp_path / "page.json"), "--mapping", str(tmp_path / "bad.toml"))
+    assert bad.returncode == 2
+    assert bad.stderr.strip().startswith("crisis-tui: ") and "extends: no preset 'myspace'" in bad.stderr
+    unknown = ingest(db, str(tmp_path / "page.json"), "--preset", "myspace")
+    assert unknown.returncode == 2 and "no preset 'myspace'" in unknown.stderr

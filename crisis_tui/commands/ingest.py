@@ -30,6 +30,7 @@ import click
 from crisis_tui import language, locator
 from crisis_tui.commands.context import settings
 from crisis_tui.errors import CrisisError
+from crisis_tui.intake import presets
 from crisis_tui.intake import state as state_mod
 from crisis_tui.intake.backlog import JsonlFile
 from crisis_tui.intake.chunk import Source
@@ -37,7 +38,7 @@ from crisis_tui.intake.csv_file import CsvFile
 from crisis_tui.intake.folder import DropFolder
 from crisis_tui.intake.follow import FollowedFile
 from crisis_tui.intake.http_feed import HttpFeed
-from crisis_tui.intake.mapping import Mapping
+from crisis_tui.intake.mapping import MISSING, Mapping
 from crisis_tui.intake.mastodon import MastodonTag, parse_tag_url
 from crisis_tui.intake.pipeline import Pipeline
 from crisis_tui.intake.rejects import RejectLog
@@ -107,7 +108,21 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
 
 
+#: Largest .json file looked into to recognise a preset (bigger ones need --preset).
+RECOGNISE_BYTES = 64 << 20
+
+
+def _list_presets(ctx: click.Context, _: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    for line in presets.listing():
+        click.echo(line)
+    ctx.exit(0)
+
+
 @click.command()
+@click.option("--presets", is_flag=True, expose_value=False, is_eager=True, callback=_list_presets,
+              help="List the shipped presets (platforms' own answers) and exit.")
 @click.argument("incident", metavar="INCIDENT")
 @click.argument("source", metavar="SOURCE")
 @click.option("--kind", type=click.Choice(KINDS), default="auto", show_default=True,
@@ -118,6 +133,9 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 @click.option("--once", is_flag=True, help="Folder, feed, Mastodon: take what is there now, then stop.")
 @click.option("--mapping", "mapping_path", type=click.Path(dir_okay=False, path_type=Path),
               help="TOML mapping of a CSV's columns, or of a feed's or a .json/JSONL file's JSON, to the native shape.")
+@click.option("--preset", "preset", default=None, metavar="NAME",
+              help="Read SOURCE as a platform's own answer with a shipped mapping (see --presets); "
+                   "a .json or JSONL file of a known shape is recognised without it.")
 @click.option("--interval", type=float, default=30.0, show_default=True, help="Seconds between feed or Mastodon polls.")
 @click.option("--poll", type=float, default=0.05, show_default=True, help="Seconds between looks at a followed file.")
 @click.option("--header", "headers", multiple=True, metavar="'NAME: VALUE'", help="HTTP header for a feed (repeatable).")
@@ -134,7 +152,7 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 @click.option("--token", envvar=locator.TOKEN_VAR, default=None, help="Server token (for a server URL).")
 def ingest(
     incident: str, source: str, kind: str, follow: bool, from_end: bool, once: bool, mapping_path: Path | None,
-    interval: float, poll: float, headers: tuple[str, ...], backfill: int, since_id: str | None,
+    preset: str | None, interval: float, poll: float, headers: tuple[str, ...], backfill: int, since_id: str | None,
     mastodon_token: str | None, state_path: Path | None, rejected_path: Path | None, progress: bool | None,
     actor: str, token: str | None,
 ) -> None:
@@ -143,12 +161,29 @@ def ingest(
     kind = detect_kind(source, kind)
     if follow and kind != "jsonl":
         raise click.BadParameter(f"--follow reads a JSONL file; SOURCE is a {kind} source", param_hint="--follow")
-    if kind in ("csv", "feed") and mapping_path is None:
+    if preset is not None and mapping_path is not None:
+        raise click.BadParameter("give --mapping or --preset, not both (a mapping can say extends = \"NAME\")",
+                                 param_hint="--preset")
+    if preset is not None and preset not in presets.names():
+        raise click.BadParameter(f"no preset {preset!r} (presets: {', '.join(presets.names())})", param_hint="--preset")
+    if kind in ("csv", "feed") and mapping_path is None and preset is None:
         raise click.BadParameter(f"a {kind} source needs --mapping FILE (see the README)", param_hint="--mapping")
-    if mapping_path is not None and (kind not in MAPPED or follow):
-        what = "a followed file" if follow else f"a {kind} source"
-        raise click.BadParameter(f"applies to .json, JSONL, CSV files, stdin and feeds, not {what}",
-                                 param_hint="--mapping")
+    for given, option in ((mapping_path, "--mapping"), (preset, "--preset")):
+        if given is not None and (kind not in MAPPED or follow or (option == "--preset" and kind == "csv")):
+            what = "a followed file" if follow else f"a {kind} source"
+            raise click.BadParameter(f"applies to .json, JSONL, CSV files, stdin and feeds, not {what}",
+                                     param_hint=option)
+    answers: Mapping | None = None
+    try:
+        if preset is not None:
+            answers = presets.load(preset)
+        elif mapping_path is not None and kind != "csv":
+            answers = Mapping.load(mapping_path, section="json")
+        elif kind == "jsonl" and not follow:
+            answers = _recognised(Path(source).expanduser())
+    except CrisisError as exc:
+        click.echo(f"crisis-tui: {exc}", err=True)
+        sys.exit(2)
     for seconds, option in ((interval, "--interval"), (poll, "--poll")):
         if seconds <= 0:
             raise click.BadParameter("must be positive", param_hint=option)
@@ -178,7 +213,7 @@ def ingest(
         error: CrisisError | None = None
         tally = Tally()
         try:
-            src = _build(kind, source, follow=follow, from_end=from_end, once=once, mapping_path=mapping_path,
+            src = _build(kind, source, follow=follow, from_end=from_end, once=once, mapping_path=mapping_path, answers=answers,
                          interval=interval, poll=poll, headers=header_map, backfill=backfill, since_id=since_id,
                          mastodon_token=mastodon_token, stop=stop, report=printer, state=state, book=cfg.playbook)
             await pipeline.warm(store, incident_id)
@@ -225,14 +260,25 @@ def _default_rejected(kind: str, source: str, state: Callable[[str, str], state_
     return state_mod.rejected_path(state(kind, key).path)
 
 
+def _recognised(path: Path) -> Mapping | None:
+    """The preset of a file in a platform's own shape, said on stderr; None for the native shape."""
+    answer = presets.peek(path, RECOGNISE_BYTES)
+    name = presets.recognise(answer) if answer is not MISSING else None
+    if name is None:
+        return None
+    click.echo(f"read as {presets.title(name)} (preset {name}; --preset NAME to choose another)", err=True)
+    return presets.load(name)
+
+
 def _build(
-    kind: str, source: str, *, follow: bool, from_end: bool, once: bool, mapping_path: Path | None, interval: float,
+    kind: str, source: str, *, follow: bool, from_end: bool, once: bool, mapping_path: Path | None,
+    answers: Mapping | None, interval: float,
     poll: float, headers: dict[str, str], backfill: int, since_id: str | None, mastodon_token: str | None,
     stop: asyncio.Event, report: Callable[[str], None], state: Callable[[str, str], state_mod.StateFile],
     book: Playbook,
 ) -> Source:
     if kind == "stdin":
-        return StdinLines(stop, mapping=Mapping.load(mapping_path, section="json") if mapping_path is not None else None)
+        return StdinLines(stop, mapping=answers)
     if kind == "mastodon":
         parsed = parse_tag_url(source)
         if parsed is None:
@@ -241,9 +287,8 @@ def _build(
         return MastodonTag(base, tag, state("mastodon", f"{base}#{tag}"), stop, report=report, interval=interval,
                            once=once, backfill=backfill, since_id=since_id, token=mastodon_token)
     if kind == "feed":
-        assert mapping_path is not None
-        mapping = Mapping.load(mapping_path, section="json")
-        return HttpFeed(source, mapping, state("feed", source), stop, report=report, interval=interval,
+        assert answers is not None
+        return HttpFeed(source, answers, state("feed", source), stop, report=report, interval=interval,
                         once=once, headers=headers)
     path = Path(source).expanduser()
     if kind == "folder":
@@ -253,7 +298,6 @@ def _build(
         return CsvFile(path, Mapping.load(mapping_path, section="csv"))
     if follow:
         return FollowedFile(path, state("follow", str(path.resolve())), stop, report=report, poll=poll, from_end=from_end)
-    answers = Mapping.load(mapping_path, section="json") if mapping_path is not None else None
     return JsonlFile(path, book=book, mapping=answers)
 
 

@@ -33,7 +33,8 @@ rating = "Stars"
 columns as extra keys too. Counts accept "1,234", "1.234" and "1.2K" (and a
 minus sign for `likes`, a net score on some platforms); booleans
 accept yes/no, true/false, 1/0, sí/no, sì/no. Every mistake in the mapping file
-is one line naming the file and the key.
+is one line naming the file and the key. `extends = "youtube"` starts from a
+shipped preset (crisis_tui.intake.presets): this file's keys replace the preset's.
 
 Times without a strptime format: ISO 8601, or an epoch number whose unit
 (seconds, milliseconds, microseconds, nanoseconds) is told by magnitude
@@ -56,6 +57,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crisis_tui.comment_shape import KNOWN_KEYS, SIGNED_COUNTS
 from crisis_tui.errors import CrisisError
+from crisis_tui.intake import preset_files
 from crisis_tui.intake.html_text import html_to_text
 
 REQUIRED = ("source", "id", "author", "text")
@@ -118,7 +120,8 @@ class Mapping:
 
     @classmethod
     def parse(cls, data: dict[str, Any], where: str, *, section: str) -> Mapping:
-        unknown = set(data) - {"fields", "extra", "csv", "feed", "json"}
+        data = _extended(data, where)
+        unknown = set(data) - {"fields", "extra", "csv", "feed", "json", "preset"}
         if unknown:
             raise MappingError(f"{where}: unknown table {sorted(unknown)[0]!r} (expected fields, extra, csv, json)")
         if "feed" in data and "json" in data:
@@ -231,6 +234,27 @@ class Mapping:
 
 class MappedValueError(ValueError):
     """A record's value that the mapping cannot convert: "field: problem"."""
+
+
+def _extended(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """`extends = "NAME"`: the preset's tables, with this mapping's keys laid over them."""
+    if "extends" not in data:
+        return data
+    name = data["extends"]
+    base = preset_files.raw(name) if isinstance(name, str) else None
+    if base is None:
+        raise MappingError(f"{where}: extends: no preset {name!r} (presets: {', '.join(preset_files.names())})")
+    base.pop("preset", None)
+    if "feed" in data and "json" in base:
+        base["feed"] = base.pop("json")
+    for table, value in data.items():
+        if table == "extends":
+            continue
+        if isinstance(value, dict) and isinstance(base.get(table), dict):
+            base[table] = {**base[table], **value}
+        else:
+            base[table] = value
+    return base
 
 
 def _key(value: Any) -> str:
