@@ -179,7 +179,7 @@ def test_once_on_an_unusable_feed_exits_non_zero_and_feed_rejects_sit_beside_the
     assert broken.stderr.startswith(f"crisis-tui: GET {base}/html: the answer is not JSON")
     assert len(broken.stderr.strip().splitlines()) == 1
     assert missing.returncode == 1
-    assert missing.stderr.strip() == f"crisis-tui: GET {base}/elsewhere: no list at 'data.mentions' in the response"
+    assert missing.stderr.strip() == f"crisis-tui: GET {base}/elsewhere: no list at 'data.mentions' in the answer"
     assert taken.returncode == 0, taken.stderr
     assert taken.stdout.strip() == "ingested 1, duplicates 0, rejected 1"
     assert not (tmp_path / "crisis-tui-rejected.jsonl").exists()
@@ -222,7 +222,35 @@ def test_a_known_shape_is_recognised_by_itself_and_said_and_presets_are_listed(t
     assert rows["UgzT1.r1"]["in_reply_to"] == "UgzT1" and rows["t1_c3"]["in_reply_to"] == "t1_c2"
     listed = subprocess.run([*CLI, "ingest", "--presets"], capture_output=True, text=True, timeout=60)
     assert listed.returncode == 0
-    assert [line.split()[0] for line in listed.stdout.splitlines()] == ["bluesky-jetstream", "reddit", "x-v2", "youtube"]
+    assert [line.split()[0] for line in listed.stdout.splitlines()] == [
+        "bluesky-jetstream", "facebook", "instagram", "reddit", "x-v2", "youtube", "zendesk-comments", "zendesk-tickets"]
+
+
+def test_graph_and_help_desk_answers_are_recognised_with_their_replies(tmp_path: Path) -> None:
+    db = new(tmp_path)
+    for name, preset, summary in (
+        ("facebook_comments", "facebook", "ingested 3, duplicates 0, rejected 0"),
+        ("instagram_comments", "instagram", "ingested 2, duplicates 0, rejected 0"),
+        ("zendesk_tickets", "zendesk-tickets", "ingested 1, duplicates 0, rejected 0"),
+        ("zendesk_ticket_comments", "zendesk-comments", "ingested 2, duplicates 0, rejected 0"),
+    ):
+        (tmp_path / f"{name}.json").write_bytes((DATA / f"{name}.json").read_bytes())
+        done = ingest(db, str(tmp_path / f"{name}.json"))
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == summary
+        assert f"(preset {preset};" in done.stderr
+    with sqlite3.connect(db) as conn:
+        rows = {(s, i): (a, r, p) for s, i, a, r, p in conn.execute(
+            "SELECT source, external_id, author, in_reply_to, posted_at FROM comments")}
+    assert rows[("facebook", "1010_2021")][:2] == ("Lumo Bank", "1010_2020")
+    assert rows[("facebook", "1010_2030")][0] == "(not shared by Facebook)"
+    assert rows[("instagram", "17900000000000002")][:2] == ("lumobank", "17900000000000001")
+    assert day(rows[("instagram", "17900000000000001")][2]) == "2026-03-10T14:02:00+00:00"
+    assert rows[("zendesk", "4101")][0] == "20978392"
+    (tmp_path / "one.json").write_text(json.dumps({"id": "1", "text": "Nice", "username": "u"}), encoding="utf-8")
+    single = ingest(db, str(tmp_path / "one.json"), "--preset", "instagram")
+    assert single.returncode == 1
+    assert "one.json: no list at 'data[]' in the answer (preset instagram)" in single.stderr
 
 
 def test_a_preset_is_forced_by_name_and_a_users_mapping_extends_one(tmp_path: Path) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 import httpx
 import msgspec
@@ -22,8 +21,8 @@ import msgspec
 from crisis_tui import json_input
 from crisis_tui.intake.backoff import Backoff
 from crisis_tui.intake.chunk import Chunk, SourceError, Stored
-from crisis_tui.intake.json_items import map_answer, split_path
-from crisis_tui.intake.mapping import Mapping, dig
+from crisis_tui.intake.json_items import map_answer, missing_items
+from crisis_tui.intake.mapping import Mapping
 from crisis_tui.intake.poller import USER_AGENT, polite_get, sleep_or_stop
 from crisis_tui.intake.state import StateFile
 
@@ -55,20 +54,6 @@ class HttpFeed:
         self.timeout = timeout
         self.backoff = backoff or Backoff()
         self.size = None
-
-    def _problem(self, body: Any) -> str:
-        """Why a response holds no items at all ("" when its list is there, even empty):
-        the first list of some item path must be in the answer."""
-        paths = self.mapping.items
-        if paths == [""]:
-            return "" if isinstance(body, (list, dict)) else "the response is not a JSON list (set json.items in the mapping)"
-        for path in paths:
-            parts = split_path(path)
-            upto = next((i for i, (_, many) in enumerate(parts) if many), len(parts) - 1)
-            head = ".".join(name for name, _ in parts[: upto + 1] if name)
-            if isinstance(dig(body, head) if head else body, list):
-                return ""
-        return f"no list at {paths[0]!r} in the response"
 
     async def chunks(self) -> AsyncIterator[Chunk]:
         saved = self.state.load()
@@ -112,7 +97,7 @@ class HttpFeed:
             body = json_input.decode(response.content)
         except msgspec.DecodeError as exc:
             return f"{label}: the answer is not JSON ({exc})"
-        problem = self._problem(body)
+        problem = missing_items(body, self.mapping)
         if problem:
             return f"{label}: {problem}"
         mapped = map_answer(body, self.mapping, label)

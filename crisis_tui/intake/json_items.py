@@ -69,6 +69,21 @@ def walk(value: Any, path: str, place: str = "") -> Iterator[tuple[str, Any]]:
             stack.append((current, rest, where))
 
 
+def missing_items(answer: Any, mapping: Mapping) -> str:
+    """Why an answer holds no items at all ("" when a list is where the mapping looks, even
+    an empty one): the first list of some item path must be in the answer."""
+    paths = mapping.items
+    if paths == [""]:
+        return "" if isinstance(answer, (list, dict)) else "the answer is not a JSON list (set json.items in the mapping)"
+    for path in paths:
+        parts = split_path(path)
+        upto = next((i for i, (_, many) in enumerate(parts) if many), len(parts) - 1)
+        head = ".".join(name for name, _ in parts[: upto + 1] if name)
+        if isinstance(dig(answer, head) if head else answer, list):
+            return ""
+    return f"no list at {paths[0]!r} in the answer"
+
+
 def _tables(answer: Any, mapping: Mapping) -> dict[str, dict[str, Any]]:
     specs = [s for s in (*mapping.fields.values(), *mapping.extra.values()) if s.join]
     return {s.join: side_table(dig(answer, s.join), s.on) for s in specs}

@@ -16,7 +16,7 @@ from crisis_tui import json_input
 from crisis_tui.comment_shape import MAX_TEXT_BYTES, parse_comment
 from crisis_tui.errors import InvalidInput
 from crisis_tui.intake.chunk import Reject
-from crisis_tui.intake.json_items import Mapped, map_answer
+from crisis_tui.intake.json_items import Mapped, map_answer, missing_items
 from crisis_tui.intake.mapping import Mapping
 from crisis_tui.model import NewComment
 
@@ -119,6 +119,9 @@ def parse_mapped_document(data: bytes, name: str, mapping: Mapping) -> Mapped:
         value = _decode(data)
     except msgspec.DecodeError as exc:
         return Mapped(rejects=[Reject(name, _utf8_problem(data) or _json_problem(exc), raw_text(data[:4096]))])
+    problem = missing_items(value, mapping)
+    if problem:
+        return Mapped(rejects=[Reject(name, f"{problem} ({mapping.path})", raw_text(data[:4096]))])
     return map_answer(value, mapping, name)
 
 
