@@ -223,7 +223,8 @@ def test_a_known_shape_is_recognised_by_itself_and_said_and_presets_are_listed(t
     listed = subprocess.run([*CLI, "ingest", "--presets"], capture_output=True, text=True, timeout=60)
     assert listed.returncode == 0
     assert [line.split()[0] for line in listed.stdout.splitlines()] == [
-        "bluesky-jetstream", "facebook", "instagram", "reddit", "x-v2", "youtube", "zendesk-comments", "zendesk-tickets"]
+        "bluesky-jetstream", "facebook", "instagram", "reddit", "x-archive", "x-v2", "youtube", "zendesk-comments",
+        "zendesk-tickets"]
 
 
 def test_graph_and_help_desk_answers_are_recognised_with_their_replies(tmp_path: Path) -> None:
@@ -273,3 +274,22 @@ def test_a_preset_is_forced_by_name_and_a_users_mapping_extends_one(tmp_path: Pa
     assert bad.stderr.strip().startswith("crisis-tui: ") and "extends: no preset 'myspace'" in bad.stderr
     unknown = ingest(db, str(tmp_path / "page.json"), "--preset", "myspace")
     assert unknown.returncode == 2 and "no preset 'myspace'" in unknown.stderr
+
+
+def test_a_twitter_archive_tweets_js_is_read_and_its_owner_given_by_extends(tmp_path: Path) -> None:
+    db = new(tmp_path)
+    (tmp_path / "tweets.js").write_bytes((DATA / "tweets.js").read_bytes())
+    done = ingest(db, str(tmp_path / "tweets.js"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ingested 2, duplicates 0, rejected 0"
+    assert "read as a Twitter archive tweets.js (preset x-archive;" in done.stderr
+    (tmp_path / "owner.toml").write_text('extends = "x-archive"\n[fields]\nsource = { value = "x-archive" }\n'
+                                         'author = { value = "@LumoBank" }\n', encoding="utf-8")
+    owned = ingest(db, str(tmp_path / "tweets.js"), "--mapping", str(tmp_path / "owner.toml"))
+    assert owned.stdout.strip() == "ingested 2, duplicates 0, rejected 0", owned.stderr
+    with sqlite3.connect(db) as conn:
+        rows = {i: (a, r, likes, p) for i, a, r, likes, p in conn.execute(
+            "SELECT external_id, author, in_reply_to, likes, posted_at FROM comments WHERE source = 'x-archive'")}
+    assert rows["1767000000000000002"][:3] == ("@LumoBank", "1766999999999999999", 0)
+    assert rows["1767000000000000001"][2] == 12
+    assert day(rows["1767000000000000001"][3]) == "2026-03-10T14:02:00+00:00"

@@ -73,7 +73,7 @@ class JsonlFile:
     async def chunks(self) -> AsyncIterator[Chunk]:
         handle = open_source(self.path)
         try:
-            if is_document(self.path):
+            if is_document(self.path) or (self.mapping is not None and self.path.suffix.lower() == ".js"):
                 data = await asyncio.to_thread(handle.read, MAX_DOCUMENT_BYTES + 1)
                 if len(data) > MAX_DOCUMENT_BYTES:
                     raise SourceError(

@@ -111,10 +111,19 @@ def parse_document(data: bytes, name: str) -> tuple[list[NewComment], list[Rejec
     return comments, rejects
 
 
+def without_assignment(data: bytes) -> bytes:
+    """A Twitter archive's `tweets.js` is JSON behind `window.YTD.tweets.part0 = `: the JSON."""
+    head = data[:200].lstrip()
+    if head.startswith(b"window.YTD.") and b"=" in head:
+        return data[data.index(b"=") + 1 :]
+    return data
+
+
 def parse_mapped_document(data: bytes, name: str, mapping: Mapping) -> Mapped:
-    """A .json file that is someone else's answer, through the mapping's item paths."""
+    """A .json file (or an archive's .js) that is someone else's answer, through the mapping's item paths."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    data = without_assignment(data)
     try:
         value = _decode(data)
     except msgspec.DecodeError as exc:

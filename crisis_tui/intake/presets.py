@@ -16,6 +16,7 @@ import msgspec
 
 from crisis_tui import json_input
 from crisis_tui.intake import preset_files
+from crisis_tui.intake.lines import without_assignment
 from crisis_tui.intake.mapping import MISSING, Mapping, MappingError, dig
 
 
@@ -60,11 +61,11 @@ def listing() -> list[str]:
 
 
 def peek(path: Path, limit: int) -> Any:
-    """The answer to recognise: a .json file's document, or a JSONL file's first non-blank line
+    """The answer to recognise: a .json (or archive .js) file's document, or a JSONL file's first non-blank line
     (MISSING when it cannot be told: too big, unreadable, not JSON)."""
     try:
         with path.open("rb") as handle:
-            if path.suffix.lower() == ".json":
+            if path.suffix.lower() in (".json", ".js"):
                 data = handle.read(limit + 1)
                 if len(data) > limit:
                     return MISSING
@@ -77,6 +78,6 @@ def peek(path: Path, limit: int) -> Any:
     except OSError:
         return MISSING
     try:
-        return json_input.decode(data.strip().removeprefix(b"\xef\xbb\xbf"))
+        return json_input.decode(without_assignment(data.strip().removeprefix(b"\xef\xbb\xbf")))
     except msgspec.DecodeError:
         return MISSING
