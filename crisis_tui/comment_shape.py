@@ -39,16 +39,43 @@ KNOWN_KEYS = frozenset(
 )
 
 
+#: Epoch numbers are told apart by magnitude: below 1e11 they are seconds (1e11 s is
+#: the year 5138, past the range kept), below 1e14 milliseconds, below 1e17
+#: microseconds (Bluesky's `time_us`), below 1e20 nanoseconds. The price: a time in
+#: milliseconds before 1973-03-03 (1e11 ms) would read as seconds; none of the
+#: platforms' comments are that old.
+EPOCH_UNITS: tuple[tuple[float, float, str], ...] = (
+    (1e11, 1.0, "seconds"), (1e14, 1e3, "milliseconds"), (1e17, 1e6, "microseconds"), (1e20, 1e9, "nanoseconds"),
+)
+
+
+def epoch_seconds(value: float, field: str) -> float:
+    """An epoch number in seconds, its unit told by magnitude (EPOCH_UNITS); 1970 to 3000 only."""
+    if not math.isfinite(value) or value < 0:
+        raise InvalidInput(field, f"epoch time out of range: {value!r:.40}")
+    for below, per_second, unit in EPOCH_UNITS:
+        if value < below:
+            seconds = value / per_second
+            if seconds >= LATEST_TIME:
+                raise InvalidInput(field, f"epoch {unit} out of range: {value!r:.40}")
+            return float(seconds)
+    raise InvalidInput(field, f"epoch time out of range: {value!r:.40}")
+
+
 def parse_time(value: Any, field: str) -> float | None:
-    """ISO 8601 (naive means UTC) or epoch seconds, as epoch seconds."""
+    """ISO 8601 (naive means UTC) or an epoch number, as epoch seconds.
+
+    An epoch number may be seconds, milliseconds, microseconds or nanoseconds:
+    the unit is told by magnitude (see EPOCH_UNITS), so `1789120800000` is
+    2026-09-11, not 1789. Whatever the unit, the time must fall between
+    1970-01-01 and 3000-01-01, or it is refused with its field named.
+    """
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        raise InvalidInput(field, "must be an ISO 8601 time or epoch seconds, got a boolean")
+        raise InvalidInput(field, "must be an ISO 8601 time or an epoch number, got a boolean")
     if isinstance(value, (int, float)):
-        if not 0 <= value < LATEST_TIME:
-            raise InvalidInput(field, f"epoch seconds out of range: {value!r:.40}")
-        return float(value)
+        return epoch_seconds(value, field)
     if isinstance(value, str):
         try:
             moment = datetime.fromisoformat(value.strip())
@@ -63,7 +90,7 @@ def parse_time(value: Any, field: str) -> float | None:
         if not 0 <= seconds < LATEST_TIME:
             raise InvalidInput(field, f"{value[:40]!r} is outside 1970-01-01 to 3000-01-01")
         return seconds
-    raise InvalidInput(field, f"must be an ISO 8601 time or epoch seconds, got {type(value).__name__}")
+    raise InvalidInput(field, f"must be an ISO 8601 time or an epoch number, got {type(value).__name__}")
 
 
 def _string(raw: dict[str, Any], key: str, *, required: bool = False, cap: int = MAX_SHORT) -> str:
@@ -87,6 +114,12 @@ def _digits(value: int) -> str:
     return text
 
 
+#: Counts that may be negative because a platform sends them so: `likes` holds a net
+#: score where that is what there is (Reddit's `score` goes below zero). Counts of
+#: things (shares, replies, followers, following) never do.
+SIGNED_COUNTS = frozenset({"likes"})
+
+
 def _count(raw: dict[str, Any], key: str, *, optional: bool = False) -> int | None:
     value = raw.get(key)
     if value is None:
@@ -95,12 +128,14 @@ def _count(raw: dict[str, Any], key: str, *, optional: bool = False) -> int | No
         raise InvalidInput(key, f"must be a whole number, got {value!r:.40}")
     if isinstance(value, float) and not math.isfinite(value):
         raise InvalidInput(key, f"must be a whole number, got {value!r:.40}")
+    if value < -MAX_COUNT:
+        raise InvalidInput(key, f"{value:.3g} is below the smallest count (-{MAX_COUNT:,})")
     if value > MAX_COUNT:
         shown = f"{value:.3g}" if isinstance(value, float) else _digits(value)
         raise InvalidInput(key, f"{shown} is larger than the largest count ({MAX_COUNT:,})")
     if value != int(value):
         raise InvalidInput(key, f"must be a whole number, got {value!r:.40}")
-    if value < 0:
+    if value < 0 and key not in SIGNED_COUNTS:
         raise InvalidInput(key, f"must not be negative, got {int(value)}")
     return int(value)
 

@@ -20,7 +20,7 @@ BAD_KINDS = [
     ('{"source": "x", "id": "noauthor-%d", "text": "who wrote this"}', "author: is required"),
     ('{"source": "x", "id": "empty-%d", "author": "@a", "text": "   "}', "text: must not be empty"),
     ("not json at all %d", "not valid JSON"),
-    ('{"source": "x", "id": "neg-%d", "author": "@a", "text": "hi", "likes": -3}', "likes: must not be negative, got -3"),
+    ('{"source": "x", "id": "neg-%d", "author": "@a", "text": "hi", "shares": -3}', "shares: must not be negative, got -3"),
     ('["an", "array", %d]', "comment: must be a JSON object, got list"),
 ]
 

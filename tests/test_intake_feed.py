@@ -143,7 +143,7 @@ async def test_etag_polling_with_retries_dedupe_and_a_saved_validator(
 
         assert fake.statuses[:3] == [503, 503, 200]
         assert sum(1 for m in messages if "HTTP 503 Service Unavailable; retrying in" in m) == 2
-        assert f"GET {url} item 2: text: is required" in messages
+        assert f"GET {url}: data.mentions[1]: text: is required" in messages
         assert [r[0] for r in stored(db)] == ["m1", "m3", "m4"]
         assert stored(db)[0][1:3] == ("@fan1", 1)
         assert json.loads(stored(db)[0][3]) == {"sentiment_vendor": "negative"}

@@ -3,10 +3,14 @@
 SOURCE is a JSONL or .json file (`--follow` to tail it), a folder (a drop
 folder), `-` (standard input), a .csv export (`--mapping`), an http(s) JSON
 feed (`--mapping`), or a Mastodon hashtag page (https://HOST/tags/NAME).
+`--mapping` also reads a .json or JSONL file (or stdin) that is a platform's own answer;
+where it cannot apply, it is refused, never ignored.
 Malformed items are reported on stderr with where and why and kept in a
 rejected file; the run ends with exactly one summary line on stdout,
-`ingested N, duplicates D, rejected R`, and exits non-zero only when items
-were offered and none could be taken (or the source could not be read at all).
+`ingested N, duplicates D, rejected R` (and `, skipped S` when the mapping
+skipped items), and exits non-zero only when items were offered and none
+could be taken (or the source could not be read at all, such as a feed whose
+answer cannot be used with --once).
 Long-running modes (follow, folder, feed, Mastodon) stop cleanly on Ctrl-C or
 SIGTERM: the chunk in hand is stored, the position saved, the summary printed.
 A store that stops taking writes (a full disk, a server gone) ends the run with
@@ -30,6 +34,7 @@ from crisis_tui import file_faults, language, locator
 from crisis_tui.commands.context import settings
 from crisis_tui.commands.token_option import token_options
 from crisis_tui.errors import CrisisError, StoreUnavailable
+from crisis_tui.intake import presets
 from crisis_tui.intake import state as state_mod
 from crisis_tui.intake.backlog import JsonlFile
 from crisis_tui.intake.chunk import Source
@@ -37,7 +42,7 @@ from crisis_tui.intake.csv_file import CsvFile
 from crisis_tui.intake.folder import DropFolder
 from crisis_tui.intake.follow import FollowedFile
 from crisis_tui.intake.http_feed import HttpFeed
-from crisis_tui.intake.mapping import Mapping
+from crisis_tui.intake.mapping import MISSING, Mapping
 from crisis_tui.intake.mastodon import MastodonTag, parse_tag_url
 from crisis_tui.intake.pipeline import Pipeline
 from crisis_tui.intake.rejects import RejectLog
@@ -47,6 +52,8 @@ from crisis_tui.playbook import Playbook
 from crisis_tui.safe_text import one_line
 
 KINDS = ("auto", "jsonl", "csv", "folder", "stdin", "feed", "mastodon")
+#: The kinds a --mapping applies to.
+MAPPED = frozenset({"jsonl", "csv", "feed", "stdin"})
 
 
 def detect_kind(source: str, kind: str) -> str:
@@ -105,7 +112,21 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
 
 
+#: Largest .json file looked into to recognise a preset (bigger ones need --preset).
+RECOGNISE_BYTES = 64 << 20
+
+
+def _list_presets(ctx: click.Context, _: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    for line in presets.listing():
+        click.echo(line)
+    ctx.exit(0)
+
+
 @click.command()
+@click.option("--presets", is_flag=True, expose_value=False, is_eager=True, callback=_list_presets,
+              help="List the shipped presets (platforms' own answers) and exit.")
 @click.argument("incident", metavar="INCIDENT")
 @click.argument("source", metavar="SOURCE")
 @click.option("--kind", type=click.Choice(KINDS), default="auto", show_default=True,
@@ -115,7 +136,10 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 @click.option("--from-end", is_flag=True, help="With --follow and no saved position: only lines written from now on.")
 @click.option("--once", is_flag=True, help="Folder, feed, Mastodon: take what is there now, then stop.")
 @click.option("--mapping", "mapping_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="TOML mapping of a CSV's columns or a feed's JSON to the native shape.")
+              help="TOML mapping of a CSV's columns, or of a feed's or a .json/JSONL file's JSON, to the native shape.")
+@click.option("--preset", "preset", default=None, metavar="NAME",
+              help="Read SOURCE as a platform's own answer with a shipped mapping (see --presets); "
+                   "a .json or JSONL file of a known shape is recognised without it.")
 @click.option("--interval", type=float, default=30.0, show_default=True, help="Seconds between feed or Mastodon polls.")
 @click.option("--poll", type=float, default=0.05, show_default=True, help="Seconds between looks at a followed file.")
 @click.option("--header", "headers", multiple=True, metavar="'NAME: VALUE'", help="HTTP header for a feed (repeatable).")
@@ -125,13 +149,14 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 @click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to keep the follow/feed/Mastodon position (default: beside the incident file).")
 @click.option("--rejected", "rejected_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to keep rejected items (default: SOURCE.rejected.jsonl, or rejected/ in a drop folder).")
+              help="Where to keep rejected items (default: SOURCE.rejected.jsonl, rejected/ in a drop folder, "
+                   "beside the state file for a feed, Mastodon or stdin).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar for a backlog (default: when stderr is a terminal).")
 @click.option("--as", "actor", default="intake", show_default=True, help="Who the comments are logged as arriving from.")
 @token_options
 def ingest(
     incident: str, source: str, kind: str, follow: bool, from_end: bool, once: bool, mapping_path: Path | None,
-    interval: float, poll: float, headers: tuple[str, ...], backfill: int, since_id: str | None,
+    preset: str | None, interval: float, poll: float, headers: tuple[str, ...], backfill: int, since_id: str | None,
     mastodon_token: str | None, state_path: Path | None, rejected_path: Path | None, progress: bool | None,
     actor: str, token: str | None,
 ) -> None:
@@ -140,8 +165,29 @@ def ingest(
     kind = detect_kind(source, kind)
     if follow and kind != "jsonl":
         raise click.BadParameter(f"--follow reads a JSONL file; SOURCE is a {kind} source", param_hint="--follow")
-    if kind in ("csv", "feed") and mapping_path is None:
+    if preset is not None and mapping_path is not None:
+        raise click.BadParameter("give --mapping or --preset, not both (a mapping can say extends = \"NAME\")",
+                                 param_hint="--preset")
+    if preset is not None and preset not in presets.names():
+        raise click.BadParameter(f"no preset {preset!r} (presets: {', '.join(presets.names())})", param_hint="--preset")
+    if kind in ("csv", "feed") and mapping_path is None and preset is None:
         raise click.BadParameter(f"a {kind} source needs --mapping FILE (see the README)", param_hint="--mapping")
+    for given, option in ((mapping_path, "--mapping"), (preset, "--preset")):
+        if given is not None and (kind not in MAPPED or follow or (option == "--preset" and kind == "csv")):
+            what = "a followed file" if follow else f"a {kind} source"
+            raise click.BadParameter(f"applies to .json, JSONL, CSV files, stdin and feeds, not {what}",
+                                     param_hint=option)
+    answers: Mapping | None = None
+    try:
+        if preset is not None:
+            answers = presets.load(preset)
+        elif mapping_path is not None and kind != "csv":
+            answers = Mapping.load(mapping_path, section="json")
+        elif kind == "jsonl" and not follow:
+            answers = _recognised(Path(source).expanduser())
+    except CrisisError as exc:
+        click.echo(f"crisis-tui: {exc}", err=True)
+        sys.exit(2)
     for seconds, option in ((interval, "--interval"), (poll, "--poll")):
         if seconds <= 0:
             raise click.BadParameter("must be positive", param_hint=option)
@@ -171,11 +217,11 @@ def ingest(
         def state(kind_key: str, key: str) -> state_mod.StateFile:
             return state_mod.StateFile(state_path or state_mod.default_path(incident_file, incident_id, kind_key, key))
 
-        rejects = RejectLog(rejected_path or _default_rejected(kind, source), printer)
+        rejects = RejectLog(rejected_path or _default_rejected(kind, source, state), printer)
         error: CrisisError | None = None
         tally = Tally()
         try:
-            src = _build(kind, source, follow=follow, from_end=from_end, once=once, mapping_path=mapping_path,
+            src = _build(kind, source, follow=follow, from_end=from_end, once=once, mapping_path=mapping_path, answers=answers,
                          interval=interval, poll=poll, headers=header_map, backfill=backfill, since_id=since_id,
                          mastodon_token=mastodon_token, stop=stop, report=printer, state=state, book=cfg.playbook)
             await pipeline.warm(store, incident_id)
@@ -221,23 +267,41 @@ def _source_refusal(kind: str, source: str, incident: str) -> str | None:
     return None
 
 
-def _default_rejected(kind: str, source: str) -> Path | None:
+def _default_rejected(kind: str, source: str, state: Callable[[str, str], state_mod.StateFile]) -> Path:
+    """Files keep their rejects beside themselves; a feed, Mastodon or stdin beside its
+    state file (`room.db.intake/feed-KEY.rejected.jsonl`), never in the working folder."""
     if kind in ("jsonl", "csv"):
         path = Path(source).expanduser()
         return path.with_name(path.name + ".rejected.jsonl")
     if kind == "folder":
         return Path(source).expanduser() / "rejected" / "rejected.jsonl"
-    return Path("crisis-tui-rejected.jsonl")
+    if kind == "mastodon":
+        parsed = parse_tag_url(source)
+        key = f"{parsed[0]}#{parsed[1]}" if parsed else source
+    else:
+        key = source
+    return state_mod.rejected_path(state(kind, key).path)
+
+
+def _recognised(path: Path) -> Mapping | None:
+    """The preset of a file in a platform's own shape, said on stderr; None for the native shape."""
+    answer = presets.peek(path, RECOGNISE_BYTES)
+    name = presets.recognise(answer) if answer is not MISSING else None
+    if name is None:
+        return None
+    click.echo(f"read as {presets.title(name)} (preset {name}; --preset NAME to choose another)", err=True)
+    return presets.load(name)
 
 
 def _build(
-    kind: str, source: str, *, follow: bool, from_end: bool, once: bool, mapping_path: Path | None, interval: float,
+    kind: str, source: str, *, follow: bool, from_end: bool, once: bool, mapping_path: Path | None,
+    answers: Mapping | None, interval: float,
     poll: float, headers: dict[str, str], backfill: int, since_id: str | None, mastodon_token: str | None,
     stop: asyncio.Event, report: Callable[[str], None], state: Callable[[str, str], state_mod.StateFile],
     book: Playbook,
 ) -> Source:
     if kind == "stdin":
-        return StdinLines(stop)
+        return StdinLines(stop, mapping=answers)
     if kind == "mastodon":
         parsed = parse_tag_url(source)
         if parsed is None:
@@ -246,9 +310,8 @@ def _build(
         return MastodonTag(base, tag, state("mastodon", f"{base}#{tag}"), stop, report=report, interval=interval,
                            once=once, backfill=backfill, since_id=since_id, token=mastodon_token)
     if kind == "feed":
-        assert mapping_path is not None
-        mapping = Mapping.load(mapping_path, section="feed")
-        return HttpFeed(source, mapping, state("feed", source), stop, report=report, interval=interval,
+        assert answers is not None
+        return HttpFeed(source, answers, state("feed", source), stop, report=report, interval=interval,
                         once=once, headers=headers)
     path = Path(source).expanduser()
     if kind == "folder":
@@ -258,7 +321,7 @@ def _build(
         return CsvFile(path, Mapping.load(mapping_path, section="csv"))
     if follow:
         return FollowedFile(path, state("follow", str(path.resolve())), stop, report=report, poll=poll, from_end=from_end)
-    return JsonlFile(path, book=book)
+    return JsonlFile(path, book=book, mapping=answers)
 
 
 def register(group: click.Group) -> None:

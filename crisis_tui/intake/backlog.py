@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from crisis_tui.intake.chunk import Chunk, Reject, SourceError
-from crisis_tui.intake.lines import parse_document, parse_lines
+from crisis_tui.intake.lines import parse_document, parse_lines, parse_mapped_document, parse_mapped_lines
+from crisis_tui.intake.mapping import Mapping
 from crisis_tui.intake.parallel import MIN_BYTES, SliceReader, line_count
 from crisis_tui.model import NewComment
 from crisis_tui.playbook import Playbook
@@ -55,11 +56,15 @@ def is_document(path: Path) -> bool:
 class JsonlFile:
     """A backlog file (see the module docstring)."""
 
-    def __init__(self, path: Path, *, label: str | None = None, book: Playbook | None = None) -> None:
-        """`book`: the playbook, to parse and read a big file in a second process (None: always in a thread)."""
+    def __init__(
+        self, path: Path, *, label: str | None = None, book: Playbook | None = None, mapping: Mapping | None = None
+    ) -> None:
+        """`book`: the playbook, to parse and read a big file in a second process (None: always in a thread).
+        `mapping`: the file holds someone else's answers (a .json document, or one a JSONL line)."""
         self.path = path
         self.name = label or path.name
         self.book = book
+        self.mapping = mapping
 
     @property
     def size(self) -> int | None:
@@ -68,14 +73,22 @@ class JsonlFile:
     async def chunks(self) -> AsyncIterator[Chunk]:
         handle = open_source(self.path)
         try:
-            if is_document(self.path):
+            if is_document(self.path) or (self.mapping is not None and self.path.suffix.lower() == ".js"):
                 data = await asyncio.to_thread(handle.read, MAX_DOCUMENT_BYTES + 1)
                 if len(data) > MAX_DOCUMENT_BYTES:
                     raise SourceError(
                         f"{self.path}: a .json file over {MAX_DOCUMENT_BYTES >> 20} MiB; write it as JSONL (one comment a line)"
                     )
+                if self.mapping is not None:
+                    mapped = await asyncio.to_thread(parse_mapped_document, data, self.name, self.mapping)
+                    yield Chunk(mapped.comments, mapped.rejects, position=len(data), skipped=mapped.skipped)
+                    return
                 comments, rejects = await asyncio.to_thread(parse_document, data, self.name)
                 yield Chunk(comments, rejects, position=len(data))
+                return
+            if self.mapping is not None:
+                async for chunk in self._mapped_lines(handle, self.mapping):
+                    yield chunk
                 return
             if self.book is not None and (self.size or 0) >= MIN_BYTES:
                 async for chunk in self._in_parallel(handle, self.book):
@@ -90,6 +103,16 @@ class JsonlFile:
                 yield Chunk(comments, rejects, position=position)
         finally:
             handle.close()
+
+    async def _mapped_lines(self, handle: BinaryIO, mapping: Mapping) -> AsyncIterator[Chunk]:
+        line = 1
+        while True:
+            lines = await asyncio.to_thread(handle.readlines, SLICE_BYTES)
+            if not lines:
+                return
+            mapped, count = await asyncio.to_thread(parse_mapped_lines, lines, self.name, line, mapping)
+            line += count
+            yield Chunk(mapped.comments, mapped.rejects, position=handle.tell(), skipped=mapped.skipped)
 
     async def _in_parallel(self, handle: BinaryIO, book: Playbook) -> AsyncIterator[Chunk]:
         reader = SliceReader(book)

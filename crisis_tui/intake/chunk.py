@@ -62,6 +62,8 @@ class Chunk:
     rejected_to: Path | None = None
     #: Set by the runner: a spike alert to write after this chunk.
     alert: SpikeAlert | None = None
+    #: Items the mapping says to skip (a Jetstream like, a Reddit "more" stub): counted, not rejected.
+    skipped: int = 0
     #: The stateless half of triage, when a source already did it (crisis_tui.intake.parallel).
     prepared: list[Any] | None = None
 

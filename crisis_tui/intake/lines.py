@@ -16,6 +16,8 @@ from crisis_tui import json_input
 from crisis_tui.comment_shape import MAX_TEXT_BYTES, parse_comment
 from crisis_tui.errors import InvalidInput
 from crisis_tui.intake.chunk import Reject
+from crisis_tui.intake.json_items import Mapped, map_answer, missing_items
+from crisis_tui.intake.mapping import Mapping
 from crisis_tui.model import NewComment
 
 #: Longest line read as a comment: the text cap plus room for the other fields.
@@ -107,3 +109,49 @@ def parse_document(data: bytes, name: str) -> tuple[list[NewComment], list[Rejec
         else:
             comments.append(result)
     return comments, rejects
+
+
+def without_assignment(data: bytes) -> bytes:
+    """A Twitter archive's `tweets.js` is JSON behind `window.YTD.tweets.part0 = `: the JSON."""
+    head = data[:200].lstrip()
+    if head.startswith(b"window.YTD.") and b"=" in head:
+        return data[data.index(b"=") + 1 :]
+    return data
+
+
+def parse_mapped_document(data: bytes, name: str, mapping: Mapping) -> Mapped:
+    """A .json file (or an archive's .js) that is someone else's answer, through the mapping's item paths."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    data = without_assignment(data)
+    try:
+        value = _decode(data)
+    except msgspec.DecodeError as exc:
+        return Mapped(rejects=[Reject(name, _utf8_problem(data) or _json_problem(exc), raw_text(data[:4096]))])
+    problem = missing_items(value, mapping)
+    if problem:
+        return Mapped(rejects=[Reject(name, f"{problem} ({mapping.path})", raw_text(data[:4096]))])
+    return map_answer(value, mapping, name)
+
+
+def parse_mapped_lines(lines: Iterable[bytes], name: str, first_line: int, mapping: Mapping) -> tuple[Mapped, int]:
+    """JSONL whose every line is an answer (a page of an API, one event) through the mapping."""
+    out = Mapped()
+    number = first_line - 1
+    for number, line in enumerate(lines, first_line):
+        raw = line.rstrip(b"\r\n")
+        where = f"{name}:{number}"
+        if len(raw) > MAX_LINE_BYTES:
+            out.rejects.append(Reject(where, f"line is {len(raw):,} bytes, the limit is {MAX_LINE_BYTES:,}",
+                                      raw_text(raw[:4096]) + "…"))
+            continue
+        stripped = raw.strip().removeprefix(b"\xef\xbb\xbf")
+        if not stripped:
+            continue
+        try:
+            value = _decode(stripped)
+        except msgspec.DecodeError as exc:
+            out.rejects.append(Reject(where, _utf8_problem(stripped) or _json_problem(exc), raw_text(raw)))
+            continue
+        map_answer(value, mapping, where, into=out)
+    return out, number - first_line + 1

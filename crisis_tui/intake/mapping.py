@@ -6,8 +6,13 @@ delimiter = ";"            # default ","
 encoding = "utf-8-sig"     # default; "cp1252" for old spreadsheet exports
 timezone = "Europe/Madrid" # for times written without an offset (default UTC)
 
-[feed]                     # HTTP feeds only
-items = "data.comments"    # where the list of comments is in a response ("" = the response is the list)
+[json]                     # JSON answers: .json and .jsonl files and HTTP feeds ([feed] is the older name)
+items = "data.comments"    # where the comments are ("" = the answer is the list); "[]" walks a list:
+                           # ["items[].snippet.topLevelComment", "items[].replies.comments[]"] (several places)
+replies = "data.replies.data.children[]"  # a reply tree: followed from every item, at any depth;
+                           # a reply's in_reply_to is its parent's id unless the mapping gives one
+skip = { kind = "more" }   # items with all these values are skipped (counted as skipped, not rejected)
+only = { "commit.collection" = "app.bsky.feed.post" }  # items without all these values are skipped too
 timezone = "UTC"
 
 [fields]                   # native field = where it comes from
@@ -17,15 +22,27 @@ author = "Author"
 text = "Body"
 posted_at = { from = "Date", format = "%d/%m/%Y %H:%M" }  # strptime format; without one: ISO 8601 or epoch
 likes = { from = "Helpful", default = 0 }
+text = { from = "snippet.textDisplay", html = true }  # HTML to plain text (crisis_tui.intake.html_text)
+author = { from = "author_id", join = "includes.users", on = "id", take = "username" }  # a side table
 
 [extra]                    # more values kept with the comment (unknown keys are never dropped)
 rating = "Stars"
 ```
 
 `source`, `id`, `author` and `text` must be mapped. A CSV keeps its unmapped
-columns as extra keys too. Counts accept "1,234", "1.234" and "1.2K"; booleans
+columns as extra keys too. Counts accept "1,234", "1.234" and "1.2K" (and a
+minus sign for `likes`, a net score on some platforms); booleans
 accept yes/no, true/false, 1/0, sí/no, sì/no. Every mistake in the mapping file
-is one line naming the file and the key.
+is one line naming the file and the key. `extends = "youtube"` starts from a
+shipped preset (crisis_tui.intake.presets): this file's keys replace the preset's.
+
+Times without a strptime format: ISO 8601, or an epoch number whose unit
+(seconds, milliseconds, microseconds, nanoseconds) is told by magnitude
+(crisis_tui.comment_shape.EPOCH_UNITS); `format = "epoch_ms"` (or "epoch",
+"epoch_us", "epoch_ns") says the unit outright. A join looks the record's
+value up in a list elsewhere in the same answer (`join`, from its root), by
+the key `on` ("id" by default), and takes `take` from the match; no match
+falls back to the field's default.
 """
 
 from __future__ import annotations
@@ -38,8 +55,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from crisis_tui.comment_shape import KNOWN_KEYS
+from crisis_tui.comment_shape import KNOWN_KEYS, SIGNED_COUNTS
 from crisis_tui.errors import CrisisError
+from crisis_tui.intake import preset_files
+from crisis_tui.intake.html_text import html_to_text
 
 REQUIRED = ("source", "id", "author", "text")
 COUNTS = frozenset({"likes", "shares", "replies", "author_followers", "author_following"})
@@ -50,6 +69,12 @@ _FALSE = frozenset({"false", "no", "n", "0", "", "f"})
 _THOUSANDS = re.compile(r"^\d{1,3}(?:[.,  ']\d{3})+$")
 _SUFFIXED = re.compile(r"^(\d+(?:[.,]\d+)?)\s*([kKmM])$")
 _MISSING = object()
+#: What `dig` gives for a path the record does not have.
+MISSING = _MISSING
+#: Explicit epoch units for `format`: how many of them make a second.
+EPOCH_FORMATS = {"epoch": 1.0, "epoch_s": 1.0, "epoch_ms": 1e3, "epoch_us": 1e6, "epoch_ns": 1e9}
+#: The mapping's JSON table; [feed] is its older name, kept for existing mappings.
+JSON_KEYS = frozenset({"items", "replies", "skip", "only", "timezone"})
 
 
 class MappingError(CrisisError):
@@ -64,6 +89,10 @@ class FieldSpec:
     value: Any = _MISSING
     format: str = ""
     default: Any = _MISSING
+    html: bool = False
+    join: str = ""
+    on: str = "id"
+    take: str = ""
 
 
 @dataclass
@@ -78,7 +107,7 @@ class Mapping:
     # --------------------------------------------------------------- loading
     @classmethod
     def load(cls, path: Path, *, section: str) -> Mapping:
-        """Read a mapping file; `section` is "csv" or "feed" (the other one is ignored)."""
+        """Read a mapping file; `section` is "csv" or "json" ("feed" is the same as "json")."""
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -91,9 +120,14 @@ class Mapping:
 
     @classmethod
     def parse(cls, data: dict[str, Any], where: str, *, section: str) -> Mapping:
-        unknown = set(data) - {"fields", "extra", "csv", "feed"}
+        data = _extended(data, where)
+        unknown = set(data) - {"fields", "extra", "csv", "feed", "json", "preset"}
         if unknown:
-            raise MappingError(f"{where}: unknown table {sorted(unknown)[0]!r} (expected fields, extra, csv, feed)")
+            raise MappingError(f"{where}: unknown table {sorted(unknown)[0]!r} (expected fields, extra, csv, json)")
+        if "feed" in data and "json" in data:
+            raise MappingError(f"{where}: give [json] or its older name [feed], not both")
+        if section in ("feed", "json"):
+            section = "feed" if "feed" in data else "json"
         fields_table = data.get("fields")
         if not isinstance(fields_table, dict):
             raise MappingError(f"{where}: a [fields] table is needed (native field = column or path)")
@@ -112,7 +146,7 @@ class Mapping:
         options = data.get(section, {})
         if not isinstance(options, dict):
             raise MappingError(f"{where}: [{section}] must be a table")
-        allowed = {"csv": {"delimiter", "encoding", "timezone"}, "feed": {"items", "timezone"}}[section]
+        allowed = {"csv": {"delimiter", "encoding", "timezone"}, "feed": JSON_KEYS, "json": JSON_KEYS}[section]
         for key in options:
             if key not in allowed:
                 raise MappingError(f"{where}: {section}.{key}: unknown key (expected {', '.join(sorted(allowed))})")
@@ -125,37 +159,71 @@ class Mapping:
         delimiter = options.get("delimiter", ",")
         if section == "csv" and (not isinstance(delimiter, str) or len(delimiter) != 1):
             raise MappingError(f"{where}: csv.delimiter: must be one character, got {delimiter!r}")
+        if section != "csv":
+            _check_json(options, f"{where}: {section}")
         return cls(
             path=where,
             fields=fields,
             extra=extra,
             csv=options if section == "csv" else {},
-            feed=options if section == "feed" else {},
+            feed=options if section != "csv" else {},
             zone=zone,
         )
 
+    @property
+    def items(self) -> list[str]:
+        """Where the comments are in an answer (one or more item paths)."""
+        items = self.feed.get("items", "")
+        return [items] if isinstance(items, str) else list(items)
+
+    @property
+    def replies(self) -> str:
+        return str(self.feed.get("replies", ""))
+
+    @property
+    def skip(self) -> dict[str, Any]:
+        return dict(self.feed.get("skip", {}))
+
+    @property
+    def only(self) -> dict[str, Any]:
+        return dict(self.feed.get("only", {}))
+
+    def joins(self) -> set[str]:
+        """The side tables the fields look into (paths from the answer's root)."""
+        return {s.join for s in (*self.fields.values(), *self.extra.values()) if s.join}
+
     # --------------------------------------------------------------- mapping
-    def apply(self, record: Any, *, flat: bool) -> dict[str, Any]:
-        """The native dict for one record (`flat`: a CSV row, keys are column names).
+    def apply(
+        self, record: Any, *, flat: bool, tables: dict[str, dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        """The native dict for one record (`flat`: a CSV row, keys are column names;
+        `tables`: the side tables of its answer, by join path, each by key).
         A value that cannot be converted raises MappedValueError ("likes: not a whole number")."""
         out: dict[str, Any] = {}
         for name, spec in self.fields.items():
-            value = self._value(record, spec, flat=flat)
+            value = self._value(record, spec, flat=flat, tables=tables, name=name)
             if value is _MISSING:
                 continue
             out[name] = _convert(name, value, spec, self.zone)
         for name, spec in self.extra.items():
-            value = self._value(record, spec, flat=flat)
+            value = self._value(record, spec, flat=flat, tables=tables, name=name)
             if value is not _MISSING and name not in out:
-                out[name] = value
+                out[name] = html_to_text(value) if spec.html and isinstance(value, str) else value
         return out
 
     @staticmethod
-    def _value(record: Any, spec: FieldSpec, *, flat: bool) -> Any:
+    def _value(
+        record: Any, spec: FieldSpec, *, flat: bool, tables: dict[str, dict[str, Any]] | None, name: str
+    ) -> Any:
         if spec.value is not _MISSING:
             return spec.value
         assert spec.source is not None
         value = record.get(spec.source, _MISSING) if flat else dig(record, spec.source)
+        if spec.join and value is not _MISSING and value is not None:
+            match = (tables or {}).get(spec.join, {}).get(_key(value), _MISSING)
+            if match is _MISSING and spec.default is _MISSING:
+                raise MappedValueError(f"{name}: {spec.source} {str(value)[:40]!r} is not in {spec.join}")
+            value = _MISSING if match is _MISSING else dig(match, spec.take) if spec.take else match
         if value is _MISSING or value is None or (flat and value == ""):
             return spec.default
         return value
@@ -168,15 +236,72 @@ class MappedValueError(ValueError):
     """A record's value that the mapping cannot convert: "field: problem"."""
 
 
+def _extended(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """`extends = "NAME"`: the preset's tables, with this mapping's keys laid over them."""
+    if "extends" not in data:
+        return data
+    name = data["extends"]
+    base = preset_files.raw(name) if isinstance(name, str) else None
+    if base is None:
+        raise MappingError(f"{where}: extends: no preset {name!r} (presets: {', '.join(preset_files.names())})")
+    base.pop("preset", None)
+    if "feed" in data and "json" in base:
+        base["feed"] = base.pop("json")
+    for table, value in data.items():
+        if table == "extends":
+            continue
+        if isinstance(value, dict) and isinstance(base.get(table), dict):
+            base[table] = {**base[table], **value}
+        else:
+            base[table] = value
+    return base
+
+
+def _key(value: Any) -> str:
+    """A join key as text: X sends ids as strings, other answers as numbers."""
+    return str(value)
+
+
+def side_table(rows: Any, on: str) -> dict[str, Any]:
+    """A list of records by their `on` key (records without one are left out)."""
+    table: dict[str, Any] = {}
+    for row in rows if isinstance(rows, list) else []:
+        key = dig(row, on)
+        if key is not _MISSING and key is not None:
+            table.setdefault(_key(key), row)
+    return table
+
+
+def _check_json(options: dict[str, Any], where: str) -> None:
+    items = options.get("items", "")
+    paths = [items] if isinstance(items, str) else items
+    if not isinstance(paths, list) or not paths or not all(isinstance(p, str) for p in paths):
+        raise MappingError(f"{where}.items: must be a path or a list of paths such as \"items[].replies.comments[]\"")
+    if not isinstance(options.get("replies", ""), str):
+        raise MappingError(f"{where}.replies: must be a path such as \"data.replies.data.children[]\"")
+    for key in ("skip", "only"):
+        if not isinstance(options.get(key, {}), dict):
+            raise MappingError(f"{where}.{key}: must be a table of path = value, such as {{ kind = \"more\" }}")
+
+
 def _spec(spec: Any, where: str) -> FieldSpec:
     if isinstance(spec, str):
         if not spec:
             raise MappingError(f"{where}: must name a column or a path")
         return FieldSpec(source=spec)
     if isinstance(spec, dict):
-        unknown = set(spec) - {"from", "value", "format", "default"}
+        unknown = set(spec) - {"from", "value", "format", "default", "html", "join", "on", "take"}
         if unknown:
-            raise MappingError(f"{where}: unknown key {sorted(unknown)[0]!r} (expected from, value, format, default)")
+            raise MappingError(
+                f"{where}: unknown key {sorted(unknown)[0]!r} (expected from, value, format, default, html, join, on, take)"
+            )
+        if not isinstance(spec.get("html", False), bool):
+            raise MappingError(f"{where}: html must be true or false")
+        for key in ("join", "on", "take"):
+            if not isinstance(spec.get(key, ""), str):
+                raise MappingError(f"{where}: {key} must be a path")
+        if ("on" in spec or "take" in spec) and not spec.get("join"):
+            raise MappingError(f"{where}: on and take go with join = PATH (the side table)")
         if ("from" in spec) == ("value" in spec):
             raise MappingError(f"{where}: give either from = COLUMN or value = CONSTANT")
         if "from" in spec and (not isinstance(spec["from"], str) or not spec["from"]):
@@ -189,6 +314,10 @@ def _spec(spec: Any, where: str) -> FieldSpec:
             value=spec.get("value", _MISSING),
             format=fmt,
             default=spec.get("default", _MISSING),
+            html=bool(spec.get("html", False)),
+            join=str(spec.get("join", "")),
+            on=str(spec.get("on") or "id"),
+            take=str(spec.get("take", "")),
         )
     raise MappingError(f"{where}: must be a column name or a table like {{ from = \"Column\" }}")
 
@@ -213,6 +342,10 @@ def dig(record: Any, path: str) -> Any:
 
 def _convert(name: str, value: Any, spec: FieldSpec, zone: timezone | ZoneInfo) -> Any:
     """A mapped value in the type the native shape wants (CSV cells are all text)."""
+    if spec.html and isinstance(value, str):
+        value = html_to_text(value)
+    if name in TIMES and spec.format in EPOCH_FORMATS:
+        return _epoch(name, value, EPOCH_FORMATS[spec.format])
     if isinstance(value, str):
         text = value.strip()
         if name in COUNTS:
@@ -232,9 +365,25 @@ def _convert(name: str, value: Any, spec: FieldSpec, zone: timezone | ZoneInfo) 
     return value
 
 
+def _epoch(name: str, value: Any, per_second: float) -> float | None:
+    """An epoch number in the unit the mapping names, as seconds (range-checked by the native shape)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise MappedValueError(f"{name}: not an epoch number: {value!r}")
+    try:
+        number = float(value.strip()) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise MappedValueError(f"{name}: not an epoch number: {str(value)[:40]!r}") from None
+    return number / per_second
+
+
 def _count(name: str, text: str) -> int | None:
     if not text:
         return None
+    if name in SIGNED_COUNTS and text.startswith("-"):
+        magnitude = _count(name, text[1:].strip())
+        return None if magnitude is None else -magnitude
     compact = text.replace("_", "")
     if compact.isdigit():
         return int(compact)
@@ -256,8 +405,8 @@ def _time(name: str, text: str, fmt: str, zone: timezone | ZoneInfo) -> Any:
         except ValueError:
             raise MappedValueError(f"{name}: {text[:40]!r} does not match the format {fmt!r}") from None
     else:
-        if re.fullmatch(r"\d{9,11}(?:\.\d+)?", text):
-            return float(text)
+        if re.fullmatch(r"\d{9,20}(?:\.\d+)?", text):
+            return float(text)  # seconds, ms, µs or ns: told by magnitude in the native shape
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:

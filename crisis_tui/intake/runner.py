@@ -32,13 +32,15 @@ class Tally:
     duplicates: int = 0
     rejected: int = 0
     alerts: int = 0
+    skipped: int = 0
 
     @property
     def taken(self) -> int:
         return self.ingested + self.duplicates
 
     def summary(self) -> str:
-        return f"ingested {self.ingested}, duplicates {self.duplicates}, rejected {self.rejected}"
+        line = f"ingested {self.ingested}, duplicates {self.duplicates}, rejected {self.rejected}"
+        return f"{line}, skipped {self.skipped}" if self.skipped else line
 
 
 class Runner:
@@ -127,6 +129,7 @@ class Runner:
         self.tally.ingested += ingested
         self.tally.duplicates += duplicates
         self.tally.rejected += len(chunk.rejects)
+        self.tally.skipped += chunk.skipped
         if chunk.done is not None:
             await chunk.done(Stored(ingested, duplicates, len(chunk.rejects)))
         if self.progress is not None and chunk.position:

@@ -57,3 +57,8 @@ def default_path(incident_file: Path | None, incident_id: str, kind: str, source
     else:
         folder = Path(platformdirs.user_state_dir("crisis-tui")) / "intake"
     return folder / f"{kind}-{key}.json"
+
+
+def rejected_path(state_path: Path) -> Path:
+    """A feed's (Mastodon's, stdin's) rejected items: beside its state, `feed-KEY.rejected.jsonl`."""
+    return state_path.with_name(state_path.stem + ".rejected.jsonl")

@@ -3,7 +3,8 @@
 A thread reads whatever the pipe has (`os.read`, so a trickle from `tail -f`
 is taken line by line without waiting for a full buffer, and a fast producer
 is taken a megabyte at a time); complete lines become a chunk at once. Lines
-are numbered from 1 ("stdin:12").
+are numbered from 1 ("stdin:12"). With a mapping, every line is a platform's
+answer or event (a Jetstream event, an API page) read through it.
 """
 
 from __future__ import annotations
@@ -17,16 +18,20 @@ from collections.abc import AsyncIterator
 
 from crisis_tui.intake.chunk import Chunk
 from crisis_tui.intake.follow import LineSplitter
-from crisis_tui.intake.lines import parse_lines
+from crisis_tui.intake.lines import parse_lines, parse_mapped_lines
+from crisis_tui.intake.mapping import Mapping
 
 READ_BYTES = 1 << 20
 
 
 class StdinLines:
-    def __init__(self, stop: asyncio.Event, fd: int | None = None, *, name: str = "stdin") -> None:
+    def __init__(
+        self, stop: asyncio.Event, fd: int | None = None, *, name: str = "stdin", mapping: Mapping | None = None
+    ) -> None:
         self.stop = stop
         self.fd = sys.stdin.fileno() if fd is None else fd
         self.name = name
+        self.mapping = mapping
         self.size = None
 
     def _reader(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[bytes]) -> None:
@@ -55,7 +60,11 @@ class StdinLines:
                 return  # stopped: a line being typed is not taken
             data = got.result()
             lines = splitter.feed(data) if data else splitter.flush()
-            if lines:
+            if lines and self.mapping is not None:
+                mapped, count = await asyncio.to_thread(parse_mapped_lines, lines, self.name, line, self.mapping)
+                line += count
+                yield Chunk(mapped.comments, mapped.rejects, skipped=mapped.skipped)
+            elif lines:
                 comments, rejects, count = await asyncio.to_thread(parse_lines, lines, self.name, line)
                 line += count
                 yield Chunk(comments, rejects)

@@ -19,8 +19,8 @@ LABELS: tuple[str, ...] = ("complaint", "question", "praise", "sarcasm", "bot", 
 
 
 def reach(comment: NewComment) -> float:
-    """0-1: audience and engagement, 1 at about a million."""
-    audience = (comment.author_followers or 0) + 3 * comment.likes + 10 * comment.shares + 2 * comment.replies
+    """0-1: audience and engagement, 1 at about a million (a net score below zero adds no reach)."""
+    audience = (comment.author_followers or 0) + 3 * max(comment.likes, 0) + 10 * comment.shares + 2 * comment.replies
     return min(1.0, math.log10(1 + audience) / 6.0)
 
 
@@ -29,7 +29,7 @@ def velocity(comment: NewComment, now: float) -> float:
     ahead of `now` counts as now, as everywhere: model.waiting_since)."""
     if comment.posted_at is None:
         return 0.0
-    engagement = comment.likes + 3 * comment.shares + 2 * comment.replies
+    engagement = max(comment.likes, 0) + 3 * comment.shares + 2 * comment.replies
     if engagement <= 0:
         return 0.0
     hours = max((now - waiting_since(comment.posted_at, now)) / 3600.0, 0.1)
