@@ -28,6 +28,8 @@ from crisis_tui import demo_script
 from crisis_tui.errors import CrisisError, PlaybookError
 from crisis_tui.playbook import Playbook
 from crisis_tui.playbook_watch import LastGood, watch_playbook
+from crisis_tui.screens.help import HelpScreen, help_sections
+from crisis_tui.screens.help import HelpScreen, help_sections
 from crisis_tui.screens.pickers import RolePicker
 from crisis_tui.screens.room import RoomScreen
 from crisis_tui.store.protocol import IncidentStore
@@ -45,6 +47,8 @@ class CrisisApp(App[None]):
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, tooltip="Leave the room (the draft is saved)"),
         Binding("f2", "next_theme", "Theme", show=False, id="app.theme", tooltip="Cycle the colour themes"),
+        Binding("f1,question_mark", "help", "Help", key_display="?", id="app.help",
+                tooltip="Every key of the pane you are in, and what it does now"),
     ]
 
     def __init__(
@@ -110,6 +114,16 @@ class CrisisApp(App[None]):
                timeout: float | None = None, markup: bool = False) -> None:
         """Every toast, whoever raises it, is its display form and never markup."""
         super().notify(toast(message), title=plain(title, 120), severity=severity, timeout=timeout, markup=False)
+
+    def action_help(self) -> None:
+        """The keys of the screen as it is now, read before the help covers it."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(help_sections(self.screen)))
+
+    def action_help(self) -> None:
+        """The keys of the screen as it is now, read before the help covers it."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(help_sections(self.screen)))
 
     def get_key_display(self, binding: Binding) -> str:
         """Keys come from the playbook's keymap: the footer and the palette show their display form."""
