@@ -29,7 +29,6 @@ from crisis_tui.errors import CrisisError, PlaybookError
 from crisis_tui.playbook import Playbook
 from crisis_tui.playbook_watch import LastGood, watch_playbook
 from crisis_tui.screens.help import HelpScreen, help_sections
-from crisis_tui.screens.help import HelpScreen, help_sections
 from crisis_tui.screens.pickers import RolePicker
 from crisis_tui.screens.room import RoomScreen
 from crisis_tui.store.protocol import IncidentStore
@@ -114,11 +113,6 @@ class CrisisApp(App[None]):
                timeout: float | None = None, markup: bool = False) -> None:
         """Every toast, whoever raises it, is its display form and never markup."""
         super().notify(toast(message), title=plain(title, 120), severity=severity, timeout=timeout, markup=False)
-
-    def action_help(self) -> None:
-        """The keys of the screen as it is now, read before the help covers it."""
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(help_sections(self.screen)))
 
     def action_help(self) -> None:
         """The keys of the screen as it is now, read before the help covers it."""
