@@ -28,6 +28,7 @@ from crisis_tui.widgets.committee import CommitteePane
 from crisis_tui.widgets.editor import ResponseEditor
 from crisis_tui.widgets.header import RoomHeader, minutes
 from crisis_tui.widgets.stream import CommentStream
+from crisis_tui.widgets.stream_preview import StreamPreview
 from crisis_tui.widgets.timeline import TimelinePane
 
 #: The bindings of the committee's controls: offered only to a seat with decision power.
@@ -36,6 +37,9 @@ DECISION_POWER_KEYS = frozenset({"room.incident", "room.take_over", "room.reassi
 
 class RoomScreen(ShowsWitnessAlarm, RoomCommands, CommitteeControls, SyncRouting):
     """The room of one incident, for one operator."""
+
+    #: Below 100 columns the right-hand panes give the comment stream their spare width.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
     BINDINGS = [
         Binding("c", "claim", "Claim", id="room.claim", tooltip="Claim the selected comment (only one operator can)"),
@@ -80,6 +84,8 @@ class RoomScreen(ShowsWitnessAlarm, RoomCommands, CommitteeControls, SyncRouting
                 stream.clock = self.clock
                 stream.border_title = "Comments (priority)"
                 yield stream
+                stream.preview = StreamPreview(id="stream-preview")
+                yield stream.preview
                 yield ResponseEditor(id="editor")
             with Vertical(id="room-right"):
                 committee = CommitteePane(self.playbook, self.me, id="committee")

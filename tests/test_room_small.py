@@ -1,0 +1,97 @@
+"""Stories of the room at 80x24: the text gets the width, the selection a bar, the words a preview."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from crisis_tui.playbook import Playbook
+from crisis_tui.store.sqlite import SqliteStore
+from crisis_tui.widgets.stream import CommentStream
+from crisis_tui.widgets.stream_preview import StreamPreview
+from tests.room_support import comments, loaded, make_app, screen_text, wait_for
+
+
+@pytest.fixture
+async def sqlite(tmp_path: Path, book: Playbook) -> AsyncIterator[SqliteStore]:
+    store = await SqliteStore.open(tmp_path / "incident.db", playbook=book)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+async def inc(sqlite: SqliteStore) -> str:
+    incident = await sqlite.create_incident("Refund delays", actor="Luis", brand="Lumo")
+    # priorities: dan (x-2) first, then marta, then giorgia
+    await sqlite.ingest(incident.id, comments(priorities=[0.6, 0.3, 0.9]))
+    return incident.id
+
+
+def cursor_strip_styles(app: object) -> tuple[int, int, list[object]]:
+    stream = app.room.query_one(CommentStream)  # type: ignore[attr-defined]
+    y = stream._cursor_index - stream.scroll_offset.y
+    strip = stream.render_line(y)
+    return strip.cell_length, stream.scrollable_content_region.width, [seg.style for seg in strip]
+
+
+async def test_at_80_columns_the_text_gets_the_width(sqlite: SqliteStore, inc: str, book: Playbook) -> None:
+    app = make_app(sqlite, inc, book)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        text = screen_text(app)
+        assert "Since the app update my refund is p" in text  # 35 characters of the top row's text
+        assert "48k" not in text.split("\n")[2]  # the reach column went first
+
+
+async def test_the_preview_tells_the_highlighted_comment_in_words(sqlite: SqliteStore, inc: str,
+                                                                  book: Playbook) -> None:
+    app = make_app(sqlite, inc, book)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        preview = app.room.query_one(StreamPreview)
+        await wait_for(pilot, lambda: "Support chat closes on me." in str(preview.render()))
+        shown = str(preview.render())
+        assert "@dan_reviews" in shown and " new " in f" {shown} "
+        await pilot.press("c")
+        await wait_for(pilot, lambda: "held by me" in str(preview.render()))
+        await pilot.press("down")
+        await wait_for(pilot, lambda: "@marta_viaja" in str(preview.render()))
+        assert "nadie contesta." in str(preview.render())
+
+
+@pytest.mark.parametrize("theme", ["textual-dark", "crisis-high-contrast", "crisis-light"])
+async def test_the_selected_row_has_a_full_width_bar(sqlite: SqliteStore, inc: str, book: Playbook,
+                                                     theme: str) -> None:
+    app = make_app(sqlite, inc, book, theme=theme)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        assert app.theme == theme
+        length, width, styles = cursor_strip_styles(app)
+        assert length == width
+        backgrounds = {s.bgcolor for s in styles}  # type: ignore[attr-defined]
+        assert len(backgrounds) == 1
+        stream = app.room.query_one(CommentStream)
+        stream.action_cursor(1)
+        await pilot.pause()
+        y = stream._cursor_index - stream.scroll_offset.y
+        other = {seg.style.bgcolor for seg in stream.render_line(y - 1) if seg.style}
+        assert backgrounds != other  # the bar stands out from the row it left
+
+
+async def test_the_bar_shows_without_colour(sqlite: SqliteStore, inc: str, book: Playbook,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app(sqlite, inc, book)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        assert app.no_color
+        length, width, styles = cursor_strip_styles(app)
+        assert length == width
+        assert all(s.reverse for s in styles)  # type: ignore[attr-defined]
+        stream = app.room.query_one(CommentStream)
+        y = stream._cursor_index - stream.scroll_offset.y
+        assert not any(seg.style.reverse for seg in stream.render_line(y + 1) if seg.style)
