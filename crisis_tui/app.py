@@ -36,6 +36,9 @@ from crisis_tui.themes import THEMES
 from crisis_tui.widgets.display import plain, toast
 
 THEME_VAR = "CRISIS_TUI_THEME"
+#: Below this many columns the room is "-narrow" (app.tcss): slimmer side panes, one-line toasts.
+NARROW = 100
+NARROW_TOAST_SECONDS = 4.0
 
 
 class CrisisApp(App[None]):
@@ -43,6 +46,7 @@ class CrisisApp(App[None]):
 
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "crisis-tui"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide")]
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, tooltip="Leave the room (the draft is saved)"),
         Binding("f2", "next_theme", "Theme", show=False, id="app.theme", tooltip="Cycle the colour themes"),
@@ -111,8 +115,13 @@ class CrisisApp(App[None]):
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
-        """Every toast, whoever raises it, is its display form and never markup."""
-        super().notify(toast(message), title=plain(title, 120), severity=severity, timeout=timeout, markup=False)
+        """Every toast, whoever raises it, is its display form and never markup. Below NARROW
+        columns a toast is one short-lived line over the footer (app.tcss), title folded in."""
+        text, head = toast(message), plain(title, 120)
+        if self.size.width < NARROW:
+            text, head = (f"{head}: {plain(text, 2000)}" if head else plain(text, 2000)), ""
+            timeout = min(self.NOTIFICATION_TIMEOUT if timeout is None else timeout, NARROW_TOAST_SECONDS)
+        super().notify(text, title=head, severity=severity, timeout=timeout, markup=False)
 
     def action_help(self) -> None:
         """The keys of the screen as it is now, read before the help covers it."""

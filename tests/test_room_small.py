@@ -6,11 +6,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from textual.widgets import Static
 
 from crisis_tui.playbook import Playbook
+from crisis_tui.screens.timeline_line import TimelineLineView
 from crisis_tui.store.sqlite import SqliteStore
 from crisis_tui.widgets.stream import CommentStream
 from crisis_tui.widgets.stream_preview import StreamPreview
+from crisis_tui.widgets.timeline import TimelineLines
 from tests.room_support import comments, loaded, make_app, screen_text, wait_for
 
 
@@ -95,3 +98,47 @@ async def test_the_bar_shows_without_colour(sqlite: SqliteStore, inc: str, book:
         stream = app.room.query_one(CommentStream)
         y = stream._cursor_index - stream.scroll_offset.y
         assert not any(seg.style.reverse for seg in stream.render_line(y + 1) if seg.style)
+
+
+async def test_enter_on_a_timeline_line_opens_it_whole(sqlite: SqliteStore, inc: str, book: Playbook) -> None:
+    note = "payments team confirms the refund bug; the fix ships tonight, and support gets a script at 18:00"
+    await sqlite.add_note(inc, note, actor="Giulia")
+    await sqlite.add_note(inc, "short one", actor="Luis")
+    app = make_app(sqlite, inc, book)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        lines = app.room.query_one(TimelineLines)
+        await wait_for(pilot, lambda: any(e.text.endswith("short one") for e in app.room.state.timeline))
+        assert note not in screen_text(app)  # cut at the pane's width
+        lines.focus()
+        await pilot.pause()
+        assert lines.at_tail
+        for _ in range(5):  # up past the newest lines (the viewer's own join comes after the notes)
+            await pilot.press("up")
+            if note in app.room.state.timeline[lines.cursor_index].text:
+                break
+        assert not lines.at_tail
+        assert note in app.room.state.timeline[lines.cursor_index].text
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TimelineLineView))
+        await pilot.pause()
+        text = screen_text(app)
+        assert "the fix ships" in text and "script at 18:00" in text  # wrapped over two lines
+        assert note in str(app.screen.query_one("#timeline-line-text", Static).render())
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.room)
+        await pilot.press("end")
+        assert lines.at_tail
+
+
+async def test_toasts_at_80_columns_stay_on_the_footer_line(sqlite: SqliteStore, inc: str, book: Playbook) -> None:
+    app = make_app(sqlite, inc, book)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await loaded(pilot)
+        for i in range(4):
+            app.notify(f"refusal number {i}: someone else holds it", title="Refused", severity="warning", timeout=30)
+        await pilot.pause(0.3)
+        lines = screen_text(app).splitlines()
+        assert "Refused: refusal number 3" in lines[23]  # the newest, on the footer's row
+        assert not any("refusal number" in line for line in lines[:23])  # the panes stay uncovered
+        assert all(n.timeout <= 4 for n in app._notifications)  # short-lived

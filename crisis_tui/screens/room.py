@@ -23,13 +23,14 @@ from textual.widgets import Footer
 from crisis_tui.screens.room_commands import RoomCommands
 from crisis_tui.screens.room_committee import CommitteeControls
 from crisis_tui.screens.room_sync import SyncRouting
+from crisis_tui.screens.timeline_line import TimelineLineView
 from crisis_tui.screens.witness_alarm import ShowsWitnessAlarm
 from crisis_tui.widgets.committee import CommitteePane
 from crisis_tui.widgets.editor import ResponseEditor
 from crisis_tui.widgets.header import RoomHeader, minutes
 from crisis_tui.widgets.stream import CommentStream
 from crisis_tui.widgets.stream_preview import StreamPreview
-from crisis_tui.widgets.timeline import TimelinePane
+from crisis_tui.widgets.timeline import TimelineLines, TimelinePane
 
 #: The bindings of the committee's controls: offered only to a seat with decision power.
 DECISION_POWER_KEYS = frozenset({"room.incident", "room.take_over", "room.reassign"})
@@ -37,9 +38,6 @@ DECISION_POWER_KEYS = frozenset({"room.incident", "room.take_over", "room.reassi
 
 class RoomScreen(ShowsWitnessAlarm, RoomCommands, CommitteeControls, SyncRouting):
     """The room of one incident, for one operator."""
-
-    #: Below 100 columns the right-hand panes give the comment stream their spare width.
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
     BINDINGS = [
         Binding("c", "claim", "Claim", id="room.claim", tooltip="Claim the selected comment (only one operator can)"),
@@ -117,6 +115,9 @@ class RoomScreen(ShowsWitnessAlarm, RoomCommands, CommitteeControls, SyncRouting
         if int(self.clock()) % 10 == 0:
             self._urgency()
             self.stream.refresh()
+
+    def on_timeline_lines_opened(self, event: TimelineLines.Opened) -> None:
+        self.app.push_screen(TimelineLineView(event.entry))
 
     def playbook_changed(self) -> None:
         """The rules were reloaded: re-check the draft and repaint with the new playbook."""
