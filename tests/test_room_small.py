@@ -6,11 +6,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from textual.widgets import Static
+from textual.widgets import Footer, Static
+from textual.widgets._footer import FooterKey
 
 from crisis_tui.playbook import Playbook
 from crisis_tui.screens.timeline_line import TimelineLineView
 from crisis_tui.store.sqlite import SqliteStore
+from crisis_tui.widgets.room_footer import RoomFooter
 from crisis_tui.widgets.stream import CommentStream
 from crisis_tui.widgets.stream_preview import StreamPreview
 from crisis_tui.widgets.timeline import TimelineLines
@@ -142,3 +144,38 @@ async def test_toasts_at_80_columns_stay_on_the_footer_line(sqlite: SqliteStore,
         assert "Refused: refusal number 3" in lines[23]  # the newest, on the footer's row
         assert not any("refusal number" in line for line in lines[:23])  # the panes stay uncovered
         assert all(n.timeout <= 4 for n in app._notifications)  # short-lived
+
+
+@pytest.mark.parametrize("where", ["stream", "editor", "timeline"])
+async def test_the_footer_never_overlaps_at_80_columns(sqlite: SqliteStore, inc: str, book: Playbook,
+                                                       where: str) -> None:
+    app = make_app(sqlite, inc, book, me="Luis", role="gm")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        if where == "editor":
+            await pilot.press("r")
+            await wait_for(pilot, lambda: app.room.editor.target is not None)
+        elif where == "timeline":
+            app.room.query_one(TimelineLines).focus()
+        await pilot.pause(0.3)
+        footer = app.room.query_one(Footer)
+        assert isinstance(footer, RoomFooter)
+        keys = list(footer.query(FooterKey))
+        assert sum(k.outer_size.width for k in keys) <= 80
+        for k in keys:  # each key gets the cells its key and words need: none is cut or drawn over
+            assert k.region.width >= len(k.key_display) + 1 + len(k.description), (k.key_display, k.description)
+        bottom = screen_text(app).splitlines()[23]
+        assert "? Help" in bottom and "^p palette" in bottom
+
+
+async def test_a_narrow_footer_drops_keys_and_keeps_help(sqlite: SqliteStore, inc: str, book: Playbook) -> None:
+    app = make_app(sqlite, inc, book)
+    async with app.run_test(size=(60, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.pause(0.3)
+        keys = list(app.room.query_one(RoomFooter).query(FooterKey))
+        for k in keys:
+            assert k.region.width >= len(k.key_display) + 1 + len(k.description), (k.key_display, k.description)
+        assert "Filter" not in [k.description for k in keys]  # dropped from the end, in order
+        bottom = screen_text(app).splitlines()[23]
+        assert bottom.startswith("c Claim") and "? Help" in bottom and "^p palette" in bottom

@@ -18,7 +18,6 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer
 
 from crisis_tui.screens.room_commands import RoomCommands
 from crisis_tui.screens.room_committee import CommitteeControls
@@ -28,6 +27,7 @@ from crisis_tui.screens.witness_alarm import ShowsWitnessAlarm
 from crisis_tui.widgets.committee import CommitteePane
 from crisis_tui.widgets.editor import ResponseEditor
 from crisis_tui.widgets.header import RoomHeader, minutes
+from crisis_tui.widgets.room_footer import RoomFooter
 from crisis_tui.widgets.stream import CommentStream
 from crisis_tui.widgets.stream_preview import StreamPreview
 from crisis_tui.widgets.timeline import TimelineLines, TimelinePane
@@ -90,7 +90,7 @@ class RoomScreen(ShowsWitnessAlarm, RoomCommands, CommitteeControls, SyncRouting
                 committee.clock = self.clock
                 yield committee
                 yield TimelinePane(self.state, id="timeline")
-        yield Footer(compact=True)
+        yield RoomFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(CommentStream).focus()
