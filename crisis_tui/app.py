@@ -28,6 +28,7 @@ from crisis_tui import demo_script
 from crisis_tui.errors import CrisisError, PlaybookError
 from crisis_tui.playbook import Playbook
 from crisis_tui.playbook_watch import LastGood, watch_playbook
+from crisis_tui.screens.help import HelpScreen, help_sections
 from crisis_tui.screens.pickers import RolePicker
 from crisis_tui.screens.room import RoomScreen
 from crisis_tui.store.protocol import IncidentStore
@@ -35,6 +36,9 @@ from crisis_tui.themes import THEMES
 from crisis_tui.widgets.display import plain, toast
 
 THEME_VAR = "CRISIS_TUI_THEME"
+#: Below this many columns the room is "-narrow" (app.tcss): slimmer side panes, one-line toasts.
+NARROW = 100
+NARROW_TOAST_SECONDS = 4.0
 
 
 class CrisisApp(App[None]):
@@ -42,9 +46,12 @@ class CrisisApp(App[None]):
 
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "crisis-tui"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide")]
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, tooltip="Leave the room (the draft is saved)"),
         Binding("f2", "next_theme", "Theme", show=False, id="app.theme", tooltip="Cycle the colour themes"),
+        Binding("f1,question_mark", "help", "Help", key_display="?", id="app.help",
+                tooltip="Every key of the pane you are in, and what it does now"),
     ]
 
     def __init__(
@@ -109,8 +116,18 @@ class CrisisApp(App[None]):
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
-        """Every toast, whoever raises it, is its display form and never markup."""
-        super().notify(toast(message), title=plain(title, 120), severity=severity, timeout=timeout, markup=False)
+        """Every toast, whoever raises it, is its display form and never markup. Below NARROW
+        columns a toast is one short-lived line over the footer (app.tcss), title folded in."""
+        text, head = toast(message), plain(title, 120)
+        if self.size.width < NARROW:
+            text, head = (f"{head}: {plain(text, 2000)}" if head else plain(text, 2000)), ""
+            timeout = min(self.NOTIFICATION_TIMEOUT if timeout is None else timeout, NARROW_TOAST_SECONDS)
+        super().notify(text, title=head, severity=severity, timeout=timeout, markup=False)
+
+    def action_help(self) -> None:
+        """The keys of the screen as it is now, read before the help covers it."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(help_sections(self.screen)))
 
     def get_key_display(self, binding: Binding) -> str:
         """Keys come from the playbook's keymap: the footer and the palette show their display form."""

@@ -8,7 +8,7 @@ from typing import Literal
 
 from crisis_tui import events as ev
 from crisis_tui.model import Event
-from crisis_tui.timeline_text import arrival_source, clock, describe, is_quiet
+from crisis_tui.timeline_text import arrival_source, clock, describe_whole, is_quiet
 
 #: How the timeline pane shows a line: alerts and decided decisions stand out.
 Look = Literal["story", "arrivals", "alert", "decision"]
@@ -63,7 +63,7 @@ class TimelineFold:
                 last.by_source[source] += 1
                 last.seq = e.seq
                 return True
-            self.timeline.append(TimelineEntry(e.ts, describe(e), "arrivals", e.seq, Counter({source: 1})))
+            self.timeline.append(TimelineEntry(e.ts, describe_whole(e), "arrivals", e.seq, Counter({source: 1})))
             return True
-        self.timeline.append(TimelineEntry(e.ts, describe(e), _look(body), e.seq))
+        self.timeline.append(TimelineEntry(e.ts, describe_whole(e), _look(body), e.seq))
         return True

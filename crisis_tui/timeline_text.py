@@ -161,6 +161,16 @@ def clock(ts: float) -> str:
     return datetime.fromtimestamp(ts).strftime("%H:%M")
 
 
+def describe_whole(event: Event) -> str:
+    """`describe` with names and quotes uncut (up to WHOLE): the room keeps its lines whole, its
+    pane crops them to its width and Enter shows one in full."""
+    token = _whole.set(True)
+    try:
+        return describe(event)
+    finally:
+        _whole.reset(token)
+
+
 def line(event: Event) -> str:
     return f"{clock(event.ts)} {describe(event)}"
 

@@ -134,3 +134,28 @@ class TestDetail:
             await pilot.pause(0.5)
 
         assert snap_compare(frozen_room(), terminal_size=(80, 24), run_before=open_detail)
+
+
+class TestHelp:
+    @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+    def test_help_over_the_stream(self, snap_compare: Any, frozen_room: Callable[..., CrisisApp],
+                                  size: tuple[int, int]) -> None:
+        async def open_help(pilot: Pilot) -> None:
+            await _ready(pilot)
+            await pilot.press("question_mark")
+            await pilot.pause(0.3)
+
+        assert snap_compare(frozen_room(), terminal_size=size, run_before=open_help)
+
+
+class TestToast:
+    @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+    def test_a_refusal_toast(self, snap_compare: Any, frozen_room: Callable[..., CrisisApp],
+                             size: tuple[int, int]) -> None:
+        async def refuse(pilot: Pilot) -> None:
+            await _ready(pilot)
+            pilot.app.notify("@marta_viaja is held by Ana: ask them to release it", title="Claim refused",
+                             severity="warning", timeout=60)
+            await pilot.pause(0.3)
+
+        assert snap_compare(frozen_room(), terminal_size=size, run_before=refuse)

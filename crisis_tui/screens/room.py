@@ -18,17 +18,19 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer
 
 from crisis_tui.screens.room_commands import RoomCommands
 from crisis_tui.screens.room_committee import CommitteeControls
 from crisis_tui.screens.room_sync import SyncRouting
+from crisis_tui.screens.timeline_line import TimelineLineView
 from crisis_tui.screens.witness_alarm import ShowsWitnessAlarm
 from crisis_tui.widgets.committee import CommitteePane
 from crisis_tui.widgets.editor import ResponseEditor
 from crisis_tui.widgets.header import RoomHeader, minutes
+from crisis_tui.widgets.room_footer import RoomFooter
 from crisis_tui.widgets.stream import CommentStream
-from crisis_tui.widgets.timeline import TimelinePane
+from crisis_tui.widgets.stream_preview import StreamPreview
+from crisis_tui.widgets.timeline import TimelineLines, TimelinePane
 
 #: The bindings of the committee's controls: offered only to a seat with decision power.
 DECISION_POWER_KEYS = frozenset({"room.incident", "room.take_over", "room.reassign"})
@@ -80,13 +82,15 @@ class RoomScreen(ShowsWitnessAlarm, RoomCommands, CommitteeControls, SyncRouting
                 stream.clock = self.clock
                 stream.border_title = "Comments (priority)"
                 yield stream
+                stream.preview = StreamPreview(id="stream-preview")
+                yield stream.preview
                 yield ResponseEditor(id="editor")
             with Vertical(id="room-right"):
                 committee = CommitteePane(self.playbook, self.me, id="committee")
                 committee.clock = self.clock
                 yield committee
                 yield TimelinePane(self.state, id="timeline")
-        yield Footer(compact=True)
+        yield RoomFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(CommentStream).focus()
@@ -111,6 +115,9 @@ class RoomScreen(ShowsWitnessAlarm, RoomCommands, CommitteeControls, SyncRouting
         if int(self.clock()) % 10 == 0:
             self._urgency()
             self.stream.refresh()
+
+    def on_timeline_lines_opened(self, event: TimelineLines.Opened) -> None:
+        self.app.push_screen(TimelineLineView(event.entry))
 
     def playbook_changed(self) -> None:
         """The rules were reloaded: re-check the draft and repaint with the new playbook."""

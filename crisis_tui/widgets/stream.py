@@ -25,6 +25,7 @@ from crisis_tui.room_state import RoomState, Row
 from crisis_tui.sla import MARK, standing
 from crisis_tui.widgets.display import plain
 from crisis_tui.widgets.line_view import LineView
+from crisis_tui.widgets.stream_preview import StreamPreview, preview
 
 PLATFORM = {
     "x": "x", "twitter": "x", "instagram": "ig", "facebook": "fb", "tiktok": "tt", "youtube": "yt",
@@ -37,6 +38,12 @@ STATUS = {
     "new": "NEW", "claimed": "●", "answered": "✓ans", "escalated": "↑esc", "ignored": "–ign",
     "removal_requested": "✗rm",
 }
+#: Below this width a row keeps one symbol per column and the words move to the preview.
+NARROW = 70
+#: The narrow row's status symbol (the preview under the stream says it in words).
+STATUS_SYMBOL = {"new": "•", "claimed": "●", "answered": "✓", "escalated": "↑", "ignored": "–",
+                 "removal_requested": "✗"}
+SLA_SYMBOL = {"within": " ", "near": "!", "over": "✗"}
 
 
 def age(seconds: float) -> str:
@@ -91,6 +98,8 @@ class CommentStream(LineView, can_focus=True):
     CommentStream:focus > .stream--cursor {
         background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold;
     }
+    CommentStream:nocolor > .stream--cursor { text-style: reverse; }
+    CommentStream:nocolor:focus > .stream--cursor { text-style: reverse bold; }
     CommentStream > .stream--bot { color: $text-warning; }
     CommentStream > .stream--mine { color: $text-success; text-style: bold; }
     CommentStream > .stream--held { color: $text-accent; }
@@ -130,6 +139,8 @@ class CommentStream(LineView, can_focus=True):
         #: The SLA in force (the room sets it from the playbook and the incident's severity).
         self.sla_s = float("inf")
         self.clock = time.time
+        #: Where the highlighted comment is told in words (the room mounts one under the stream).
+        self.preview: StreamPreview | None = None
 
     def on_focus(self) -> None:
         self._styles.clear()
@@ -160,6 +171,19 @@ class CommentStream(LineView, can_focus=True):
             self.scroll_to(y=old_top + shift, animate=False, immediate=True)
         self._keep_cursor_visible()
         self.refresh()
+        self.show_preview()
+
+    def show_preview(self) -> None:
+        """Tell the highlighted comment in words under the stream."""
+        if self.preview is None:
+            return
+        row = self.cursor_row
+        if row is None:
+            self.preview.show(None)
+            return
+        waited = self.clock() - row.since
+        where = standing(waited, self.sla_s) if row.status in UNANSWERED else "within"
+        self.preview.show(preview(row, self.me, age(waited), where))
 
     def _keep_cursor_visible(self) -> None:
         height = max(1, self.scrollable_content_region.height)
@@ -182,6 +206,7 @@ class CommentStream(LineView, can_focus=True):
             self.post_message(self.Highlighted(new_id))
         self._keep_cursor_visible()
         self.refresh()
+        self.show_preview()
 
     def select_id(self, comment_id: int) -> bool:
         index = self.state.index_of(comment_id)
@@ -225,10 +250,53 @@ class CommentStream(LineView, can_focus=True):
         base = self._style("base")
         if row is None:
             return Strip.blank(width, base)
-        strip = Strip(self._segments(row, width, base))
+        segments = self._segments(row, width, base) if width >= NARROW else self._narrow_segments(row, width, base)
+        strip = Strip(segments).crop_extend(0, width, base)
         if index == self._cursor_index:
-            strip = strip.apply_style(self.get_component_rich_style("stream--cursor", partial=True))
-        return strip.crop_extend(0, width, base)
+            # Over the row's own styles (their backgrounds would hide it), across the whole width.
+            bar = self.get_component_rich_style("stream--cursor", partial=True)
+            strip = Strip(list(Segment.apply_style(strip, post_style=bar)), width)
+        return strip
+
+    def _status_style(self, row: Row, base: Style) -> Style:
+        if row.holder == self.me and row.status == "claimed":
+            return self._style("stream--mine")
+        if row.status == "claimed":
+            return self._style("stream--held")
+        if row.status not in ("new", "escalated"):
+            return self._style("stream--dim")
+        if row.priority >= self.urgent_at:
+            return self._style("stream--urgent")
+        return base
+
+    def _narrow_segments(self, row: Row, width: int, base: Style) -> list[Segment]:
+        """Age, SLA, flag and status as one symbol each, a short author, and the rest for the text:
+        platform and reach are dropped first (the preview under the stream has them in words)."""
+        dim = self._style("stream--dim")
+        waited = self.clock() - row.since
+        where = standing(waited, self.sla_s) if row.status in UNANSWERED else "within"
+        sla_style = self._style("stream--urgent") if where == "over" else self._style("stream--bot")
+        draft = self.state.draft_for(row.id)
+        flag = ""
+        if row.is_bot:
+            flag = "⚠"
+        elif draft is not None and draft.status in DRAFT_MARK:
+            flag = DRAFT_MARK[draft.status]
+        elif row.verified:
+            flag = "✓"
+        author_w = 9 if width >= 48 else 7
+        segs = [
+            Segment(cell(age(waited), 3), dim),
+            Segment(SLA_SYMBOL[where], sla_style),
+            Segment(cell(flag, 1), self._style("stream--bot") if flag == "⚠" else base),
+            Segment(cell(STATUS_SYMBOL.get(row.status, "?"), 1) + " ", self._status_style(row, base)),
+            Segment(cell(plain(row.author, 60), author_w) + " ", base),
+        ]
+        rest = width - (3 + 1 + 1 + 2 + author_w + 1)
+        if rest > 0:
+            text = set_cell_size(plain(row.text, rest + 20), rest)
+            segs.append(Segment(text, dim if row.status not in UNANSWERED else base))
+        return segs
 
     def _segments(self, row: Row, width: int, base: Style) -> list[Segment]:
         wide = width >= 70

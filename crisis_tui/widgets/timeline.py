@@ -1,8 +1,9 @@
 """The running timeline: the event log in human words, as a line-API ScrollView.
 
-It follows the tail while the reader is at the bottom and stays put once they
-scroll up to read back (like `tail -f` in a pager). A one-line input under it
-adds a note to the log.
+It follows the tail while the reader's cursor is on the last line and stays put
+once they move up to read back (like `tail -f` in a pager); Enter opens the line
+under the cursor whole, as a narrow pane cuts it. A one-line input under it adds
+a note to the log.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from textual.message import Message
 from textual.strip import Strip
 
 from crisis_tui.room_state import RoomState
+from crisis_tui.room_timeline import TimelineEntry
 from crisis_tui.timeline_text import clock
 from crisis_tui.widgets.display import plain
 from crisis_tui.widgets.line_view import LineView
@@ -28,7 +30,7 @@ from crisis_tui.widgets.plain_input import PlainInput
 class TimelineLines(LineView, can_focus=True):
     """The timeline entries of the room state, newest at the bottom."""
 
-    COMPONENT_CLASSES = {"timeline--time", "timeline--alert", "timeline--decision"}
+    COMPONENT_CLASSES = {"timeline--time", "timeline--alert", "timeline--decision", "timeline--cursor"}
     DEFAULT_CSS = """
     TimelineLines {
         height: 1fr;
@@ -39,27 +41,70 @@ class TimelineLines(LineView, can_focus=True):
     TimelineLines > .timeline--time { color: $text-muted; }
     TimelineLines > .timeline--alert { color: $text-error; text-style: bold; }
     TimelineLines > .timeline--decision { color: $text-success; }
+    TimelineLines:focus > .timeline--cursor { background: $block-cursor-background; color: $block-cursor-foreground; }
+    TimelineLines:nocolor:focus > .timeline--cursor { text-style: reverse; }
     """
     BINDINGS = [
-        Binding("up,k", "scroll_up", "Up", show=False, id="timeline.up"),
-        Binding("down,j", "scroll_down", "Down", show=False, id="timeline.down"),
-        Binding("end", "scroll_end", "Tail", show=False, id="timeline.tail"),
-        Binding("home", "scroll_home", "First", show=False, id="timeline.first"),
+        Binding("up,k", "cursor(-1)", "Up", show=False, id="timeline.up"),
+        Binding("down,j", "cursor(1)", "Down", show=False, id="timeline.down"),
+        Binding("end", "jump(-1)", "Tail", show=False, id="timeline.tail", tooltip="Back to the newest line, and follow it"),
+        Binding("home", "jump(0)", "First", show=False, id="timeline.first"),
+        Binding("enter", "open", "Open line", show=False, id="timeline.open", tooltip="Show the line under the cursor whole"),
     ]
+
+    @dataclass
+    class Opened(Message):
+        """Enter on a line: show it whole."""
+
+        entry: TimelineEntry
 
     def __init__(self, state: RoomState, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.state = state
+        #: The line the reader is on; None follows the newest.
+        self.cursor: int | None = None
 
     @property
     def at_tail(self) -> bool:
-        return self.scroll_offset.y >= self.max_scroll_y - 1
+        return self.cursor is None
+
+    @property
+    def cursor_index(self) -> int:
+        return len(self.state.timeline) - 1 if self.cursor is None else self.cursor
 
     def refresh_timeline(self) -> None:
-        following = self.at_tail
         self.virtual_size = Size(self.scrollable_content_region.width, len(self.state.timeline))
-        if following:
+        if self.cursor is None:
             self.call_after_refresh(self.scroll_end, animate=False, immediate=True, x_axis=False)
+        self.refresh()
+
+    def action_cursor(self, delta: int) -> None:
+        self._move_to(self.cursor_index + delta)
+
+    def action_jump(self, where: int) -> None:
+        self._move_to(0 if where == 0 else len(self.state.timeline) - 1)
+
+    def action_open(self) -> None:
+        entries = self.state.timeline
+        if 0 <= self.cursor_index < len(entries):
+            self.post_message(self.Opened(entries[self.cursor_index]))
+
+    def _move_to(self, index: int) -> None:
+        last = len(self.state.timeline) - 1
+        index = max(0, min(last, index))
+        self.cursor = None if index >= last else index
+        height = max(1, self.scrollable_content_region.height)
+        top = self.scroll_offset.y
+        if index < top:
+            self.scroll_to(y=index, animate=False, immediate=True)
+        elif index >= top + height:
+            self.scroll_to(y=index - height + 1, animate=False, immediate=True)
+        self.refresh()
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
         self.refresh()
 
     def on_resize(self) -> None:
@@ -86,7 +131,11 @@ class TimelineLines(LineView, can_focus=True):
             Segment(stamp[:width], self._style("timeline--time")),
             Segment(set_cell_size(text, rest), style),
         ]
-        return Strip(segs).crop_extend(0, width, base)
+        strip = Strip(segs).crop_extend(0, width, base)
+        if index == self.cursor_index and self.has_focus:
+            bar = self.get_component_rich_style("timeline--cursor", partial=True)
+            strip = Strip(list(Segment.apply_style(strip, post_style=bar)), width)
+        return strip
 
 
 class NoteInput(PlainInput):
