@@ -78,7 +78,7 @@ class CrisisApp(App[None]):
         self.watch_playbook_file = watch_playbook_file
         self.clock = clock
         self.requested_theme = theme or os.environ.get(THEME_VAR)
-        self._room = RoomScreen(store, incident_id, self.rules, me, role, clock=clock) if role else None
+        self._room = self._room_for(role) if role else None
 
     @property
     def room(self) -> RoomScreen:
@@ -122,8 +122,13 @@ class CrisisApp(App[None]):
             self.exit()
             return
         self.role = role
-        self._room = RoomScreen(self.store, self.incident_id, self.rules, self.me, role, clock=self.clock)
+        self._room = self._room_for(role)
         self.push_screen(self._room)
+
+    def _room_for(self, role: str) -> RoomScreen:
+        room = RoomScreen(self.store, self.incident_id, self.rules, self.me, role, clock=self.clock)
+        room.confined = self.confined
+        return room
 
     async def _watch_playbook(self, path: Path) -> None:
         async for item in watch_playbook(path):
@@ -193,8 +198,11 @@ class CrisisApp(App[None]):
         self.notify(f"theme: {self.theme}", markup=False, timeout=2)
 
     def open_url(self, url: str, *, new_tab: bool = True) -> None:
-        """The room opens no URL: nothing in it may start a browser on the operator's host."""
-        self.notify("links are not opened from the room", severity="warning", markup=False, timeout=3)
+        """A confined room opens no URL: nothing in it may start a browser on the host it runs on."""
+        if self.confined:
+            self.notify("links are not opened from the room", severity="warning", markup=False, timeout=3)
+            return
+        super().open_url(url, new_tab=new_tab)
 
     def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
                            time_format: str | None = None) -> str | None:
