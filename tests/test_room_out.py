@@ -32,7 +32,7 @@ async def sqlite(tmp_path: Path, book: Playbook) -> AsyncIterator[SqliteStore]:
 @pytest.fixture
 async def inc(sqlite: SqliteStore) -> str:
     incident = await sqlite.create_incident("Refund delays", actor="Luis", brand="Lumo")
-    raw = [{"source": "x", "id": "x-1", "author": "@marta_viaja", "lang": "es", "url": URL,
+    raw: list[dict[str, object]] = [{"source": "x", "id": "x-1", "author": "@marta_viaja", "lang": "es", "url": URL,
             "text": "Llevo tres semanas esperando el reembolso y nadie contesta."}]
     await sqlite.ingest(incident.id, comments(raw))
     return incident.id
