@@ -49,7 +49,7 @@ async def test_the_demo_is_narrated_once_under_the_panes_and_the_cast_stays(
         assert caption.region.y >= body.region.bottom  # its own row, under the panes, over nothing
         assert not [n for n in app._notifications if n.title == "Demo"]  # no toast per step
 
-        await pilot.pause(2.5)  # more than twice gone_after: a silent cast would have timed out
+        await pilot.pause(2.5)  # more than twice gone_after: a silent cast would be gone
         assert await demo_store.expire_presence(inc, quick_presence.presence.gone_after_seconds) == []
         seats = {p.name: p for p in await demo_store.presence(inc)}
         for name, _, _ in demo_script.CAST:
