@@ -14,6 +14,7 @@ its own shell escape).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -33,6 +34,7 @@ from crisis_tui.screens.pickers import RolePicker
 from crisis_tui.screens.room import RoomScreen
 from crisis_tui.store.protocol import IncidentStore
 from crisis_tui.themes import THEMES
+from crisis_tui.widgets.demo_caption import DemoCaption
 from crisis_tui.widgets.display import plain, toast
 
 THEME_VAR = "CRISIS_TUI_THEME"
@@ -83,7 +85,7 @@ class CrisisApp(App[None]):
         self.watch_playbook_file = watch_playbook_file
         self.clock = clock
         self.requested_theme = theme or os.environ.get(THEME_VAR)
-        self._room = RoomScreen(store, incident_id, self.rules, me, role, clock=clock) if role else None
+        self._room = self._room_for(role) if role else None
         self._unsaved_warned = False
 
     @property
@@ -138,8 +140,13 @@ class CrisisApp(App[None]):
             self.exit()
             return
         self.role = role
-        self._room = RoomScreen(self.store, self.incident_id, self.rules, self.me, role, clock=self.clock)
+        self._room = self._room_for(role)
         self.push_screen(self._room)
+
+    def _room_for(self, role: str) -> RoomScreen:
+        room = RoomScreen(self.store, self.incident_id, self.rules, self.me, role, clock=self.clock)
+        room.confined = self.confined
+        return room
 
     async def _watch_playbook(self, path: Path) -> None:
         async for item in watch_playbook(path):
@@ -157,17 +164,37 @@ class CrisisApp(App[None]):
             self.notify("playbook reloaded", markup=False, timeout=3)
 
     async def _play_demo(self, speed: float) -> None:
-        def caption(step: demo_script.Step) -> None:
-            self.notify(step.caption, title="Demo", markup=False, timeout=4)
+        """The script, narrated on one line under the panes; the scripted committee stays in the
+        room (heartbeating) until the viewer quits."""
+        caption = await self._demo_caption()
+        total = len(demo_script.script())
+        played = 0
 
+        def announce(step: demo_script.Step) -> None:
+            nonlocal played
+            played += 1
+            caption.show_step(played, total, step.caption)
+
+        every = self.rules.playbook.presence.heartbeat_seconds
+        self.run_worker(demo_script.keep_present(self.room.store, self.incident_id, every), name="demo-cast",
+                        group="demo", exit_on_error=False)
         try:
             await demo_script.play(self.room.store, self.incident_id, speed=speed, prepare=self.demo_prepare,
-                                   on_step=caption)
+                                   on_step=announce)
         except CrisisError as exc:
-            self.notify(f"demo stopped: {exc}", severity="error", markup=False)
+            caption.show_closing(f"the demo stopped: {exc}")
             return
-        self.notify("The demo crisis has played out: the room is yours (ctrl+q quits).", title="Demo",
-                    markup=False, timeout=8)
+        if speed and speed != float("inf"):
+            await asyncio.sleep(demo_script.CLOSING_DELAY / speed)
+        caption.show_closing(demo_script.CLOSING)
+
+    async def _demo_caption(self) -> DemoCaption:
+        """The caption line, placed under the room's panes once the room has composed them."""
+        while not self.room.query("#room-body"):
+            await asyncio.sleep(0.05)
+        caption = DemoCaption(id="demo-caption")
+        await self.room.mount(caption, after=self.room.query_one("#room-body"))
+        return caption
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every room action is also in the command palette."""
@@ -189,8 +216,11 @@ class CrisisApp(App[None]):
         self.notify(f"theme: {self.theme}", markup=False, timeout=2)
 
     def open_url(self, url: str, *, new_tab: bool = True) -> None:
-        """The room opens no URL: nothing in it may start a browser on the operator's host."""
-        self.notify("links are not opened from the room", severity="warning", markup=False, timeout=3)
+        """A confined room opens no URL: nothing in it may start a browser on the host it runs on."""
+        if self.confined:
+            self.notify("links are not opened from the room", severity="warning", markup=False, timeout=3)
+            return
+        super().open_url(url, new_tab=new_tab)
 
     def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
                            time_format: str | None = None) -> str | None:

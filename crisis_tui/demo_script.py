@@ -153,15 +153,23 @@ def script(prepare: Prepare | None = None) -> list[Step]:
                 break
 
     return [
-        Step(0.5, "The committee gathers", _join_all),
-        Step(2.0, "A refund complaint goes viral in es, it and en", viral),
-        Step(3.0, "The stream spikes", spike),
-        Step(3.0, "A bot farm pastes the same line", bots),
-        Step(3.0, "Ana claims the worst comment and drafts a calm answer", claim_and_draft),
-        Step(3.0, "The committee decides on a holding statement", decide),
-        Step(3.0, "The statement is approved and published", statement),
-        Step(2.0, "Care flags the bot farm", flag_bots),
+        Step(1.0, "The committee gathers: Luis, Ana, Giulia and Sam join (Committee pane)", _join_all),
+        Step(8.0, "A refund complaint goes viral in es, it and en: the worst comes first in the stream", viral),
+        Step(15.0, "The stream spikes: 120 comments a minute, the header's sparkline jumps", spike),
+        Step(15.0, "A bot farm pastes the same line: the copy-paste cluster is marked in the stream", bots),
+        Step(18.0, "Ana claims the worst comment and drafts a calm answer (●Ana in the stream)", claim_and_draft),
+        Step(18.0, "The committee decides on a holding statement (see the Timeline)", decide),
+        Step(18.0, "The statement is approved and published", statement),
+        Step(15.0, "Care flags the bot farm: removal requested, no answers", flag_bots),
     ]
+
+
+#: Seconds (before speed-up) between the last step and the closing message.
+CLOSING_DELAY = 8.0
+
+#: The demo's last word: what a newcomer can try now that the room is theirs.
+CLOSING = ("the room is yours. Try j/k to move, Enter to read, c to claim, r to reply, d to decide, "
+           "ctrl+p for every command, ctrl+q to quit.")
 
 
 #: The scripted committee: name, role, what each is doing when the crisis starts.
@@ -181,6 +189,17 @@ def plays_a_part(name: str) -> bool:
 async def _join_all(store: IncidentStore, inc: str) -> None:
     for name, role, focus in CAST:
         await store.heartbeat(inc, actor=name, role=role, focus=focus)
+
+
+async def keep_present(store: IncidentStore, inc: str, every: float) -> None:
+    """Heartbeat the scripted committee every `every` seconds until cancelled (the viewer quits):
+    they stay in the room, and the comment Ana holds is never held by someone gone."""
+    cast = {name: role for name, role, _ in CAST}
+    while True:
+        await asyncio.sleep(every)
+        for seat in await store.presence(inc):
+            if seat.name in cast:  # only those the script has brought in
+                await store.heartbeat(inc, actor=seat.name, role=cast[seat.name])
 
 
 async def create_demo_incident(store: IncidentStore) -> str:

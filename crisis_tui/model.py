@@ -147,6 +147,7 @@ class Presence(msgspec.Struct, kw_only=True):
     heartbeat_at: float
     focus: str = ""
     left_at: float | None = None
+    left_reason: str = ""  # the room's fold fills it (presence_words): "left" and "gone" read apart
 
 
 class Note(msgspec.Struct, kw_only=True):

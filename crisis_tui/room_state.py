@@ -229,6 +229,7 @@ class RoomState(CommentIndex, TimelineFold):
             return
         elif isinstance(body, ev.OperatorLeft):
             current.left_at = e.ts
+            current.left_reason = body.reason
         else:
             current.focus = body.focus
             current.heartbeat_at = max(current.heartbeat_at, e.ts)

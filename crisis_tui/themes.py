@@ -8,7 +8,9 @@ terminals lose nothing.
 
 from __future__ import annotations
 
-from textual.theme import Theme
+from textual.theme import BUILTIN_THEMES, Theme
+
+from crisis_tui.errors import InvalidInput
 
 HIGH_CONTRAST = Theme(
     name="crisis-high-contrast",
@@ -50,3 +52,16 @@ CALM_LIGHT = Theme(
 )
 
 THEMES: tuple[Theme, ...] = (HIGH_CONTRAST, CALM_LIGHT)
+
+
+def theme_names() -> list[str]:
+    """Every theme a room can take: the room's own and Textual's built-in ones."""
+    return sorted({*BUILTIN_THEMES, *(theme.name for theme in THEMES)})
+
+
+def check_theme(name: str) -> str:
+    """`name` when it is a theme; else one line that names them all (a typo is not silently ignored)."""
+    names = theme_names()
+    if name not in names:
+        raise InvalidInput("--theme", f"no theme {name!r}; the themes are {', '.join(names)}")
+    return name

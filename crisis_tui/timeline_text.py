@@ -13,6 +13,7 @@ from typing import Any
 
 from crisis_tui import events as ev
 from crisis_tui.model import Event
+from crisis_tui.presence_words import GONE, LEFT, absence_word
 from crisis_tui.safe_text import one_line
 
 
@@ -116,7 +117,7 @@ def describe(event: Event) -> str:
         case ev.OperatorJoined(role=role):
             return f"{actor} joined as {_quote(role, 20)}"
         case ev.OperatorLeft(name=name, reason=reason):
-            return f"{_who(name)} {'timed out' if reason == 'timeout' else 'left'}"
+            return f"{_who(name)} {'is gone (no heartbeat)' if absence_word(reason) == GONE else LEFT}"
         case ev.OperatorFocus(focus=focus):
             return f"{actor} is {_quote(focus, 50)}"
         case ev.NoteAdded(text=text):

@@ -96,3 +96,20 @@ def test_init_writes_a_copy_the_playbook_option_reads(tmp_path: Path) -> None:
     assert made.returncode == 0, made.stderr
     env_made = cli("new", str(tmp_path / "r.db"), "--title", "y", env={"CRISIS_TUI_PLAYBOOK": str(tmp_path / "none.toml")})
     assert env_made.returncode == 2 and "none.toml: no such file" in env_made.stderr
+
+
+def test_new_twice_with_one_title_refuses_the_second_unless_again(tmp_path: Path) -> None:
+    db = tmp_path / "room.db"
+    first = cli("new", str(db), "--title", "Refund delays", "--as", "Luis")
+    assert first.returncode == 0, first.stderr
+    first_id = first.stdout.strip().splitlines()[-1]
+    twice = cli("new", str(db), "--title", "refund delays ", "--as", "Luis")
+    assert twice.returncode == 2
+    assert twice.stderr.strip() == (f"crisis-tui: --title: {first_id} is already open with this title; open it with "
+                                    f"crisis-tui open {db}#{first_id}, or add --again for a second one")
+    listed = sqlite3.connect(db).execute("SELECT id FROM incidents").fetchall()
+    assert listed == [(first_id,)]  # nothing was made
+    again = cli("new", str(db), "--title", "Refund delays", "--as", "Luis", "--again")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip().splitlines()[-1] != first_id
+    assert cli("new", str(db), "--title", "Refunds, day two", "--as", "Luis").returncode == 0  # another title is fine

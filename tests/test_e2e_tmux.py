@@ -139,3 +139,34 @@ def test_demo_plays_the_crisis_in_the_room_and_ends_cleanly(tmp_path: Path, tmux
     tmux("send-keys", "-t", "demo:0", "C-q")
     screen = tmux.wait_for("demo:0", "EXITED 0")
     assert f"the demo incident is kept in {db}#" in screen
+
+
+def test_a_decision_typed_at_full_speed_lands_title_and_rationale_in_their_fields(tmp_path: Path, tmux: Tmux) -> None:
+    """Title, Tab, rationale, Enter in one burst of keys: each key goes to the field that had
+    focus when it was typed, and the stored decision has both (the Tab used to reach the form
+    after the title field had already taken the rationale)."""
+    db = tmp_path / "room.db"
+    inc = asyncio.run(_incident(db))
+    env = f"env TERM=xterm-256color CRISIS_TUI_PLAYBOOK={playbook_mod.shipped_path()}"
+    luis = "decide:0"
+    tmux.start(["new-session", "-d", "-s", "decide", "-x", "100", "-y", "30"], luis,
+               f"{env} {CLI} open {db} --as Luis --role gm; echo EXITED $?; sleep 60", size="100x30")
+    tmux.wait_for(luis, "@marta_viaja")
+    tmux("send-keys", "-t", luis, "d")
+    tmux.wait_for(luis, "Propose a decision")
+    title = "Publish a holding statement"
+    rationale = "the refund bug is ours and it spreads"
+    tmux("send-keys", "-t", luis, title, "Tab", rationale, "Enter")
+    tmux.wait_for(luis, "Publish a holding")
+    tmux("send-keys", "-t", luis, "C-q")
+    tmux.wait_for(luis, "EXITED 0")
+
+    async def check() -> None:
+        store = await SqliteStore.open(db, playbook=playbook_mod.load(playbook_mod.shipped_path()))
+        try:
+            assert [(d.title, d.rationale, d.proposer) for d in await store.decisions(inc)] == [
+                (title, rationale, "Luis")]
+        finally:
+            await store.close()
+
+    asyncio.run(check())

@@ -78,3 +78,15 @@ def test_demo_refuses_to_seat_you_as_one_of_the_scripted_committee(tmp_path: Pat
     assert done.stderr.strip() == ("crisis-tui: --as: ana plays a part in the scripted crisis "
                                    "(Luis, Ana, Giulia, Sam); pick another name")
     assert not (tmp_path / "d.db").exists()
+
+
+def test_an_unknown_theme_is_one_line_that_names_the_themes(tmp_path: Path) -> None:
+    db = tmp_path / "room.db"
+    assert cli("new", str(db), "--title", "Refund delays").returncode == 0
+    for args in (["open", str(db), "--as", "Ana", "--theme", "nosuch"],
+                 ["demo", "--db", str(tmp_path / "d.db"), "--as", "Newcomer", "--theme", "nosuch"]):
+        done = cli(*args)
+        assert done.returncode == 2, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("crisis-tui: --theme: no theme 'nosuch'; the themes are ")
+        assert "crisis-high-contrast" in lines[0] and "textual-dark" in lines[0]

@@ -104,7 +104,8 @@ async def test_a_confined_room_offers_nothing_that_leaves_it(tmp_path: Path, boo
             assert room_actions <= {"claim", "release", "reply", "statement", "submit", "approve", "send", "decide",
                                     "vote", "note", "filter", "order('priority')", "order('time')", "tag", "snippet",
                                     "mark('answered')", "mark('escalated')", "mark('ignored')",
-                                    "mark('removal_requested')", "mark('new')", "keep_mine", "load_theirs", "inbox"}
+                                    "mark('removal_requested')", "mark('new')", "keep_mine", "load_theirs", "inbox",
+                                    "copy_text"}
             assert app.deliver_screenshot() is None
             app.open_url("https://example.invalid/")
             await pilot.pause()

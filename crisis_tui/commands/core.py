@@ -12,7 +12,7 @@ from crisis_tui import demo_script, locator
 from crisis_tui import playbook as playbook_mod
 from crisis_tui.commands.context import run, settings
 from crisis_tui.commands.token_option import token_options
-from crisis_tui.errors import DamagedFile, NotFound
+from crisis_tui.errors import DamagedFile, InvalidInput, NotFound
 from crisis_tui.intake.pipeline import prepare_batch
 from crisis_tui.log_head import EMPTY, parse_expected, still_holds
 from crisis_tui.store.audit import AuditReport, audit_file, describe
@@ -28,16 +28,25 @@ from crisis_tui.timeline_text import human_lines
 @click.option("--our-fault", is_flag=True, help="The error is ours: replies must apologise.")
 @click.option("--as", "name", default=None, help="Who opens it (default: playbook operator, then $USER).")
 @token_options
-def new(incident: str, title: str, brand: str, severity: str, our_fault: bool, name: str | None, token: str | None) -> None:
+@click.option("--again", is_flag=True, help="Make a second open incident with a title one already has.")
+def new(incident: str, title: str, brand: str, severity: str, our_fault: bool, name: str | None, token: str | None,
+        again: bool) -> None:
     """Create an incident in INCIDENT (a SQLite file, created if missing, or a server URL).
 
-    Prints the new incident's id on its last line.
+    Prints the new incident's id on its last line. A title an open incident already has is
+    refused without --again: a second `new` is usually a retyped command, and `open` would
+    then join the new, empty incident.
     """
     cfg = settings()
 
     async def go() -> str:
         store, _ = await locator.open_store(incident, playbook=cfg.playbook, create=True, token=token)
         try:
+            same = [i for i in await store.list_incidents()
+                    if i.status == "open" and i.title.strip().casefold() == title.strip().casefold()]
+            if same and not again:
+                raise InvalidInput("--title", f"{same[0].id} is already open with this title; open it with "
+                                              f"crisis-tui open {incident}#{same[0].id}, or add --again for a second one")
             created = await store.create_incident(
                 title, actor=cfg.operator_name(name), brand=brand, severity=severity, our_fault=our_fault
             )

@@ -87,7 +87,10 @@ def open_room(incident: str, name: str | None, role: str | None, seat_roles: str
 
     async def go() -> None:
         from crisis_tui.app import CrisisApp  # noqa: PLC0415 - Textual only for the room
+        from crisis_tui.themes import check_theme  # noqa: PLC0415
 
+        if theme is not None:
+            check_theme(theme)
         if role is not None:
             _check_role(cfg.playbook, role)
         store, incident_id = await locator.open_incident(incident, playbook=cfg.playbook, token=token)
@@ -138,7 +141,10 @@ def demo(ctx: click.Context, headless: bool, speed: float, db: Path | None, name
 
     async def go() -> str:
         from crisis_tui.app import CrisisApp  # noqa: PLC0415 - Textual only for the room
+        from crisis_tui.themes import check_theme  # noqa: PLC0415
 
+        if theme is not None:
+            check_theme(theme)
         _check_role(cfg.playbook, my_role)
         if demo_script.plays_a_part(me):
             cast = ", ".join(n for n, _, _ in demo_script.CAST)

@@ -40,12 +40,27 @@ ResultT = TypeVar("ResultT")
 
 
 class Form(ModalScreen[ResultT]):
-    """A modal form or picker: Esc cancels it, answering None."""
+    """A modal form or picker: Esc cancels it, answering None.
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
+    Tab and shift+Tab move focus as priority bindings: the app then moves focus before it
+    forwards the next key, so keys typed ahead of a Tab land in the next field. As an ordinary
+    binding the Tab reaches the screen only after the field has taken the keys typed behind it.
+    """
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="form.cancel"),
+        Binding("tab", "move_focus(1)", show=False, priority=True),
+        Binding("shift+tab", "move_focus(-1)", show=False, priority=True),
+    ]
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def action_move_focus(self, direction: int) -> None:
+        if direction > 0:
+            self.focus_next()
+        else:
+            self.focus_previous()
 
 
 class SubmitForm(Form[ResultT]):

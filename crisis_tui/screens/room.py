@@ -39,6 +39,9 @@ DECISION_POWER_KEYS = frozenset({"room.incident", "room.take_over", "room.reassi
 class RoomScreen(ShowsWitnessAlarm, RoomCommands, CommitteeControls, SyncRouting):
     """The room of one incident, for one operator."""
 
+    #: A seat's room on a shared host (set by the app): it offers no link to open.
+    confined: bool = False
+
     BINDINGS = [
         Binding("c", "claim", "Claim", id="room.claim", tooltip="Claim the selected comment (only one operator can)"),
         Binding("u", "release", "Release", show=False, id="room.release", tooltip="Release a comment you hold"),
@@ -48,6 +51,10 @@ class RoomScreen(ShowsWitnessAlarm, RoomCommands, CommitteeControls, SyncRouting
         Binding("a", "approve", "Approve", id="room.approve",
                 tooltip="Approve the reply or statement open in the Reply pane (shows its text first)"),
         Binding("m", "send", "Mark sent", show=False, id="room.send", tooltip="Mark the approved draft as sent"),
+        Binding("y", "copy_text", "Copy text", show=False, id="room.copy",
+                tooltip="Copy the approved reply or statement to the clipboard"),
+        Binding("o", "open_link", "Open link", show=False, id="room.open_link",
+                tooltip="Open the selected comment's page in the browser"),
         Binding("d", "decide", "Decide", id="room.decide", tooltip="Propose a decision to the committee"),
         Binding("v", "vote", "Vote", show=False, id="room.vote", tooltip="Approve or reject a proposed decision"),
         Binding("n", "note", "Note", id="room.note", tooltip="Add a note to the timeline"),
@@ -136,6 +143,8 @@ class RoomScreen(ShowsWitnessAlarm, RoomCommands, CommitteeControls, SyncRouting
         """Every room action, for the command palette; the committee's controls only for a seat
         with decision power (the store would refuse anyone else)."""
         bindings: list[Binding] = list(self.BINDINGS)  # type: ignore[arg-type]
+        if self.confined:
+            bindings = [b for b in bindings if b.id != "room.open_link"]
         if self.playbook.has_decision_power(self.role or ""):
             return bindings
         return [b for b in bindings if b.id not in DECISION_POWER_KEYS]

@@ -8,6 +8,7 @@ keep-mine / load-theirs, the tone checklist, and submit / approve / send.
 from __future__ import annotations
 
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 from textual import events, work
 
@@ -315,6 +316,41 @@ class DraftDesk(RoomPanes):
             return
         self._command(lambda: approval.send(self.store, self.incident_id, draft.id, actor=self.me),
                       lambda d: self.notify(f"draft {d.id} marked sent", markup=False, timeout=3))
+
+    def action_copy_text(self) -> None:
+        """The approved (or sent) text to the clipboard, to paste where it is published; only
+        approved words leave the room this way."""
+        draft = self._draft_to_act_on(("approved", "sent"))
+        if draft is None:
+            self.notify("no approved draft to copy (a approves one)", markup=False)
+            return
+        self.app.copy_to_clipboard(draft.body)
+        self.notify(f"draft {draft.id} v{draft.version} copied to the clipboard ({len(draft.body)} characters)"
+                    + ("; m marks it sent" if draft.status == "approved" else ""), markup=False, timeout=4)
+
+    def action_open_link(self) -> None:
+        row = self._row()
+        if row is None:
+            return
+
+        async def go() -> None:
+            try:
+                url = (await self.store.get_comment(self.incident_id, row.id)).url
+            except CrisisError as exc:
+                self.notify(str(exc), severity="error", markup=False)
+                return
+            if not link_opens(url):
+                self.notify("this comment has no web link to open", markup=False, timeout=3)
+                return
+            self.app.open_url(url)
+
+        self.run_worker(go(), group="command", exit_on_error=False)
+
+
+def link_opens(url: str) -> bool:
+    """Only a plain http(s) address is handed to a browser: a comment's URL is untrusted."""
+    parts = urlsplit(url.strip())
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and not any(ord(ch) < 32 for ch in url)
 
 
 def _not_in_review(draft: Draft) -> str:

@@ -17,6 +17,7 @@ from textual.widgets import Static
 
 from crisis_tui.model import Decision, Presence
 from crisis_tui.playbook import Playbook
+from crisis_tui.presence_words import GONE, absence_word
 from crisis_tui.timeline_text import clock
 from crisis_tui.widgets.display import plain, untrusted
 
@@ -39,7 +40,7 @@ def presence_line(p: Presence, playbook: Playbook, *, here: bool, me: str) -> Co
     if p.name == me:
         name = name.stylize("bold")
     tail = untrusted(p.focus, single_line=True, max_chars=60) if here else Content.styled(
-        "gone" if p.left_at is None else "left", "$text-muted"
+        GONE if p.left_at is None else absence_word(p.left_reason), "$text-muted"
     )
     return Content.assemble(dot, name, " ", Content.styled(f"{role:<5}", "$text-muted"), power, " ", tail)
 
