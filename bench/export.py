@@ -24,13 +24,18 @@ import tempfile
 import time
 from pathlib import Path
 
-import msgspec
+ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, this file's folder comes first on sys.path, and bench/http.py would hide
+# the standard library's `http` package from httpx (the store imports it to publish).
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
-from crisis_tui import playbook as playbook_mod
-from crisis_tui.comment_shape import parse_comment
-from crisis_tui.export import FORMATS, export_incident
-from crisis_tui.playbook import Playbook
-from crisis_tui.store.sqlite import SqliteStore
+import msgspec  # noqa: E402
+
+from crisis_tui import playbook as playbook_mod  # noqa: E402
+from crisis_tui.comment_shape import parse_comment  # noqa: E402
+from crisis_tui.export import FORMATS, export_incident  # noqa: E402
+from crisis_tui.playbook import Playbook  # noqa: E402
+from crisis_tui.store.sqlite import SqliteStore  # noqa: E402
 
 TARGET_EVENTS = 100_000
 REPLIES = 2_000

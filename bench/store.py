@@ -24,7 +24,9 @@ from pathlib import Path
 import msgspec
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# Run as a script, this file's folder comes first on sys.path, and bench/http.py would hide
+# the standard library's `http` package from httpx (the store imports it to publish).
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
 from crisis_tui.comment_shape import parse_comment  # noqa: E402
 from crisis_tui.eventlog import GENESIS, chain_hash, encode_payload  # noqa: E402

@@ -25,9 +25,15 @@ import random
 import statistics
 import sys
 import time
+from pathlib import Path
 
-from crisis_tui import playbook as playbook_mod
-from crisis_tui.tone import ToneChecker, ToneContext
+ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, this file's folder comes first on sys.path, and bench/http.py would hide
+# the standard library's `http` package from httpx (the store imports it to publish).
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+
+from crisis_tui import playbook as playbook_mod  # noqa: E402
+from crisis_tui.tone import ToneChecker, ToneContext  # noqa: E402
 
 TARGET_MS = 5.0
 LENGTH = 2_000

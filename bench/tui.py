@@ -33,6 +33,11 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, this file's folder comes first on sys.path, and bench/http.py would hide
+# the standard library's `http` package from httpx (the store imports it to publish).
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+
 SOURCES = ["x", "instagram", "facebook", "tiktok", "reviews", "youtube"]
 LINES = [
     "Llevo tres semanas esperando el reembolso y nadie contesta",

@@ -59,8 +59,9 @@ class Row:
     def from_comment(cls, c: Comment) -> Row:
         row = cls.__new__(cls)
         row.id = c.id
-        row.received_at = c.received_at
-        row.since = c.since
+        row.received_at = received = c.received_at
+        posted = c.posted_at  # model.waiting_since, inlined: this runs 100,000 times on a room's load
+        row.since = received if posted is None or posted > received else posted
         row.source = c.source
         row.author = c.author[:ROW_AUTHOR]
         row.followers = c.author_followers
@@ -88,8 +89,9 @@ class Row:
         """A row from a comment.ingested event's comment (a new comment: status new)."""
         row = cls.__new__(cls)
         row.id = c.id
-        row.received_at = c.received_at
-        row.since = c.since
+        row.received_at = received = c.received_at
+        posted = c.posted_at  # model.waiting_since, inlined: this runs 100,000 times on a room's load
+        row.since = received if posted is None or posted > received else posted
         row.source = c.source
         row.author = c.author[:ROW_AUTHOR]
         row.followers = c.author_followers
@@ -126,7 +128,8 @@ class Row:
 
 priority_key = attrgetter("pkey")
 id_key = attrgetter("id")
-since_key = attrgetter("since", "id")
+#: Posting time alone (a plain float compares fastest; ties keep their arrival order).
+since_key = attrgetter("since")
 
 
 def time_key(row: Row) -> int:

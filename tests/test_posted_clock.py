@@ -102,7 +102,7 @@ async def test_the_room_shows_38m_and_the_sla_in_words(sqlite: SqliteStore, book
                               posted(2, "@soon_one", now - 25 * MINUTE, priority=0.6),
                               posted(3, "@fresh_one", None, priority=0.3)])
     app = make_app(sqlite, inc, book)
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(160, 40)) as pilot:
         await loaded(pilot)
         lines = screen_text(app).splitlines()
         late = next(line for line in lines if "@late_one" in line)
