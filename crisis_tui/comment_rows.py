@@ -57,36 +57,16 @@ class Row:
 
     @classmethod
     def from_comment(cls, c: Comment) -> Row:
-        row = cls.__new__(cls)
-        row.id = c.id
-        row.received_at = received = c.received_at
-        posted = c.posted_at  # model.waiting_since, inlined: this runs 100,000 times on a room's load
-        row.since = received if posted is None or posted > received else posted
-        row.source = c.source
-        row.author = c.author[:ROW_AUTHOR]
-        row.followers = c.author_followers
-        row.verified = c.author_verified
-        row.bot_score = c.bot_score
-        row.bot_reasons = tuple(c.bot_reasons)
-        row.priority = c.priority
-        row.negativity = c.negativity
-        row.lang = c.lang
-        row.cluster = c.cluster
-        row.likes = c.likes
-        row.shares = c.shares
-        row.status = c.status
-        row.holder = c.holder
-        row.tags = tuple(c.tags)
-        row.text = c.text[:ROW_TEXT]
-        row.external_id = c.external_id
-        row.in_reply_to = c.in_reply_to
-        row.pkey = (-row.priority, -row.id)
-        row._folded = None
-        return row
+        return cls._built(c, c.status, c.holder, tuple(c.tags))
 
     @classmethod
     def from_arrived(cls, c: ArrivedComment) -> Row:
         """A row from a comment.ingested event's comment (a new comment: status new)."""
+        return cls._built(c, "new", None, ())
+
+    @classmethod
+    def _built(cls, c: Comment | ArrivedComment, status: str, holder: str | None, tags: tuple[str, ...]) -> Row:
+        """The row of a stored or an arriving comment: they share every field but the state."""
         row = cls.__new__(cls)
         row.id = c.id
         row.received_at = received = c.received_at
@@ -104,9 +84,9 @@ class Row:
         row.cluster = c.cluster
         row.likes = c.likes
         row.shares = c.shares
-        row.status = "new"
-        row.holder = None
-        row.tags = ()
+        row.status = status
+        row.holder = holder
+        row.tags = tags
         row.text = c.text[:ROW_TEXT]
         row.external_id = c.external_id
         row.in_reply_to = c.in_reply_to
