@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 
 from crisis_tui.app import CrisisApp
@@ -15,6 +16,7 @@ from crisis_tui.model import NewComment
 from crisis_tui.playbook import Playbook
 from crisis_tui.screens.room import RoomScreen
 from crisis_tui.store.protocol import IncidentStore
+from crisis_tui.store.sqlite import SqliteStore
 
 COMMENTS = [
     {"source": "x", "id": "x-1", "author": "@marta_viaja", "lang": "es", "author_followers": 15200,
@@ -72,3 +74,21 @@ async def settle(seconds: float = 0.05) -> None:
 
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "incident.db"
+
+
+@pytest.fixture
+async def sqlite(tmp_path: Path, book: Playbook) -> AsyncIterator[SqliteStore]:
+    """A real incident file for the room stories."""
+    store = await SqliteStore.open(tmp_path / "incident.db", playbook=book)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+async def inc(sqlite: SqliteStore) -> str:
+    """Three comments; priorities: dan (x-2) first, then marta, then giorgia."""
+    incident = await sqlite.create_incident("Refund delays", actor="Luis", brand="Lumo")
+    await sqlite.ingest(incident.id, comments(priorities=[0.6, 0.3, 0.9]))
+    return incident.id

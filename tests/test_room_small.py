@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from textual.widgets import Footer, Static
 from textual.widgets._footer import FooterKey
@@ -16,24 +13,7 @@ from crisis_tui.widgets.room_footer import RoomFooter
 from crisis_tui.widgets.stream import CommentStream
 from crisis_tui.widgets.stream_preview import StreamPreview
 from crisis_tui.widgets.timeline import TimelineLines
-from tests.room_support import comments, loaded, make_app, screen_text, wait_for
-
-
-@pytest.fixture
-async def sqlite(tmp_path: Path, book: Playbook) -> AsyncIterator[SqliteStore]:
-    store = await SqliteStore.open(tmp_path / "incident.db", playbook=book)
-    try:
-        yield store
-    finally:
-        await store.close()
-
-
-@pytest.fixture
-async def inc(sqlite: SqliteStore) -> str:
-    incident = await sqlite.create_incident("Refund delays", actor="Luis", brand="Lumo")
-    # priorities: dan (x-2) first, then marta, then giorgia
-    await sqlite.ingest(incident.id, comments(priorities=[0.6, 0.3, 0.9]))
-    return incident.id
+from tests.room_support import comments, inc, loaded, make_app, screen_text, sqlite, wait_for  # noqa: F401 - the fixtures
 
 
 def cursor_strip_styles(app: object) -> tuple[int, int, list[object]]:
