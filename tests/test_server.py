@@ -146,7 +146,7 @@ async def test_bad_fields_are_422_naming_the_field_and_a_bad_batch_is_refused_wh
         (b"42", "body"),
         (b"[]", "comments"),
         (b'{"source": "x", "id": "1", "author": "@a"}', "text"),
-        (b'{"source": "x", "id": "1", "author": "@a", "text": "hi", "likes": -3}', "likes"),
+        (b'{"source": "x", "id": "1", "author": "@a", "text": "hi", "shares": -3}', "shares"),
     ]
     for body, field in cases:
         answer = await hook.post(path, content=body, headers={"Content-Type": "application/json"})

@@ -19,7 +19,10 @@ async def _room(served: Served) -> tuple[httpx.AsyncClient, str]:
     lead = served.raw(await served.token("Luis", "lead"))
     made = await lead.post("/incidents", json={"title": "Refund delays"})
     assert made.status_code == 201
-    return lead, made.json()["id"]
+    inc = made.json()["id"]
+    # Changing the incident takes decision power: the lead sits as gm first.
+    assert (await lead.post(f"/incidents/{inc}/presence", json={"role": "gm"})).status_code == 200
+    return lead, inc
 
 
 async def test_a_boolean_is_a_json_boolean_and_an_object_is_no_title(serve: ServeFactory) -> None:
@@ -118,7 +121,7 @@ async def test_the_store_itself_takes_no_string_for_a_boolean_and_no_object_for_
     async with await SqliteStore.open(tmp_path / "room.db", playbook=book) as store:
         inc = (await store.create_incident("Refund delays", actor="Luis")).id
         with pytest.raises(InvalidInput, match="our_fault: must be true or false"):
-            await store.update_incident(inc, actor="Luis", our_fault="false")
+            await store.update_incident(inc, actor="Luis", role="gm", our_fault="false")
         with pytest.raises(InvalidInput, match="title: must be a string"):
-            await store.update_incident(inc, actor="Luis", title={"a": 1})
-        assert (await store.update_incident(inc, actor="Luis", our_fault=True)).our_fault is True
+            await store.update_incident(inc, actor="Luis", role="gm", title={"a": 1})
+        assert (await store.update_incident(inc, actor="Luis", role="gm", our_fault=True)).our_fault is True

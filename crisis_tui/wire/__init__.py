@@ -140,7 +140,9 @@ class Left(msgspec.Struct, kw_only=True):
 
 
 #: A count a platform sends (likes, shares, followers): SQLite's 64-bit INTEGER at most.
-Count = Annotated[int, msgspec.Meta(le=MAX_ID)]
+Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_ID)]
+#: `likes` may be negative: some platforms send a net score there (comment_shape.SIGNED_COUNTS).
+SignedCount = Annotated[int, msgspec.Meta(ge=-MAX_ID, le=MAX_ID)]
 
 
 class NativeComment(msgspec.Struct, kw_only=True):
@@ -155,7 +157,7 @@ class NativeComment(msgspec.Struct, kw_only=True):
     posted_at: str | float | None = None
     lang: Annotated[str, msgspec.Meta(max_length=16)] = ""
     url: Annotated[str, msgspec.Meta(max_length=2048)] = ""
-    likes: Count | None = None
+    likes: SignedCount | None = None
     shares: Count | None = None
     replies: Count | None = None
     author_followers: Count | None = None
