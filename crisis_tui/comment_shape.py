@@ -51,6 +51,9 @@ EPOCH_UNITS: tuple[tuple[float, float, str], ...] = (
 
 def epoch_seconds(value: float, field: str) -> float:
     """An epoch number in seconds, its unit told by magnitude (EPOCH_UNITS); 1970 to 3000 only."""
+    if isinstance(value, int) and not 0 <= value < EPOCH_UNITS[-1][0]:
+        # a whole number beyond a float's range (10**400) must not reach float arithmetic
+        raise InvalidInput(field, f"epoch time out of range: {_digits(value) if value >= 0 else '-' + _digits(-value)}")
     if not math.isfinite(value) or value < 0:
         raise InvalidInput(field, f"epoch time out of range: {value!r:.40}")
     for below, per_second, unit in EPOCH_UNITS:
@@ -129,7 +132,8 @@ def _count(raw: dict[str, Any], key: str, *, optional: bool = False) -> int | No
     if isinstance(value, float) and not math.isfinite(value):
         raise InvalidInput(key, f"must be a whole number, got {value!r:.40}")
     if value < -MAX_COUNT:
-        raise InvalidInput(key, f"{value:.3g} is below the smallest count (-{MAX_COUNT:,})")
+        shown = f"{value:.3g}" if isinstance(value, float) else "-" + _digits(-value)
+        raise InvalidInput(key, f"{shown} is below the smallest count (-{MAX_COUNT:,})")
     if value > MAX_COUNT:
         shown = f"{value:.3g}" if isinstance(value, float) else _digits(value)
         raise InvalidInput(key, f"{shown} is larger than the largest count ({MAX_COUNT:,})")

@@ -42,6 +42,9 @@ def _outcome(raw: Any) -> NewComment | InvalidInput:
 @given(st.sampled_from(FIELDS), JSON_LIKE)
 @example("campaign", "\ud800")  # a lone surrogate in an unknown key's value
 @example("campaign", {"\udfff": 1})  # ... and in its name
+@example("author_followers", -(10**400))  # whole numbers beyond a float's range, both signs
+@example("author_created_at", 10**400)
+@example("posted_at", -(10**400))
 @PROPERTY
 def test_any_value_in_one_field_is_taken_or_refused_naming_a_field(field: str, value: Any) -> None:
     outcome = _outcome({**GOOD, field: value})
