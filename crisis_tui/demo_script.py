@@ -203,7 +203,8 @@ async def keep_present(store: IncidentStore, inc: str, every: float) -> None:
 
 
 async def create_demo_incident(store: IncidentStore) -> str:
-    incident = await store.create_incident(TITLE, actor="Luis", brand=BRAND, severity="sev2")
+    # every demo is a play of its own, even in a file that holds an earlier one
+    incident = await store.create_incident(TITLE, actor="Luis", brand=BRAND, severity="sev2", again=True)
     return incident.id
 
 

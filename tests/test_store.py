@@ -246,6 +246,17 @@ async def test_unknown_things_are_refused_precisely(store: IncidentStore, incide
         await store.add_note(incident, "   ", actor="Ana")
 
 
+async def test_a_second_open_incident_with_one_title_is_refused_unless_again(
+        store: IncidentStore, incident: str) -> None:
+    """The rule is the store's, so a raw HTTP client meets it as the command line does."""
+    with pytest.raises(InvalidInput, match=f"title: {incident} is already open with this title"):
+        await store.create_incident("  refund   DELAYS ", actor="Ana")
+    assert [i.id for i in await store.list_incidents()] == [incident]
+    second = await store.create_incident("Refund delays", actor="Ana", again=True)
+    assert second.id != incident and len(await store.list_incidents()) == 2
+    await store.create_incident("Refund delays, day two", actor="Ana")  # another title is fine
+
+
 async def test_a_file_from_an_older_crisis_tui_is_upgraded_in_place(tmp_path: Path, book: Playbook) -> None:
     """A file written before decisions could be "not ours" (schema 3) opens, keeps its data, and takes them."""
     path = tmp_path / "old.db"

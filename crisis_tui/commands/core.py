@@ -15,6 +15,7 @@ from crisis_tui.commands.token_option import token_options
 from crisis_tui.errors import DamagedFile, InvalidInput, NotFound
 from crisis_tui.intake.pipeline import prepare_batch
 from crisis_tui.log_head import EMPTY, parse_expected, still_holds
+from crisis_tui.store import guards
 from crisis_tui.store.audit import AuditReport, audit_file, describe
 from crisis_tui.store.sqlite import SqliteStore
 from crisis_tui.timeline_text import human_lines
@@ -42,13 +43,15 @@ def new(incident: str, title: str, brand: str, severity: str, our_fault: bool, n
     async def go() -> str:
         store, _ = await locator.open_store(incident, playbook=cfg.playbook, create=True, token=token)
         try:
-            same = [i for i in await store.list_incidents()
-                    if i.status == "open" and i.title.strip().casefold() == title.strip().casefold()]
-            if same and not again:
-                raise InvalidInput("--title", f"{same[0].id} is already open with this title; open it with "
-                                              f"crisis-tui open {incident}#{same[0].id}, or add --again for a second one")
+            # The store refuses it too (for every client); here the refusal can say how to open it.
+            same = guards.open_with_title(title, [(i.id, i.title) for i in await store.list_incidents()
+                                                  if i.status == "open"])
+            if same is not None and not again:
+                raise InvalidInput("--title", f"{same} is already open with this title; open it with "
+                                              f"crisis-tui open {incident}#{same}, or add --again for a second one")
             created = await store.create_incident(
-                title, actor=cfg.operator_name(name), brand=brand, severity=severity, our_fault=our_fault
+                title, actor=cfg.operator_name(name), brand=brand, severity=severity, our_fault=our_fault,
+                again=again,
             )
         finally:
             await store.close()

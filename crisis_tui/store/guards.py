@@ -82,6 +82,23 @@ def new_incident(title: str, severity: str, playbook: Playbook) -> tuple[str, st
     return title, severity
 
 
+def open_with_title(title: str, open_now: list[tuple[str, str]]) -> str | None:
+    """The id of the open incident (of `open_now`: id and title) whose title is `title`, compared
+    case- and space-blind; None when there is none."""
+    key = " ".join(title.split()).casefold()
+    return next((id_ for id_, other in open_now if " ".join(other.split()).casefold() == key), None)
+
+
+def title_free(title: str, open_now: list[tuple[str, str]], again: bool) -> None:
+    """A second open incident with a title one already has (`open_now`: id and title of each
+    open one) is refused unless asked for: it is usually a retyped command, and a room opened
+    by title would join the new, empty one. Titles compare case- and space-blind."""
+    open_with_it = open_with_title(title, open_now)
+    if open_with_it is not None and not again:
+        raise InvalidInput("title", f"{open_with_it} is already open with this title; open that one, "
+                                    f"or ask for a second one (--again, or \"again\": true)")
+
+
 def incident_changer(actor: str, role: str | None, playbook: Playbook) -> str:
     """The seat that may change the incident (severity, fault, closing drive the SLA and the
     apology rule): one with decision power, taken in the room or named by the command."""

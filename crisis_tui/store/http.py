@@ -209,9 +209,10 @@ class HttpStore:
 
     # --------------------------------------------------------------- incidents
     async def create_incident(
-        self, title: str, *, actor: str, brand: str = "", severity: str = "", our_fault: bool = False
+        self, title: str, *, actor: str, brand: str = "", severity: str = "", our_fault: bool = False,
+        again: bool = False,
     ) -> Incident:
-        body = wire.NewIncidentBody(title=title, brand=brand, severity=severity, our_fault=our_fault)
+        body = wire.NewIncidentBody(title=title, brand=brand, severity=severity, our_fault=our_fault, again=again)
         return await self._write("POST", "/incidents", Incident, actor=actor, body=body)
 
     async def list_incidents(self) -> list[Incident]:

@@ -44,8 +44,11 @@ class IncidentStore(Protocol):
 
     # incidents
     async def create_incident(
-        self, title: str, *, actor: str, brand: str = "", severity: str = "", our_fault: bool = False
-    ) -> Incident: ...
+        self, title: str, *, actor: str, brand: str = "", severity: str = "", our_fault: bool = False,
+        again: bool = False,
+    ) -> Incident:
+        """Open an incident; a title an open incident already has is refused unless `again`."""
+        ...
     async def list_incidents(self) -> list[Incident]: ...
     async def get_incident(self, incident_id: str) -> Incident: ...
     async def update_incident(

@@ -250,12 +250,16 @@ class SqliteStore(Reads):
 
     # --------------------------------------------------------------- incidents
     async def create_incident(
-        self, title: str, *, actor: str, brand: str = "", severity: str = "", our_fault: bool = False
+        self, title: str, *, actor: str, brand: str = "", severity: str = "", our_fault: bool = False,
+        again: bool = False,
     ) -> Incident:
         title, severity = guards.new_incident(title, severity, self.playbook)
         incident = Incident(id=_slug(title), title=title, brand=brand, severity=severity,
                             our_fault=our_fault, opened_at=time.time())
         async with self._write(incident.id) as tx:
+            async with tx.db.execute("SELECT id, title FROM incidents WHERE status = 'open' ORDER BY opened_at") as cur:
+                open_now = [(row[0], row[1]) async for row in cur]
+            guards.title_free(title, open_now, again)
             await tx.apply(ev.IncidentCreated(incident=incident), actor, ts=incident.opened_at)
         return incident
 

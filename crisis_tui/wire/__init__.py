@@ -38,6 +38,8 @@ class NewIncidentBody(_Body):
     brand: str = ""
     severity: str = ""
     our_fault: bool = False
+    #: A second open incident with a title one already has (refused without it).
+    again: bool = False
 
 
 class IncidentChangeBody(_Body, omit_defaults=True):
