@@ -189,6 +189,23 @@ class Event(msgspec.Struct, kw_only=True, dict=True):
             return body
 
 
+class BulkSkip(msgspec.Struct, kw_only=True):
+    """A comment a bulk action left as it was, and why (held by someone else, gone, ...)."""
+
+    comment_id: int
+    reason: str
+
+
+class BulkResult(msgspec.Struct, kw_only=True):
+    """What one bulk action did: the comments changed (each with its own event) and those
+    skipped with the reason, so the room can say both in one line."""
+
+    action: str
+    done: list[int] = []
+    unchanged: list[int] = []
+    skipped: list[BulkSkip] = []
+
+
 class IngestResult(msgspec.Struct, kw_only=True):
     ingested: int
     duplicates: int

@@ -35,7 +35,7 @@ STATE_VAR = "CRISIS_TUI_STATE_DIR"
 CHECK_S = 0.5
 #: The store commands that write; a guarded store refuses them all once the alarm is up.
 WRITES = frozenset({
-    "create_incident", "update_incident", "ingest", "claim", "release", "take_over", "reassign", "mark", "tag",
+    "create_incident", "update_incident", "ingest", "claim", "release", "take_over", "reassign", "mark", "tag", "bulk",
     "save_draft", "tick",
     "set_draft_status", "propose_decision", "vote_decision", "heartbeat", "leave", "expire_presence",
     "add_note", "alert", "import_events",

@@ -246,6 +246,40 @@ async def test_unknown_things_are_refused_precisely(store: IncidentStore, incide
         await store.add_note(incident, "   ", actor="Ana")
 
 
+async def test_a_bulk_action_changes_many_comments_each_on_the_record(store: IncidentStore, incident: str) -> None:
+    result = await store.ingest(incident, [comment(n) for n in range(1, 6)])
+    one, two, three, four, five = result.ids
+    await store.claim(incident, two, actor="Ana")
+    tagged = await store.tag(incident, one, ["bot"], actor="Luis")
+    assert tagged.tags == ["bot"]
+    before = len(await all_events(store, incident))
+    done = await store.bulk(incident, [one, two, three, one, 999], "tag", tags=["Refund "], actor="Luis")
+    assert (done.done, done.unchanged) == ([one, three], [])
+    assert [(s.comment_id, s.reason) for s in done.skipped] == [(two, f"comment {two} is held by Ana"),
+                                                                (999, "no such comment")]
+    assert (await store.get_comment(incident, one)).tags == ["bot", "refund"]  # added, not replaced
+    again = await store.bulk(incident, [one, three], "tag", tags=["refund"], actor="Luis")
+    assert (again.done, again.unchanged) == ([], [one, three])
+    ignored = await store.bulk(incident, [three, four, five], "ignore", reason="spam wave", actor="Luis")
+    assert ignored.done == [three, four, five]
+    assert {(await store.get_comment(incident, c)).status for c in (three, four, five)} == {"ignored"}
+    removal = await store.bulk(incident, [four], "request_removal", actor="Luis")
+    assert (await store.get_comment(incident, four)).status == "removal_requested" and removal.done == [four]
+    everything = await all_events(store, incident)
+    assert [e.kind for e in everything[before:]] == ["comment.tagged"] * 2 + ["comment.status"] * 4
+    rows = [(e.seq, e.incident_id, e.ts, e.actor, e.kind, encode_payload(e.payload), e.prev_hash, e.hash)
+            for e in everything]
+    assert verify_chain(rows) == (len(everything), None)
+    released = await store.bulk(incident, [two], "release", actor="Ana")
+    assert released.done == [two] and (await store.get_comment(incident, two)).holder is None
+    for action, ids, tags, field in (("delete", [one], [], "action"), ("ignore", [], [], "comment_ids"),
+                                     ("tag", [one], [], "tags"), ("ignore", [one], ["x"], "tags"),
+                                     ("ignore", list(range(1, 1002)), [], "comment_ids")):
+        with pytest.raises(InvalidInput) as refused:
+            await store.bulk(incident, ids, action, tags=tags, actor="Luis")
+        assert refused.value.field == field
+
+
 async def test_a_second_open_incident_with_one_title_is_refused_unless_again(
         store: IncidentStore, incident: str) -> None:
     """The rule is the store's, so a raw HTTP client meets it as the command line does."""

@@ -25,7 +25,19 @@ from crisis_tui import events as ev
 from crisis_tui import wire
 from crisis_tui.errors import CrisisError, InvalidInput, NotFound, StoreUnavailable
 from crisis_tui.log_head import Head
-from crisis_tui.model import Comment, Counts, Decision, Draft, Event, Incident, IngestResult, NewComment, Note, Presence
+from crisis_tui.model import (
+    BulkResult,
+    Comment,
+    Counts,
+    Decision,
+    Draft,
+    Event,
+    Incident,
+    IngestResult,
+    NewComment,
+    Note,
+    Presence,
+)
 from crisis_tui.seats import require_seat
 from crisis_tui.server import paths, responses, webhook
 from crisis_tui.server.auth import Caller, require
@@ -206,6 +218,12 @@ async def mark(request: Request, caller: Caller, state: ServerState) -> Response
                                                 actor=caller.name, reason=b.reason, to=b.to))
 
 
+async def bulk(request: Request, caller: Caller, state: ServerState) -> Response:
+    b = decode(await body_of(request, state), wire.BulkBody)
+    return responses.ok(await state.writer.bulk(_inc(request), b.comment_ids, b.action, actor=caller.name,
+                                                tags=b.tags, reason=b.reason))
+
+
 async def tag(request: Request, caller: Caller, state: ServerState) -> Response:
     b = decode(await body_of(request, state), wire.TagsBody)
     return responses.ok(await state.writer.tag(_inc(request), request.path_params["comment_id"], b.tags,
@@ -358,6 +376,8 @@ def routes() -> list[BaseRoute]:
         _r(I + "/comments", "GET", "viewer", "read", list_comments, answer=list[Comment],
            query=(Query("after_id", "only comments after this id"), _PAGE)),
         _r(I + "/counts", "GET", "viewer", "read", counts, answer=Counts),
+        _r(I + "/comments/bulk", "POST", "operator", "act on many comments", bulk, body=wire.BulkBody,
+           answer=BulkResult),
         _r(C, "GET", "viewer", "read", get_comment, answer=Comment),
         _r(C + "/claim", "POST", "operator", "claim a comment", claim, answer=Comment, conflict=True),
         _r(C + "/release", "POST", "operator", "release a comment", release, answer=Comment, conflict=True),

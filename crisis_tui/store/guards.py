@@ -231,6 +231,46 @@ def tag(comment_id: int, state: CommentState, tags: list[str]) -> ev.CommentTagg
     return ev.CommentTagged(comment_id=comment_id, tags=tags, author=state.author)
 
 
+#: What the room does to many comments at once, and the status each mark sets.
+BULK_MARKS = {"ignore": "ignored", "request_removal": "removal_requested"}
+BULK_ACTIONS = (*BULK_MARKS, "tag", "release")
+#: The most comments one bulk action takes (one transaction holds the file's write lock).
+MAX_BULK = 1000
+
+
+def bulk_input(action: str, comment_ids: Sequence[int], tags: Sequence[str], reason: str
+               ) -> tuple[list[int], list[str], str]:
+    """The ids (once each, in the order given), the clean tags and reason of a bulk action,
+    checked before its transaction opens."""
+    if action not in BULK_ACTIONS:
+        raise InvalidInput("action", f"must be one of {', '.join(BULK_ACTIONS)}")
+    ids = list(dict.fromkeys(comment_ids))
+    if not ids:
+        raise InvalidInput("comment_ids", "name at least one comment")
+    if len(ids) > MAX_BULK:
+        raise InvalidInput("comment_ids", f"{len(ids):,} comments; one bulk action takes at most {MAX_BULK:,}")
+    clean = clean_tags(tags)
+    if action == "tag" and not clean:
+        raise InvalidInput("tags", "name at least one tag to add")
+    if action != "tag" and clean:
+        raise InvalidInput("tags", f"only a tag action takes tags, not {action.replace('_', ' ')}")
+    return ids, clean, text(reason, "reason", MAX_NOTE, required=False).strip()
+
+
+def bulk_change(action: str, comment_id: int, state: CommentState, *, actor: str, tags: list[str],
+                had: list[str], reason: str) -> Append | None:
+    """One comment's change in a bulk action: the same guard its single action runs
+    (a comment someone else holds is refused), None when it is already so. A tag action
+    adds its tags to those the comment `had`."""
+    if action in BULK_MARKS:
+        return mark(comment_id, state, BULK_MARKS[action], actor=actor, reason=reason)
+    if action == "release":
+        return release(comment_id, state, actor=actor)
+    not_held_by_another(comment_id, state.holder, actor)
+    merged = sorted({*had, *tags})
+    return None if merged == sorted(had) else tag(comment_id, state, merged)
+
+
 # ------------------------------------------------------------------ drafts
 def draft_input(body: str, kind: str) -> str:
     body = text(body, "body", MAX_DRAFT, required=False)

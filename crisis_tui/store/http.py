@@ -33,6 +33,7 @@ from crisis_tui import wire
 from crisis_tui.errors import Forbidden, RateLimited, StoreUnavailable, Unauthorized
 from crisis_tui.log_head import Head
 from crisis_tui.model import (
+    BulkResult,
     Comment,
     Counts,
     Decision,
@@ -288,6 +289,12 @@ class HttpStore:
     async def tag(self, incident_id: str, comment_id: int, tags: Sequence[str], *, actor: str) -> Comment:
         return await self._write("PUT", self._c(incident_id, comment_id) + "/tags", Comment, actor=actor,
                                  body=wire.TagsBody(tags=list(tags)))
+
+    async def bulk(self, incident_id: str, comment_ids: Sequence[int], action: str, *, actor: str,
+                   tags: Sequence[str] = (), reason: str = "") -> BulkResult:
+        return await self._write("POST", self._i(incident_id) + "/comments/bulk", BulkResult, actor=actor,
+                                 body=wire.BulkBody(action=action, comment_ids=list(comment_ids), tags=list(tags),
+                                                    reason=reason))
 
     async def get_comment(self, incident_id: str, comment_id: int) -> Comment:
         return await self._call("GET", self._c(incident_id, comment_id), Comment)

@@ -13,6 +13,7 @@ from typing import Protocol, runtime_checkable
 
 from crisis_tui.log_head import Head
 from crisis_tui.model import (
+    BulkResult,
     Comment,
     Counts,
     Decision,
@@ -81,6 +82,12 @@ class IncidentStore(Protocol):
         Forbidden when someone else holds the comment."""
         ...
     async def tag(self, incident_id: str, comment_id: int, tags: Sequence[str], *, actor: str) -> Comment: ...
+    async def bulk(self, incident_id: str, comment_ids: Sequence[int], action: str, *, actor: str,
+                   tags: Sequence[str] = (), reason: str = "") -> BulkResult:
+        """Ignore, request removal of, tag (adding to each comment's tags) or release many comments
+        in one step (guards.BULK_ACTIONS); each changed comment has its own event, and a comment
+        its guard refuses is skipped with the reason."""
+        ...
     async def get_comment(self, incident_id: str, comment_id: int) -> Comment: ...
     async def comments(self, incident_id: str, *, limit: int | None = None, after_id: int = 0) -> list[Comment]: ...
     async def counts(self, incident_id: str) -> Counts: ...

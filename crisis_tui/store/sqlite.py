@@ -37,7 +37,19 @@ from crisis_tui.errors import (
 )
 from crisis_tui.eventlog import GENESIS, chain_hash, encode_payload, verify_chain
 from crisis_tui.log_head import Head
-from crisis_tui.model import Comment, Decision, Draft, Event, Incident, IngestResult, NewComment, Note, Presence
+from crisis_tui.model import (
+    BulkResult,
+    BulkSkip,
+    Comment,
+    Decision,
+    Draft,
+    Event,
+    Incident,
+    IngestResult,
+    NewComment,
+    Note,
+    Presence,
+)
 from crisis_tui.playbook import Playbook
 from crisis_tui.publish import deliver
 from crisis_tui.publish.reply import Reply
@@ -394,6 +406,33 @@ class SqliteStore(Reads):
         async with self._write(incident_id) as tx:
             await tx.apply(guards.tag(comment_id, await self._comment_state(tx, comment_id), clean), actor)
         return await self.get_comment(incident_id, comment_id)
+
+    async def bulk(self, incident_id: str, comment_ids: Sequence[int], action: str, *, actor: str,
+                   tags: Sequence[str] = (), reason: str = "") -> BulkResult:
+        """One action on many comments in one transaction, each comment's own event on the
+        record; a comment its guard refuses is skipped with the reason, the rest go ahead."""
+        ids, clean, reason = guards.bulk_input(action, comment_ids, tags, reason)
+        result = BulkResult(action=action)
+        async with self._write(incident_id) as tx:
+            await self._require_incident(tx)
+            for comment_id in ids:
+                row = await tx.one("SELECT status, holder, author, tags FROM comments WHERE incident_id = ? AND id = ?",
+                                   (incident_id, comment_id))
+                if row is None:
+                    result.skipped.append(BulkSkip(comment_id=comment_id, reason="no such comment"))
+                    continue
+                try:
+                    change = guards.bulk_change(action, comment_id, CommentState(*row[:3]), actor=actor, tags=clean,
+                                                had=msgspec.json.decode(row[3]), reason=reason)
+                except (Forbidden, InvalidInput) as refused:
+                    result.skipped.append(BulkSkip(comment_id=comment_id, reason=str(refused)))
+                    continue
+                if change is None:
+                    result.unchanged.append(comment_id)
+                else:
+                    await tx.apply(change, actor)
+                    result.done.append(comment_id)
+        return result
 
     # ------------------------------------------------------------------ drafts
     async def save_draft(

@@ -72,6 +72,15 @@ class MarkBody(_Body):
     to: str = ""  # whom an escalation goes to
 
 
+class BulkBody(_Body):
+    """`POST /incidents/ID/comments/bulk`: one action on many comments (store.guards.BULK_ACTIONS)."""
+
+    action: str
+    comment_ids: list[Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]]
+    tags: list[str] = []
+    reason: str = ""
+
+
 class TagsBody(_Body):
     tags: list[str]
 
