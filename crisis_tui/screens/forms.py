@@ -187,14 +187,18 @@ class TagComment(Form[list[str] | None]):
 
     DEFAULT_CSS = FORM_CSS.format(name="TagComment")
 
-    def __init__(self, current: tuple[str, ...]) -> None:
+    def __init__(self, current: tuple[str, ...], marked: int = 0) -> None:
         super().__init__()
         self.current = current
+        #: How many marked comments the tags go to (a bulk tag adds, it never replaces).
+        self.marked = marked
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Tags"
-            yield Static("Comma-separated tags (replace the current ones)", classes="form-label")
+            label = (f"Comma-separated tags, added to each of the {self.marked:,} marked comments" if self.marked
+                     else "Comma-separated tags (replace the current ones)")
+            yield Static(label, classes="form-label")
             yield PlainInput(value=plain(", ".join(self.current), 400), id="tags", max_length=400)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

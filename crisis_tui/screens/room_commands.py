@@ -7,7 +7,9 @@ comes back through the log like anyone else's change.
 
 from __future__ import annotations
 
+from crisis_tui.bulk_words import summary as bulk_summary
 from crisis_tui.errors import CrisisError
+from crisis_tui.model import BulkResult
 from crisis_tui.playbook import Snippet
 from crisis_tui.room_state import Filter
 from crisis_tui.screens.detail import CommentDetail
@@ -17,6 +19,9 @@ from crisis_tui.screens.room_panes import RoomPanes
 from crisis_tui.widgets.display import plain
 from crisis_tui.widgets.stream import CommentStream
 from crisis_tui.widgets.timeline import NoteInput, TimelinePane
+
+#: The marks a bulk action makes, by the single action's status (i and b on marked comments).
+BULK_STATUS = {"ignored": "ignore", "removal_requested": "request_removal"}
 
 
 class RoomCommands(RoomPanes):
@@ -29,11 +34,21 @@ class RoomCommands(RoomPanes):
                           lambda c: self.notify(f"claimed {plain(c.author, 40)}", markup=False, timeout=2))
 
     def action_release(self) -> None:
+        if self.stream.marked:
+            self._bulk("release")
+            return
         row = self._row()
         if row is not None:
             self._command(lambda: self.store.release(self.incident_id, row.id, actor=self.me))
 
     def action_mark(self, status: str) -> None:
+        if self.stream.marked and status in BULK_STATUS:
+            self._bulk(BULK_STATUS[status])
+            return
+        if self.stream.marked:
+            self.notify(f"{status.replace('_', ' ')} is one comment at a time: unmark (space) first, or use "
+                        "i, b, g or u on the marked ones", severity="warning", markup=False)
+            return
         row = self._row()
         if row is None:
             return
@@ -49,6 +64,13 @@ class RoomCommands(RoomPanes):
         self.app.push_screen(EscalateComment(), done)
 
     def action_tag(self) -> None:
+        if self.stream.marked:
+            def add(tags: list[str] | None) -> None:
+                if tags:
+                    self._bulk("tag", tags)
+
+            self.app.push_screen(TagComment((), marked=len(self.stream.marked)), add)
+            return
         row = self._row()
         if row is None:
             return
@@ -58,6 +80,21 @@ class RoomCommands(RoomPanes):
                 self._command(lambda: self.store.tag(self.incident_id, row.id, tags, actor=self.me))
 
         self.app.push_screen(TagComment(row.tags), done)
+
+    def _bulk(self, action: str, tags: list[str] | None = None) -> None:
+        """One store call for every marked comment; the marks go once it is done, and the toast
+        says what was done and what each skipped comment's guard said."""
+        ids = sorted(self.stream.marked)
+
+        def done(result: BulkResult) -> None:
+            self.stream.clear_marks()
+            self.notify(bulk_summary(result), severity="warning" if result.skipped else "information",
+                        markup=False, timeout=6 if result.skipped else 3)
+
+        self._command(lambda: self.store.bulk(self.incident_id, ids, action, tags=tags or [], actor=self.me), done)
+
+    def on_comment_stream_marks_changed(self, _message: CommentStream.MarksChanged) -> None:
+        self._stream_title()
 
     def action_decide(self) -> None:
         def done(proposal: Proposal | None) -> None:

@@ -96,6 +96,8 @@ class RoomPanes(Screen[None]):
         title = f"Comments ({s.order})"
         if s.filter.active:
             title += f" · filtered {len(s):,}/{s.total:,}"
+        if self.stream.marked:
+            title += f" · {len(self.stream.marked):,} marked"
         if self.load_progress:
             done, total = self.load_progress
             title += f" · loading {done * 100 // max(1, total)}%"

@@ -46,6 +46,10 @@ STATUS_SYMBOL = {"new": "•", "claimed": "●", "answered": "✓", "escalated":
 SLA_SYMBOL = {"within": " ", "near": "!", "over": "✗"}
 
 
+#: Where a row marked for a bulk action shows its mark (over its age cell).
+MARKED = "■"
+
+
 def age(seconds: float) -> str:
     """Compact age: 45s, 12m, 3h, 2d."""
     s = max(0, int(seconds))
@@ -86,6 +90,7 @@ class CommentStream(LineView, can_focus=True):
         "stream--done",
         "stream--urgent",
         "stream--dim",
+        "stream--marked",
     }
     DEFAULT_CSS = """
     CommentStream {
@@ -106,6 +111,7 @@ class CommentStream(LineView, can_focus=True):
     CommentStream > .stream--done { color: $text-muted; }
     CommentStream > .stream--urgent { color: $text-error; text-style: bold; }
     CommentStream > .stream--dim { color: $text-muted; }
+    CommentStream > .stream--marked { color: $text-accent; text-style: bold; }
     """
     BINDINGS = [
         Binding("up,k", "cursor(-1)", "Up", show=False, id="stream.up"),
@@ -115,6 +121,10 @@ class CommentStream(LineView, can_focus=True):
         Binding("home", "jump(0)", "First", show=False, id="stream.first"),
         Binding("end", "jump(-1)", "Last", show=False, id="stream.last"),
         Binding("enter", "open", "Detail", show=False, id="stream.open", tooltip="Show the whole comment"),
+        Binding("space", "toggle_mark", "Mark", show=False, id="stream.mark",
+                tooltip="Mark or unmark the comment for a bulk action (i, b, g, u then act on every marked one)"),
+        Binding("asterisk", "mark_cluster", "Mark copies", key_display="*", show=False, id="stream.mark_cluster",
+                tooltip="Mark every comment of the highlighted one's copy-paste cluster (again: unmark them)"),
     ]
 
     @dataclass
@@ -122,6 +132,12 @@ class CommentStream(LineView, can_focus=True):
         """The cursor moved to another comment."""
 
         comment_id: int | None
+
+    @dataclass
+    class MarksChanged(Message):
+        """The set of comments marked for a bulk action changed."""
+
+        count: int
 
     @dataclass
     class Opened(Message):
@@ -141,6 +157,8 @@ class CommentStream(LineView, can_focus=True):
         self.clock = time.time
         #: Where the highlighted comment is told in words (the room mounts one under the stream).
         self.preview: StreamPreview | None = None
+        #: Comments marked for a bulk action (view state, like the cursor: the store holds the comments).
+        self.marked: set[int] = set()
 
     def on_focus(self) -> None:
         self._styles.clear()
@@ -229,6 +247,32 @@ class CommentStream(LineView, can_focus=True):
     def action_jump(self, where: int) -> None:
         self.select(0 if where == 0 else len(self.state) - 1)
 
+    def action_toggle_mark(self) -> None:
+        if self.cursor_id is None:
+            return
+        self.marked ^= {self.cursor_id}
+        self._marks_changed()
+
+    def action_mark_cluster(self) -> None:
+        row = self.cursor_row
+        if row is None:
+            return
+        same = {r.id for r in self.state.rows.values() if r.cluster == row.cluster} if row.cluster else {row.id}
+        if same <= self.marked:
+            self.marked -= same
+        else:
+            self.marked |= same
+        self._marks_changed()
+
+    def clear_marks(self) -> None:
+        if self.marked:
+            self.marked = set()
+            self._marks_changed()
+
+    def _marks_changed(self) -> None:
+        self.refresh()
+        self.post_message(self.MarksChanged(len(self.marked)))
+
     def action_open(self) -> None:
         if self.cursor_id is not None:
             self.post_message(self.Opened(self.cursor_id))
@@ -251,6 +295,10 @@ class CommentStream(LineView, can_focus=True):
         if row is None:
             return Strip.blank(width, base)
         segments = self._segments(row, width, base) if width >= NARROW else self._narrow_segments(row, width, base)
+        if row.id in self.marked:
+            # A mark in words' place, not colour alone: the age cell becomes the marker (the preview has the age).
+            first = segments[0]
+            segments[0] = Segment(cell(MARKED, cell_len(first.text)), self._style("stream--marked"))
         strip = Strip(segments).crop_extend(0, width, base)
         if index == self._cursor_index:
             # Over the row's own styles (their backgrounds would hide it), across the whole width.
