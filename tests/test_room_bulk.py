@@ -10,8 +10,9 @@ from crisis_tui.store.sqlite import SqliteStore
 from crisis_tui.widgets.stream import MARKED, CommentStream
 from tests.room_support import comments, loaded, make_app, screen_text, sqlite, wait_for  # noqa: F401 - the fixtures
 
-WAVE = [{"source": "x", "id": f"w-{n}", "author": f"@bot_{n}", "text": "BOYCOTT LUMO NOW"} for n in range(4)]
-OTHERS = [{"source": "x", "id": "x-9", "author": "@marta_viaja", "text": "¿Y mi reembolso?"}]
+WAVE: list[dict[str, object]] = [
+    {"source": "x", "id": f"w-{n}", "author": f"@bot_{n}", "text": "BOYCOTT LUMO NOW"} for n in range(4)]
+OTHERS: list[dict[str, object]] = [{"source": "x", "id": "x-9", "author": "@marta_viaja", "text": "¿Y mi reembolso?"}]
 
 
 async def _incident(store: SqliteStore) -> str:
