@@ -43,7 +43,8 @@ async def test_it_shows_a_symbol_and_a_word_for_each_rule_and_why_some_fail() ->
     async with app.run_test(size=(120, 8)):
         checklist = app.query_one(ToneChecklist)
         lines = checklist.render().plain.splitlines()
-        assert lines[0] == "✗ calm ✗ focus ✗ apology ✓ next step ✓ personal ✓ no threat ✓ length ? real user"
+        assert lines[0] == ("✗ calm ✗ focus ✗ apology ✓ next step ✓ personal ✓ no threat ✓ length ? real user"
+                            "  (←/→ choose, space ticks)")  # focused: how to tick, where the rules are
         assert "✗ calm: shouting: NEVER" in lines[1]
         assert "✗ apology: no apology; the fault is ours" in lines[1]
         assert "? real user: not checked yet" in lines[1]
@@ -94,7 +95,8 @@ async def test_hostile_text_in_labels_and_reasons_is_shown_literally() -> None:
         await pilot.pause()
         text = checklist.render().plain
         assert "\x1b" not in text and "\x07" not in text
-        assert text.splitlines() == ["? [b]legal[/b]", "? [b]legal[/b]: like “[/bold] [red [@click=app.quit]x”"]
+        assert text.splitlines() == ["? [b]legal[/b]  (←/→ choose, space ticks)",
+                                     "? [b]legal[/b]: like “[/bold] [red [@click=app.quit]x”"]
         await pilot.click(ToneChecklist, offset=(8, 1))
         await pilot.pause()
         assert app.is_running

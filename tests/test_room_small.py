@@ -159,3 +159,17 @@ async def test_a_narrow_footer_drops_keys_and_keeps_help(sqlite: SqliteStore, in
         assert "Filter" not in [k.description for k in keys]  # dropped from the end, in order
         bottom = screen_text(app).splitlines()[23]
         assert bottom.startswith("c Claim") and "? Help" in bottom and "^p palette" in bottom
+
+
+async def test_at_80x24_the_failing_rule_says_why_and_the_checklist_says_how_to_tick(
+        sqlite: SqliteStore, inc: str, book: Playbook) -> None:
+    app = make_app(sqlite, inc, book)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("r", *"ok")
+        await wait_for(pilot, lambda: "✗ focus: misses" in screen_text(app))
+        assert "(tab, space ticks)" in screen_text(app)
+        await pilot.press("tab")
+        await wait_for(pilot, lambda: "(←/→ choose, space" in screen_text(app))
+        lines = screen_text(app).splitlines()
+        assert len(lines) == 24 and all(len(line) <= 80 for line in lines)

@@ -47,10 +47,15 @@ class RoomScreen(ShowsWitnessAlarm, RoomCommands, CommitteeControls, SyncRouting
         Binding("u", "release", "Release", show=False, id="room.release", tooltip="Release a comment you hold"),
         Binding("r", "reply", "Reply", id="room.reply", tooltip="Write a reply to the selected comment (claims it)"),
         Binding("w", "statement", "Statement", show=False, id="room.statement", tooltip="Write a public statement"),
-        Binding("s", "submit", "Submit", show=False, id="room.submit", tooltip="Submit the draft for approval"),
+        # Submit and send are the same chords in the editor and out of it (s and m are shortcuts
+        # here only: typed in the editor they are letters of the reply).
+        Binding("ctrl+g,s", "submit", "Submit", key_display="^g", show=False, id="room.submit",
+                tooltip="Submit the draft for approval (ctrl+g, in the editor too; s here)"),
         Binding("a", "approve", "Approve", id="room.approve",
                 tooltip="Approve the reply or statement open in the Reply pane (shows its text first)"),
-        Binding("m", "send", "Mark sent", show=False, id="room.send", tooltip="Mark the approved draft as sent"),
+        Binding("ctrl+n,m", "send", "Send", key_display="^n", show=False, id="room.send",
+                tooltip="Send the approved draft: published where the playbook has a publisher, else marked sent "
+                        "by hand (ctrl+n, in the editor too; m here)"),
         Binding("y", "copy_text", "Copy text", show=False, id="room.copy",
                 tooltip="Copy the approved reply or statement to the clipboard"),
         Binding("o", "open_link", "Open link", show=False, id="room.open_link",

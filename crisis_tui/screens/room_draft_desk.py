@@ -265,7 +265,7 @@ class DraftDesk(RoomPanes):
             await self.flush_draft()
             if target.draft_id is None:
                 what = "statement" if target.kind == "statement" else "reply"
-                self.notify(f"the {what} in the Reply pane is not saved yet: write it and submit it (s) first",
+                self.notify(f"the {what} in the Reply pane is not saved yet: write it and submit it (ctrl+g) first",
                             markup=False)
                 return
             try:
@@ -326,7 +326,7 @@ class DraftDesk(RoomPanes):
             return
         self.app.copy_to_clipboard(draft.body)
         self.notify(f"draft {draft.id} v{draft.version} copied to the clipboard ({len(draft.body)} characters)"
-                    + ("; m marks it sent" if draft.status == "approved" else ""), markup=False, timeout=4)
+                    + ("; ctrl+n sends it" if draft.status == "approved" else ""), markup=False, timeout=4)
 
     def action_open_link(self) -> None:
         row = self._row()
@@ -355,7 +355,7 @@ def link_opens(url: str) -> bool:
 
 def _not_in_review(draft: Draft) -> str:
     if draft.status == "draft":
-        return f"draft {draft.id} v{draft.version} is not submitted yet: s submits it for approval"
+        return f"draft {draft.id} v{draft.version} is not submitted yet: ctrl+g submits it for approval"
     if draft.status == "approved":
         return f"draft {draft.id} v{draft.version} is already approved (m marks it sent)"
     return f"draft {draft.id} is {draft.status.replace('_', ' ')}: nothing to approve"

@@ -26,6 +26,11 @@ from crisis_tui.widgets.display import untrusted
 _STATE_STYLE = {"pass": "$text-success", "fail": "bold $text-error", "pending": "$text-warning", "n/a": "$text-muted"}
 
 
+#: How a person ticks a rule, said where the rules are (from the editor, and once on the checklist).
+TICK_HINT = "(tab, space ticks)"
+TICK_HINT_HERE = "(←/→ choose, space ticks)"
+
+
 class ToneChecklist(Widget, can_focus=True):
     """One line of verdicts, and below it why the failing or pending ones are so."""
 
@@ -110,13 +115,16 @@ class ToneChecklist(Widget, can_focus=True):
                     item = item.stylize("reverse")
             items.append(item)
         line = Content(" ").join(items)
+        if any(v.ticked is not None for v in self._verdicts):  # said on the line that is always shown
+            line = Content.assemble(line, "  ", (TICK_HINT_HERE if focused else TICK_HINT, "$text-muted"))
         if not self.show_reasons:
             return line
+        # Failing rules first (they block approval), then the ones waiting for a person's tick.
+        waiting = sorted((v for v in self._verdicts if v.state in ("fail", "pending")), key=lambda v: v.state != "fail")
         reasons = [
             Content.assemble(f"{v.symbol} ", untrusted(v.label, single_line=True, max_chars=40), ": ",
                              untrusted(v.reason, single_line=True, max_chars=120))
-            for v in self._verdicts
-            if v.state in ("fail", "pending")
+            for v in waiting
         ]
         if not reasons:
             return line

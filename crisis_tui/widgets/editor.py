@@ -61,6 +61,8 @@ class ReplyText(TextArea):
         Binding("escape", "leave", "Back to stream", id="editor.leave", tooltip="Leave the editor (the draft is kept)"),
         Binding("ctrl+t", "screen.snippet", "Insert fact", id="editor.snippet", tooltip="Insert a fact from the snippet library"),
         Binding("ctrl+g", "screen.submit", "Submit", id="editor.submit", tooltip="Submit the draft for approval"),
+        Binding("ctrl+n", "screen.send", "Send", id="editor.send",
+                tooltip="Send the approved draft (the same chord as out of the editor)"),
         Binding("ctrl+o", "screen.keep_mine", "Keep mine", show=False, id="editor.keep_mine",
                 tooltip="After a conflict: save your text over the newer version"),
         Binding("ctrl+l", "screen.load_theirs", "Load theirs", show=False, id="editor.load_theirs",
@@ -90,7 +92,7 @@ class ResponseEditor(Vertical):
     ResponseEditor > #editor-target { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     ResponseEditor > ReplyText { height: 1fr; min-height: 2; border: none; padding: 0 1; background: $surface; }
     ResponseEditor > ReplyText:focus { border: none; }
-    ResponseEditor > ToneChecklist { height: auto; max-height: 2; }
+    ResponseEditor > ToneChecklist { height: auto; max-height: 4; }
     ResponseEditor > #editor-status { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; color: $text-muted; }
     ResponseEditor.-conflict > #editor-status { color: $text-error; text-style: bold; }
     """
