@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from textual.widgets import Static
 
 from crisis_tui import demo_script, locator
 from crisis_tui.comment_shape import parse_comment
@@ -10,6 +11,7 @@ from crisis_tui.errors import Forbidden
 from crisis_tui.playbook import Playbook
 from crisis_tui.store.sqlite import SqliteStore
 from crisis_tui.wallboard.app import WallboardApp
+from crisis_tui.wallboard.banner import SeverityBanner
 from crisis_tui.wallboard.boards import DecisionsBoard
 from crisis_tui.wallboard.figure import BigFigure
 from tests.test_server_support import ServeFactory, serve  # noqa: F401 - the fixture
@@ -63,11 +65,20 @@ async def test_the_wallboard_says_reconnecting_while_its_server_is_away(serve: S
                 await until(pilot, lambda: app.link == "● live", timeout=15)
                 await asyncio.to_thread(served.server.stop)
                 await until(pilot, lambda: app.link == "⟳ reconnecting…", timeout=15)
+                # loud, and frozen: the band says since when, and no clock or SLA runs on as if live
+                assert app.screen.has_class("-away") and app.away_since is not None
+                away = app.query_one("#away", Static)
+                await until(pilot, lambda: "SOURCE AWAY since" in str(away.content), timeout=5)
+                banner = str(app.query_one(SeverityBanner).content)
+                await pilot.pause(1.2)
+                app.render_all()
+                assert str(app.query_one(SeverityBanner).content) == banner
                 await asyncio.to_thread(served.server.start)
                 await writer.add_note(inc, "the server is back", actor="Luis")
                 await until(pilot, lambda: app.link == "● live", timeout=20)
                 # back, the board reads everything again (a read refused meanwhile left it stale)
                 await until(pilot, lambda: app.incident is not None, timeout=20)
+                assert not app.screen.has_class("-away") and app.away_since is None
         finally:
             await viewer.close()
     finally:

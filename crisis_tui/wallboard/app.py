@@ -81,6 +81,9 @@ class WallboardApp(App[None]):
     Screen.-large #trends > Trend { height: 6; }
     Screen.-large #timeline { width: 2fr; }
     Screen.-medium #trends > Trend { height: 4; }
+    #away { display: none; height: auto; padding: 0 1; background: $warning; color: $background; text-style: bold; }
+    Screen.-away #away { display: block; }
+    Screen.-away #figures, Screen.-away #trends { opacity: 60%; }
     """
 
     def __init__(
@@ -104,11 +107,15 @@ class WallboardApp(App[None]):
         self.decisions: list[Decision] = []
         self.people: list[Presence] = []
         self.link = LIVE
+        #: When the source went away (None while live): the board's clock stops there, so no
+        #: age or "within SLA" keeps running as if live, and a band says since when.
+        self.away_since: float | None = None
         self._applying = False
         self.witness = Witness(store, incident_id)
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
+        yield Static(Content(""), id="away")
         yield SeverityBanner(self.playbook, id="banner")
         with Horizontal(id="figures"):
             yield BigFigure("UNANSWERED", id="unanswered")
@@ -137,6 +144,7 @@ class WallboardApp(App[None]):
         """The server went away or came back (a remote store only). Back, the board reads
         everything again: reads refused while it was away left parts of it stale."""
         self.link = LIVE if state == "live" else RECONNECTING
+        self._away(state != "live")
         self.render_keys()
         if state == "live":
             self.run_worker(self.reload(), group="reload", exclusive=True, exit_on_error=False)
@@ -146,6 +154,15 @@ class WallboardApp(App[None]):
         the read and the stream noticed first; anything else is shown as it is."""
         away = isinstance(exc, StoreUnavailable) and self.store.connection_state != "live"
         self.link = RECONNECTING if away else f"✗ cannot read: {plain(exc, 120)}"
+        self._away(away)
+
+    def _away(self, away: bool) -> None:
+        """Freeze the board's clock while its source is away (and start it again once back)."""
+        if away and self.away_since is None:
+            self.away_since = self.clock()
+        elif not away:
+            self.away_since = None
+        self.screen.set_class(self.away_since is not None, "-away")
 
     async def on_mount(self) -> None:
         self.store.on_connection_state = self._connection
@@ -188,9 +205,11 @@ class WallboardApp(App[None]):
                         self.show_alarm()
                     if self.link != LIVE:
                         self.link = LIVE
+                        self._away(False)
                 return
             except CrisisError as exc:
                 self.link = f"✗ disconnected: {plain(exc, 120)} (retrying)"
+                self._away(True)
                 self.render_keys()
                 await asyncio.sleep(RETRY_S)
 
@@ -244,8 +263,10 @@ class WallboardApp(App[None]):
 
     # --------------------------------------------------------------- drawing
     def render_all(self) -> None:
-        now = self.clock()
+        # Away, every figure is told as of when the source was last seen, never "now".
+        now = self.away_since if self.away_since is not None else self.clock()
         with self.batch_update():
+            self.render_away()
             if self.incident is not None:
                 self.query_one(SeverityBanner).show(self.incident, now)
             self.render_figures(now)
@@ -310,6 +331,14 @@ class WallboardApp(App[None]):
                 (" (over half)" if alarm else ""), " · last hour",
             )
         self.query_one("#negative", Trend).show(words, share, top=1.0, alert=NEGATIVE_ALERT)
+
+    def render_away(self) -> None:
+        if self.away_since is None:
+            return
+        since = time.strftime("%H:%M:%S", time.localtime(self.away_since))
+        gone = _words(self.clock() - self.away_since)
+        self.query_one("#away", Static).update(Content(
+            f"⟳ SOURCE AWAY since {since} ({gone}): every figure below is as of {since}, not now"))
 
     def render_keys(self) -> None:
         self.query_one("#keys", Static).update(Content.assemble(
