@@ -512,3 +512,25 @@ async def test_long_reads_come_in_pages_the_server_allows_and_miss_nothing(serve
     log = await lead.events_after(inc, 0, 100)
     assert len(log) == 9 and [e.seq for e in log] == sorted({e.seq for e in log})  # created + 8 arrivals
     assert await lead.events_after(inc, log[0].seq, 4) == log[1:5]
+
+
+async def test_a_server_restart_does_not_rewrite_presence_history(serve: ServeFactory) -> None:
+    """Heartbeats nobody could send while the server was down are no absence: just after a
+    restart nobody is timed out; once the server has been up for the whole timeout, the rule
+    holds again for whoever really stopped beating."""
+    served = await serve()
+    lead, inc = await an_incident(served)
+    ana = await served.store("Ana", "operator")
+    await ana.heartbeat(inc, actor="Ana", role="cm")
+    await lead.heartbeat(inc, actor="Luis", role="gm")
+    gone_after = 1.5
+    await asyncio.to_thread(served.server.stop)
+    await asyncio.sleep(gone_after + 0.5)  # down for longer than the timeout
+    await asyncio.to_thread(served.server.start)
+    assert await lead.expire_presence(inc, gone_after) == []
+    await lead.heartbeat(inc, actor="Luis", role="gm")  # Luis is back; Ana's room never returns
+    left = [e for e in await lead.events_after(inc, 0) if e.kind == "operator.left"]
+    assert left == []
+    await asyncio.sleep(gone_after + 0.2)
+    await lead.heartbeat(inc, actor="Luis", role="gm")
+    assert await lead.expire_presence(inc, gone_after) == ["Ana"]

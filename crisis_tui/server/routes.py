@@ -318,7 +318,8 @@ async def expire(request: Request, caller: Caller, state: ServerState) -> Respon
     b = decode(await body_of(request, state), wire.ExpireBody)
     if not b.gone_after > 0:
         raise InvalidInput("gone_after", "must be more than 0 seconds")
-    return responses.ok(await state.writer.expire_presence(_inc(request), b.gone_after))
+    return responses.ok(await state.writer.expire_presence(_inc(request), b.gone_after,
+                                                           reachable_since=state.started_at))
 
 
 async def add_note(request: Request, caller: Caller, state: ServerState) -> Response:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,9 @@ class ServerState:
     closing: asyncio.Event = field(default_factory=asyncio.Event)
     """Set when the server is stopping: live streams end so their clients reconnect at once."""
     _seat_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    started_at: float = field(default_factory=time.time)
+    """Since when clients could reach this server: nobody is timed out for heartbeats they
+    could not send while it was down (a restart must not rewrite presence history)."""
     group: GroupCommit = field(init=False)
     streams: StreamCounter = field(init=False)
 

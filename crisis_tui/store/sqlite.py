@@ -607,12 +607,18 @@ class SqliteStore(Reads):
             if row is not None and row[0] is None:
                 await tx.apply(ev.OperatorLeft(name=actor, reason=reason), actor)
 
-    async def expire_presence(self, incident_id: str, gone_after: float) -> list[str]:
+    async def expire_presence(self, incident_id: str, gone_after: float, *, reachable_since: float = 0.0
+                              ) -> list[str]:
         """Mark as gone whoever has not sent a heartbeat for `gone_after` seconds, and free the
         claims of whoever has been gone for the playbook's `release_claims_after_seconds`
-        (their drafts stay, for whoever claims the comment next)."""
+        (their drafts stay, for whoever claims the comment next).
+
+        Nobody is timed out while the store has been reachable for less than `gone_after`
+        (a server passes its start): heartbeats nobody could send are no absence. The claims of
+        those already gone still lapse on time."""
         now = time.time()
-        cutoff = now - gone_after
+        # -inf: nobody's heartbeat is that old, so nobody is timed out yet.
+        cutoff = now - gone_after if now - reachable_since >= gone_after else float("-inf")
         release_after = self.playbook.presence.release_claims_after_seconds
         stale = await self._fetchall(
             "SELECT name FROM presence WHERE incident_id = ? AND left_at IS NULL AND heartbeat_at < ?",
