@@ -28,10 +28,14 @@ def sparkline(values: list[int]) -> str:
 
 
 def duration(seconds: float) -> str:
-    """Elapsed time as HH:MM, like a wall clock started when the incident opened."""
+    """How long the incident has been open, with its units (`42s`, `12m05s`, `3h07m`): it moves
+    every second from the start, where an HH:MM clock sat at 00:00 for the first minute."""
     s = max(0, int(seconds))
     h, rest = divmod(s, 3600)
-    return f"{h:02d}:{rest // 60:02d}"
+    m, sec = divmod(rest, 60)
+    if h:
+        return f"{h}h{m:02d}m"
+    return f"{m}m{sec:02d}s" if m else f"{sec}s"
 
 
 def minutes(seconds: float) -> str:
