@@ -196,13 +196,14 @@ def ingest(
     elif match is not None:
         raise click.BadParameter(f"applies to a Jetstream source, not a {kind} source", param_hint="--match")
     answers: Mapping | None = None
+    recognised: list[str] = []
     try:
         if preset is not None:
             answers = presets.load(preset)
         elif mapping_path is not None and kind != "csv":
             answers = Mapping.load(mapping_path, section="json")
         elif kind == "jsonl" and not follow:
-            answers = _recognised(Path(source).expanduser())
+            answers = _recognised(Path(source).expanduser(), recognised)
     except CrisisError as exc:
         click.echo(f"crisis-tui: {exc}", err=True)
         sys.exit(2)
@@ -266,6 +267,9 @@ def ingest(
         sys.exit(2)
     if error is not None:
         click.echo(f"crisis-tui: {error}", err=True)
+    shape = preset or (recognised[0] if recognised else None)
+    if shape is not None:
+        click.echo(presets.shape_line(shape, tally.taken + tally.rejected, tally.replies), err=True)
     click.echo(tally.summary())
     if isinstance(error, StoreUnavailable) or (tally.taken == 0 and (tally.rejected or error is not None)):
         sys.exit(1)
@@ -304,13 +308,14 @@ def _default_rejected(kind: str, source: str, state: Callable[[str, str], state_
     return state_mod.rejected_path(state(kind, key).path)
 
 
-def _recognised(path: Path) -> Mapping | None:
+def _recognised(path: Path, found: list[str]) -> Mapping | None:
     """The preset of a file in a platform's own shape, said on stderr; None for the native shape."""
     answer = presets.peek(path, RECOGNISE_BYTES)
     name = presets.recognise(answer) if answer is not MISSING else None
     if name is None:
         return None
     click.echo(f"read as {presets.title(name)} (preset {name}; --preset NAME to choose another)", err=True)
+    found.append(name)
     return presets.load(name)
 
 
