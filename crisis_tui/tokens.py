@@ -27,6 +27,7 @@ import msgspec
 
 from crisis_tui import file_faults
 from crisis_tui.errors import InvalidInput, NotFound, StoreUnavailable
+from crisis_tui.intake import presets
 from crisis_tui.playbook import Playbook
 from crisis_tui.seats import check_seats
 from crisis_tui.store.connection import closed_on_failure, connect
@@ -47,6 +48,8 @@ class Token(msgspec.Struct, kw_only=True):
     revoked_at: float | None = None
     #: The seats it was given; None: the default of its role (crisis_tui.seats).
     seat_roles: list[str] | None = None
+    #: The preset its POSTs of comments are read with (a platform's webhook); None: the native shape.
+    preset: str | None = None
 
     @property
     def active(self) -> bool:
@@ -80,7 +83,16 @@ def check_role(role: str) -> str:
     return role
 
 
-_COLUMNS = "id, name, role, created_at, revoked_at, seat_roles"
+def check_preset(preset: str, role: str) -> str:
+    """A token's preset must be a shipped one, on a token that may ingest."""
+    if preset not in presets.names():
+        raise InvalidInput("--preset", f"no preset {preset!r} (presets: {', '.join(presets.names())})")
+    if role_rank(role) < role_rank("operator"):
+        raise InvalidInput("--preset", "a viewer token reads only; a preset is for a token that posts comments")
+    return preset
+
+
+_COLUMNS = "id, name, role, created_at, revoked_at, seat_roles, preset"
 
 
 def _seat_list(raw: object) -> list[str] | None:
@@ -95,10 +107,10 @@ def _seat_list(raw: object) -> list[str] | None:
 
 
 def _token(row: tuple[object, ...]) -> Token:
-    tid, name, role, created, revoked, seats = row
+    tid, name, role, created, revoked, seats, preset = row
     return Token(id=int(tid), name=str(name), role=str(role), created_at=float(created),  # type: ignore[arg-type]
                  revoked_at=None if revoked is None else float(revoked),  # type: ignore[arg-type]
-                 seat_roles=_seat_list(seats))
+                 seat_roles=_seat_list(seats), preset=None if preset is None else str(preset))
 
 
 class TokenBook:
@@ -129,15 +141,18 @@ class TokenBook:
         await self._db.close()
 
     async def create(self, name: str, role: str, *, seat_roles: list[str] | None = None,
-                     playbook: Playbook | None = None) -> tuple[Token, str]:
+                     playbook: Playbook | None = None, preset: str | None = None) -> tuple[Token, str]:
         """A new token; returns it and its secret, which is never stored nor shown again.
 
         `seat_roles` are checked against `playbook` (needed with them): only a
         lead may sit in a role with decision power or owner; None keeps the
-        default of the token's role.
+        default of the token's role. `preset`: a platform's webhook posts with this
+        token, and its bodies are read with that shipped mapping.
         """
         name = check_name(name)
         role = check_role(role)
+        if preset is not None:
+            preset = check_preset(preset, role)
         seats: list[str] | None = None
         if seat_roles is not None:
             if playbook is None:
@@ -149,15 +164,16 @@ class TokenBook:
             await self._refuse_taken(name)
             try:
                 cur = await self._db.execute(
-                    "INSERT INTO tokens (name, role, digest, created_at, seat_roles) VALUES (?, ?, ?, ?, ?)",
-                    (name, role, digest(secret), now, None if seats is None else msgspec.json.encode(seats).decode()),
+                    "INSERT INTO tokens (name, role, digest, created_at, seat_roles, preset) VALUES (?, ?, ?, ?, ?, ?)",
+                    (name, role, digest(secret), now, None if seats is None else msgspec.json.encode(seats).decode(),
+                     preset),
                 )
             except sqlite3.IntegrityError:  # made by another process since the look above
                 await self._refuse_taken(name)
                 raise
         token_id = int(cur.lastrowid or 0)
         await cur.close()
-        return Token(id=token_id, name=name, role=role, created_at=now, seat_roles=seats), secret
+        return Token(id=token_id, name=name, role=role, created_at=now, seat_roles=seats, preset=preset), secret
 
     async def _refuse_taken(self, name: str) -> None:
         async with self._db.execute("SELECT id FROM tokens WHERE name = ? AND revoked_at IS NULL", (name,)) as cur:

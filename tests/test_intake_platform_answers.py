@@ -208,22 +208,27 @@ def test_a_mapping_never_turns_a_well_formed_date_into_another_date(moment: date
 
 def test_a_known_shape_is_recognised_by_itself_and_said_and_presets_are_listed(tmp_path: Path) -> None:
     db = new(tmp_path)
-    for name, suffix, preset, summary in (
-        ("youtube_comment_threads", ".json", "youtube", "ingested 4, duplicates 0, rejected 0"),
-        ("reddit_comments", ".json", "reddit", "ingested 4, duplicates 0, rejected 0, skipped 1"),
-        ("bluesky_jetstream_events", ".jsonl", "bluesky-jetstream", "ingested 2, duplicates 0, rejected 0, skipped 2"),
+    for name, suffix, preset, summary, shape in (
+        ("youtube_comment_threads", ".json", "youtube", "ingested 4, duplicates 0, rejected 0",
+         "read as a YouTube commentThreads answer: 2 threads, 2 replies"),
+        ("reddit_comments", ".json", "reddit", "ingested 4, duplicates 0, rejected 0, skipped 1",
+         "read as a Reddit comment listing: 2 comments, 2 replies"),
+        ("bluesky_jetstream_events", ".jsonl", "bluesky-jetstream", "ingested 2, duplicates 0, rejected 0, skipped 2",
+         "read as Bluesky Jetstream events: 1 post, 1 reply"),
     ):
         (tmp_path / f"{name}{suffix}").write_bytes((DATA / f"{name}{suffix}").read_bytes())
         done = ingest(db, str(tmp_path / f"{name}{suffix}"))
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip() == summary
         assert f"(preset {preset}; --preset NAME to choose another)" in done.stderr.splitlines()[0]
+        assert done.stderr.splitlines()[-1] == shape
     rows = stored(db)
     assert rows["UgzT1.r1"]["in_reply_to"] == "UgzT1" and rows["t1_c3"]["in_reply_to"] == "t1_c2"
     listed = subprocess.run([*CLI, "ingest", "--presets"], capture_output=True, text=True, timeout=60)
     assert listed.returncode == 0
     assert [line.split()[0] for line in listed.stdout.splitlines()] == [
-        "bluesky-jetstream", "facebook", "instagram", "reddit", "x-archive", "x-v2", "youtube", "zendesk-comments",
+        "bluesky-jetstream", "bluesky-thread", "facebook", "facebook-webhook", "instagram", "instagram-webhook",
+        "mastodon", "reddit", "x-archive", "x-v2", "youtube", "zendesk-comments",
         "zendesk-tickets"]
 
 
@@ -260,7 +265,8 @@ def test_a_preset_is_forced_by_name_and_a_users_mapping_extends_one(tmp_path: Pa
     (tmp_path / "page.json").write_text(json.dumps({"data": page["data"][:2], "includes": page["includes"]}))
     forced = ingest(db, str(tmp_path / "page.json"), "--preset", "x-v2")
     assert forced.stdout.strip() == "ingested 2, duplicates 0, rejected 0", forced.stderr
-    assert "read as" not in forced.stderr
+    assert "(preset x-v2;" not in forced.stderr  # forced, not recognised; what was read is still said
+    assert forced.stderr.strip() == "read as an X API v2 answer: 2 posts"
     assert stored(db)["1900000000000000001"]["author"] == "marta_viaja"
     (tmp_path / "mine.toml").write_text('extends = "x-v2"\n[fields]\nsource = { value = "x-es" }\n', encoding="utf-8")
     mine = ingest(db, str(tmp_path / "page.json"), "--mapping", str(tmp_path / "mine.toml"))
@@ -293,3 +299,26 @@ def test_a_twitter_archive_tweets_js_is_read_and_its_owner_given_by_extends(tmp_
     assert rows["1767000000000000002"][:3] == ("@LumoBank", "1766999999999999999", 0)
     assert rows["1767000000000000001"][2] == 12
     assert day(rows["1767000000000000001"][3]) == "2026-03-10T14:02:00+00:00"
+
+
+def test_a_bluesky_post_thread_and_mastodon_statuses_are_recognised_with_their_threads(tmp_path: Path) -> None:
+    db = new(tmp_path)
+    for name, summary, shape in (
+        ("bluesky_post_thread", "ingested 3, duplicates 0, rejected 0, skipped 1",
+         "read as a Bluesky post thread (app.bsky.feed.getPostThread): 1 thread, 2 replies"),
+        ("mastodon_statuses", "ingested 2, duplicates 0, rejected 0",
+         "read as a list of Mastodon statuses: 1 status, 1 reply"),
+    ):
+        (tmp_path / f"{name}.json").write_bytes((DATA / f"{name}.json").read_bytes())
+        done = ingest(db, str(tmp_path / f"{name}.json"))
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == summary
+        assert done.stderr.splitlines()[-1] == shape
+    rows = stored(db)
+    reply = rows["at://did:plc:marta/app.bsky.feed.post/3lp3"]
+    assert reply["in_reply_to"] == "at://did:plc:paolo/app.bsky.feed.post/3lp2"
+    assert reply["author"] == "marta.bsky.social"
+    assert json.loads(reply["extra"])["bluesky_cid"] == "bafy3"
+    toot = rows["https://social.example/users/marta/statuses/1101"]
+    assert toot["text"] == "Sin reembolso & sin respuesta\notra vez"
+    assert rows["https://social.example/users/ana@other.example/statuses/1102"]["in_reply_to"] == "1101"

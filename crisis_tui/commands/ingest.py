@@ -2,7 +2,8 @@
 
 SOURCE is a JSONL or .json file (`--follow` to tail it), a folder (a drop
 folder), `-` (standard input), a .csv export (`--mapping`), an http(s) JSON
-feed (`--mapping`), or a Mastodon hashtag page (https://HOST/tags/NAME).
+feed (`--mapping`), a Mastodon hashtag page (https://HOST/tags/NAME), or
+Bluesky's Jetstream (`jetstream` or a ws(s):// URL, with `--match TERMS`).
 `--mapping` also reads a .json or JSONL file (or stdin) that is a platform's own answer;
 where it cannot apply, it is refused, never ignored.
 Malformed items are reported on stderr with where and why and kept in a
@@ -11,7 +12,7 @@ rejected file; the run ends with exactly one summary line on stdout,
 skipped items), and exits non-zero only when items were offered and none
 could be taken (or the source could not be read at all, such as a feed whose
 answer cannot be used with --once).
-Long-running modes (follow, folder, feed, Mastodon) stop cleanly on Ctrl-C or
+Long-running modes (follow, folder, feed, Mastodon, Jetstream) stop cleanly on Ctrl-C or
 SIGTERM: the chunk in hand is stored, the position saved, the summary printed.
 A store that stops taking writes (a full disk, a server gone) ends the run with
 one line and a non-zero exit; what was stored stays, the position is that of
@@ -33,8 +34,8 @@ import click
 from crisis_tui import file_faults, language, locator
 from crisis_tui.commands.context import settings
 from crisis_tui.commands.token_option import token_options
-from crisis_tui.errors import CrisisError, StoreUnavailable
-from crisis_tui.intake import presets
+from crisis_tui.errors import CrisisError, InvalidInput, StoreUnavailable
+from crisis_tui.intake import jetstream, presets
 from crisis_tui.intake import state as state_mod
 from crisis_tui.intake.backlog import JsonlFile
 from crisis_tui.intake.chunk import Source
@@ -51,7 +52,7 @@ from crisis_tui.intake.stdin_source import StdinLines
 from crisis_tui.playbook import Playbook
 from crisis_tui.safe_text import one_line
 
-KINDS = ("auto", "jsonl", "csv", "folder", "stdin", "feed", "mastodon")
+KINDS = ("auto", "jsonl", "csv", "folder", "stdin", "feed", "mastodon", "jetstream")
 #: The kinds a --mapping applies to.
 MAPPED = frozenset({"jsonl", "csv", "feed", "stdin"})
 
@@ -62,6 +63,8 @@ def detect_kind(source: str, kind: str) -> str:
         return kind
     if source == "-":
         return "stdin"
+    if jetstream.is_jetstream(source):
+        return "jetstream"
     if source.startswith(("http://", "https://")):
         return "mastodon" if parse_tag_url(source) else "feed"
     path = Path(source).expanduser()
@@ -134,12 +137,15 @@ def _list_presets(ctx: click.Context, _: click.Parameter, value: bool) -> None:
                    "or a Mastodon /tags/NAME page, anything else JSONL).")
 @click.option("--follow", is_flag=True, help="Keep reading the file as it grows (like tail -F).")
 @click.option("--from-end", is_flag=True, help="With --follow and no saved position: only lines written from now on.")
-@click.option("--once", is_flag=True, help="Folder, feed, Mastodon: take what is there now, then stop.")
+@click.option("--once", is_flag=True,
+              help="Folder, feed, Mastodon: take what is there now, then stop (Jetstream: once caught up).")
 @click.option("--mapping", "mapping_path", type=click.Path(dir_okay=False, path_type=Path),
               help="TOML mapping of a CSV's columns, or of a feed's or a .json/JSONL file's JSON, to the native shape.")
 @click.option("--preset", "preset", default=None, metavar="NAME",
               help="Read SOURCE as a platform's own answer with a shipped mapping (see --presets); "
                    "a .json or JSONL file of a known shape is recognised without it.")
+@click.option("--match", "match", default=None, metavar="TERMS",
+              help="Jetstream: comma-separated words, #hashtags and @handles a post must have (required there).")
 @click.option("--interval", type=float, default=30.0, show_default=True, help="Seconds between feed or Mastodon polls.")
 @click.option("--poll", type=float, default=0.05, show_default=True, help="Seconds between looks at a followed file.")
 @click.option("--header", "headers", multiple=True, metavar="'NAME: VALUE'", help="HTTP header for a feed (repeatable).")
@@ -156,7 +162,8 @@ def _list_presets(ctx: click.Context, _: click.Parameter, value: bool) -> None:
 @token_options
 def ingest(
     incident: str, source: str, kind: str, follow: bool, from_end: bool, once: bool, mapping_path: Path | None,
-    preset: str | None, interval: float, poll: float, headers: tuple[str, ...], backfill: int, since_id: str | None,
+    preset: str | None, match: str | None, interval: float, poll: float,
+    headers: tuple[str, ...], backfill: int, since_id: str | None,
     mastodon_token: str | None, state_path: Path | None, rejected_path: Path | None, progress: bool | None,
     actor: str, token: str | None,
 ) -> None:
@@ -177,14 +184,26 @@ def ingest(
             what = "a followed file" if follow else f"a {kind} source"
             raise click.BadParameter(f"applies to .json, JSONL, CSV files, stdin and feeds, not {what}",
                                      param_hint=option)
+    matcher: jetstream.Matcher | None = None
+    if kind == "jetstream":
+        if match is None:
+            raise click.BadParameter("a Jetstream source needs --match TERMS (words, #hashtags, @handles): "
+                                     "the whole firehose is every post on Bluesky", param_hint="--match")
+        try:
+            matcher = jetstream.Matcher(match)
+        except CrisisError as exc:
+            raise click.BadParameter(exc.problem if isinstance(exc, InvalidInput) else str(exc), param_hint="--match") from None
+    elif match is not None:
+        raise click.BadParameter(f"applies to a Jetstream source, not a {kind} source", param_hint="--match")
     answers: Mapping | None = None
+    recognised: list[str] = []
     try:
         if preset is not None:
             answers = presets.load(preset)
         elif mapping_path is not None and kind != "csv":
             answers = Mapping.load(mapping_path, section="json")
         elif kind == "jsonl" and not follow:
-            answers = _recognised(Path(source).expanduser())
+            answers = _recognised(Path(source).expanduser(), recognised)
     except CrisisError as exc:
         click.echo(f"crisis-tui: {exc}", err=True)
         sys.exit(2)
@@ -223,7 +242,8 @@ def ingest(
         try:
             src = _build(kind, source, follow=follow, from_end=from_end, once=once, mapping_path=mapping_path, answers=answers,
                          interval=interval, poll=poll, headers=header_map, backfill=backfill, since_id=since_id,
-                         mastodon_token=mastodon_token, stop=stop, report=printer, state=state, book=cfg.playbook)
+                         mastodon_token=mastodon_token, stop=stop, report=printer, state=state, book=cfg.playbook,
+                         matcher=matcher)
             await pipeline.warm(store, incident_id)
             await warming
             with progress_bar(printer, src.size if backlog else None, show_progress) as on_progress:
@@ -247,6 +267,9 @@ def ingest(
         sys.exit(2)
     if error is not None:
         click.echo(f"crisis-tui: {error}", err=True)
+    shape = preset or (recognised[0] if recognised else None)
+    if shape is not None:
+        click.echo(presets.shape_line(shape, tally.taken + tally.rejected, tally.replies), err=True)
     click.echo(tally.summary())
     if isinstance(error, StoreUnavailable) or (tally.taken == 0 and (tally.rejected or error is not None)):
         sys.exit(1)
@@ -278,18 +301,21 @@ def _default_rejected(kind: str, source: str, state: Callable[[str, str], state_
     if kind == "mastodon":
         parsed = parse_tag_url(source)
         key = f"{parsed[0]}#{parsed[1]}" if parsed else source
+    elif kind == "jetstream":
+        key = jetstream.endpoint(source)
     else:
         key = source
     return state_mod.rejected_path(state(kind, key).path)
 
 
-def _recognised(path: Path) -> Mapping | None:
+def _recognised(path: Path, found: list[str]) -> Mapping | None:
     """The preset of a file in a platform's own shape, said on stderr; None for the native shape."""
     answer = presets.peek(path, RECOGNISE_BYTES)
     name = presets.recognise(answer) if answer is not MISSING else None
     if name is None:
         return None
     click.echo(f"read as {presets.title(name)} (preset {name}; --preset NAME to choose another)", err=True)
+    found.append(name)
     return presets.load(name)
 
 
@@ -298,8 +324,12 @@ def _build(
     answers: Mapping | None, interval: float,
     poll: float, headers: dict[str, str], backfill: int, since_id: str | None, mastodon_token: str | None,
     stop: asyncio.Event, report: Callable[[str], None], state: Callable[[str, str], state_mod.StateFile],
-    book: Playbook,
+    book: Playbook, matcher: jetstream.Matcher | None = None,
 ) -> Source:
+    if kind == "jetstream":
+        assert matcher is not None
+        url = jetstream.endpoint(source)
+        return jetstream.JetstreamSource(url, matcher, state("jetstream", url), stop, report=report, once=once)
     if kind == "stdin":
         return StdinLines(stop, mapping=answers)
     if kind == "mastodon":

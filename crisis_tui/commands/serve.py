@@ -17,7 +17,7 @@ from crisis_tui.safe_text import one_line
 from crisis_tui.seats import check_seats, parse_list, seats_in_force
 from crisis_tui.server.settings import ServerSettings
 from crisis_tui.store.sqlite import SqliteStore
-from crisis_tui.tokens import ROLES, Token, TokenBook
+from crisis_tui.tokens import ROLES, Token, TokenBook, check_preset
 
 _DEFAULTS = ServerSettings()
 _DB = click.option(
@@ -154,7 +154,10 @@ async def _book(db: Path, create: bool) -> TokenBook:
               help="Committee roles (playbook ids) its holder may take in a room. Default: every role for "
                    "a lead; for an operator, the roles without decision power that are not owner; "
                    "none for a viewer. Only a lead may be given a role with decision power or owner.")
-def token_create(db: Path, name: str, role: str, seat_roles: str | None) -> None:
+@click.option("--preset", default=None, metavar="NAME",
+              help="Read every comment body posted with this token through a shipped preset (crisis-tui ingest "
+                   "--presets), for a platform's own webhook: facebook-webhook, instagram-webhook.")
+def token_create(db: Path, name: str, role: str, seat_roles: str | None, preset: str | None) -> None:
     """Create a token; it is printed once, on the last line, and only its hash is kept."""
     cfg = settings()
     asked = None if seat_roles is None else parse_list(seat_roles)
@@ -162,15 +165,18 @@ def token_create(db: Path, name: str, role: str, seat_roles: str | None) -> None
     async def go() -> tuple[Token, str]:
         if asked is not None:
             check_seats(cfg.playbook, role, asked)  # refused before the file is touched
+        if preset is not None:
+            check_preset(preset, role)
         book = await _book(db, create=True)
         try:
-            return await book.create(name, role, seat_roles=asked, playbook=cfg.playbook)
+            return await book.create(name, role, seat_roles=asked, playbook=cfg.playbook, preset=preset)
         finally:
             await book.close()
 
     made, secret = run(go)
     seats = ", ".join(seats_in_force(cfg.playbook, made.role, made.seat_roles)) or "no seat"
-    click.echo(f"token {made.id} for {one_line(made.name, 64)} ({made.role}, seats: {one_line(seats, 120)}); "
+    reads = f", bodies read as preset {made.preset}" if made.preset else ""
+    click.echo(f"token {made.id} for {one_line(made.name, 64)} ({made.role}, seats: {one_line(seats, 120)}{reads}); "
                "keep it secret, it is not shown again:")
     click.echo(secret)
 

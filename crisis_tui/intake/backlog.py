@@ -81,7 +81,8 @@ class JsonlFile:
                     )
                 if self.mapping is not None:
                     mapped = await asyncio.to_thread(parse_mapped_document, data, self.name, self.mapping)
-                    yield Chunk(mapped.comments, mapped.rejects, position=len(data), skipped=mapped.skipped)
+                    yield Chunk(mapped.comments, mapped.rejects, position=len(data), skipped=mapped.skipped,
+                                replies=mapped.replies)
                     return
                 comments, rejects = await asyncio.to_thread(parse_document, data, self.name)
                 yield Chunk(comments, rejects, position=len(data))
@@ -112,7 +113,7 @@ class JsonlFile:
                 return
             mapped, count = await asyncio.to_thread(parse_mapped_lines, lines, self.name, line, mapping)
             line += count
-            yield Chunk(mapped.comments, mapped.rejects, position=handle.tell(), skipped=mapped.skipped)
+            yield Chunk(mapped.comments, mapped.rejects, position=handle.tell(), skipped=mapped.skipped, replies=mapped.replies)
 
     async def _in_parallel(self, handle: BinaryIO, book: Playbook) -> AsyncIterator[Chunk]:
         reader = SliceReader(book)

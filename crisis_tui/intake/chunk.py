@@ -64,6 +64,8 @@ class Chunk:
     alert: SpikeAlert | None = None
     #: Items the mapping says to skip (a Jetstream like, a Reddit "more" stub): counted, not rejected.
     skipped: int = 0
+    #: Of `comments`, how many are replies found under another item (a thread's, a tree's).
+    replies: int = 0
     #: The stateless half of triage, when a source already did it (crisis_tui.intake.parallel).
     prepared: list[Any] | None = None
 

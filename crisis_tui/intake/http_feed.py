@@ -101,4 +101,4 @@ class HttpFeed:
         if problem:
             return f"{label}: {problem}"
         mapped = map_answer(body, self.mapping, label)
-        return Chunk(mapped.comments, mapped.rejects, skipped=mapped.skipped)
+        return Chunk(mapped.comments, mapped.rejects, skipped=mapped.skipped, replies=mapped.replies)

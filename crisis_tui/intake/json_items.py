@@ -79,8 +79,9 @@ def missing_items(answer: Any, mapping: Mapping) -> str:
         parts = split_path(path)
         upto = next((i for i, (_, many) in enumerate(parts) if many), len(parts) - 1)
         head = ".".join(name for name, _ in parts[: upto + 1] if name)
-        if isinstance(dig(answer, head) if head else answer, list):
-            return ""
+        found = dig(answer, head) if head else answer
+        if isinstance(found, list) or (isinstance(found, dict) and not any(many for _, many in parts)):
+            return ""  # a list of items, or the one item a path without [] names (a thread's root)
     return f"no list at {paths[0]!r} in the answer"
 
 
@@ -126,7 +127,7 @@ def map_answer(answer: Any, mapping: Mapping, label: str, into: Mapped | None = 
             out.rejects.append(Reject(where, str(exc), raw))
             continue
         out.comments.append(comment)
-        if parent:
+        if parent or comment.in_reply_to:
             out.replies += 1
         if mapping.replies:
             children = [(f"{place}.{p}", child, comment.external_id) for p, child in walk(item, mapping.replies)]

@@ -36,6 +36,16 @@ def title(name: str) -> str:
     return str(data.get("preset", {}).get("title", name))
 
 
+def shape_line(name: str, comments: int, replies: int) -> str:
+    """What was read, in the platform's words: "read as a YouTube commentThreads answer: 7 threads, 12 replies"."""
+    data = preset_files.raw(name) or {}
+    table = data.get("preset", {})
+    word = str(table.get("items", "items"))
+    tops = max(0, comments - replies)
+    line = f"read as {title(name)}: {tops} {word if tops != 1 else str(table.get('item', word.removesuffix('s')))}"
+    return f"{line}, {replies} repl{'ies' if replies != 1 else 'y'}" if replies else line
+
+
 def matches(answer: Any, detect: dict[str, Any]) -> bool:
     if not detect:
         return False

@@ -33,6 +33,8 @@ class Tally:
     rejected: int = 0
     alerts: int = 0
     skipped: int = 0
+    #: Comments read as replies under another item (for the "read as ..." line, not the summary).
+    replies: int = 0
 
     @property
     def taken(self) -> int:
@@ -130,6 +132,7 @@ class Runner:
         self.tally.duplicates += duplicates
         self.tally.rejected += len(chunk.rejects)
         self.tally.skipped += chunk.skipped
+        self.tally.replies += chunk.replies
         if chunk.done is not None:
             await chunk.done(Stored(ingested, duplicates, len(chunk.rejects)))
         if self.progress is not None and chunk.position:

@@ -63,7 +63,7 @@ class StdinLines:
             if lines and self.mapping is not None:
                 mapped, count = await asyncio.to_thread(parse_mapped_lines, lines, self.name, line, self.mapping)
                 line += count
-                yield Chunk(mapped.comments, mapped.rejects, skipped=mapped.skipped)
+                yield Chunk(mapped.comments, mapped.rejects, skipped=mapped.skipped, replies=mapped.replies)
             elif lines:
                 comments, rejects, count = await asyncio.to_thread(parse_lines, lines, self.name, line)
                 line += count

@@ -28,6 +28,8 @@ class Caller(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     role: str
     seats: tuple[str, ...] = ()
+    #: The preset its comments are read with (crisis_tui.tokens); None: the native shape.
+    preset: str | None = None
 
 
 class Authenticator:
@@ -36,15 +38,23 @@ class Authenticator:
         self._playbook = playbook
         self._cache: dict[str, tuple[Caller, float]] = {}
 
-    async def caller(self, request: Request) -> Caller:
-        """The caller behind the Authorization header, or Unauthorized naming what is wrong."""
+    async def caller(self, request: Request, *, query_token: bool = False) -> Caller:
+        """The caller behind the Authorization header, or Unauthorized naming what is wrong.
+        `query_token`: the route also takes `?access_token=TOKEN`, for a platform's webhook
+        that cannot send a header (Meta's lets you set only the callback URL)."""
         header = request.headers.get("authorization")
+        if not header and query_token and request.query_params.get("access_token"):
+            return await self.of_secret(request.query_params["access_token"])
         if not header:
             raise Unauthorized("no token: send Authorization: Bearer TOKEN (create one with crisis-tui token create)")
         scheme, _, secret = header.partition(" ")
         secret = secret.strip()
         if scheme.lower() != "bearer" or not secret:
             raise Unauthorized("the Authorization header must be: Bearer TOKEN")
+        return await self.of_secret(secret)
+
+    async def of_secret(self, secret: str) -> Caller:
+        """The caller a token's secret names, or Unauthorized."""
         now = time.monotonic()
         cached = self._cache.get(secret)
         if cached is not None and cached[1] > now:
@@ -54,7 +64,7 @@ class Authenticator:
             self._cache.pop(secret, None)
             raise Unauthorized("unknown or revoked token")
         caller = Caller(token_id=token.id, name=token.name, role=token.role,
-                        seats=seats_in_force(self._playbook, token.role, token.seat_roles))
+                        seats=seats_in_force(self._playbook, token.role, token.seat_roles), preset=token.preset)
         if len(self._cache) >= _CACHE_MAX:
             self._cache.clear()
         self._cache[secret] = (caller, now + CACHE_SECONDS)

@@ -39,7 +39,7 @@ from crisis_tui.model import (
     Presence,
 )
 from crisis_tui.seats import require_seat
-from crisis_tui.server import paths, responses, webhook
+from crisis_tui.server import paths, platform_webhook, responses, webhook
 from crisis_tui.server.auth import Caller, require
 from crisis_tui.server.io_faults import unavailable
 from crisis_tui.server.limits import read_body
@@ -57,15 +57,21 @@ def state_of(request: Request) -> ServerState:
     return state
 
 
-def endpoint(role: str, action: str, handler: Handler, *, incident: bool = True) -> Callable[[Request], Awaitable[Response]]:
-    """Wrap a handler with auth, rate, role and incident checks; CrisisError becomes JSON."""
+def endpoint(role: str, action: str, handler: Handler, *, incident: bool = True,
+             query_token: bool = False) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a handler with auth, rate, role and incident checks; CrisisError becomes JSON.
+    `query_token`: a platform's webhook route, which also takes ?access_token= and answers
+    Meta's subscription handshake (crisis_tui.server.platform_webhook)."""
 
     async def run(request: Request) -> Response:
         state = state_of(request)
         try:
             if state.closing.is_set():  # its files are about to close: a client should retry elsewhere or later
                 raise StoreUnavailable("the server is shutting down; try again in a moment")
-            caller = await state.auth.caller(request)
+            if query_token and platform_webhook.is_handshake(request):
+                await require_incident(state, request.path_params["incident_id"])
+                return await platform_webhook.handshake(request, state.auth.of_secret)
+            caller = await state.auth.caller(request, query_token=query_token)
             state.limiter.check(caller.token_id, caller.name)
             require(caller, role, action)
             if incident:
@@ -169,12 +175,15 @@ async def update_incident(request: Request, caller: Caller, state: ServerState) 
 async def ingest(request: Request, caller: Caller, state: ServerState) -> Response:
     body = await body_of(request, state)
     limit = state.settings.max_batch
-    if request.headers.get("content-type", "").startswith(wire.TRIAGED):
+    preset = platform_webhook.preset_of(request, caller)
+    if preset is None and request.headers.get("content-type", "").startswith(wire.TRIAGED):
         comments = webhook.triaged(body, limit)
     else:
-        comments = webhook.native(body, limit)
-        if state.triage is not None:
+        comments = platform_webhook.read(body, preset, limit)[0] if preset else webhook.native(body, limit)
+        if state.triage is not None and comments:
             comments = state.triage.prepare(_inc(request), comments)
+    if not comments:  # every item of a platform's body was one the preset skips (a reaction, an edit)
+        return responses.ok(IngestResult(ingested=0, duplicates=0))
     result = await state.group.ingest(_inc(request), comments, actor=caller.name)
     if state.triage is not None and (spike := state.triage.spike_alert(_inc(request))):
         await state.writer.alert(_inc(request), ev.kind_of(ev.SpikeAlert), spike)
@@ -350,8 +359,8 @@ async def audit(request: Request, caller: Caller, state: ServerState) -> Respons
 
 
 def _r(path: str, method: str, role: str, action: str, handler: Handler, *, incident: bool = True,
-       **doc: Any) -> ApiRoute:
-    return ApiRoute(path, endpoint(role, action, handler, incident=incident), method=method,
+       query_token: bool = False, **doc: Any) -> ApiRoute:
+    return ApiRoute(path, endpoint(role, action, handler, incident=incident, query_token=query_token), method=method,
                     doc=Doc(summary=action, role=role, incident=incident, **doc))
 
 
@@ -373,8 +382,8 @@ def routes() -> list[BaseRoute]:
         _r(I, "PATCH", "lead", "change the incident", update_incident, body=wire.IncidentChangeBody,
            answer=Incident),
         _r(I + "/comments", "POST", "operator", "ingest comments", ingest, body=wire.NativeBatch,
-           other_bodies={wire.TRIAGED: list[NewComment]}, answer=IngestResult),
-        _r(I + "/comments", "GET", "viewer", "read", list_comments, answer=list[Comment],
+           other_bodies={wire.TRIAGED: list[NewComment]}, answer=IngestResult, query_token=True),
+        _r(I + "/comments", "GET", "viewer", "read", list_comments, answer=list[Comment], query_token=True,
            query=(Query("after_id", "only comments after this id"), _PAGE)),
         _r(I + "/counts", "GET", "viewer", "read", counts, answer=Counts),
         _r(I + "/comments/bulk", "POST", "operator", "act on many comments", bulk, body=wire.BulkBody,

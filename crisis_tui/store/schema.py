@@ -169,6 +169,11 @@ MIGRATIONS: list[str] = [
                     WHERE older.name = tokens.name AND older.revoked_at IS NULL AND older.id < tokens.id);
     CREATE UNIQUE INDEX IF NOT EXISTS tokens_active_name ON tokens (name) WHERE revoked_at IS NULL;
     """,
+    # 8: a preset fixed per token (crisis_tui.intake.presets): a platform's webhook (Meta's) posts its
+    # own body with this token, read through the preset; NULL, the native comment shape
+    """
+    ALTER TABLE tokens ADD COLUMN preset TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
