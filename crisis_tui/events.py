@@ -230,6 +230,25 @@ class ReplyPublishFailed(_Body, frozen=True, tag="reply.publish_failed"):
     comment_id: int | None = None
 
 
+class SitrepIssued(_Body, frozen=True, tag="sitrep.issued"):
+    """A situation report, as it was sent, and to which targets it went or why not."""
+
+    text: str
+    delivered: list[str] = []
+    failed: dict[str, str] = {}
+
+
+class NotificationSent(_Body, frozen=True, tag="notify.sent"):
+    """Other departments were told of an event (`about_seq`, its kind `about`): the words
+    sent, the targets reached and, for each one that was not, why."""
+
+    about_seq: int
+    about: str
+    text: str
+    delivered: list[str] = []
+    failed: dict[str, str] = {}
+
+
 class UnknownEvent(_Body, frozen=True, tag="unknown"):
     """A kind this version does not know: kept as it came, for a newer version to read."""
 
@@ -249,7 +268,7 @@ Known = (
     IncidentCreated | IncidentUpdated | CommentIngested | CommentClaimed | CommentReleased | CommentMarked
     | CommentTagged | CommentHandedOver | ClaimLapsed | DraftSaved | DraftConflict | DraftTicked | DraftMoved
     | DecisionProposed | DecisionVoted | OperatorJoined | OperatorLeft | OperatorFocus | NoteAdded | SpikeAlert
-    | SlaAlert | ReplyPublished | ReplyPublishFailed
+    | SlaAlert | ReplyPublished | ReplyPublishFailed | SitrepIssued | NotificationSent
 )
 EventBody = Known | UnknownEvent | BrokenEvent
 #: What the room, the wallboard and the export learn nothing from (no state, no line of story).

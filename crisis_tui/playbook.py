@@ -210,6 +210,36 @@ class Publisher(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     timeout_seconds: float = 10.0
 
 
+#: The events a notification target may follow (crisis_tui.notify.rules says which log events are which).
+NOTIFY_EVENTS = ("spike", "sla_breach", "decision_proposed", "decision_approved", "statement_sent", "escalation",
+                 "severity_changed", "sitrep")
+
+
+class NotifyTarget(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Where other departments hear of the crisis (`[[notify]]`), through Apprise.
+
+    `url_env` names the environment variable holding the Apprise URL (mailto://, slack://,
+    msteams://, matrix://, ntfy://, json://...), so no secret sits in the playbook.
+    `department` makes it the target of escalations to that department ("legal").
+    """
+
+    name: str
+    url_env: str
+    events: list[str] = []
+    department: str = ""
+    #: Seconds after one notification during which this target gets no other (0: none).
+    quiet_seconds: float = 0.0
+    #: A drill target: the only kind a drill incident notifies.
+    drill: bool = False
+    timeout_seconds: float = 10.0
+
+
+class SitrepSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Situation reports: every `every_minutes` (0: only on demand), to the targets that follow "sitrep"."""
+
+    every_minutes: float = 0.0
+
+
 #: The platforms crisis_tui.publish can post to.
 PUBLISHABLE = ("mastodon", "bluesky")
 
@@ -230,6 +260,8 @@ class Playbook(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     triage: Triage = msgspec.field(default_factory=Triage)
     keys: dict[str, str] = {}
     publish: dict[str, Publisher] = {}
+    notify: list[NotifyTarget] = []
+    sitrep: SitrepSettings = msgspec.field(default_factory=SitrepSettings)
     #: Where it was read from (not a TOML key).
     source: str = ""
 
@@ -351,6 +383,26 @@ def _check(book: Playbook, source: str) -> None:
         raise PlaybookError(source, "operator.role", f"{book.operator.role!r} is not one of the roles' ids")
     _check_triage(book.triage, source)
     _check_publish(book.publish, source)
+    _check_notify(book, source)
+
+
+def _check_notify(book: Playbook, source: str) -> None:
+    names: set[str] = set()
+    for index, target in enumerate(book.notify):
+        where = f"notify[{index}]"
+        if not target.name.strip() or target.name in names:
+            raise PlaybookError(source, f"{where}.name", f"must be a name no other target has, got {target.name!r}")
+        names.add(target.name)
+        if not target.url_env.strip():
+            raise PlaybookError(source, f"{where}.url_env", "must name the environment variable that holds the Apprise URL")
+        for event in target.events:
+            if event not in NOTIFY_EVENTS:
+                raise PlaybookError(source, f"{where}.events", f"{event!r} is not one of {', '.join(NOTIFY_EVENTS)}")
+        if target.quiet_seconds < 0 or target.timeout_seconds <= 0:
+            raise PlaybookError(source, f"{where}.quiet_seconds" if target.quiet_seconds < 0 else f"{where}.timeout_seconds",
+                                "must be 0 or more (quiet) and positive (timeout)")
+    if book.sitrep.every_minutes < 0:
+        raise PlaybookError(source, "sitrep.every_minutes", f"must be 0 or more, got {book.sitrep.every_minutes}")
 
 
 def _check_publish(publish: dict[str, Publisher], source: str) -> None:

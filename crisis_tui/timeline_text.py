@@ -56,6 +56,13 @@ def _draft_moved(actor: str, b: ev.DraftMoved) -> str:
     return f"{actor} sent the {draft} back to draft"
 
 
+def _deliveries(delivered: list[str], failed: dict[str, str]) -> str:
+    said = f" to {_quote(', '.join(delivered), 80)}" if delivered else ""
+    if failed:
+        said += f"; not delivered: {_quote('; '.join(f'{k}: {v}' for k, v in failed.items()), 120)}"
+    return said
+
+
 def describe(event: Event) -> str:
     """One line, without the time, saying what happened and who did it."""
     actor = _who(event.actor)
@@ -133,6 +140,11 @@ def describe(event: Event) -> str:
         case ev.ReplyPublishFailed() as b:
             return (f"publish failed on {_quote(b.platform, 20)}: {_quote(b.error, 120)} "
                     f"(reply draft {b.draft_id} v{b.version} stays approved; send again to retry)")
+        case ev.SitrepIssued() as b:
+            return f"{actor} issued a situation report{_deliveries(b.delivered, b.failed)}"
+        case ev.NotificationSent() as b:
+            return f"told {_quote(', '.join(b.delivered) or 'nobody', 80)} of {_quote(b.about, 30)}" + (
+                f"; failed: {_quote('; '.join(f'{k}: {v}' for k, v in b.failed.items()), 120)}" if b.failed else "")
         case ev.UnknownEvent(kind=kind):
             return f"{actor}: unknown event kind {_quote(kind, 40)} (written by a newer crisis-tui, kept as it is)"
         case ev.BrokenEvent(kind=kind, error=error):

@@ -341,6 +341,18 @@ async def alert(request: Request, caller: Caller, state: ServerState) -> Respons
     return responses.ok(await state.writer.alert(_inc(request), b.kind, b.payload, actor=caller.name), 201)
 
 
+async def sitrep(request: Request, caller: Caller, state: ServerState) -> Response:
+    b = decode(await body_of(request, state), wire.SitrepBody)
+    return responses.ok(await state.writer.record_sitrep(_inc(request), b.text, actor=caller.name,
+                                                         delivered=b.delivered, failed=b.failed), 201)
+
+
+async def notification(request: Request, caller: Caller, state: ServerState) -> Response:
+    b = decode(await body_of(request, state), wire.NotificationBody)
+    return responses.ok(await state.writer.record_notification(
+        _inc(request), b.about_seq, b.about, b.text, actor=caller.name, delivered=b.delivered, failed=b.failed), 201)
+
+
 async def latest_events(request: Request, caller: Caller, state: ServerState) -> Response:
     page = state.settings.page_max
     limit = query_int(request, "limit", 500, low=1, high=page) or 500
@@ -416,6 +428,10 @@ def routes() -> list[BaseRoute]:
            answer=list[str]),
         _r(I + "/notes", "POST", "operator", "add a note", add_note, body=wire.NoteBody, answer=Note, status=201),
         _r(I + "/alerts", "POST", "operator", "raise an alert", alert, body=wire.AlertBody, answer=Event, status=201),
+        _r(I + "/sitreps", "POST", "operator", "record a situation report", sitrep, body=wire.SitrepBody,
+           answer=Event, status=201),
+        _r(I + "/notifications", "POST", "operator", "record a notification", notification,
+           body=wire.NotificationBody, answer=Event, status=201),
         _r(I + "/events/latest", "GET", "viewer", "read", latest_events, answer=list[Event], query=(_PAGE,)),
         _r(I + "/head", "GET", "viewer", "read", log_head, answer=Head | None,
            query=(Query("number", "the incident's N-th event instead of its newest", low=1),)),

@@ -493,3 +493,24 @@ def alert_payload(payload: Mapping[str, object]) -> None:
     """A payload nested past json_input.MAX_DEPTH would be refused by every reader of the log later."""
     if json_input.depth_exceeds(dict(payload)):
         raise InvalidInput("payload", f"nests deeper than {json_input.MAX_DEPTH} levels")
+
+
+# ------------------------------------------------------------- word out
+def _deliveries(delivered: Sequence[str], failed: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    names = [text(n, "delivered", 100).strip() for n in delivered]
+    why = {text(k, "failed", 100).strip(): text(v, "failed", 500) for k, v in failed.items()}
+    return names, why
+
+
+def sitrep(report: str, delivered: Sequence[str], failed: dict[str, str]) -> ev.SitrepIssued:
+    names, why = _deliveries(delivered, failed)
+    return ev.SitrepIssued(text=text(report, "text", MAX_DRAFT).strip(), delivered=names, failed=why)
+
+
+def notification(about_seq: int, about: str, words: str, delivered: Sequence[str], failed: dict[str, str]
+                 ) -> ev.NotificationSent:
+    if about_seq < 1:
+        raise InvalidInput("about_seq", f"must be an event's seq (1 or more), got {about_seq}")
+    names, why = _deliveries(delivered, failed)
+    return ev.NotificationSent(about_seq=about_seq, about=text(about, "about", 40).strip(),
+                               text=text(words, "text", MAX_NOTE), delivered=names, failed=why)

@@ -397,6 +397,17 @@ class HttpStore:
         return await self._write("POST", self._i(incident_id) + "/alerts", Event, actor=actor,
                                  body=wire.AlertBody(kind=kind, payload=dict(payload)))
 
+    async def record_sitrep(self, incident_id: str, text: str, *, actor: str, delivered: Sequence[str] = (),
+                            failed: dict[str, str] | None = None) -> Event:
+        return await self._write("POST", self._i(incident_id) + "/sitreps", Event, actor=actor,
+                                 body=wire.SitrepBody(text=text, delivered=list(delivered), failed=dict(failed or {})))
+
+    async def record_notification(self, incident_id: str, about_seq: int, about: str, text: str, *, actor: str,
+                                  delivered: Sequence[str] = (), failed: dict[str, str] | None = None) -> Event:
+        return await self._write("POST", self._i(incident_id) + "/notifications", Event, actor=actor,
+                                 body=wire.NotificationBody(about_seq=about_seq, about=about, text=text,
+                                                            delivered=list(delivered), failed=dict(failed or {})))
+
     # ------------------------------------------------------------------ the log
     async def events_after(self, incident_id: str, after_seq: int = 0, limit: int = 1000) -> list[Event]:
         return await self._paged(self._i(incident_id) + "/events", list[Event], "after", after_seq, limit,

@@ -666,6 +666,22 @@ class SqliteStore(Reads):
             event = await tx.apply(ev.NoteAdded(note_id=note_id, text=text), actor)
         return Note(id=note_id, incident_id=incident_id, author=actor, text=text, at=event.ts)
 
+    async def record_sitrep(self, incident_id: str, text: str, *, actor: str, delivered: Sequence[str] = (),
+                            failed: dict[str, str] | None = None) -> Event:
+        """A situation report on the timeline, as sent, with where it went (crisis_tui.notify)."""
+        body = guards.sitrep(text, delivered, failed or {})
+        async with self._write(incident_id) as tx:
+            await self._require_incident(tx)
+            return await tx.apply(body, actor)
+
+    async def record_notification(self, incident_id: str, about_seq: int, about: str, text: str, *, actor: str,
+                                  delivered: Sequence[str] = (), failed: dict[str, str] | None = None) -> Event:
+        """Who was told of event `about_seq` (and who could not be): each delivery on the record."""
+        body = guards.notification(about_seq, about, text, delivered, failed or {})
+        async with self._write(incident_id) as tx:
+            await self._require_incident(tx)
+            return await tx.apply(body, actor)
+
     async def alert(self, incident_id: str, kind: str, payload: dict[str, object], *, actor: str = "triage") -> Event:
         guards.alert_kind(kind)
         guards.alert_payload(payload)

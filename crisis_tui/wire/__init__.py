@@ -139,6 +139,24 @@ class NoteBody(_Body):
     text: str
 
 
+class SitrepBody(_Body):
+    """`POST /incidents/ID/sitreps`: a situation report as sent, and where it went."""
+
+    text: str
+    delivered: list[str] = []
+    failed: dict[str, str] = {}
+
+
+class NotificationBody(_Body):
+    """`POST /incidents/ID/notifications`: who was told of event `about_seq`."""
+
+    about_seq: Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
+    about: str
+    text: str
+    delivered: list[str] = []
+    failed: dict[str, str] = {}
+
+
 class AlertBody(_Body):
     kind: str
     payload: dict[str, Any] = {}
