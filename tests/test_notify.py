@@ -96,16 +96,17 @@ async def test_events_reach_their_targets_a_failing_one_blocks_none_and_a_restar
             "[SEV2] Refund delays: Luis proposes: Publish a holding statement (it spreads)",
             f"[SEV2] Refund delays: Ana escalates comment {ids[1]} to Legal: a lawyer writes"]
         assert [m["message"] for m in receiver.got["legal"]] == [receiver.got["care"][1]["message"]]  # its department
-        sent = [e for e in await store.events_after(inc, 0) if isinstance(e.body, ev.NotificationSent)]
-        assert [(e.body.about, e.body.delivered) for e in sent] == [
+        events = [e for e in await store.events_after(inc, 0) if isinstance(e.body, ev.NotificationSent)]
+        sent = [e.body for e in events if isinstance(e.body, ev.NotificationSent)]
+        assert [(b.about, b.delivered) for b in sent] == [
             ("decision_proposed", ["care"]), ("escalation", ["care", "legal"])]
-        failed = sent[0].body.failed
+        failed = sent[0].failed
         assert set(failed) == {"teams", "unset"} and "$NOBODY_SET_THIS is not set" in failed["unset"]
-        assert describe(sent[0]).startswith("told care of decision_proposed; failed: teams: ")
+        assert describe(events[0]).startswith("told care of decision_proposed; failed: teams: ")
         # a restart resumes after the last notified event: nothing is sent twice
         again = Notifier(store, inc, playbook)
         resumed = await again.catch_up()
-        assert resumed == sent[-1].body.about_seq
+        assert resumed == sent[-1].about_seq
         for event in await store.events_after(inc, 0):
             assert await again.handle(event) is None
         assert len(receiver.got["care"]) == 2
@@ -131,8 +132,8 @@ async def test_a_quiet_period_holds_a_second_notice_and_the_sitrep_goes_out_on_t
         now[0] += 61
         notifier.last_sent.clear()
         assert await notifier.sitrep_due() is True
-        reports = [e for e in await store.events_after(inc, 0) if isinstance(e.body, ev.SitrepIssued)]
-        assert len(reports) == 2 and reports[-1].body.delivered == ["care"]
+        reports = [e.body for e in await store.events_after(inc, 0) if isinstance(e.body, ev.SitrepIssued)]
+        assert len(reports) == 2 and reports[-1].delivered == ["care"]
 
 
 def test_crisis_tui_sitrep_prints_sends_and_records(tmp_path: Path, receiver: Receiver,

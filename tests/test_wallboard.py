@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from textual.widget import Widget
-from textual.widgets import Digits
+from textual.widgets import Digits, Static
 
 from crisis_tui import demo_script
 from crisis_tui.comment_shape import parse_comment
@@ -229,3 +229,16 @@ def test_block_numerals_draw_every_figure_character() -> None:
     assert len(rows) == 5 and len({len(r) for r in rows}) == 1
     assert rows[2].count("█") > 0
     assert draw("-", scale=1) == ["   ", "   ", "███", "   ", "   "]
+
+
+async def test_the_board_says_when_the_last_situation_report_went_out(
+    room: tuple[SqliteStore, SqliteStore, str], book: Playbook
+) -> None:
+    writer, viewer, inc = room
+    app = WallboardApp(viewer, inc, playbook=book)
+    async with app.run_test(size=(160, 50)) as pilot:
+        keys = app.query_one("#keys", Static)
+        await until(pilot, lambda: "no sitrep yet" in str(keys.content))
+        event = await writer.record_sitrep(inc, "Situation report · all calm", actor="Luis", delivered=["leadership"])
+        at = time.strftime("%H:%M", time.localtime(event.ts))
+        await until(pilot, lambda: f"last sitrep {at}" in str(keys.content))

@@ -344,5 +344,7 @@ class WallboardApp(App[None]):
         self.query_one("#keys", Static).update(Content.assemble(
             ("wallboard · read-only", "bold"), " · q quit · t theme · ",
             (self.link, "$text-success" if self.link.startswith("●") else "bold $text-error"),
-            f" · {self.state.events_seen:,} events",
+            f" · {self.state.events_seen:,} events · ",
+            "no sitrep yet" if self.state.last_sitrep is None else
+            f"last sitrep {time.strftime('%H:%M', time.localtime(self.state.last_sitrep))}",
         ))

@@ -47,6 +47,8 @@ class BoardState:
         self.last_seq = 0
         self.events_seen = 0
         self.changed: set[str] = set()
+        #: When the newest situation report went out (None before the first).
+        self.last_sitrep: float | None = None
 
     def feed(self, event: Event) -> None:
         self.last_seq = event.seq
@@ -63,6 +65,8 @@ class BoardState:
             self.changed.update(("comments", "timeline"))
             self.tail.append(event)
             return
+        if isinstance(body, ev.SitrepIssued):
+            self.last_sitrep = event.ts
         area = _AREAS.get(type(body))
         if area:
             self.changed.add(area)
