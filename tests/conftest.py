@@ -59,8 +59,29 @@ async def _http(tmp: Path, book: Playbook) -> IncidentStore:
         raise
 
 
+async def _pg(tmp: Path, book: Playbook) -> IncidentStore:
+    """A PgStore on a database of its own, dropped when the store closes."""
+    from crisis_tui.store.pg import PgStore  # noqa: PLC0415 - only for this transport
+    from tests.pg_db import create_database, drop_database  # noqa: PLC0415
+
+    url = await create_database()
+
+    class OwnDatabasePgStore(PgStore):
+        async def close(self) -> None:
+            try:
+                await super().close()
+            finally:
+                await drop_database(url)
+
+    try:
+        return await OwnDatabasePgStore.open(url, playbook=book)
+    except BaseException:
+        await drop_database(url)
+        raise
+
+
 #: Transports the store suite runs against; other modules may register more.
-STORE_FACTORIES: dict[str, StoreFactory] = {"sqlite": _sqlite, "http": _http}
+STORE_FACTORIES: dict[str, StoreFactory] = {"sqlite": _sqlite, "http": _http, "pg": _pg}
 
 
 @pytest.fixture
