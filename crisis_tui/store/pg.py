@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, cast
@@ -28,14 +30,29 @@ from crisis_tui import playbook as playbook_mod
 from crisis_tui.errors import Forbidden, StorageFault, StoreUnavailable
 from crisis_tui.model import Event
 from crisis_tui.playbook import Playbook
+from crisis_tui.store.audit import TABLES, AuditReport, audit_file, with_fresh_schema
 from crisis_tui.store.pg_sql import PG_FUNCTIONS, PgConnection, pg_migration
 from crisis_tui.store.schema import SCHEMA_VERSION
 from crisis_tui.store.sqlite import SqliteStore, _Tx
 
 CHANNEL = "crisis_tui"
+
+
+def _scratch_copy(file: Path, columns: dict[str, list[str]], stored: dict[str, list[tuple[Any, ...]]]) -> None:
+    db = sqlite3.connect(file, isolation_level=None)
+    try:
+        with_fresh_schema(db)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.execute("BEGIN")
+        for table, names in columns.items():
+            db.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+                           stored[table])
+        db.execute("COMMIT")
+    finally:
+        db.close()
 #: The advisory lock key that serialises schema changes between processes starting together.
 _SCHEMA_LOCK = 0x6372_6973_6973
-_TABLES = ("incidents", "events", "comments", "drafts", "decisions", "presence", "notes", "tokens")
+_OURS = ("incidents", "events", "comments", "drafts", "decisions", "presence", "notes", "tokens")
 
 
 def is_pg_url(raw: str) -> bool:
@@ -90,7 +107,7 @@ class PgStore(SqliteStore):
         row = await self._pg.conn.fetchrow(
             "SELECT to_regclass('crisis_schema') IS NOT NULL AS known, "
             "(SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() "
-            " AND table_name = ANY($1::text[])) AS ours", list(_TABLES))
+            " AND table_name = ANY($1::text[])) AS ours", list(_OURS))
         assert row is not None
         if not row["known"]:
             if row["ours"]:
@@ -166,6 +183,31 @@ class PgStore(SqliteStore):
 
     async def _data_version(self) -> int:
         return self._generation
+
+    # ------------------------------------------------------------------ audit
+    async def audit(self, incident_id: str, at: int | None = None) -> AuditReport:
+        """`verify` of one incident: its stored rows, exactly as PostgreSQL returns them, are
+        copied into a scratch SQLite file and audited there by the same code as a file's
+        (the chain, every row's types, every table against a replay of the log)."""
+        columns = {table: await self._pg_columns(table) for table in ("events", *TABLES)}
+        stored: dict[str, list[tuple[Any, ...]]] = {}
+        for table, names in columns.items():
+            key = "id" if table == "incidents" else "incident_id"
+            stored[table] = [tuple(r) for r in await self._fetchall(
+                f"SELECT {', '.join(names)} FROM {table} WHERE {key} = ?", (incident_id,))]
+        with tempfile.TemporaryDirectory(prefix="crisis-tui-audit-") as scratch:
+            file = Path(scratch) / "stored.db"
+            await asyncio.to_thread(_scratch_copy, file, columns, stored)
+            report = await audit_file(file, incident_id, at)
+        report.file = str(self.path)
+        report.damaged = [line.replace(str(file), str(self.path)) for line in report.damaged]
+        return report
+
+    async def _pg_columns(self, table: str) -> list[str]:
+        rows = await self._fetchall(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = ? ORDER BY ordinal_position", (table,))
+        return [str(r[0]) for r in rows]
 
     # ------------------------------------------------------------------- live
     async def _wake(self) -> None:

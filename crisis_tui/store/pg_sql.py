@@ -23,33 +23,40 @@ from crisis_tui.store.schema import MIGRATIONS
 
 _PARAM = re.compile(r"\?(\d*)")
 
-#: SQLite's JSON functions the projector and the migrations use, over JSON held as text, and its
-#: two-argument min and max.
+#: SQLite's JSON functions the projector and the migrations use, over JSON held as text and written
+#: compact as SQLite writes it (so `verify` finds the tables equal to a replay), and its two-argument
+#: min and max. json_insert appends only ('$[#]', all the projector asks of it).
 PG_FUNCTIONS = r"""
 CREATE OR REPLACE FUNCTION json_array(VARIADIC items text[]) RETURNS text LANGUAGE sql IMMUTABLE AS
-$$ SELECT to_jsonb(items)::text $$;
+$$ SELECT to_json(items)::text $$;
 CREATE OR REPLACE FUNCTION json_quote(item text) RETURNS text LANGUAGE sql IMMUTABLE AS
-$$ SELECT to_jsonb(item)::text $$;
+$$ SELECT to_json(item)::text $$;
 CREATE OR REPLACE FUNCTION json(doc text) RETURNS text LANGUAGE sql IMMUTABLE AS
-$$ SELECT doc::jsonb::text $$;
-CREATE OR REPLACE FUNCTION json_set(doc text, path text, item text) RETURNS text LANGUAGE sql IMMUTABLE AS
-$$ SELECT jsonb_set(doc::jsonb, ARRAY[(substr(path, 3))::jsonb #>> '{}'], item::jsonb, true)::text $$;
-CREATE OR REPLACE FUNCTION json_insert(doc text, path text, item text) RETURNS text LANGUAGE sql IMMUTABLE AS
-$$ SELECT CASE WHEN path = '$[#]' THEN (doc::jsonb || jsonb_build_array(item))::text
-               ELSE jsonb_insert(doc::jsonb, ARRAY[(substr(path, 3))::jsonb #>> '{}'], to_jsonb(item))::text END $$;
+$$ SELECT doc::json::text $$;
+CREATE OR REPLACE FUNCTION json_set(doc text, path text, item text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    WITH wanted AS (SELECT (substr(path, 3))::jsonb #>> '{}' AS key),
+    members AS (
+        SELECT j.key, CASE WHEN j.key = wanted.key THEN item ELSE j.value::text END AS value, j.ord
+          FROM json_each(doc::json) WITH ORDINALITY AS j(key, value, ord), wanted
+        UNION ALL
+        SELECT wanted.key, item, 9223372036854775807 FROM wanted WHERE NOT (doc::jsonb ? wanted.key))
+    SELECT coalesce('{' || string_agg(to_json(key)::text || ':' || value, ',' ORDER BY ord) || '}', '{}') FROM members
+$$;
+CREATE OR REPLACE FUNCTION json_insert(doc text, path text, item text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN doc::jsonb = '[]'::jsonb THEN '[' || to_json(item)::text || ']'
+                ELSE left(rtrim(doc), -1) || ',' || to_json(item)::text || ']' END
+$$;
 CREATE OR REPLACE FUNCTION json_each(doc text) RETURNS TABLE (value text) LANGUAGE sql IMMUTABLE AS
 $$ SELECT jsonb_array_elements_text(doc::jsonb) $$;
-CREATE OR REPLACE FUNCTION _json_group_step(acc jsonb, item text) RETURNS jsonb LANGUAGE sql IMMUTABLE AS
-$$ SELECT acc || to_jsonb(item) $$;
-CREATE OR REPLACE FUNCTION _json_group_final(acc jsonb) RETURNS text LANGUAGE sql IMMUTABLE AS
-$$ SELECT acc::text $$;
+CREATE OR REPLACE FUNCTION _json_group_final(acc text[]) RETURNS text LANGUAGE sql IMMUTABLE AS
+$$ SELECT to_json(coalesce(acc, '{}'::text[]))::text $$;
 CREATE OR REPLACE FUNCTION min(a double precision, b double precision) RETURNS double precision
 LANGUAGE sql IMMUTABLE AS $$ SELECT LEAST(a, b) $$;
 CREATE OR REPLACE FUNCTION max(a double precision, b double precision) RETURNS double precision
 LANGUAGE sql IMMUTABLE AS $$ SELECT GREATEST(a, b) $$;
 DO $$ BEGIN
-    CREATE AGGREGATE json_group_array(text) (SFUNC = _json_group_step, STYPE = jsonb,
-                                             FINALFUNC = _json_group_final, INITCOND = '[]');
+    CREATE AGGREGATE json_group_array(text) (SFUNC = array_append, STYPE = text[],
+                                             FINALFUNC = _json_group_final, INITCOND = '{}');
 EXCEPTION WHEN duplicate_function THEN NULL;
 END $$;
 """
@@ -62,7 +69,7 @@ _PG_ONLY: dict[int, str] = {
     UPDATE drafts SET approved_version = version WHERE status IN ('approved', 'sent') AND approvals != '[]';
     ALTER TABLE drafts ADD COLUMN editors TEXT NOT NULL DEFAULT '[]';
     UPDATE drafts SET editors = coalesce((
-        SELECT jsonb_agg(DISTINCT e.actor ORDER BY e.actor)::text FROM events e
+        SELECT json_group_array(DISTINCT e.actor ORDER BY e.actor) FROM events e
         WHERE e.incident_id = drafts.incident_id AND e.kind = 'draft.saved'
           AND (convert_from(e.payload, 'UTF8')::jsonb ->> 'draft_id')::bigint = drafts.id
     ), json_array(author));
