@@ -95,6 +95,10 @@ def pg_migration(number: int) -> str:
     return sql
 
 
+#: The tables whose inserts tell the row's id (aiosqlite's lastrowid) and the column that holds it.
+_ROW_IDS = {"EVENTS": "seq", "TOKENS": "id"}
+
+
 @lru_cache(maxsize=512)
 def translated(sql: str) -> str:
     """`sql` with `$N` parameters; an insert into events says which seq it got."""
@@ -108,17 +112,19 @@ def translated(sql: str) -> str:
         return f"${count}"
 
     out = _PARAM.sub(number, sql)
-    if out.lstrip().upper().startswith("INSERT INTO EVENTS") and "RETURNING" not in out.upper():
-        out += " RETURNING seq"
+    head = out.lstrip().upper()
+    for table, key in _ROW_IDS.items():
+        if head.startswith(f"INSERT INTO {table} ") and "RETURNING" not in head:
+            out += f" RETURNING {key}"
     return out
 
 
 class PgCursor:
     """The rows of one statement, read like an aiosqlite cursor."""
 
-    def __init__(self, rows: Sequence[asyncpg.Record]) -> None:
+    def __init__(self, rows: Sequence[asyncpg.Record], returning: bool = False) -> None:
         self.rows = list(rows)
-        self.lastrowid: int | None = int(self.rows[0][0]) if self.rows and "seq" in self.rows[0].keys() else None
+        self.lastrowid: int | None = int(self.rows[0][0]) if returning and self.rows else None
 
     async def fetchone(self) -> asyncpg.Record | None:
         return self.rows[0] if self.rows else None
@@ -145,12 +151,13 @@ class _Running:
 
     def __init__(self, conn: PgConnection, sql: str, params: Sequence[Any]) -> None:
         self._run = conn.fetch(sql, params)
+        self._returning = " RETURNING " in translated(sql)
 
     def __await__(self) -> Generator[Any, None, PgCursor]:
         return self._cursor().__await__()
 
     async def _cursor(self) -> PgCursor:
-        return PgCursor(await self._run)
+        return PgCursor(await self._run, self._returning)
 
     async def __aenter__(self) -> PgCursor:
         return await self._cursor()
@@ -181,7 +188,7 @@ class PgConnection:
         return await self.fetch(sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        text = translated(sql).removesuffix(" RETURNING seq")
+        text = translated(sql).partition(" RETURNING ")[0]
         async with self._turn:
             await self.conn.executemany(text, list(rows))
 
