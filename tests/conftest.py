@@ -48,9 +48,8 @@ async def _served(db: Path | str, book: Playbook,
     from crisis_tui.server.app import create_app  # noqa: PLC0415 - only for this transport
     from crisis_tui.server.background import BackgroundServer  # noqa: PLC0415
     from crisis_tui.store.http import HttpStore  # noqa: PLC0415
-    from crisis_tui.tokens import TokenBook  # noqa: PLC0415
-
     from crisis_tui.store.opening import open_database  # noqa: PLC0415
+    from crisis_tui.tokens import TokenBook  # noqa: PLC0415
 
     await (await open_database(db, playbook=book)).close()
     tokens = await TokenBook.open(db)
