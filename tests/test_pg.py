@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -154,3 +155,24 @@ async def test_a_write_on_one_connection_wakes_a_subscriber_on_another(pg_url: s
     finally:
         await writer.close()
         await reader.close()
+
+
+@pytest.mark.slow
+async def test_copy_sqlite_to_postgresql_and_back_keeps_every_event_and_hash(pg_url: str, tmp_path: Path) -> None:
+    first = tmp_path / "room.db"
+    played = await asyncio.to_thread(cli, "demo", "--headless", "--speed", "0", "--db", str(first))
+    assert played.returncode == 0, played.stderr
+    there = await asyncio.to_thread(cli, "copy", str(first), pg_url)
+    assert there.returncode == 0, there.stderr
+    back_file = tmp_path / "back.db"
+    back = await asyncio.to_thread(cli, "copy", pg_url, str(back_file))
+    assert back.returncode == 0, back.stderr
+    heads = [line.rpartition(", ")[2] for line in there.stdout.splitlines()]
+    assert heads and heads == [line.rpartition(", ")[2] for line in back.stdout.splitlines()]
+    for db in (str(first), pg_url, str(back_file)):
+        checked = await asyncio.to_thread(cli, "verify", db)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert checked.stdout.strip().splitlines()[-1] == heads[-1], db
+    again = await asyncio.to_thread(cli, "copy", str(first), pg_url)
+    assert again.returncode != 0
+    assert "already exists" in again.stderr and "Traceback" not in again.stderr
