@@ -2,7 +2,9 @@
 
 INCIDENT is a SQLite file path (`room.db`, or `room.db#incident-id` when the
 file holds several incidents) or the URL of an incident on a `crisis-tui serve`
-server (`http://host:port/incidents/ID`). Every command resolves it here.
+server (`http://host:port/incidents/ID`), or a PostgreSQL database
+(`postgresql://user@host/db`, `postgresql://user@host/db#incident-id`). Every
+command resolves it here.
 
 A file name may hold `#` itself: a path that names an existing file is that
 file; otherwise what follows the last `#` is an incident id only when it looks
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from crisis_tui.errors import NotFound, StoreUnavailable
 from crisis_tui.playbook import Playbook
+from crisis_tui.store.pg import PgStore, is_pg_url
 from crisis_tui.store.protocol import IncidentStore
 from crisis_tui.store.sqlite import SqliteStore
 
@@ -34,6 +37,8 @@ class Target:
     url: str | None = None
     path: Path | None = None
     incident_id: str | None = None
+    #: A PostgreSQL connection URL (without the `#incident-id`).
+    database: str | None = None
 
     @property
     def is_remote(self) -> bool:
@@ -41,6 +46,11 @@ class Target:
 
 
 def parse(raw: str) -> Target:
+    if is_pg_url(raw):
+        database, sep, incident_id = raw.partition("#")
+        if sep and incident_id and not _INCIDENT_ID.fullmatch(incident_id):
+            raise StoreUnavailable(f"{raw}: an incident id after # is letters, digits, - and _")
+        return Target(raw=raw, database=database, incident_id=incident_id or None)
     if raw.startswith(("http://", "https://")):
         base, sep, rest = raw.rstrip("/").partition("/incidents/")
         if sep and (not rest or "/" in rest):
@@ -71,6 +81,9 @@ async def open_store(
         store: IncidentStore = await HttpStore.open(
             target.url, token=token or os.environ.get(TOKEN_VAR), read_only=read_only
         )
+        return store, target
+    if target.database is not None:
+        store = await PgStore.open(target.database, create=create, read_only=read_only, playbook=playbook)
         return store, target
     assert target.path is not None
     store = await SqliteStore.open(target.path, create=create, read_only=read_only, playbook=playbook)

@@ -21,8 +21,10 @@ import secrets
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any, cast
 
 import aiosqlite
+import asyncpg
 import msgspec
 
 from crisis_tui import file_faults
@@ -31,6 +33,8 @@ from crisis_tui.intake import presets
 from crisis_tui.playbook import Playbook
 from crisis_tui.seats import check_seats
 from crisis_tui.store.connection import closed_on_failure, connect
+from crisis_tui.store.pg import is_pg_url, shown
+from crisis_tui.store.pg_sql import PgConnection
 from crisis_tui.store.schema import SCHEMA_VERSION
 
 ROLES: tuple[str, ...] = ("viewer", "operator", "lead")
@@ -126,6 +130,8 @@ class TokenBook:
 
     @classmethod
     async def open(cls, path: str | Path) -> TokenBook:
+        if is_pg_url(str(path)):
+            return await cls._open_pg(str(path))
         file = Path(path).expanduser().resolve()
         if not file.exists():
             raise StoreUnavailable(f"no incident file at {file}")
@@ -136,6 +142,20 @@ class TokenBook:
             if row is None or int(row[0]) < SCHEMA_VERSION:
                 raise StoreUnavailable(f"{file} needs a schema upgrade; open it once with crisis-tui first")
         return cls(db, file)
+
+    @classmethod
+    async def _open_pg(cls, url: str) -> TokenBook:
+        """The tokens table of a PostgreSQL database, through the store's own connection seam."""
+        try:
+            conn = await asyncpg.connect(url)
+        except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+            raise StoreUnavailable(f"cannot reach PostgreSQL at {shown(url)}: {exc}") from exc
+        version = await conn.fetchval("SELECT CASE WHEN to_regclass('crisis_schema') IS NULL THEN 0 "
+                                      "ELSE (SELECT version FROM crisis_schema) END")
+        if int(version) < SCHEMA_VERSION:
+            await conn.close()
+            raise StoreUnavailable(f"{shown(url)} needs a schema upgrade; open it once with crisis-tui first")
+        return cls(cast(Any, PgConnection(conn)), cast(Path, shown(url)))
 
     async def close(self) -> None:
         await self._db.close()
@@ -168,7 +188,7 @@ class TokenBook:
                     (name, role, digest(secret), now, None if seats is None else msgspec.json.encode(seats).decode(),
                      preset),
                 )
-            except sqlite3.IntegrityError:  # made by another process since the look above
+            except (sqlite3.IntegrityError, asyncpg.UniqueViolationError):  # made by another process since the look above
                 await self._refuse_taken(name)
                 raise
         token_id = int(cur.lastrowid or 0)

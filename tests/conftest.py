@@ -21,6 +21,23 @@ async def _sqlite(tmp: Path, book: Playbook) -> IncidentStore:
 
 
 async def _http(tmp: Path, book: Playbook) -> IncidentStore:
+    return await _served(tmp / "incident.db", book)
+
+
+async def _http_pg(tmp: Path, book: Playbook) -> IncidentStore:
+    """As `_http`, the server over a PostgreSQL database of its own (dropped when the store closes)."""
+    from tests.pg_db import create_database, drop_database  # noqa: PLC0415 - only for this transport
+
+    url = await create_database()
+    try:
+        return await _served(url, book, after=lambda: drop_database(url))
+    except BaseException:
+        await drop_database(url)
+        raise
+
+
+async def _served(db: Path | str, book: Playbook,
+                  after: Callable[[], Awaitable[None]] | None = None) -> IncidentStore:
     """A real uvicorn on a free loopback port over a SqliteStore in tmp, and an HttpStore on it.
 
     The suite's stories act as several people (Ana, Luis, op0..op7); the server
@@ -31,10 +48,10 @@ async def _http(tmp: Path, book: Playbook) -> IncidentStore:
     from crisis_tui.server.app import create_app  # noqa: PLC0415 - only for this transport
     from crisis_tui.server.background import BackgroundServer  # noqa: PLC0415
     from crisis_tui.store.http import HttpStore  # noqa: PLC0415
+    from crisis_tui.store.opening import open_database  # noqa: PLC0415
     from crisis_tui.tokens import TokenBook  # noqa: PLC0415
 
-    db = tmp / "incident.db"
-    await (await SqliteStore.open(db, playbook=book)).close()
+    await (await open_database(db, playbook=book)).close()
     tokens = await TokenBook.open(db)
     _, lead = await tokens.create("Luis", "lead")
     server = BackgroundServer(create_app(db, playbook=book))
@@ -50,6 +67,8 @@ async def _http(tmp: Path, book: Playbook) -> IncidentStore:
             finally:
                 server.stop()
                 await tokens.close()
+                if after is not None:
+                    await after()
 
     try:
         return await ServedHttpStore.open(url, token=lead, tokens=token_for)
@@ -59,8 +78,29 @@ async def _http(tmp: Path, book: Playbook) -> IncidentStore:
         raise
 
 
+async def _pg(tmp: Path, book: Playbook) -> IncidentStore:
+    """A PgStore on a database of its own, dropped when the store closes."""
+    from crisis_tui.store.pg import PgStore  # noqa: PLC0415 - only for this transport
+    from tests.pg_db import create_database, drop_database  # noqa: PLC0415
+
+    url = await create_database()
+
+    class OwnDatabasePgStore(PgStore):
+        async def close(self) -> None:
+            try:
+                await super().close()
+            finally:
+                await drop_database(url)
+
+    try:
+        return await OwnDatabasePgStore.open(url, playbook=book)
+    except BaseException:
+        await drop_database(url)
+        raise
+
+
 #: Transports the store suite runs against; other modules may register more.
-STORE_FACTORIES: dict[str, StoreFactory] = {"sqlite": _sqlite, "http": _http}
+STORE_FACTORIES: dict[str, StoreFactory] = {"sqlite": _sqlite, "http": _http, "pg": _pg, "http-pg": _http_pg}
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from crisis_tui.intake.pipeline import prepare_batch
 from crisis_tui.log_head import EMPTY, parse_expected, still_holds
 from crisis_tui.store import guards
 from crisis_tui.store.audit import AuditReport, audit_file, describe
+from crisis_tui.store.pg import PgStore
 from crisis_tui.store.sqlite import SqliteStore
 from crisis_tui.timeline_text import human_lines
 
@@ -92,6 +93,8 @@ async def _audit(incident: str, token: str | None, at: int | None, book: playboo
             raise
         return report
     try:
+        if isinstance(store, PgStore):
+            return await store.audit(incident_id, at)
         if isinstance(store, SqliteStore):
             return await audit_file(store.path, incident_id, at)
         from crisis_tui.store.http import HttpStore  # noqa: PLC0415 - only for a server URL

@@ -6,7 +6,6 @@ import ipaddress
 import socket
 import sys
 from datetime import datetime
-from pathlib import Path
 
 import click
 
@@ -16,12 +15,13 @@ from crisis_tui.playbook import Playbook
 from crisis_tui.safe_text import one_line
 from crisis_tui.seats import check_seats, parse_list, seats_in_force
 from crisis_tui.server.settings import ServerSettings
-from crisis_tui.store.sqlite import SqliteStore
+from crisis_tui.store.opening import Database, database, named, open_database
 from crisis_tui.tokens import ROLES, Token, TokenBook, check_preset
 
 _DEFAULTS = ServerSettings()
 _DB = click.option(
-    "--db", "db", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The incident file."
+    "--db", "db", required=True, callback=lambda _ctx, _param, value: database(value),
+    help="The incident file, or a postgresql://USER@HOST/DB URL (any number of servers may share it)."
 )
 
 
@@ -51,9 +51,9 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def _active_tokens(db: Path) -> int:
+async def _active_tokens(db: Database) -> int:
     cfg = settings()
-    store = await SqliteStore.open(db, create=True, playbook=cfg.playbook)
+    store = await open_database(db, create=True, playbook=cfg.playbook)
     await store.close()
     book = await TokenBook.open(db)
     try:
@@ -88,7 +88,7 @@ async def _active_tokens(db: Path) -> int:
 @click.option("--access-log", is_flag=True, help="Log every request (off by default: a busy webhook floods it).")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
-def serve(db: Path, host: str, port: int, ssl_certfile: str | None, ssl_keyfile: str | None, max_body: int,
+def serve(db: Database, host: str, port: int, ssl_certfile: str | None, ssl_keyfile: str | None, max_body: int,
           max_batch: int, rate_limit: float, burst: int, max_streams: int, stream_buffer: int, triage: bool,
           access_log: bool, log_level: str) -> None:
     """Share the incidents in one SQLite file over HTTP (Starlette on uvicorn).
@@ -109,7 +109,7 @@ def serve(db: Path, host: str, port: int, ssl_certfile: str | None, ssl_keyfile:
     sock = _listen(host, port)
     scheme = "https" if ssl_certfile else "http"
     bound = sock.getsockname()[1]
-    click.echo(f"serving {db.resolve()} on {scheme}://{host}:{bound} (Ctrl+C stops)")
+    click.echo(f"serving {named(db)} on {scheme}://{host}:{bound} (Ctrl+C stops)")
     if not _is_loopback(host) and not ssl_certfile:
         click.echo("warning: listening beyond this host without TLS: tokens travel in clear text", err=True)
     if active == 0:
@@ -139,8 +139,8 @@ def _when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M") if ts else ""
 
 
-async def _book(db: Path, create: bool) -> TokenBook:
-    store = await SqliteStore.open(db, create=create, playbook=settings().playbook)
+async def _book(db: Database, create: bool) -> TokenBook:
+    store = await open_database(db, create=create, playbook=settings().playbook)
     await store.close()
     return await TokenBook.open(db)
 
@@ -157,7 +157,7 @@ async def _book(db: Path, create: bool) -> TokenBook:
 @click.option("--preset", default=None, metavar="NAME",
               help="Read every comment body posted with this token through a shipped preset (crisis-tui ingest "
                    "--presets), for a platform's own webhook: facebook-webhook, instagram-webhook.")
-def token_create(db: Path, name: str, role: str, seat_roles: str | None, preset: str | None) -> None:
+def token_create(db: Database, name: str, role: str, seat_roles: str | None, preset: str | None) -> None:
     """Create a token; it is printed once, on the last line, and only its hash is kept."""
     cfg = settings()
     asked = None if seat_roles is None else parse_list(seat_roles)
@@ -190,7 +190,7 @@ def _seats_column(book: Playbook, t: Token) -> str:
 @token.command("list")
 @_DB
 @click.option("--all", "show_all", is_flag=True, help="Include revoked tokens.")
-def token_list(db: Path, show_all: bool) -> None:
+def token_list(db: Database, show_all: bool) -> None:
     """The tokens of DB (never their secrets)."""
 
     async def go() -> list[Token]:
@@ -217,7 +217,7 @@ def token_list(db: Path, show_all: bool) -> None:
 @_DB
 @click.option("--id", "token_id", type=int, default=None, help="Revoke this token.")
 @click.option("--name", default=None, help="Revoke the active token of this name (names are unique among active tokens).")
-def token_revoke(db: Path, token_id: int | None, name: str | None) -> None:
+def token_revoke(db: Database, token_id: int | None, name: str | None) -> None:
     """Revoke a token (the server refuses it within two seconds)."""
     if (token_id is None) == (name is None):
         raise click.UsageError("give either --id or --name")

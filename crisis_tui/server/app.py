@@ -20,15 +20,15 @@ from crisis_tui.server.ratelimit import RateLimiter
 from crisis_tui.server.route_doc import ApiRoute, Doc
 from crisis_tui.server.settings import ServerSettings
 from crisis_tui.server.state import ServerState
-from crisis_tui.store.sqlite import SqliteStore
+from crisis_tui.store.opening import Database, database, open_database
 from crisis_tui.tokens import TokenBook
 
 
-async def open_state(db: Path, playbook: Playbook, settings: ServerSettings, *, triage: bool = True) -> ServerState:
+async def open_state(db: Database, playbook: Playbook, settings: ServerSettings, *, triage: bool = True) -> ServerState:
     """Open the writer (which runs migrations first), the read-only reader and the tokens."""
-    writer = await SqliteStore.open(db, create=True, playbook=playbook)
+    writer = await open_database(db, create=True, playbook=playbook)
     try:
-        reader = await SqliteStore.open(db, read_only=True, playbook=playbook)
+        reader = await open_database(db, read_only=True, playbook=playbook)
         tokens = await TokenBook.open(db)
     except BaseException:
         await writer.close()
@@ -48,6 +48,11 @@ _HEALTH = {"type": "object", "required": ["ok"], "properties": {"ok": {"const": 
 
 
 async def _health(request: Request) -> Response:
+    """Ready only while the database answers (a proxy sends nobody to a server that lost it)."""
+    try:
+        await request.app.state.crisis.reader.ping()
+    except Exception as exc:  # noqa: BLE001 - whatever the database said, this server is not ready
+        return responses.plain_error(503, "database_unavailable", f"the database does not answer: {exc}")
     return responses.ok({"ok": True})
 
 
@@ -71,7 +76,7 @@ def create_app(db: str | Path, *, playbook: Playbook, settings: ServerSettings |
                triage: bool = True, watch_playbook: bool = False) -> Starlette:
     """The API over the incident file `db` (created if missing); with `watch_playbook`, the
     guards judge with each good edit of the playbook's file (what `serve` does)."""
-    path = Path(db)
+    path = database(db)
     chosen = settings or ServerSettings()
 
     @contextlib.asynccontextmanager

@@ -120,7 +120,7 @@ def _draft_saved(inc: str, ts: float, actor: str, b: ev.DraftSaved) -> list[Stat
     return [(
         "UPDATE drafts SET body = ?, version = ?, author = ?, updated_at = ?, "
         "status = CASE WHEN status = 'in_review' THEN 'draft' ELSE status END, approvals = '[]', approved_version = NULL, "
-        "editors = (SELECT json_group_array(name) FROM (SELECT value AS name FROM json_each(editors) UNION SELECT ? ORDER BY name)) "
+        "editors = (SELECT json_group_array(name) FROM (SELECT value AS name FROM json_each(editors) UNION SELECT ? ORDER BY name) AS names) "
         "WHERE incident_id = ? AND id = ?",
         (b.body, b.version, actor, ts, actor, inc, b.draft_id),
     )]

@@ -45,6 +45,10 @@ class Reads:
         rows = await self._fetchall(sql, params)
         return rows[0] if rows else None
 
+    async def ping(self) -> None:
+        """Raise unless the database answers a query (the server's /health)."""
+        await self._fetchall("SELECT 1")
+
     async def _fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         """Every row; damaged pages or a failing disk are said as a StorageFault (file_faults)."""
         with file_faults.said(self.path, writing=False):

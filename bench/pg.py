@@ -1,0 +1,148 @@
+"""bench/pg.py: `crisis-tui serve` on PostgreSQL with several server processes, measured here.
+
+Prints propagation from a write through server A to a client streaming from server B
+(p95), webhook ingest in batches of 100 through two PostgreSQL servers against one
+SQLite server measured in the same run, and claim latency (p95) with 50 concurrent
+operators spread over the two servers. `--json` prints one JSON object:
+pg_propagation_p95_ms, pg_webhook_per_s, sqlite_webhook_per_s, pg_claim_p95_ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+
+from crisis_tui.store.http import HttpStore  # noqa: E402
+from crisis_tui.store.opening import open_database  # noqa: E402
+from crisis_tui.tokens import TokenBook  # noqa: E402
+from tests.pg_db import create_database, drop_database  # noqa: E402
+from tests.test_server_process import batch, free_port, start_server, stop  # noqa: E402
+
+OPERATORS = 50
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[18] if len(values) >= 2 else values[0]
+
+
+async def tokens(db: Path | str, names: list[str]) -> dict[str, str]:
+    await (await open_database(db)).close()
+    book = await TokenBook.open(db)
+    try:
+        return {name: (await book.create(name, "lead"))[1] for name in names}
+    finally:
+        await book.close()
+
+
+async def webhook_rate(urls: list[str], token: str, inc: str, batches: int) -> float:
+    """Comments/s posted in batches of 100, one poster per server URL, all at once."""
+    clients = [httpx.AsyncClient(base_url=u, headers={"Authorization": f"Bearer {token}"}, timeout=60) for u in urls]
+
+    async def post(n: int) -> None:
+        for b in range(n, batches, len(clients)):
+            answer = await clients[n].post(f"/incidents/{inc}/comments", json=batch(100_000 + b * 100, 100))
+            answer.raise_for_status()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(post(n) for n in range(len(clients))))
+    elapsed = time.perf_counter() - started
+    for c in clients:
+        await c.aclose()
+    return batches * 100 / elapsed
+
+
+async def propagation(a: HttpStore, b: HttpStore, inc: str, samples: int) -> list[float]:
+    stream = b.subscribe(inc, (await b.events_after(inc, 0, 100_000))[-1].seq)
+    out: list[float] = []
+    for n in range(samples):
+        started = time.perf_counter()
+        await a.add_note(inc, f"note {n}", actor="Luis")
+        while (await anext(stream)).kind != "note.added":
+            pass
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+async def claims(urls: list[str], keys: dict[str, str], inc: str) -> list[float]:
+    stores = [await HttpStore.open(urls[n % len(urls)], token=keys[f"op{n}"]) for n in range(OPERATORS)]
+    out: list[float] = []
+
+    async def operator(n: int) -> None:
+        for comment_id in range(1 + n * 10, 11 + n * 10):
+            started = time.perf_counter()
+            await stores[n].claim(inc, comment_id, actor=f"op{n}")
+            out.append((time.perf_counter() - started) * 1000)
+
+    await asyncio.gather(*(operator(n) for n in range(OPERATORS)))
+    for s in stores:
+        await s.close()
+    return out
+
+
+async def main(as_json: bool, batches: int) -> None:
+    url = await create_database()
+    names = ["Luis", *(f"op{n}" for n in range(OPERATORS))]
+    procs = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            file = Path(tmp) / "bench.db"
+            pg_keys, file_keys = await tokens(url, names), await tokens(file, ["Luis"])
+            pg_urls = []
+            for _ in range(2):
+                port = free_port()
+                procs.append(start_server(url, port))  # type: ignore[arg-type]
+                pg_urls.append(f"http://127.0.0.1:{port}")
+            port = free_port()
+            procs.append(start_server(file, port))
+            sqlite_url = f"http://127.0.0.1:{port}"
+
+            a = await HttpStore.open(pg_urls[0], token=pg_keys["Luis"])
+            b = await HttpStore.open(pg_urls[1], token=pg_keys["Luis"])
+            inc = (await a.create_incident("Bench", actor="Luis")).id
+            s = await HttpStore.open(sqlite_url, token=file_keys["Luis"])
+            sinc = (await s.create_incident("Bench", actor="Luis")).id
+            # the baseline first and the PostgreSQL figure after, then again, best of two each
+            sqlite_rates, pg_rates = [], []
+            for _ in range(2):
+                sqlite_rates.append(await webhook_rate([sqlite_url, sqlite_url], file_keys["Luis"], sinc, batches))
+                pg_rates.append(await webhook_rate(pg_urls, pg_keys["Luis"], inc, batches))
+            prop = await propagation(a, b, inc, 100)
+            claim = await claims(pg_urls, pg_keys, inc)
+            for store in (a, b, s):
+                await store.close()
+    finally:
+        for proc in procs:
+            stop(proc)
+        await drop_database(url)
+    figures = {
+        "pg_propagation_p50_ms": round(statistics.median(prop), 2),
+        "pg_propagation_p95_ms": round(p95(prop), 2),
+        "pg_webhook_per_s": round(max(pg_rates)),
+        "sqlite_webhook_per_s": round(max(sqlite_rates)),
+        "pg_claim_p50_ms": round(statistics.median(claim), 2),
+        "pg_claim_p95_ms": round(p95(claim), 2),
+    }
+    if as_json:
+        print(json.dumps(figures))
+    else:
+        for key, value in figures.items():
+            print(f"{key:24} {value}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--batches", type=int, default=100, help="webhook batches of 100 per measurement")
+    args = parser.parse_args()
+    asyncio.run(main(args.json, args.batches))
