@@ -41,6 +41,8 @@ async def test_m_publishes_and_a_failure_is_a_toast_with_the_draft_still_approve
             await pilot.press("m")
             await wait_for(pilot, lambda: app.room.state.rows[comment_id].status == "answered")
             await wait_for(pilot, lambda: "Ana published reply draft 1 v1 on" in screen_text(app))
+            await wait_for(pilot, lambda: any(str(n.message).startswith("draft 1 v1 published on mastodon")
+                                              for n in app._notifications))  # not "marked sent"
         assert [r.form["status"] for r in mastodon.received] == [GOOD, GOOD]
         assert len(mastodon.posts) == 1
     finally:

@@ -314,8 +314,13 @@ class DraftDesk(RoomPanes):
         if draft is None:
             self.notify("no approved draft to mark sent", markup=False)
             return
+        row = self.state.rows.get(draft.comment_id) if draft.comment_id is not None else None
+        platform = row.source if row is not None else ""
+        # Where it went, as the store decides it: the platform's publisher when the playbook has one.
+        where = (f"published on {plain(platform, 20)} as a reply (its link is on the timeline)"
+                 if platform in self.playbook.publish else "marked sent by hand")
         self._command(lambda: approval.send(self.store, self.incident_id, draft.id, actor=self.me),
-                      lambda d: self.notify(f"draft {d.id} marked sent", markup=False, timeout=3))
+                      lambda d: self.notify(f"draft {d.id} v{d.version} {where}", markup=False, timeout=4))
 
     def action_copy_text(self) -> None:
         """The approved (or sent) text to the clipboard, to paste where it is published; only
