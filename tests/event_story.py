@@ -109,6 +109,10 @@ async def every_kind(store: IncidentStore, book: Playbook) -> str:
     await store.reassign(inc, second, "Ana", actor="Luis", reason="Ana speaks Italian")
     if isinstance(store, SqliteStore):
         await _published_and_failed(store, book, inc)
+    await store.record_sitrep(inc, "Situation report · Refund delays", actor="Luis", delivered=["leadership"],
+                              failed={"legal": "no answer within 10 s"})
+    await store.record_notification(inc, 2, "escalation", "Ana escalates comment 2 to Legal", actor="notify",
+                                    delivered=["legal"])
     await store.update_incident(inc, actor="Luis", status="closed")
     await store.leave(inc, actor="Carla")
     await store.leave(inc, actor="Ana", reason="timeout")  # the shape expire_presence writes

@@ -103,6 +103,7 @@ async def test_a_file_from_before_four_eyes_learns_who_saved_each_draft_from_its
     with sqlite3.connect(path) as db:  # as schema 5 left it: no editors, no approved version
         db.execute("ALTER TABLE drafts DROP COLUMN editors")
         db.execute("ALTER TABLE drafts DROP COLUMN approved_version")
+        db.execute("ALTER TABLE tokens DROP COLUMN preset")  # schema 8's
         db.execute("PRAGMA user_version = 5")
     store = await SqliteStore.open(path, playbook=book)
     try:
