@@ -231,7 +231,7 @@ def youtube_pages(comments: int, rng: random.Random) -> list[str]:
     made = 0
     thread = 0
     while made < comments:
-        items = []
+        items: list[dict[str, object]] = []
         while len(items) < 50 and made < comments:
             thread += 1
             replies = min(rng.choice((0, 0, 1, 2, 3)), comments - made - 1)
