@@ -56,11 +56,12 @@ def _draft_moved(actor: str, b: ev.DraftMoved) -> str:
     return f"{actor} sent the {draft} back to draft"
 
 
+def _failures(failed: dict[str, str], words: str = "failed") -> str:
+    return f"; {words}: {_quote('; '.join(f'{k}: {v}' for k, v in failed.items()), 120)}" if failed else ""
+
+
 def _deliveries(delivered: list[str], failed: dict[str, str]) -> str:
-    said = f" to {_quote(', '.join(delivered), 80)}" if delivered else ""
-    if failed:
-        said += f"; not delivered: {_quote('; '.join(f'{k}: {v}' for k, v in failed.items()), 120)}"
-    return said
+    return (f" to {_quote(', '.join(delivered), 80)}" if delivered else "") + _failures(failed, "not delivered")
 
 
 def describe(event: Event) -> str:
@@ -143,8 +144,7 @@ def describe(event: Event) -> str:
         case ev.SitrepIssued() as b:
             return f"{actor} issued a situation report{_deliveries(b.delivered, b.failed)}"
         case ev.NotificationSent() as b:
-            return f"told {_quote(', '.join(b.delivered) or 'nobody', 80)} of {_quote(b.about, 30)}" + (
-                f"; failed: {_quote('; '.join(f'{k}: {v}' for k, v in b.failed.items()), 120)}" if b.failed else "")
+            return f"told {_quote(', '.join(b.delivered) or 'nobody', 80)} of {_quote(b.about, 30)}{_failures(b.failed)}"
         case ev.UnknownEvent(kind=kind):
             return f"{actor}: unknown event kind {_quote(kind, 40)} (written by a newer crisis-tui, kept as it is)"
         case ev.BrokenEvent(kind=kind, error=error):

@@ -16,12 +16,13 @@ from crisis_tui.screens.detail import CommentDetail
 from crisis_tui.screens.forms import EscalateComment, Escalation, Proposal, ProposeDecision, TagComment, Vote, VoteDecision
 from crisis_tui.screens.pickers import FilterStream, SnippetPicker
 from crisis_tui.screens.room_panes import RoomPanes
+from crisis_tui.store import guards
 from crisis_tui.widgets.display import plain
 from crisis_tui.widgets.stream import CommentStream
 from crisis_tui.widgets.timeline import NoteInput, TimelinePane
 
-#: The marks a bulk action makes, by the single action's status (i and b on marked comments).
-BULK_STATUS = {"ignored": "ignore", "removal_requested": "request_removal"}
+#: The bulk action of each single mark (i and b on marked comments): the store's own table, turned round.
+BULK_STATUS = {status: action for action, status in guards.BULK_MARKS.items()}
 
 
 class RoomCommands(RoomPanes):
