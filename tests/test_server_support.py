@@ -75,14 +75,15 @@ ServeFactory = Callable[..., Awaitable[Served]]
 
 @pytest.fixture
 async def serve(tmp_path: Path, book: Playbook) -> AsyncIterator[ServeFactory]:
-    """serve(triage=True, **ServerSettings fields) -> Served, stopped at the end of the test."""
+    """serve(triage=True, triage_worker=False, **ServerSettings fields) -> Served, stopped at the end of the test."""
     made: list[Served] = []
 
-    async def start(triage: bool = True, **settings: Any) -> Served:
+    async def start(triage: bool = True, triage_worker: bool = False, **settings: Any) -> Served:
         db = tmp_path / f"served{len(made)}.db"
         await (await SqliteStore.open(db, playbook=book)).close()
         tokens = await TokenBook.open(db)
-        server = BackgroundServer(create_app(db, playbook=book, settings=ServerSettings(**settings), triage=triage))
+        server = BackgroundServer(create_app(db, playbook=book, settings=ServerSettings(**settings), triage=triage,
+                                               triage_worker=triage_worker))
         server.start()
         served = Served(db, tokens, server, book)
         made.append(served)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import sys
 from datetime import datetime
@@ -62,6 +63,13 @@ async def _active_tokens(db: Database) -> int:
         await book.close()
 
 
+def _worker_wanted(choice: str) -> bool:
+    """auto: a worker pays only where it gets a core of its own (server.triage_worker)."""
+    if choice != "auto":
+        return choice == "on"
+    return len(os.sched_getaffinity(0)) > 1 if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1) > 1
+
+
 @click.command()
 @_DB
 @click.option("--host", default="127.0.0.1", show_default=True,
@@ -85,12 +93,14 @@ async def _active_tokens(db: Database) -> int:
 @click.option("--triage/--no-triage", default=True, show_default=True,
               help="Score webhook comments (language, negativity, bots, priority) before storing them; "
                    "--no-triage when an upstream intake already did.")
+@click.option("--triage-worker", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
+              help="Triage in a process of its own beside the server (auto: when this machine has a second core).")
 @click.option("--access-log", is_flag=True, help="Log every request (off by default: a busy webhook floods it).")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve(db: Database, host: str, port: int, ssl_certfile: str | None, ssl_keyfile: str | None, max_body: int,
           max_batch: int, rate_limit: float, burst: int, max_streams: int, stream_buffer: int, triage: bool,
-          access_log: bool, log_level: str) -> None:
+          triage_worker: str, access_log: bool, log_level: str) -> None:
     """Share the incidents in one SQLite file over HTTP (Starlette on uvicorn).
 
     Clients open a room with `crisis-tui open http://HOST:PORT/incidents/ID
@@ -117,7 +127,7 @@ def serve(db: Database, host: str, port: int, ssl_certfile: str | None, ssl_keyf
     app = create_app(db, playbook=cfg.playbook, settings=ServerSettings(
         max_body=max_body, max_batch=max_batch, rate=rate_limit, burst=burst, max_streams=max_streams,
         stream_buffer=stream_buffer,
-    ), triage=triage, watch_playbook=True)
+    ), triage=triage, triage_worker=_worker_wanted(triage_worker), watch_playbook=True)
     config = uvicorn.Config(app, log_level=log_level, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
                             timeout_graceful_shutdown=3, lifespan="on", proxy_headers=False, server_header=False,
                             access_log=access_log)

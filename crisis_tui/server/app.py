@@ -20,12 +20,15 @@ from crisis_tui.server.ratelimit import RateLimiter
 from crisis_tui.server.route_doc import ApiRoute, Doc
 from crisis_tui.server.settings import ServerSettings
 from crisis_tui.server.state import ServerState
+from crisis_tui.server.triage_worker import TriageWorker
 from crisis_tui.store.opening import Database, database, open_database
 from crisis_tui.tokens import TokenBook
 
 
-async def open_state(db: Database, playbook: Playbook, settings: ServerSettings, *, triage: bool = True) -> ServerState:
-    """Open the writer (which runs migrations first), the read-only reader and the tokens."""
+async def open_state(db: Database, playbook: Playbook, settings: ServerSettings, *, triage: bool = True,
+                     triage_worker: bool = False) -> ServerState:
+    """Open the writer (which runs migrations first), the read-only reader and the tokens;
+    `triage_worker`: triage webhook comments in a process of its own (server.triage_worker)."""
     writer = await open_database(db, create=True, playbook=playbook)
     try:
         reader = await open_database(db, read_only=True, playbook=playbook)
@@ -40,7 +43,7 @@ async def open_state(db: Database, playbook: Playbook, settings: ServerSettings,
         auth=Authenticator(tokens, playbook),
         limiter=RateLimiter(settings.rate, settings.burst),
         settings=settings,
-        triage=webhook.WebhookTriage(playbook) if triage else None,
+        triage=(TriageWorker(playbook) if triage_worker else webhook.WebhookTriage(playbook)) if triage else None,
     )
 
 
@@ -73,7 +76,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(db: str | Path, *, playbook: Playbook, settings: ServerSettings | None = None,
-               triage: bool = True, watch_playbook: bool = False) -> Starlette:
+               triage: bool = True, triage_worker: bool = False, watch_playbook: bool = False) -> Starlette:
     """The API over the incident file `db` (created if missing); with `watch_playbook`, the
     guards judge with each good edit of the playbook's file (what `serve` does)."""
     path = database(db)
@@ -81,7 +84,7 @@ def create_app(db: str | Path, *, playbook: Playbook, settings: ServerSettings |
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        state = app.state.crisis = await open_state(path, playbook, chosen, triage=triage)
+        state = app.state.crisis = await open_state(path, playbook, chosen, triage=triage, triage_worker=triage_worker)
         stop = asyncio.Event()
         watcher = None
         if watch_playbook and playbook.source and Path(playbook.source).exists():

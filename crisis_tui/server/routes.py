@@ -176,16 +176,17 @@ async def ingest(request: Request, caller: Caller, state: ServerState) -> Respon
     body = await body_of(request, state)
     limit = state.settings.max_batch
     preset = platform_webhook.preset_of(request, caller)
+    spike: dict[str, object] | None = None
     if preset is None and request.headers.get("content-type", "").startswith(wire.TRIAGED):
         comments = webhook.triaged(body, limit)
     else:
         comments = platform_webhook.read(body, preset, limit)[0] if preset else webhook.native(body, limit)
         if state.triage is not None and comments:
-            comments = state.triage.prepare(_inc(request), comments)
+            comments, spike = await state.triage.assess(_inc(request), comments)
     if not comments:  # every item of a platform's body was one the preset skips (a reaction, an edit)
         return responses.ok(IngestResult(ingested=0, duplicates=0))
     result = await state.group.ingest(_inc(request), comments, actor=caller.name)
-    if state.triage is not None and (spike := state.triage.spike_alert(_inc(request))):
+    if spike is not None:
         await state.writer.alert(_inc(request), ev.kind_of(ev.SpikeAlert), spike)
     return responses.ok(result)
 

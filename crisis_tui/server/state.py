@@ -22,6 +22,7 @@ from crisis_tui.server.group_commit import GroupCommit
 from crisis_tui.server.ratelimit import RateLimiter
 from crisis_tui.server.settings import ServerSettings
 from crisis_tui.server.stream_cap import StreamCounter
+from crisis_tui.server.triage_worker import TriageWorker
 from crisis_tui.server.webhook import WebhookTriage
 from crisis_tui.store.sqlite import SqliteStore
 from crisis_tui.tokens import TokenBook
@@ -35,7 +36,7 @@ class ServerState:
     auth: Authenticator
     limiter: RateLimiter
     settings: ServerSettings
-    triage: WebhookTriage | None = None
+    triage: WebhookTriage | TriageWorker | None = None
     _known: set[str] = field(default_factory=set)
     closing: asyncio.Event = field(default_factory=asyncio.Event)
     """Set when the server is stopping: live streams end so their clients reconnect at once."""
@@ -80,6 +81,8 @@ class ServerState:
             log.info("playbook reloaded from %s", path)
 
     async def close(self) -> None:
+        if isinstance(self.triage, TriageWorker):
+            await self.triage.close()
         await self.reader.close()
         await self.writer.close()
         await self.tokens.close()

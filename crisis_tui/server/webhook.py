@@ -136,3 +136,8 @@ class WebhookTriage:
 
     def spike_alert(self, incident_id: str) -> dict[str, object] | None:
         return self._pipeline(incident_id).spike_alert()
+
+    async def assess(self, incident_id: str, comments: list[NewComment]) -> tuple[list[NewComment], dict[str, object] | None]:
+        """The comments with their scores, and a spike alert's payload when they made one
+        (the same answer crisis_tui.server.triage_worker gives from its own process)."""
+        return self.prepare(incident_id, comments), self.spike_alert(incident_id)
