@@ -21,6 +21,7 @@ from crisis_tui.screens.detail import CommentDetail
 from crisis_tui.screens.forms import ProposeDecision
 from crisis_tui.screens.room import DECISION_POWER_KEYS
 from crisis_tui.store.sqlite import SqliteStore
+from crisis_tui.widgets.checklist import ToneChecklist
 from crisis_tui.widgets.editor import ResponseEditor
 from crisis_tui.widgets.stream import CommentStream
 from crisis_tui.widgets.timeline import NoteInput
@@ -140,6 +141,9 @@ async def test_the_editor_is_read_only_when_someone_else_holds_the_comment(
         assert editor(app).text_area.read_only
         assert editor(app).text == "Luis is answering"
         assert "held by Luis" in screen_text(app)
+        checklist = app.room.query_one(ToneChecklist)
+        await wait_for(pilot, lambda: any(v.ticked is not None for v in checklist.verdicts))
+        assert "space ticks" not in screen_text(app), "nothing here is the reader's to tick"
         await pilot.press("x")
         assert editor(app).text == "Luis is answering"
 

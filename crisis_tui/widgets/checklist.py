@@ -83,6 +83,8 @@ class ToneChecklist(Widget, can_focus=True):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._verdicts: tuple[Verdict, ...] = ()
+        #: Whether this person may tick here (not on a draft someone else holds, or one sent).
+        self._can_tick = True
         self.show(verdicts)
 
     @property
@@ -90,12 +92,16 @@ class ToneChecklist(Widget, can_focus=True):
         return self._verdicts
 
     def _tickable(self) -> list[int]:
+        if not self._can_tick:
+            return []
         return [i for i, v in enumerate(self._verdicts) if v.ticked is not None]
 
-    def show(self, verdicts: Sequence[Verdict]) -> None:
-        """Replace the verdicts shown (keeps the selection on the same rule)."""
+    def show(self, verdicts: Sequence[Verdict], *, can_tick: bool = True) -> None:
+        """Replace the verdicts shown (keeps the selection on the same rule); `can_tick`: False
+        on a read-only draft, where no rule is offered for ticking and no hint says otherwise."""
         selected = self._verdicts[self.cursor].rule if 0 <= self.cursor < len(self._verdicts) else None
         self._verdicts = tuple(verdicts)
+        self._can_tick = can_tick
         tickable = self._tickable()
         same = [i for i in tickable if self._verdicts[i].rule == selected]
         self.set_reactive(ToneChecklist.cursor, same[0] if same else (tickable[0] if tickable else -1))
@@ -109,13 +115,13 @@ class ToneChecklist(Widget, can_focus=True):
                 continue
             item = Content.assemble((verdict.symbol, _STATE_STYLE[verdict.state]), " ",
                                     untrusted(verdict.label, single_line=True, max_chars=40))
-            if verdict.ticked is not None:
+            if verdict.ticked is not None and self._can_tick:
                 item = item.stylize(Style.from_meta({"@click": f"tick({index})"}))
                 if focused and index == self.cursor:
                     item = item.stylize("reverse")
             items.append(item)
         line = Content(" ").join(items)
-        if any(v.ticked is not None for v in self._verdicts):  # said on the line that is always shown
+        if self._tickable():  # said on the line that is always shown
             line = Content.assemble(line, "  ", (TICK_HINT_HERE if focused else TICK_HINT, "$text-muted"))
         if not self.show_reasons:
             return line
@@ -149,7 +155,7 @@ class ToneChecklist(Widget, can_focus=True):
     def action_tick(self, index: int | None = None) -> None:
         """Ask for the selected (or clicked) rule's tick to flip."""
         target = self.cursor if index is None else index
-        if not 0 <= target < len(self._verdicts) or self._verdicts[target].ticked is None:
+        if target not in self._tickable():
             self.app.bell()
             return
         verdict = self._verdicts[target]

@@ -198,7 +198,7 @@ class ResponseEditor(Vertical):
         self._loading = False
 
     def show_verdicts(self, verdicts: list[Verdict]) -> None:
-        self.query_one(ToneChecklist).show(verdicts)
+        self.query_one(ToneChecklist).show(verdicts, can_tick=not self.text_area.read_only)
 
     def show_remote(self, draft: Draft) -> None:
         """Someone else saved this draft: follow it when we have nothing unsaved (or are read-only)."""
