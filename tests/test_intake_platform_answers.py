@@ -227,7 +227,8 @@ def test_a_known_shape_is_recognised_by_itself_and_said_and_presets_are_listed(t
     listed = subprocess.run([*CLI, "ingest", "--presets"], capture_output=True, text=True, timeout=60)
     assert listed.returncode == 0
     assert [line.split()[0] for line in listed.stdout.splitlines()] == [
-        "bluesky-jetstream", "bluesky-thread", "facebook", "facebook-webhook", "instagram", "instagram-webhook",
+        "bluesky-jetstream", "bluesky-thread", "facebook", "facebook-webhook", "google-play", "instagram",
+        "instagram-webhook",
         "mastodon", "reddit", "x-archive", "x-v2", "youtube", "zendesk-comments",
         "zendesk-tickets"]
 

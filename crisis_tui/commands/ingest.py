@@ -188,13 +188,19 @@ def ingest(
                                  param_hint="--preset")
     if preset is not None and preset not in presets.names():
         raise click.BadParameter(f"no preset {preset!r} (presets: {', '.join(presets.names())})", param_hint="--preset")
+    recognised: list[str] = []
+    if kind == "csv" and mapping_path is None and preset is None:
+        preset = _recognised_csv(Path(source).expanduser(), recognised)
     if kind in ("csv", "feed") and mapping_path is None and preset is None:
         raise click.BadParameter(f"a {kind} source needs --mapping FILE (see the README)", param_hint="--mapping")
     for given, option in ((mapping_path, "--mapping"), (preset, "--preset")):
-        if given is not None and (kind not in MAPPED or follow or (option == "--preset" and kind == "csv")):
+        if given is not None and (kind not in MAPPED or follow):
             what = "a followed file" if follow else f"a {kind} source"
             raise click.BadParameter(f"applies to .json, JSONL, CSV files, stdin and feeds, not {what}",
                                      param_hint=option)
+    if preset is not None and (presets.format_of(preset) == "csv") != (kind == "csv"):
+        wanted = "a CSV export" if presets.format_of(preset) == "csv" else "a JSON answer"
+        raise click.BadParameter(f"{preset} reads {wanted}, not a {kind} source", param_hint="--preset")
     matcher: jetstream.Matcher | None = None
     if kind == "jetstream":
         if match is None:
@@ -216,12 +222,11 @@ def ingest(
         raise click.BadParameter(f"a YouTube source needs a Data API key: set {youtube.KEY_ENV} "
                                  "(console.cloud.google.com, YouTube Data API v3)", param_hint="--youtube-key")
     answers: Mapping | None = None
-    recognised: list[str] = []
     try:
         if preset is not None:
             answers = presets.load(preset)
-        elif mapping_path is not None and kind != "csv":
-            answers = Mapping.load(mapping_path, section="json")
+        elif mapping_path is not None:
+            answers = Mapping.load(mapping_path, section="csv" if kind == "csv" else "json")
         elif kind == "jsonl" and not follow:
             answers = _recognised(Path(source).expanduser(), recognised)
     except CrisisError as exc:
@@ -339,6 +344,16 @@ def _polled_key(kind: str, source: str) -> str:
     return f"{thread[0]}/comments/{thread[1]}" if thread else source
 
 
+def _recognised_csv(path: Path, found: list[str]) -> str | None:
+    """The preset of a CSV export whose header is a platform's own (Google Play's reviews), said on stderr."""
+    name = presets.recognise_header(presets.peek_header(path))
+    if name is not None:
+        click.echo(f"read as {presets.title(name)} (preset {name}; --preset NAME or --mapping FILE to choose another)",
+                   err=True)
+        found.append(name)
+    return name
+
+
 def _recognised(path: Path, found: list[str]) -> Mapping | None:
     """The preset of a file in a platform's own shape, said on stderr; None for the native shape."""
     answer = presets.peek(path, RECOGNISE_BYTES)
@@ -387,8 +402,8 @@ def _build(
     if kind == "folder":
         return DropFolder(path, stop, report=report, once=once)
     if kind == "csv":
-        assert mapping_path is not None
-        return CsvFile(path, Mapping.load(mapping_path, section="csv"))
+        assert answers is not None
+        return CsvFile(path, answers)
     if follow:
         return FollowedFile(path, state("follow", str(path.resolve())), stop, report=report, poll=poll, from_end=from_end)
     return JsonlFile(path, book=book, mapping=answers)

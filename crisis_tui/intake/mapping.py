@@ -5,6 +5,7 @@
 delimiter = ";"            # default ","
 encoding = "utf-8-sig"     # default; "cp1252" for old spreadsheet exports
 timezone = "Europe/Madrid" # for times written without an offset (default UTC)
+skip = { "Review Text" = "" }  # rows with all these cells are skipped (counted as skipped, not rejected)
 
 [json]                     # JSON answers: .json and .jsonl files and HTTP feeds ([feed] is the older name)
 items = "data.comments"    # where the comments are ("" = the answer is the list); "[]" walks a list:
@@ -75,6 +76,7 @@ MISSING = _MISSING
 EPOCH_FORMATS = {"epoch": 1.0, "epoch_s": 1.0, "epoch_ms": 1e3, "epoch_us": 1e6, "epoch_ns": 1e9}
 #: The mapping's JSON table; [feed] is its older name, kept for existing mappings.
 JSON_KEYS = frozenset({"items", "replies", "skip", "only", "timezone"})
+CSV_KEYS = frozenset({"delimiter", "encoding", "timezone", "skip"})
 
 
 class MappingError(CrisisError):
@@ -146,7 +148,7 @@ class Mapping:
         options = data.get(section, {})
         if not isinstance(options, dict):
             raise MappingError(f"{where}: [{section}] must be a table")
-        allowed = {"csv": {"delimiter", "encoding", "timezone"}, "feed": JSON_KEYS, "json": JSON_KEYS}[section]
+        allowed = {"csv": CSV_KEYS, "feed": JSON_KEYS, "json": JSON_KEYS}[section]
         for key in options:
             if key not in allowed:
                 raise MappingError(f"{where}: {section}.{key}: unknown key (expected {', '.join(sorted(allowed))})")
@@ -161,6 +163,9 @@ class Mapping:
             raise MappingError(f"{where}: csv.delimiter: must be one character, got {delimiter!r}")
         if section != "csv":
             _check_json(options, f"{where}: {section}")
+        elif not isinstance(options.get("skip", {}), dict) or not all(
+                isinstance(v, str) for v in options.get("skip", {}).values()):
+            raise MappingError(f"{where}: csv.skip: must be a table of column = text, such as {{ \"Review Text\" = \"\" }}")
         return cls(
             path=where,
             fields=fields,
@@ -182,7 +187,7 @@ class Mapping:
 
     @property
     def skip(self) -> dict[str, Any]:
-        return dict(self.feed.get("skip", {}))
+        return dict(self.feed.get("skip") or self.csv.get("skip") or {})
 
     @property
     def only(self) -> dict[str, Any]:

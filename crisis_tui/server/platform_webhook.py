@@ -50,6 +50,8 @@ def preset_of(request: Request, caller: Caller) -> str | None:
         return caller.preset
     if asked is not None and asked not in presets.names():
         raise InvalidInput("preset", f"no preset {asked[:40]!r} (presets: {', '.join(presets.names())})")
+    if asked is not None and presets.format_of(asked) == "csv":
+        raise InvalidInput("preset", f"{asked} reads a CSV export file (crisis-tui ingest); a webhook body is JSON")
     return asked
 
 
