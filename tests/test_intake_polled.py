@@ -160,7 +160,8 @@ def test_a_reddit_thread_comes_in_whole_with_its_hidden_comments_after_a_429(tmp
         private = ingest(db, f"{base}/r/LumoBank/comments/thr1/", "--once")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ingested 5, duplicates 0, rejected 0, skipped 1"
-    assert done.stderr.splitlines()[-1] == "read as a Reddit comment listing: 2 comments, 3 replies"
+    assert done.stderr.splitlines()[-1] == ("read as a Reddit comment listing: 2 comments, 3 replies; "
+                                            "posted_at in epoch seconds, told by magnitude")
     assert "HTTP 429 Too Many Requests; retrying in" in done.stderr
     paths = [path for path, _, _ in fake.requests]
     assert paths == ["/r/LumoBank/comments/thr1.json"] * 2 + ["/api/morechildren.json"] + \

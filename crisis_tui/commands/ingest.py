@@ -248,6 +248,9 @@ def ingest(
     printer = Printer()
     show_progress = sys.stderr.isatty() if progress is None else progress
 
+    #: The mapping the source read with (a preset, a user's, a polled platform's own), for the units it guessed.
+    used: list[Mapping] = []
+
     async def go() -> tuple[Tally, CrisisError | None]:
         store, incident_id = await locator.open_incident(incident, playbook=cfg.playbook, token=token)
         stop = asyncio.Event()
@@ -269,6 +272,9 @@ def ingest(
                          interval=interval, poll=poll, headers=header_map, backfill=backfill, since_id=since_id,
                          mastodon_token=mastodon_token, stop=stop, report=printer, state=state, book=cfg.playbook,
                          matcher=matcher, youtube_key=youtube_key)
+            mapping = getattr(src, "mapping", None)
+            if isinstance(mapping, Mapping):
+                used.append(mapping)
             await pipeline.warm(store, incident_id)
             await warming
             with progress_bar(printer, src.size if backlog else None, show_progress) as on_progress:
@@ -293,8 +299,11 @@ def ingest(
     if error is not None:
         click.echo(f"crisis-tui: {error}", err=True)
     shape = preset or (recognised[0] if recognised else None) or POLLED.get(kind)
+    units = used[0].units_said() if used else ""
     if shape is not None and (error is None or tally.taken + tally.rejected):
-        click.echo(presets.shape_line(shape, tally.taken + tally.rejected, tally.replies), err=True)
+        click.echo(presets.shape_line(shape, tally.taken + tally.rejected, tally.replies, units), err=True)
+    elif units:
+        click.echo(f"read {units}", err=True)
     click.echo(tally.summary())
     if isinstance(error, StoreUnavailable) or (tally.taken == 0 and (tally.rejected or error is not None)):
         sys.exit(1)

@@ -43,7 +43,10 @@ Times without a strptime format: ISO 8601, or an epoch number whose unit
 "epoch_us", "epoch_ns") says the unit outright. A join looks the record's
 value up in a list elsewhere in the same answer (`join`, from its root), by
 the key `on` ("id" by default), and takes `take` from the match; no match
-falls back to the field's default.
+falls back to the field's default. A unit told by magnitude is remembered
+per field (`Mapping.guessed`), so the run can say which one it took
+("posted_at in epoch milliseconds, told by magnitude"): a wrong guess is seen
+at once, not found weeks later in the evaluation.
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from crisis_tui.comment_shape import KNOWN_KEYS, SIGNED_COUNTS
+from crisis_tui.comment_shape import EPOCH_UNITS, KNOWN_KEYS, SIGNED_COUNTS
 from crisis_tui.errors import CrisisError
 from crisis_tui.intake import preset_files
 from crisis_tui.intake.html_text import html_to_text
@@ -105,6 +108,8 @@ class Mapping:
     csv: dict[str, Any] = field(default_factory=dict)
     feed: dict[str, Any] = field(default_factory=dict)
     zone: timezone | ZoneInfo = UTC
+    #: Epoch units told by magnitude, by field ("posted_at": {"milliseconds"}), for the run's summary.
+    guessed: dict[str, set[str]] = field(default_factory=dict)
 
     # --------------------------------------------------------------- loading
     @classmethod
@@ -209,7 +214,9 @@ class Mapping:
             value = self._value(record, spec, flat=flat, tables=tables, name=name)
             if value is _MISSING:
                 continue
-            out[name] = _convert(name, value, spec, self.zone)
+            converted = out[name] = _convert(name, value, spec, self.zone)
+            if name in TIMES and not spec.format and isinstance(converted, (int, float)) and not isinstance(converted, bool):
+                self.guessed.setdefault(name, set()).add(epoch_unit(converted))
         for name, spec in self.extra.items():
             value = self._value(record, spec, flat=flat, tables=tables, name=name)
             if value is not _MISSING and name not in out:
@@ -235,6 +242,22 @@ class Mapping:
 
     def mapped_columns(self) -> set[str]:
         return {s.source for s in (*self.fields.values(), *self.extra.values()) if s.source is not None}
+
+
+    def units_said(self) -> str:
+        """The epoch units told by magnitude so far: "posted_at in epoch milliseconds, told by magnitude" ("" for none)."""
+        order = [unit for _, _, unit in EPOCH_UNITS] + ["out of range"]
+        parts = [f"{name} in epoch {' and '.join(sorted(units, key=order.index))}"
+                 for name, units in sorted(self.guessed.items())]
+        return f"{'; '.join(parts)}, told by magnitude" if parts else ""
+
+
+def epoch_unit(value: float) -> str:
+    """The unit the native shape takes an epoch number in (crisis_tui.comment_shape.EPOCH_UNITS)."""
+    for below, _, unit in EPOCH_UNITS:
+        if abs(value) < below:
+            return unit
+    return "out of range"
 
 
 class MappedValueError(ValueError):

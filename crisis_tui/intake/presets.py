@@ -49,8 +49,14 @@ def title(name: str) -> str:
     return str(data.get("preset", {}).get("title", name))
 
 
-def shape_line(name: str, comments: int, replies: int) -> str:
-    """What was read, in the platform's words: "read as a YouTube commentThreads answer: 7 threads, 12 replies"."""
+def shape_line(name: str, comments: int, replies: int, units: str = "") -> str:
+    """What was read, in the platform's words: "read as a YouTube commentThreads answer: 7 threads, 12 replies",
+    and the epoch units told by magnitude ("; posted_at in epoch microseconds, told by magnitude")."""
+    line = _counted(name, comments, replies)
+    return f"{line}; {units}" if units else line
+
+
+def _counted(name: str, comments: int, replies: int) -> str:
     data = preset_files.raw(name) or {}
     table = data.get("preset", {})
     word = str(table.get("items", "items"))
