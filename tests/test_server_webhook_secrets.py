@@ -57,6 +57,8 @@ async def test_with_metas_app_secret_set_only_bodies_signed_with_it_go_in(serve:
     native = await lead.post(f"/incidents/{inc}/comments", json=[{"source": "x", "id": "n1", "author": "@a",
                                                                   "text": "refund?"}])
     assert native.status_code == 200, native.text
+    csv_preset = await lead.post(f"/incidents/{inc}/comments?preset=google-play", content=b"Package Name,Review Text\n")
+    assert csv_preset.status_code == 422 and "reads a CSV export file" in csv_preset.json()["detail"]
 
 
 def test_the_access_log_never_shows_a_token_from_the_query(tmp_path: Path) -> None:

@@ -91,6 +91,8 @@ def _mapping(name: str) -> Mapping:
 
 def read(body: bytes, preset: str, max_batch: int) -> tuple[list[NewComment], int]:
     """The comments of one platform body (and how many of its items the preset skipped)."""
+    if presets.format_of(preset) == "csv":
+        raise InvalidInput("preset", f"{preset} reads a CSV export file (crisis-tui ingest); a webhook body is JSON")
     if not body.strip():
         raise InvalidInput("body", f"is empty; {presets.title(preset)} is expected")
     try:
