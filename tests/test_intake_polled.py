@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sqlite3
 import subprocess
@@ -40,7 +41,7 @@ def stored(db: Path) -> dict[str, dict[str, Any]]:
 
 
 def video_threads() -> list[dict[str, Any]]:
-    """Five threads, newest first, three replies among them."""
+    """Six threads, newest first, three replies among them; the oldest has lost its author."""
     return [
         yt_thread("UgT5", "marta", "Llevo tres semanas <b>sin reembolso</b>", "2026-03-10T14:05:00Z"),
         yt_thread("UgT4", "luca", "Rimborso &amp; niente", "2026-03-10T14:04:00Z", [
@@ -50,6 +51,7 @@ def video_threads() -> list[dict[str, Any]]:
             yt_comment("UgT2.r1", "ana", "Same", "2026-03-10T14:07:00Z", likes=4, parent="UgT2"),
             yt_comment("UgT2.r2", "kim", "Any news?", "2026-03-10T14:08:00Z", parent="UgT2")]),
         yt_thread("UgT1", "joe", "First!", "2026-03-10T14:01:00Z"),
+        yt_thread("UgT0", "", "a channel YouTube no longer names", "2026-03-10T14:00:00Z"),
     ]
 
 
@@ -77,9 +79,10 @@ def test_a_videos_threads_come_in_page_by_page_with_replies_and_the_next_poll_st
         url = f"{base}/youtube/v3/commentThreads?videoId=vidRefund01"
         done = ingest(db, url, "--once")
         assert done.returncode == 0, done.stderr
-        assert done.stdout.strip() == "ingested 8, duplicates 0, rejected 0"
-        assert done.stderr.splitlines()[-1] == "read as a YouTube commentThreads answer: 5 threads, 3 replies"
+        assert done.stdout.strip() == "ingested 8, duplicates 0, rejected 1"
+        assert done.stderr.splitlines()[-1] == "read as a YouTube commentThreads answer: 6 threads, 3 replies"
         assert "HTTP 429 Too Many Requests; retrying in" in done.stderr
+        assert "YouTube video vidRefund01 page 3: items[1].snippet.topLevelComment: author: must not be empty" in done.stderr
         assert [r.get("pageToken") is not None for r in fake.requests] == [False, False, True, True]
         assert all(r["key"] == KEY and r["part"] == "snippet,replies" and r["order"] == "time" for r in fake.requests)
         rows = stored(db)
@@ -96,6 +99,9 @@ def test_a_videos_threads_come_in_page_by_page_with_replies_and_the_next_poll_st
     assert again.stdout.strip() == "ingested 1, duplicates 1, rejected 0"
     assert len(fake.requests) - before == 1
     assert KEY not in done.stderr + again.stderr
+    kept = sorted((tmp_path / "room.db.intake").glob("youtube-*.rejected.jsonl"))
+    assert len(kept) == 1 and not list(tmp_path.glob("*.rejected.jsonl"))
+    assert json.loads(kept[0].read_text())["where"].endswith("page 3: items[1].snippet.topLevelComment")
 
 
 def test_youtube_refusals_are_one_line_in_googles_words_and_never_show_the_key(tmp_path: Path) -> None:
