@@ -42,11 +42,14 @@ def yt_comment(comment_id: str, author: str, html: str, when: str, likes: int = 
     return {"kind": "youtube#comment", "etag": f"e-{comment_id}", "id": comment_id, "snippet": snippet}
 
 
-def yt_thread(thread_id: str, author: str, html: str, when: str, replies: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def yt_thread(thread_id: str, author: str, html: str, when: str, replies: list[dict[str, Any]] | None = None,
+              total: int | None = None) -> dict[str, Any]:
+    """A thread with the replies YouTube puts beside it; `total`: its totalReplyCount, when it has more."""
     thread: dict[str, Any] = {
         "kind": "youtube#commentThread", "etag": f"t-{thread_id}", "id": thread_id,
         "snippet": {"videoId": "vidRefund01", "topLevelComment": yt_comment(thread_id, author, html, when),
-                    "canReply": True, "totalReplyCount": len(replies or []), "isPublic": True},
+                    "canReply": True, "totalReplyCount": len(replies or []) if total is None else total,
+                    "isPublic": True},
     }
     if replies:
         thread["replies"] = {"comments": replies}
@@ -62,7 +65,24 @@ class FakeYouTube:
         self.requests: list[dict[str, str]] = []
         self.too_many = 0
         self.quota = False
-        self.app = Starlette(routes=[Route("/youtube/v3/commentThreads", self.list)])
+        #: Every reply of a thread, for comments.list?parentId= (which pages `page` at a time too).
+        self.replies: dict[str, list[dict[str, Any]]] = {}
+        self.reply_requests: list[dict[str, str]] = []
+        self.app = Starlette(routes=[Route("/youtube/v3/commentThreads", self.list),
+                                     Route("/youtube/v3/comments", self.comments)])
+
+    async def comments(self, request: Request) -> JSONResponse:
+        params = dict(request.query_params)
+        self.reply_requests.append(params)
+        if params.get("key") != KEY:
+            return JSONResponse(BAD_KEY, status_code=400)
+        start = int(base64.b64decode(params["pageToken"]).decode()) if params.get("pageToken") else 0
+        every = self.replies.get(params.get("parentId", ""), [])
+        body: dict[str, Any] = {"kind": "youtube#commentListResponse", "etag": f"c{start}",
+                                "items": every[start : start + self.page]}
+        if start + self.page < len(every):
+            body["nextPageToken"] = base64.b64encode(str(start + self.page).encode()).decode()
+        return JSONResponse(body)
 
     async def list(self, request: Request) -> JSONResponse:
         params = dict(request.query_params)

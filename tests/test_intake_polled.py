@@ -40,16 +40,23 @@ def stored(db: Path) -> dict[str, dict[str, Any]]:
         return {row["external_id"]: dict(row) for row in conn.execute("SELECT * FROM comments")}
 
 
+UGT2_REPLIES = [
+    yt_comment("UgT2.r1", "ana", "Same", "2026-03-10T14:07:00Z", likes=4, parent="UgT2"),
+    yt_comment("UgT2.r2", "kim", "Any news?", "2026-03-10T14:08:00Z", parent="UgT2"),
+    yt_comment("UgT2.r3", "LumoBank", "Kim, we wrote to you", "2026-03-10T14:09:00Z", parent="UgT2"),
+    yt_comment("UgT2.r4", "kim", "Got it, thanks", "2026-03-10T14:10:00Z", parent="UgT2"),
+]
+
+
 def video_threads() -> list[dict[str, Any]]:
-    """Six threads, newest first, three replies among them; the oldest has lost its author."""
+    """Six threads, newest first, with replies (one thread has more than YouTube puts beside it);
+    the oldest has lost its author."""
     return [
         yt_thread("UgT5", "marta", "Llevo tres semanas <b>sin reembolso</b>", "2026-03-10T14:05:00Z"),
         yt_thread("UgT4", "luca", "Rimborso &amp; niente", "2026-03-10T14:04:00Z", [
             yt_comment("UgT4.r1", "LumoBank", "Ciao Luca, scrivici in DM", "2026-03-10T14:06:00Z", parent="UgT4")]),
         yt_thread("UgT3", "sam", "<a href=\"https://x.test\">refund</a> please", "2026-03-10T14:03:00Z"),
-        yt_thread("UgT2", "kim", "Still waiting", "2026-03-10T14:02:00Z", [
-            yt_comment("UgT2.r1", "ana", "Same", "2026-03-10T14:07:00Z", likes=4, parent="UgT2"),
-            yt_comment("UgT2.r2", "kim", "Any news?", "2026-03-10T14:08:00Z", parent="UgT2")]),
+        yt_thread("UgT2", "kim", "Still waiting", "2026-03-10T14:02:00Z", UGT2_REPLIES[:2], total=4),
         yt_thread("UgT1", "joe", "First!", "2026-03-10T14:01:00Z"),
         yt_thread("UgT0", "", "a channel YouTube no longer names", "2026-03-10T14:00:00Z"),
     ]
@@ -74,19 +81,23 @@ def test_a_videos_threads_come_in_page_by_page_with_replies_and_the_next_poll_st
     db = new(tmp_path)
     fake = FakeYouTube(page=2)
     fake.threads = video_threads()
+    fake.replies = {"UgT2": UGT2_REPLIES}
     fake.too_many = 1
     with serve(fake.app) as base:
         url = f"{base}/youtube/v3/commentThreads?videoId=vidRefund01"
         done = ingest(db, url, "--once")
         assert done.returncode == 0, done.stderr
-        assert done.stdout.strip() == "ingested 8, duplicates 0, rejected 1"
-        assert done.stderr.splitlines()[-1] == "read as a YouTube commentThreads answer: 6 threads, 3 replies"
+        assert done.stdout.strip() == "ingested 10, duplicates 0, rejected 1"
+        assert done.stderr.splitlines()[-1] == "read as a YouTube commentThreads answer: 6 threads, 5 replies"
         assert "HTTP 429 Too Many Requests; retrying in" in done.stderr
         assert "YouTube video vidRefund01 page 3: items[1].snippet.topLevelComment: author: must not be empty" in done.stderr
         assert [r.get("pageToken") is not None for r in fake.requests] == [False, False, True, True]
         assert all(r["key"] == KEY and r["part"] == "snippet,replies" and r["order"] == "time" for r in fake.requests)
+        assert [(r["parentId"], "pageToken" in r, r["key"] == KEY) for r in fake.reply_requests] == [
+            ("UgT2", False, True), ("UgT2", True, True)]
         rows = stored(db)
         assert rows["UgT2.r2"]["in_reply_to"] == "UgT2" and rows["UgT4.r1"]["in_reply_to"] == "UgT4"
+        assert rows["UgT2.r4"]["in_reply_to"] == "UgT2" and rows["UgT2.r3"]["text"] == "Kim, we wrote to you"
         assert rows["UgT5"]["text"] == "Llevo tres semanas sin reembolso"
         assert rows["UgT4"]["text"] == "Rimborso & niente" and rows["UgT2.r1"]["likes"] == 4
         assert rows["UgT5"]["source"] == "youtube"

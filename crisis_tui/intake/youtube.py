@@ -4,11 +4,17 @@
 &videoId=ID&order=time&maxResults=100&key=KEY` answers the newest threads first,
 100 a page, with `nextPageToken` for the next (older) page. Each answer goes
 through the shipped `youtube` preset (crisis_tui.intake.presets), so a thread's
-top comment and the replies YouTube puts beside it (`replies.comments[]`,
-at most five a thread: the rest need comments.list) become comments that keep
-their thread. A pass pages back until it meets the newest thread of the pass
-before (kept in the state file, so a restart does not read the video again)
-or YouTube has no more pages; the first pass reads at most MAX_PAGES pages.
+top comment and the replies YouTube puts beside it (`replies.comments[]`)
+become comments that keep their thread. YouTube puts at most five replies
+there; a thread whose `totalReplyCount` says there are more has the rest read
+through `comments.list?parentId=THREAD` (paged the same way; again only when
+the count has changed since this run last read it, and at most
+MAX_REPLY_CALLS calls a pass, since every call costs quota). A pass pages back
+until it meets the newest thread of the pass before (kept in the state file,
+so a restart does not read the video again) or YouTube has no more pages;
+the first pass reads at most MAX_PAGES pages. commentThreads orders threads
+by when they were started, so a reply to an old thread arrives only while
+that thread is on the pages a pass reads.
 
 The API key comes from the environment (YOUTUBE_API_KEY; a key on the command
 line would show in `ps`), travels as `?key=` as Google asks, and is never
@@ -38,7 +44,8 @@ from crisis_tui.intake import presets
 from crisis_tui.intake.backoff import Backoff
 from crisis_tui.intake.chunk import Chunk, SourceError, Stored
 from crisis_tui.intake.html_text import html_to_text
-from crisis_tui.intake.json_items import map_answer
+from crisis_tui.intake.json_items import Mapped, map_answer
+from crisis_tui.intake.mapping import Mapping, dig
 from crisis_tui.intake.poller import USER_AGENT, Refused, polite_get, sleep_or_stop
 from crisis_tui.intake.state import StateFile
 
@@ -47,6 +54,8 @@ KEY_ENV = "YOUTUBE_API_KEY"
 PAGE = 100
 #: Most pages one pass reads (10,000 threads, 100 quota units): a first pass over a huge video ends.
 MAX_PAGES = 100
+#: Most comments.list calls (a thread's further replies, 100 a call) in one pass.
+MAX_REPLY_CALLS = 50
 #: Reasons in Google's error body that mean the day's quota is gone (retrying cannot help today).
 QUOTA = frozenset({"quotaExceeded", "dailyLimitExceeded"})
 #: Reasons that mean "too fast": retried with backoff, as a 429 is.
@@ -135,16 +144,23 @@ class YouTubeThreads:
         self.backoff = backoff or Backoff()
         self.max_pages = max_pages
         self.mapping = presets.load("youtube")
+        self.reply_mapping = Mapping.parse({"extends": "youtube", "json": {"items": "items[]"}},
+                                           "preset youtube (comments.list)", section="json")
+        self.replies_endpoint = endpoint.removesuffix("commentThreads") + "comments"
+        #: totalReplyCount of each thread when its replies were last read in full.
+        self.reply_counts: dict[str, int] = {}
+        #: comments.list calls made in the current pass.
+        self.calls = 0
         self.size = None
         #: The newest thread of the last pass: where the next pass stops paging.
         self.seen: str | None = None
 
-    async def _get(self, client: httpx.AsyncClient, params: dict[str, Any]) -> dict[str, Any] | None:
+    async def _get(self, client: httpx.AsyncClient, params: dict[str, Any], url: str | None = None) -> dict[str, Any] | None:
         """One page, or None when stopped while waiting."""
         while True:
             try:
                 response = await polite_get(
-                    client, self.endpoint, params=params, stop=self.stop, backoff=self.backoff, report=self.report,
+                    client, url or self.endpoint, params=params, stop=self.stop, backoff=self.backoff, report=self.report,
                     label=self.name, max_failures=3 if self.once else None,
                 )
             except Refused as exc:
@@ -193,6 +209,8 @@ class YouTubeThreads:
             ids = [str(t.get("id")) for t in body["items"] if isinstance(t, dict) and t.get("id")]
             newest = newest or (ids[0] if ids else None)
             mapped = map_answer(body, self.mapping, f"{self.name} page {page}")
+            if not await self._further_replies(client, body, mapped):
+                return
             chunk = Chunk(mapped.comments, mapped.rejects, skipped=mapped.skipped, replies=mapped.replies)
             next_token = body.get("nextPageToken")
             token = next_token if isinstance(next_token, str) and next_token else None
@@ -209,6 +227,41 @@ class YouTubeThreads:
             if last:
                 return
 
+    async def _further_replies(self, client: httpx.AsyncClient, body: dict[str, Any], into: Mapped) -> bool:
+        """The replies beyond the five a thread carries, for threads whose count changed; False when stopped."""
+        known = {c.external_id for c in into.comments}
+        for thread in body["items"]:
+            if not isinstance(thread, dict) or self.calls >= MAX_REPLY_CALLS:
+                continue
+            thread_id = str(thread.get("id") or "")
+            total = dig(thread, "snippet.totalReplyCount")
+            inline = dig(thread, "replies.comments")
+            shown = len(inline) if isinstance(inline, list) else 0
+            if not thread_id or not isinstance(total, int) or total <= shown or self.reply_counts.get(thread_id) == total:
+                continue
+            token: str | None = None
+            while self.calls < MAX_REPLY_CALLS:
+                self.calls += 1
+                params: dict[str, Any] = {"part": "snippet", "parentId": thread_id, "maxResults": PAGE,
+                                          "textFormat": "html", "key": self.key}
+                if token:
+                    params["pageToken"] = token
+                answer = await self._get(client, params, self.replies_endpoint)
+                if answer is None:
+                    return False
+                more = map_answer(answer, self.reply_mapping, f"{self.name} thread {thread_id} replies")
+                fresh = [c for c in more.comments if c.external_id not in known]
+                known.update(c.external_id for c in fresh)
+                into.comments.extend(fresh)
+                into.replies += len(fresh)
+                into.rejects.extend(more.rejects)
+                next_token = answer.get("nextPageToken")
+                token = next_token if isinstance(next_token, str) and next_token else None
+                if token is None:
+                    self.reply_counts[thread_id] = total
+                    break
+        return True
+
     async def chunks(self) -> AsyncIterator[Chunk]:
         saved = self.state.load()
         if saved.get("video") == self.video_id and saved.get("newest"):
@@ -216,6 +269,7 @@ class YouTubeThreads:
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         async with httpx.AsyncClient(timeout=self.timeout, headers=headers, follow_redirects=True) as client:
             while not self.stop.is_set():
+                self.calls = 0
                 async for chunk in self._pass(client):
                     yield chunk
                 if self.once or await sleep_or_stop(self.stop, self.interval):
