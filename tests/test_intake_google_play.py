@@ -15,8 +15,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from crisis_tui import locator
 from crisis_tui.intake import presets
+from crisis_tui.intake.mapping import MappedValueError, Mapping, MappingError
 from crisis_tui.playbook import Playbook
 from tests.room_support import loaded, make_app, screen_text
 
@@ -52,14 +55,15 @@ def test_a_google_play_export_is_recognised_by_its_header_and_rating_only_review
     assert lines[0].startswith("read as a Google Play reviews export (preset google-play;")
     assert lines[-1] == "read as a Google Play reviews export: 3 reviews"
     rows = stored(db)
-    spanning = rows[LINK.format("gp:AOqpTOE2")]
+    spanning = rows["gp:AOqpTOE2"]
     assert spanning["text"] == 'Ho chiesto il rimborso, "in lavorazione" da giorni,\nancora niente'
-    assert spanning["source"] == "google-play" and spanning["author"] == "Google Play reviewer"
+    assert spanning["source"] == "google-play" and spanning["author"] == "gp:AOqpTOE2"
+    assert spanning["url"] == LINK.format("gp:AOqpTOE2")
     assert spanning["lang"] == "it" and spanning["posted_at"] == 1773151620.0
     extra = json.loads(spanning["extra"])
     assert extra["rating"] == "2" and extra["title"] == "Rimborso" and extra["Device"] == "starqlte"
     assert extra["Developer Reply Text"] == "Ciao, scrivici a supporto@lumobank.example"
-    assert LINK.format("gp:AOqpTOE3") not in rows
+    assert sorted(rows) == ["gp:AOqpTOE1", "gp:AOqpTOE2", "gp:AOqpTOE4"]
 
 
 def test_the_preset_is_forced_on_csv_only_and_a_users_mapping_extends_it(tmp_path: Path) -> None:
@@ -96,4 +100,17 @@ async def test_google_play_reviews_are_shown_in_the_room(tmp_path: Path, book: P
             shown = screen_text(app)
     finally:
         await store.close()
-    assert "Refund stuck since March 1st" in shown and "Google Play reviewer" in shown
+    assert "Refund stuck since March 1st" in shown and "gp:AOqpTOE4" in shown
+
+
+def test_a_field_may_take_a_part_of_its_value_through_a_regex() -> None:
+    mapping = Mapping.parse({"fields": {"source": {"value": "p"}, "id": {"from": "link", "match": "reviewId=([^&]+)"},
+                                        "author": {"from": "link", "match": "gp:[A-Z]+", "default": "someone"},
+                                        "text": "t"}}, "m.toml", section="csv")
+    assert mapping.apply({"link": LINK.format("gp:ABC"), "t": "x"}, flat=True)["id"] == "gp:ABC"
+    assert mapping.apply({"link": "https://x.test/?reviewId=r1", "t": "x"}, flat=True)["author"] == "someone"
+    with pytest.raises(MappedValueError, match="id: link 'https://x.test/' does not match 'reviewId="):
+        mapping.apply({"link": "https://x.test/", "t": "x"}, flat=True)
+    with pytest.raises(MappingError, match=r"m.toml: fields.id: match: not a regular expression"):
+        Mapping.parse({"fields": {"source": "s", "id": {"from": "l", "match": "(["}, "author": "a", "text": "t"}},
+                      "m.toml", section="csv")

@@ -25,6 +25,7 @@ posted_at = { from = "Date", format = "%d/%m/%Y %H:%M" }  # strptime format; wit
 likes = { from = "Helpful", default = 0 }
 text = { from = "snippet.textDisplay", html = true }  # HTML to plain text (crisis_tui.intake.html_text)
 author = { from = "author_id", join = "includes.users", on = "id", take = "username" }  # a side table
+id = { from = "Review Link", match = "reviewId=([^&]+)" }  # a part of the value: a regex's first group
 
 [extra]                    # more values kept with the comment (unknown keys are never dropped)
 rating = "Stars"
@@ -98,6 +99,8 @@ class FieldSpec:
     join: str = ""
     on: str = "id"
     take: str = ""
+    #: `match = "REGEX"`: the value is the regex's first group (or whole match) in the text.
+    pattern: re.Pattern[str] | None = None
 
 
 @dataclass
@@ -238,6 +241,13 @@ class Mapping:
             value = _MISSING if match is _MISSING else dig(match, spec.take) if spec.take else match
         if value is _MISSING or value is None or (flat and value == ""):
             return spec.default
+        if spec.pattern is not None:
+            found = spec.pattern.search(str(value))
+            if found is None:
+                if spec.default is not _MISSING:
+                    return spec.default
+                raise MappedValueError(f"{name}: {spec.source} {str(value)[:40]!r} does not match {spec.pattern.pattern!r}")
+            return found.group(1) if spec.pattern.groups else found.group(0)
         return value
 
     def mapped_columns(self) -> set[str]:
@@ -318,11 +328,20 @@ def _spec(spec: Any, where: str) -> FieldSpec:
             raise MappingError(f"{where}: must name a column or a path")
         return FieldSpec(source=spec)
     if isinstance(spec, dict):
-        unknown = set(spec) - {"from", "value", "format", "default", "html", "join", "on", "take"}
+        unknown = set(spec) - {"from", "value", "format", "default", "html", "join", "on", "take", "match"}
         if unknown:
             raise MappingError(
-                f"{where}: unknown key {sorted(unknown)[0]!r} (expected from, value, format, default, html, join, on, take)"
+                f"{where}: unknown key {sorted(unknown)[0]!r} "
+                "(expected from, value, format, default, html, join, on, take, match)"
             )
+        pattern = None
+        if "match" in spec:
+            if not isinstance(spec["match"], str) or not spec["match"]:
+                raise MappingError(f"{where}: match must be a regular expression such as \"reviewId=([^&]+)\"")
+            try:
+                pattern = re.compile(spec["match"])
+            except re.error as exc:
+                raise MappingError(f"{where}: match: not a regular expression: {exc}") from None
         if not isinstance(spec.get("html", False), bool):
             raise MappingError(f"{where}: html must be true or false")
         for key in ("join", "on", "take"):
@@ -346,6 +365,7 @@ def _spec(spec: Any, where: str) -> FieldSpec:
             join=str(spec.get("join", "")),
             on=str(spec.get("on") or "id"),
             take=str(spec.get("take", "")),
+            pattern=pattern,
         )
     raise MappingError(f"{where}: must be a column name or a table like {{ from = \"Column\" }}")
 
