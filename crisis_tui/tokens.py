@@ -91,6 +91,8 @@ def check_preset(preset: str, role: str) -> str:
     """A token's preset must be a shipped one, on a token that may ingest."""
     if preset not in presets.names():
         raise InvalidInput("--preset", f"no preset {preset!r} (presets: {', '.join(presets.names())})")
+    if presets.format_of(preset) == "csv":
+        raise InvalidInput("--preset", f"{preset} reads a CSV export file (crisis-tui ingest); a webhook body is JSON")
     if role_rank(role) < role_rank("operator"):
         raise InvalidInput("--preset", "a viewer token reads only; a preset is for a token that posts comments")
     return preset

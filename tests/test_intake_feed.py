@@ -200,3 +200,17 @@ def test_backoff_grows_with_jitter_and_honours_retry_after() -> None:
     assert retry_after("7") == 7.0
     assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412480.0 - 10) == 10.0
     assert retry_after("soon") is None
+
+
+def test_a_key_in_the_feeds_url_is_never_shown(tmp_path: Path) -> None:
+    db = tmp_path / "room.db"
+    assert subprocess.run([*CLI, "new", str(db), "--title", "T"], capture_output=True).returncode == 0
+    (tmp_path / "map.toml").write_text(MAPPING, encoding="utf-8")
+    fake = FakeFeed()
+    with serve(fake.app) as base:
+        wrong = subprocess.run([*CLI, "ingest", str(db), f"{base}/v2/nothing?api_key=s3cret-k3y&lang=es", "--mapping",
+                                str(tmp_path / "map.toml"), "--once"], capture_output=True, text=True, timeout=60)
+    assert wrong.returncode == 1
+    assert "s3cret-k3y" not in wrong.stderr
+    assert wrong.stderr.strip() == (f"crisis-tui: {base}/v2/nothing?api_key=REDACTED&lang=es: HTTP 404 Not Found "
+                                    f"for {base}/v2/nothing?api_key=REDACTED&lang=es")

@@ -113,6 +113,7 @@ def test_bluesky_jetstream_lines_keep_posts_skip_likes_and_follows_and_read_time
     rows = stored(db)
     assert rows["bafy3lp2"]["in_reply_to"] == "bafy3lp1"
     assert day(rows["bafy3lp1"]["posted_at"]) == "2026-03-10T14:02:00.123456+00:00"
+    assert done.stderr.splitlines()[-1] == "read posted_at in epoch microseconds, told by magnitude"
 
 
 def test_jetstream_events_piped_on_stdin_go_through_the_mapping(tmp_path: Path) -> None:
@@ -143,6 +144,16 @@ def test_a_mapping_names_an_epoch_unit_outright(tmp_path: Path) -> None:
         "posted_at": {"from": "ms", "format": "epoch_ms"}}}, "m.toml", section="json")
     native = mapping.apply({"k": "1", "a": "x", "t": "y", "ms": "5000"}, flat=False)
     assert parse_time(native["posted_at"], "posted_at") == 5.0
+    assert mapping.units_said() == ""  # named outright: nothing was guessed
+
+
+def test_the_units_told_by_magnitude_are_said_per_field() -> None:
+    mapping = Mapping.parse({"fields": {"source": {"value": "app"}, "id": "k", "author": "a", "text": "t",
+                                        "posted_at": "when", "author_created_at": "joined"}}, "m.toml", section="json")
+    for when, joined in ((1789120800123, "1400000000"), ("1789120800", "2014-05-13T16:53:20Z"), (1789120800.5, None)):
+        mapping.apply({"k": "1", "a": "x", "t": "y", "when": when, "joined": joined}, flat=False)
+    assert mapping.units_said() == ("author_created_at in epoch seconds; posted_at in epoch seconds and milliseconds, "
+                                    "told by magnitude")
 
 
 def test_a_mapping_is_refused_where_it_cannot_apply_never_ignored(tmp_path: Path) -> None:
@@ -212,9 +223,9 @@ def test_a_known_shape_is_recognised_by_itself_and_said_and_presets_are_listed(t
         ("youtube_comment_threads", ".json", "youtube", "ingested 4, duplicates 0, rejected 0",
          "read as a YouTube commentThreads answer: 2 threads, 2 replies"),
         ("reddit_comments", ".json", "reddit", "ingested 4, duplicates 0, rejected 0, skipped 1",
-         "read as a Reddit comment listing: 2 comments, 2 replies"),
+         "read as a Reddit comment listing: 2 comments, 2 replies; posted_at in epoch seconds, told by magnitude"),
         ("bluesky_jetstream_events", ".jsonl", "bluesky-jetstream", "ingested 2, duplicates 0, rejected 0, skipped 2",
-         "read as Bluesky Jetstream events: 1 post, 1 reply"),
+         "read as Bluesky Jetstream events: 1 post, 1 reply; posted_at in epoch microseconds, told by magnitude"),
     ):
         (tmp_path / f"{name}{suffix}").write_bytes((DATA / f"{name}{suffix}").read_bytes())
         done = ingest(db, str(tmp_path / f"{name}{suffix}"))
@@ -227,7 +238,8 @@ def test_a_known_shape_is_recognised_by_itself_and_said_and_presets_are_listed(t
     listed = subprocess.run([*CLI, "ingest", "--presets"], capture_output=True, text=True, timeout=60)
     assert listed.returncode == 0
     assert [line.split()[0] for line in listed.stdout.splitlines()] == [
-        "bluesky-jetstream", "bluesky-thread", "facebook", "facebook-webhook", "instagram", "instagram-webhook",
+        "bluesky-jetstream", "bluesky-thread", "facebook", "facebook-webhook", "google-play", "instagram",
+        "instagram-webhook",
         "mastodon", "reddit", "x-archive", "x-v2", "youtube", "zendesk-comments",
         "zendesk-tickets"]
 

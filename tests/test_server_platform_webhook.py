@@ -152,7 +152,8 @@ def test_token_create_fixes_a_preset_and_refuses_one_that_is_not_shipped_or_on_a
     assert made.returncode == 0, made.stderr
     assert "bodies read as preset facebook-webhook" in made.stdout
     for role, preset, said in (("operator", "myspace", "no preset 'myspace'"),
-                               ("viewer", "facebook-webhook", "a viewer token reads only")):
+                               ("viewer", "facebook-webhook", "a viewer token reads only"),
+                               ("operator", "google-play", "google-play reads a CSV export file")):
         refused = subprocess.run([*CLI, "token", "create", "--db", str(db), "--name", "x", "--role", role,
                                   "--preset", preset], capture_output=True, text=True, timeout=60)
         assert refused.returncode == 2 and said in refused.stderr and "Traceback" not in refused.stderr

@@ -2,8 +2,10 @@
 
 SOURCE is a JSONL or .json file (`--follow` to tail it), a folder (a drop
 folder), `-` (standard input), a .csv export (`--mapping`), an http(s) JSON
-feed (`--mapping`), a Mastodon hashtag page (https://HOST/tags/NAME), or
-Bluesky's Jetstream (`jetstream` or a ws(s):// URL, with `--match TERMS`).
+feed (`--mapping`), a Mastodon hashtag page (https://HOST/tags/NAME),
+Bluesky's Jetstream (`jetstream` or a ws(s):// URL, with `--match TERMS`),
+a YouTube video's comment threads (a watch link or `youtube:ID`, with an API
+key in YOUTUBE_API_KEY) or a Reddit thread (its link), polled through their presets.
 `--mapping` also reads a .json or JSONL file (or stdin) that is a platform's own answer;
 where it cannot apply, it is refused, never ignored.
 Malformed items are reported on stderr with where and why and kept in a
@@ -35,7 +37,7 @@ from crisis_tui import file_faults, language, locator
 from crisis_tui.commands.context import settings
 from crisis_tui.commands.token_option import token_options
 from crisis_tui.errors import CrisisError, InvalidInput, StoreUnavailable
-from crisis_tui.intake import jetstream, presets
+from crisis_tui.intake import jetstream, presets, reddit, youtube
 from crisis_tui.intake import state as state_mod
 from crisis_tui.intake.backlog import JsonlFile
 from crisis_tui.intake.chunk import Source
@@ -52,7 +54,9 @@ from crisis_tui.intake.stdin_source import StdinLines
 from crisis_tui.playbook import Playbook
 from crisis_tui.safe_text import one_line
 
-KINDS = ("auto", "jsonl", "csv", "folder", "stdin", "feed", "mastodon", "jetstream")
+KINDS = ("auto", "jsonl", "csv", "folder", "stdin", "feed", "mastodon", "jetstream", "youtube", "reddit")
+#: Polled platforms read through their own preset (said in the "read as ..." line).
+POLLED = {"youtube": "youtube", "reddit": "reddit"}
 #: The kinds a --mapping applies to.
 MAPPED = frozenset({"jsonl", "csv", "feed", "stdin"})
 
@@ -65,6 +69,10 @@ def detect_kind(source: str, kind: str) -> str:
         return "stdin"
     if jetstream.is_jetstream(source):
         return "jetstream"
+    if youtube.parse_video(source):
+        return "youtube"
+    if reddit.parse_thread(source):
+        return "reddit"
     if source.startswith(("http://", "https://")):
         return "mastodon" if parse_tag_url(source) else "feed"
     path = Path(source).expanduser()
@@ -138,7 +146,7 @@ def _list_presets(ctx: click.Context, _: click.Parameter, value: bool) -> None:
 @click.option("--follow", is_flag=True, help="Keep reading the file as it grows (like tail -F).")
 @click.option("--from-end", is_flag=True, help="With --follow and no saved position: only lines written from now on.")
 @click.option("--once", is_flag=True,
-              help="Folder, feed, Mastodon: take what is there now, then stop (Jetstream: once caught up).")
+              help="Folder, feed, Mastodon, YouTube, Reddit: take what is there now, then stop (Jetstream: once caught up).")
 @click.option("--mapping", "mapping_path", type=click.Path(dir_okay=False, path_type=Path),
               help="TOML mapping of a CSV's columns, or of a feed's or a .json/JSONL file's JSON, to the native shape.")
 @click.option("--preset", "preset", default=None, metavar="NAME",
@@ -146,12 +154,15 @@ def _list_presets(ctx: click.Context, _: click.Parameter, value: bool) -> None:
                    "a .json or JSONL file of a known shape is recognised without it.")
 @click.option("--match", "match", default=None, metavar="TERMS",
               help="Jetstream: comma-separated words, #hashtags and @handles a post must have (required there).")
-@click.option("--interval", type=float, default=30.0, show_default=True, help="Seconds between feed or Mastodon polls.")
+@click.option("--interval", type=float, default=30.0, show_default=True,
+              help="Seconds between feed, Mastodon, YouTube or Reddit polls.")
 @click.option("--poll", type=float, default=0.05, show_default=True, help="Seconds between looks at a followed file.")
 @click.option("--header", "headers", multiple=True, metavar="'NAME: VALUE'", help="HTTP header for a feed (repeatable).")
 @click.option("--backfill", type=int, default=0, show_default=True, help="Mastodon: older pages to read at the first start.")
 @click.option("--since-id", default=None, help="Mastodon: start after this status id.")
 @click.option("--mastodon-token", envvar="MASTODON_TOKEN", default=None, help="Mastodon access token, if the instance needs one.")
+@click.option("--youtube-key", envvar=youtube.KEY_ENV, default=None, show_envvar=True,
+              help=f"YouTube Data API key (better in {youtube.KEY_ENV}: an option shows in ps).")
 @click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to keep the follow/feed/Mastodon position (default: beside the incident file).")
 @click.option("--rejected", "rejected_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -164,8 +175,8 @@ def ingest(
     incident: str, source: str, kind: str, follow: bool, from_end: bool, once: bool, mapping_path: Path | None,
     preset: str | None, match: str | None, interval: float, poll: float,
     headers: tuple[str, ...], backfill: int, since_id: str | None,
-    mastodon_token: str | None, state_path: Path | None, rejected_path: Path | None, progress: bool | None,
-    actor: str, token: str | None,
+    mastodon_token: str | None, youtube_key: str | None, state_path: Path | None, rejected_path: Path | None,
+    progress: bool | None, actor: str, token: str | None,
 ) -> None:
     """Take comments from SOURCE into INCIDENT, triaged, deduplicated, with bad items reported."""
     cfg = settings()
@@ -177,13 +188,19 @@ def ingest(
                                  param_hint="--preset")
     if preset is not None and preset not in presets.names():
         raise click.BadParameter(f"no preset {preset!r} (presets: {', '.join(presets.names())})", param_hint="--preset")
+    recognised: list[str] = []
+    if kind == "csv" and mapping_path is None and preset is None:
+        preset = _recognised_csv(Path(source).expanduser(), recognised)
     if kind in ("csv", "feed") and mapping_path is None and preset is None:
         raise click.BadParameter(f"a {kind} source needs --mapping FILE (see the README)", param_hint="--mapping")
     for given, option in ((mapping_path, "--mapping"), (preset, "--preset")):
-        if given is not None and (kind not in MAPPED or follow or (option == "--preset" and kind == "csv")):
+        if given is not None and (kind not in MAPPED or follow):
             what = "a followed file" if follow else f"a {kind} source"
             raise click.BadParameter(f"applies to .json, JSONL, CSV files, stdin and feeds, not {what}",
                                      param_hint=option)
+    if preset is not None and (presets.format_of(preset) == "csv") != (kind == "csv"):
+        wanted = "a CSV export" if presets.format_of(preset) == "csv" else "a JSON answer"
+        raise click.BadParameter(f"{preset} reads {wanted}, not a {kind} source", param_hint="--preset")
     matcher: jetstream.Matcher | None = None
     if kind == "jetstream":
         if match is None:
@@ -195,13 +212,21 @@ def ingest(
             raise click.BadParameter(exc.problem if isinstance(exc, InvalidInput) else str(exc), param_hint="--match") from None
     elif match is not None:
         raise click.BadParameter(f"applies to a Jetstream source, not a {kind} source", param_hint="--match")
+    if kind == "youtube" and not youtube.parse_video(source):
+        raise click.BadParameter(f"{source!r} is not a YouTube video (a watch link, youtu.be/ID or youtube:ID)",
+                                 param_hint="SOURCE")
+    if kind == "reddit" and not reddit.parse_thread(source):
+        raise click.BadParameter(f"{source!r} is not a Reddit thread (https://www.reddit.com/r/SUB/comments/ID/...)",
+                                 param_hint="SOURCE")
+    if kind == "youtube" and not youtube_key:
+        raise click.BadParameter(f"a YouTube source needs a Data API key: set {youtube.KEY_ENV} "
+                                 "(console.cloud.google.com, YouTube Data API v3)", param_hint="--youtube-key")
     answers: Mapping | None = None
-    recognised: list[str] = []
     try:
         if preset is not None:
             answers = presets.load(preset)
-        elif mapping_path is not None and kind != "csv":
-            answers = Mapping.load(mapping_path, section="json")
+        elif mapping_path is not None:
+            answers = Mapping.load(mapping_path, section="csv" if kind == "csv" else "json")
         elif kind == "jsonl" and not follow:
             answers = _recognised(Path(source).expanduser(), recognised)
     except CrisisError as exc:
@@ -223,6 +248,9 @@ def ingest(
     printer = Printer()
     show_progress = sys.stderr.isatty() if progress is None else progress
 
+    #: The mapping the source read with (a preset, a user's, a polled platform's own), for the units it guessed.
+    used: list[Mapping] = []
+
     async def go() -> tuple[Tally, CrisisError | None]:
         store, incident_id = await locator.open_incident(incident, playbook=cfg.playbook, token=token)
         stop = asyncio.Event()
@@ -243,7 +271,10 @@ def ingest(
             src = _build(kind, source, follow=follow, from_end=from_end, once=once, mapping_path=mapping_path, answers=answers,
                          interval=interval, poll=poll, headers=header_map, backfill=backfill, since_id=since_id,
                          mastodon_token=mastodon_token, stop=stop, report=printer, state=state, book=cfg.playbook,
-                         matcher=matcher)
+                         matcher=matcher, youtube_key=youtube_key)
+            mapping = getattr(src, "mapping", None)
+            if isinstance(mapping, Mapping):
+                used.append(mapping)
             await pipeline.warm(store, incident_id)
             await warming
             with progress_bar(printer, src.size if backlog else None, show_progress) as on_progress:
@@ -267,9 +298,12 @@ def ingest(
         sys.exit(2)
     if error is not None:
         click.echo(f"crisis-tui: {error}", err=True)
-    shape = preset or (recognised[0] if recognised else None)
-    if shape is not None:
-        click.echo(presets.shape_line(shape, tally.taken + tally.rejected, tally.replies), err=True)
+    shape = preset or (recognised[0] if recognised else None) or POLLED.get(kind)
+    units = used[0].units_said() if used else ""
+    if shape is not None and (error is None or tally.taken + tally.rejected):
+        click.echo(presets.shape_line(shape, tally.taken + tally.rejected, tally.replies, units), err=True)
+    elif units:
+        click.echo(f"read {units}", err=True)
     click.echo(tally.summary())
     if isinstance(error, StoreUnavailable) or (tally.taken == 0 and (tally.rejected or error is not None)):
         sys.exit(1)
@@ -303,9 +337,30 @@ def _default_rejected(kind: str, source: str, state: Callable[[str, str], state_
         key = f"{parsed[0]}#{parsed[1]}" if parsed else source
     elif kind == "jetstream":
         key = jetstream.endpoint(source)
+    elif kind in POLLED:
+        key = _polled_key(kind, source)
     else:
         key = source
     return state_mod.rejected_path(state(kind, key).path)
+
+
+def _polled_key(kind: str, source: str) -> str:
+    """A polled platform's state key: the video or thread, however its link was written."""
+    if kind == "youtube":
+        video = youtube.parse_video(source)
+        return f"{video[0]}?videoId={video[1]}" if video else source
+    thread = reddit.parse_thread(source)
+    return f"{thread[0]}/comments/{thread[1]}" if thread else source
+
+
+def _recognised_csv(path: Path, found: list[str]) -> str | None:
+    """The preset of a CSV export whose header is a platform's own (Google Play's reviews), said on stderr."""
+    name = presets.recognise_header(presets.peek_header(path))
+    if name is not None:
+        click.echo(f"read as {presets.title(name)} (preset {name}; --preset NAME or --mapping FILE to choose another)",
+                   err=True)
+        found.append(name)
+    return name
 
 
 def _recognised(path: Path, found: list[str]) -> Mapping | None:
@@ -324,12 +379,21 @@ def _build(
     answers: Mapping | None, interval: float,
     poll: float, headers: dict[str, str], backfill: int, since_id: str | None, mastodon_token: str | None,
     stop: asyncio.Event, report: Callable[[str], None], state: Callable[[str, str], state_mod.StateFile],
-    book: Playbook, matcher: jetstream.Matcher | None = None,
+    book: Playbook, matcher: jetstream.Matcher | None = None, youtube_key: str | None = None,
 ) -> Source:
     if kind == "jetstream":
         assert matcher is not None
         url = jetstream.endpoint(source)
         return jetstream.JetstreamSource(url, matcher, state("jetstream", url), stop, report=report, once=once)
+    if kind == "youtube":
+        video = youtube.parse_video(source)
+        assert video is not None and youtube_key
+        return youtube.YouTubeThreads(video[0], video[1], youtube_key, state("youtube", _polled_key(kind, source)),
+                                      stop, report=report, interval=interval, once=once)
+    if kind == "reddit":
+        thread = reddit.parse_thread(source)
+        assert thread is not None
+        return reddit.RedditThread(thread[0], thread[1], stop, report=report, interval=interval, once=once)
     if kind == "stdin":
         return StdinLines(stop, mapping=answers)
     if kind == "mastodon":
@@ -347,8 +411,8 @@ def _build(
     if kind == "folder":
         return DropFolder(path, stop, report=report, once=once)
     if kind == "csv":
-        assert mapping_path is not None
-        return CsvFile(path, Mapping.load(mapping_path, section="csv"))
+        assert answers is not None
+        return CsvFile(path, answers)
     if follow:
         return FollowedFile(path, state("follow", str(path.resolve())), stop, report=report, poll=poll, from_end=from_end)
     return JsonlFile(path, book=book, mapping=answers)

@@ -95,12 +95,16 @@ def _worker_wanted(choice: str) -> bool:
                    "--no-triage when an upstream intake already did.")
 @click.option("--triage-worker", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
               help="Triage in a process of its own beside the server (auto: when this machine has a second core).")
-@click.option("--access-log", is_flag=True, help="Log every request (off by default: a busy webhook floods it).")
+@click.option("--access-log", is_flag=True,
+              help="Log every request (off by default: a busy webhook floods it); secrets in URLs are REDACTED.")
+@click.option("--meta-secret-env", default="META_APP_SECRET", show_default=True, metavar="NAME",
+              help="Environment variable holding Meta's app secret; when it is set, Facebook and Instagram "
+                   "webhook bodies must carry a valid X-Hub-Signature-256 (401 otherwise).")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve(db: Database, host: str, port: int, ssl_certfile: str | None, ssl_keyfile: str | None, max_body: int,
           max_batch: int, rate_limit: float, burst: int, max_streams: int, stream_buffer: int, triage: bool,
-          triage_worker: str, access_log: bool, log_level: str) -> None:
+          triage_worker: str, access_log: bool, meta_secret_env: str, log_level: str) -> None:
     """Share the incidents in one SQLite file over HTTP (Starlette on uvicorn).
 
     Clients open a room with `crisis-tui open http://HOST:PORT/incidents/ID
@@ -122,11 +126,13 @@ def serve(db: Database, host: str, port: int, ssl_certfile: str | None, ssl_keyf
     click.echo(f"serving {named(db)} on {scheme}://{host}:{bound} (Ctrl+C stops)")
     if not _is_loopback(host) and not ssl_certfile:
         click.echo("warning: listening beyond this host without TLS: tokens travel in clear text", err=True)
+    if os.environ.get(meta_secret_env):
+        click.echo(f"Meta webhook bodies must carry X-Hub-Signature-256 (app secret from {meta_secret_env})")
     if active == 0:
         click.echo(f"no tokens yet: crisis-tui token create --db {db} --name NAME --role lead", err=True)
     app = create_app(db, playbook=cfg.playbook, settings=ServerSettings(
         max_body=max_body, max_batch=max_batch, rate=rate_limit, burst=burst, max_streams=max_streams,
-        stream_buffer=stream_buffer,
+        stream_buffer=stream_buffer, meta_app_secret=os.environ.get(meta_secret_env) or None,
     ), triage=triage, triage_worker=_worker_wanted(triage_worker), watch_playbook=True)
     config = uvicorn.Config(app, log_level=log_level, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
                             timeout_graceful_shutdown=3, lifespan="on", proxy_headers=False, server_header=False,

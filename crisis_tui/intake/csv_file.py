@@ -78,14 +78,20 @@ class CsvFile:
                 continue
             yield start, dict(zip(header, cells, strict=True)), ""
 
-    def _parse(self, batch: list[tuple[int, dict[str, str] | None, str]]) -> tuple[list[NewComment], list[Reject]]:
+    def _parse(self, batch: list[tuple[int, dict[str, str] | None, str]]) -> tuple[list[NewComment], list[Reject], int]:
+        """The batch's comments, its rejects, and how many rows the mapping's csv.skip passed over."""
         comments: list[NewComment] = []
         rejects: list[Reject] = []
+        skipped = 0
         mapped = self.mapping.mapped_columns()
+        skip = self.mapping.skip
         for line, row, reason in batch:
             where = f"{self.name}:{line}"
             if row is None:
                 rejects.append(Reject(where, reason, ""))
+                continue
+            if skip and all(row.get(column, "").strip() == value for column, value in skip.items()):
+                skipped += 1
                 continue
             raw = msgspec.json.encode(row).decode()
             try:
@@ -96,7 +102,7 @@ class CsvFile:
                 comments.append(parse_comment(native))
             except (MappedValueError, InvalidInput) as exc:
                 rejects.append(Reject(where, str(exc), raw))
-        return comments, rejects
+        return comments, rejects, skipped
 
     async def chunks(self) -> AsyncIterator[Chunk]:
         handle = open_source(self.path)
@@ -112,8 +118,8 @@ class CsvFile:
                 batch = await asyncio.to_thread(_take, rows, ROWS_PER_CHUNK)
                 if not batch:
                     return
-                comments, rejects = await asyncio.to_thread(self._parse, batch)
-                yield Chunk(comments, rejects, position=handle.tell())
+                comments, rejects, skipped = await asyncio.to_thread(self._parse, batch)
+                yield Chunk(comments, rejects, position=handle.tell(), skipped=skipped)
         finally:
             text.close()
 

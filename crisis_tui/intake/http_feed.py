@@ -7,7 +7,9 @@ said (kept in the state file across restarts), so an unchanged feed costs a
 go through the TOML mapping to the native shape; items seen before are
 duplicates for the store, not new comments. Trouble is retried with backoff
 (crisis_tui.intake.poller). With `once`, an answer that cannot be used (not
-JSON, no list where the mapping looks) ends the run with that reason.
+JSON, no list where the mapping looks) ends the run with that reason. A feed
+that wants its key in the URL (`?api_key=`, `?token=`) is named without it in
+every message and reject (crisis_tui.secret_query).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from crisis_tui.intake.json_items import map_answer, missing_items
 from crisis_tui.intake.mapping import Mapping
 from crisis_tui.intake.poller import USER_AGENT, polite_get, sleep_or_stop
 from crisis_tui.intake.state import StateFile
+from crisis_tui.secret_query import scrubbed
 
 
 class HttpFeed:
@@ -43,7 +46,7 @@ class HttpFeed:
         backoff: Backoff | None = None,
     ) -> None:
         self.url = url
-        self.name = url
+        self.name = scrubbed(url)
         self.mapping = mapping
         self.state = state
         self.stop = stop
@@ -92,7 +95,7 @@ class HttpFeed:
 
     def _chunk(self, response: httpx.Response) -> Chunk | str:
         """The answer's comments, or why the answer cannot be used (one line)."""
-        label = f"GET {self.url}"
+        label = f"GET {self.name}"
         try:
             body = json_input.decode(response.content)
         except msgspec.DecodeError as exc:

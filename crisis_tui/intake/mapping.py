@@ -5,6 +5,7 @@
 delimiter = ";"            # default ","
 encoding = "utf-8-sig"     # default; "cp1252" for old spreadsheet exports
 timezone = "Europe/Madrid" # for times written without an offset (default UTC)
+skip = { "Review Text" = "" }  # rows with all these cells are skipped (counted as skipped, not rejected)
 
 [json]                     # JSON answers: .json and .jsonl files and HTTP feeds ([feed] is the older name)
 items = "data.comments"    # where the comments are ("" = the answer is the list); "[]" walks a list:
@@ -24,6 +25,7 @@ posted_at = { from = "Date", format = "%d/%m/%Y %H:%M" }  # strptime format; wit
 likes = { from = "Helpful", default = 0 }
 text = { from = "snippet.textDisplay", html = true }  # HTML to plain text (crisis_tui.intake.html_text)
 author = { from = "author_id", join = "includes.users", on = "id", take = "username" }  # a side table
+id = { from = "Review Link", match = "reviewId=([^&]+)" }  # a part of the value: a regex's first group
 
 [extra]                    # more values kept with the comment (unknown keys are never dropped)
 rating = "Stars"
@@ -42,7 +44,10 @@ Times without a strptime format: ISO 8601, or an epoch number whose unit
 "epoch_us", "epoch_ns") says the unit outright. A join looks the record's
 value up in a list elsewhere in the same answer (`join`, from its root), by
 the key `on` ("id" by default), and takes `take` from the match; no match
-falls back to the field's default.
+falls back to the field's default. A unit told by magnitude is remembered
+per field (`Mapping.guessed`), so the run can say which one it took
+("posted_at in epoch milliseconds, told by magnitude"): a wrong guess is seen
+at once, not found weeks later in the evaluation.
 """
 
 from __future__ import annotations
@@ -55,7 +60,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from crisis_tui.comment_shape import KNOWN_KEYS, SIGNED_COUNTS
+from crisis_tui.comment_shape import EPOCH_UNITS, KNOWN_KEYS, SIGNED_COUNTS
 from crisis_tui.errors import CrisisError
 from crisis_tui.intake import preset_files
 from crisis_tui.intake.html_text import html_to_text
@@ -75,6 +80,7 @@ MISSING = _MISSING
 EPOCH_FORMATS = {"epoch": 1.0, "epoch_s": 1.0, "epoch_ms": 1e3, "epoch_us": 1e6, "epoch_ns": 1e9}
 #: The mapping's JSON table; [feed] is its older name, kept for existing mappings.
 JSON_KEYS = frozenset({"items", "replies", "skip", "only", "timezone"})
+CSV_KEYS = frozenset({"delimiter", "encoding", "timezone", "skip"})
 
 
 class MappingError(CrisisError):
@@ -93,6 +99,8 @@ class FieldSpec:
     join: str = ""
     on: str = "id"
     take: str = ""
+    #: `match = "REGEX"`: the value is the regex's first group (or whole match) in the text.
+    pattern: re.Pattern[str] | None = None
 
 
 @dataclass
@@ -103,6 +111,8 @@ class Mapping:
     csv: dict[str, Any] = field(default_factory=dict)
     feed: dict[str, Any] = field(default_factory=dict)
     zone: timezone | ZoneInfo = UTC
+    #: Epoch units told by magnitude, by field ("posted_at": {"milliseconds"}), for the run's summary.
+    guessed: dict[str, set[str]] = field(default_factory=dict)
 
     # --------------------------------------------------------------- loading
     @classmethod
@@ -146,7 +156,7 @@ class Mapping:
         options = data.get(section, {})
         if not isinstance(options, dict):
             raise MappingError(f"{where}: [{section}] must be a table")
-        allowed = {"csv": {"delimiter", "encoding", "timezone"}, "feed": JSON_KEYS, "json": JSON_KEYS}[section]
+        allowed = {"csv": CSV_KEYS, "feed": JSON_KEYS, "json": JSON_KEYS}[section]
         for key in options:
             if key not in allowed:
                 raise MappingError(f"{where}: {section}.{key}: unknown key (expected {', '.join(sorted(allowed))})")
@@ -161,6 +171,9 @@ class Mapping:
             raise MappingError(f"{where}: csv.delimiter: must be one character, got {delimiter!r}")
         if section != "csv":
             _check_json(options, f"{where}: {section}")
+        elif not isinstance(options.get("skip", {}), dict) or not all(
+                isinstance(v, str) for v in options.get("skip", {}).values()):
+            raise MappingError(f"{where}: csv.skip: must be a table of column = text, such as {{ \"Review Text\" = \"\" }}")
         return cls(
             path=where,
             fields=fields,
@@ -182,7 +195,7 @@ class Mapping:
 
     @property
     def skip(self) -> dict[str, Any]:
-        return dict(self.feed.get("skip", {}))
+        return dict(self.feed.get("skip") or self.csv.get("skip") or {})
 
     @property
     def only(self) -> dict[str, Any]:
@@ -204,7 +217,9 @@ class Mapping:
             value = self._value(record, spec, flat=flat, tables=tables, name=name)
             if value is _MISSING:
                 continue
-            out[name] = _convert(name, value, spec, self.zone)
+            converted = out[name] = _convert(name, value, spec, self.zone)
+            if name in TIMES and not spec.format and isinstance(converted, (int, float)) and not isinstance(converted, bool):
+                self.guessed.setdefault(name, set()).add(epoch_unit(converted))
         for name, spec in self.extra.items():
             value = self._value(record, spec, flat=flat, tables=tables, name=name)
             if value is not _MISSING and name not in out:
@@ -226,10 +241,33 @@ class Mapping:
             value = _MISSING if match is _MISSING else dig(match, spec.take) if spec.take else match
         if value is _MISSING or value is None or (flat and value == ""):
             return spec.default
+        if spec.pattern is not None:
+            found = spec.pattern.search(str(value))
+            if found is None:
+                if spec.default is not _MISSING:
+                    return spec.default
+                raise MappedValueError(f"{name}: {spec.source} {str(value)[:40]!r} does not match {spec.pattern.pattern!r}")
+            return found.group(1) if spec.pattern.groups else found.group(0)
         return value
 
     def mapped_columns(self) -> set[str]:
         return {s.source for s in (*self.fields.values(), *self.extra.values()) if s.source is not None}
+
+
+    def units_said(self) -> str:
+        """The epoch units told by magnitude so far: "posted_at in epoch milliseconds, told by magnitude" ("" for none)."""
+        order = [unit for _, _, unit in EPOCH_UNITS] + ["out of range"]
+        parts = [f"{name} in epoch {' and '.join(sorted(units, key=order.index))}"
+                 for name, units in sorted(self.guessed.items())]
+        return f"{'; '.join(parts)}, told by magnitude" if parts else ""
+
+
+def epoch_unit(value: float) -> str:
+    """The unit the native shape takes an epoch number in (crisis_tui.comment_shape.EPOCH_UNITS)."""
+    for below, _, unit in EPOCH_UNITS:
+        if abs(value) < below:
+            return unit
+    return "out of range"
 
 
 class MappedValueError(ValueError):
@@ -290,11 +328,20 @@ def _spec(spec: Any, where: str) -> FieldSpec:
             raise MappingError(f"{where}: must name a column or a path")
         return FieldSpec(source=spec)
     if isinstance(spec, dict):
-        unknown = set(spec) - {"from", "value", "format", "default", "html", "join", "on", "take"}
+        unknown = set(spec) - {"from", "value", "format", "default", "html", "join", "on", "take", "match"}
         if unknown:
             raise MappingError(
-                f"{where}: unknown key {sorted(unknown)[0]!r} (expected from, value, format, default, html, join, on, take)"
+                f"{where}: unknown key {sorted(unknown)[0]!r} "
+                "(expected from, value, format, default, html, join, on, take, match)"
             )
+        pattern = None
+        if "match" in spec:
+            if not isinstance(spec["match"], str) or not spec["match"]:
+                raise MappingError(f"{where}: match must be a regular expression such as \"reviewId=([^&]+)\"")
+            try:
+                pattern = re.compile(spec["match"])
+            except re.error as exc:
+                raise MappingError(f"{where}: match: not a regular expression: {exc}") from None
         if not isinstance(spec.get("html", False), bool):
             raise MappingError(f"{where}: html must be true or false")
         for key in ("join", "on", "take"):
@@ -318,6 +365,7 @@ def _spec(spec: Any, where: str) -> FieldSpec:
             join=str(spec.get("join", "")),
             on=str(spec.get("on") or "id"),
             take=str(spec.get("take", "")),
+            pattern=pattern,
         )
     raise MappingError(f"{where}: must be a column name or a table like {{ from = \"Column\" }}")
 

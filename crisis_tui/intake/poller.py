@@ -4,7 +4,10 @@ transient trouble, one clear line for trouble that retrying cannot fix.
 Transient: connection errors, timeouts, 408, 425, 429 and 5xx (waiting as long
 as the server's Retry-After or X-RateLimit-Reset asks, at least the backoff).
 Permanent: every other 4xx (a wrong URL, token or tag does not fix itself),
-raised as a SourceError naming the URL and the status.
+raised as a Refused (a SourceError) naming the URL and the status, with the
+response kept for a platform's adapter to say more (YouTube's quotaExceeded).
+A secret in the query (YouTube's `key`, a webhook's `access_token`) is never
+shown: crisis_tui.secret_query scrubs it from every URL a message names.
 """
 
 from __future__ import annotations
@@ -19,18 +22,34 @@ import httpx
 
 from crisis_tui.intake.backoff import Backoff, retry_after
 from crisis_tui.intake.chunk import SourceError
+from crisis_tui.secret_query import scrubbed
 
 TRANSIENT = frozenset({408, 425, 429})
 USER_AGENT = "crisis-tui-intake"
 
 
+class Refused(SourceError):
+    """A 4xx that retrying cannot fix; `response` is the server's answer, for a platform's own words."""
+
+    def __init__(self, message: str, response: httpx.Response) -> None:
+        super().__init__(message)
+        self.response = response
+
+
 def _rate_limit_reset(response: httpx.Response) -> float | None:
-    """Mastodon's X-RateLimit-Reset (an ISO time) as seconds from now, when remaining is 0."""
-    if response.headers.get("x-ratelimit-remaining") != "0":
+    """X-RateLimit-Reset as seconds from now, when remaining is 0: Mastodon sends an ISO time,
+    Reddit the seconds left in its window (and a remaining count such as "0.0")."""
+    remaining = response.headers.get("x-ratelimit-remaining", "")
+    try:
+        if float(remaining) > 0:
+            return None
+    except ValueError:
         return None
     reset = response.headers.get("x-ratelimit-reset")
     if not reset:
         return None
+    if reset.replace(".", "", 1).isdigit():
+        return float(reset)
     try:
         return max(0.0, datetime.fromisoformat(reset.replace("Z", "+00:00")).timestamp() - time.time())
     except ValueError:
@@ -63,7 +82,7 @@ async def polite_get(
         try:
             response = await client.get(url, params=params, headers=headers)
         except httpx.HTTPError as exc:
-            problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            problem = scrubbed(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
             server_says = None
         else:
             status = response.status_code
@@ -71,7 +90,8 @@ async def polite_get(
                 backoff.reset()
                 return response
             if status not in TRANSIENT and status < 500:
-                raise SourceError(f"{label}: HTTP {status} {response.reason_phrase} for {response.url}")
+                raise Refused(f"{label}: HTTP {status} {response.reason_phrase} for {scrubbed(str(response.url))}",
+                              response)
             problem = f"HTTP {status} {response.reason_phrase}"
             server_says = retry_after(response.headers.get("retry-after")) or _rate_limit_reset(response)
         if max_failures is not None and backoff.failures + 1 >= max_failures:

@@ -5,10 +5,17 @@ read ("read as a YouTube commentThreads answer") and `detect`, paths that must
 hold a value ("*": any value) in an answer (a .json document, or the first
 line of a JSONL file) for it to be recognised without `--preset`. A native
 comment never matches one: presets look for platform keys only.
+
+A CSV export's preset says `format = "csv"` and is recognised by `header`, the
+columns its first row must have (Google Play's reviews export); its mapping
+is read as a CSV mapping (`[csv]`: encoding, delimiter, skip). The header is
+read in the encoding its byte-order mark names (UTF-16 for Google's exports),
+UTF-8 without one.
 """
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +35,13 @@ def load(name: str) -> Mapping:
     data = preset_files.raw(name)
     if data is None:
         raise MappingError(f"--preset {name}: no such preset (crisis-tui ingest --presets lists them)")
-    return Mapping.parse(data, f"preset {name}", section="json")
+    return Mapping.parse(data, f"preset {name}", section=format_of(name))
+
+
+def format_of(name: str) -> str:
+    """"csv" for a CSV export's preset, "json" for a JSON answer's."""
+    data = preset_files.raw(name) or {}
+    return "csv" if data.get("preset", {}).get("format") == "csv" else "json"
 
 
 def title(name: str) -> str:
@@ -36,8 +49,14 @@ def title(name: str) -> str:
     return str(data.get("preset", {}).get("title", name))
 
 
-def shape_line(name: str, comments: int, replies: int) -> str:
-    """What was read, in the platform's words: "read as a YouTube commentThreads answer: 7 threads, 12 replies"."""
+def shape_line(name: str, comments: int, replies: int, units: str = "") -> str:
+    """What was read, in the platform's words: "read as a YouTube commentThreads answer: 7 threads, 12 replies",
+    and the epoch units told by magnitude ("; posted_at in epoch microseconds, told by magnitude")."""
+    line = _counted(name, comments, replies)
+    return f"{line}; {units}" if units else line
+
+
+def _counted(name: str, comments: int, replies: int) -> str:
     data = preset_files.raw(name) or {}
     table = data.get("preset", {})
     word = str(table.get("items", "items"))
@@ -65,9 +84,36 @@ def recognise(answer: Any) -> str | None:
     return None
 
 
+def recognise_header(header: list[str]) -> str | None:
+    """The CSV preset whose `header` columns the export's first row all has, or None."""
+    columns = {cell.strip() for cell in header}
+    for name in names():
+        table = (preset_files.raw(name) or {}).get("preset", {})
+        wanted = table.get("header") or []
+        if table.get("format") == "csv" and wanted and columns >= set(wanted):
+            return name
+    return None
+
+
+def peek_header(path: Path, limit: int = 1 << 16) -> list[str]:
+    """A CSV file's first row, in the encoding its byte-order mark names ([] when it cannot be read)."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit)
+    except OSError:
+        return []
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8-sig"
+    text = data.decode(encoding, "replace")
+    first = text.splitlines()[0] if text else ""
+    return next(csv.reader([first]), [])
+
+
 def listing() -> list[str]:
     """One line a preset, for `crisis-tui ingest --presets`."""
-    return [f"{name:<20} {title(name)}" for name in names()]
+    return [f"{name:<20} {title(name)}{' (CSV)' if format_of(name) == 'csv' else ''}" for name in names()]
 
 
 def peek(path: Path, limit: int) -> Any:

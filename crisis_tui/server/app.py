@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from crisis_tui.playbook import Playbook
-from crisis_tui.server import openapi, responses, routes, stream, webhook
+from crisis_tui.server import access_log, openapi, responses, routes, stream, webhook
 from crisis_tui.server.auth import Authenticator
 from crisis_tui.server.ratelimit import RateLimiter
 from crisis_tui.server.route_doc import ApiRoute, Doc
@@ -81,6 +81,7 @@ def create_app(db: str | Path, *, playbook: Playbook, settings: ServerSettings |
     guards judge with each good edit of the playbook's file (what `serve` does)."""
     path = database(db)
     chosen = settings or ServerSettings()
+    access_log.install()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -13,6 +13,14 @@ read refuses it (422, naming the item's place, such as
 the preset skips (a reaction, an edit, a follow) are not errors: a webhook
 that posts only those gets `ingested 0`.
 
+Meta signs every webhook body with the app's secret: `X-Hub-Signature-256:
+sha256=HEX`, the HMAC-SHA256 of the raw body. When the secret is known to
+the server (`serve --meta-secret-env NAME`, META_APP_SECRET by default), a
+body read with a Meta webhook preset must carry that signature, or it is
+refused with 401 before anything of it is read: a leaked callback URL alone
+cannot post comments. Without the secret, the token in the URL is the only
+check, as before.
+
 Before Meta sends anything it verifies the callback: `GET` with
 `hub.mode=subscribe`, `hub.challenge` and `hub.verify_token`. The verify token
 to give Meta is a crisis-tui token that may post comments (the one in the
@@ -21,6 +29,9 @@ callback URL); the answer is the challenge, as plain text.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from collections.abc import Mapping as Headers
 from typing import Any
 
 import msgspec
@@ -28,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from crisis_tui import json_input, wire
-from crisis_tui.errors import CrisisError, InvalidInput
+from crisis_tui.errors import CrisisError, InvalidInput, Unauthorized
 from crisis_tui.intake import presets
 from crisis_tui.intake.json_items import map_answer, missing_items
 from crisis_tui.intake.mapping import Mapping
@@ -38,6 +49,25 @@ from crisis_tui.server.auth import Caller, require
 
 #: Longest hub.challenge echoed (Meta's are a few digits).
 MAX_CHALLENGE = 256
+#: The presets whose bodies Meta sends and signs.
+META_SIGNED = frozenset({"facebook-webhook", "instagram-webhook"})
+SIGNATURE = "x-hub-signature-256"
+
+
+def check_signature(headers: Headers[str, str], body: bytes, preset: str | None, secret: str | None) -> None:
+    """Refuse (401) a Meta webhook body whose X-Hub-Signature-256 is missing or not the body's HMAC with `secret`;
+    nothing to check without a secret or for a body that is not Meta's."""
+    if not secret or preset not in META_SIGNED:
+        return
+    given = headers.get(SIGNATURE, "").strip()
+    if not given:
+        raise Unauthorized(f"no X-Hub-Signature-256 header: this server knows Meta's app secret, so a {preset} "
+                           "body must come signed by Meta")
+    scheme, _, digest = given.partition("=")
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    if scheme.lower() != "sha256" or not hmac.compare_digest(digest.lower().encode(), expected.encode()):
+        raise Unauthorized("X-Hub-Signature-256 does not match the body: it was not signed with this server's "
+                           "Meta app secret (or the body was changed on the way)")
 
 
 def preset_of(request: Request, caller: Caller) -> str | None:
@@ -50,6 +80,8 @@ def preset_of(request: Request, caller: Caller) -> str | None:
         return caller.preset
     if asked is not None and asked not in presets.names():
         raise InvalidInput("preset", f"no preset {asked[:40]!r} (presets: {', '.join(presets.names())})")
+    if asked is not None and presets.format_of(asked) == "csv":
+        raise InvalidInput("preset", f"{asked} reads a CSV export file (crisis-tui ingest); a webhook body is JSON")
     return asked
 
 
@@ -59,6 +91,8 @@ def _mapping(name: str) -> Mapping:
 
 def read(body: bytes, preset: str, max_batch: int) -> tuple[list[NewComment], int]:
     """The comments of one platform body (and how many of its items the preset skipped)."""
+    if presets.format_of(preset) == "csv":
+        raise InvalidInput("preset", f"{preset} reads a CSV export file (crisis-tui ingest); a webhook body is JSON")
     if not body.strip():
         raise InvalidInput("body", f"is empty; {presets.title(preset)} is expected")
     try:

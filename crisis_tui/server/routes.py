@@ -177,6 +177,7 @@ async def ingest(request: Request, caller: Caller, state: ServerState) -> Respon
     limit = state.settings.max_batch
     preset = platform_webhook.preset_of(request, caller)
     spike: dict[str, object] | None = None
+    platform_webhook.check_signature(request.headers, body, preset, state.settings.meta_app_secret)
     if preset is None and request.headers.get("content-type", "").startswith(wire.TRIAGED):
         comments = webhook.triaged(body, limit)
     else:

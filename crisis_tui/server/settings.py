@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -29,3 +29,6 @@ class ServerSettings:
     stream_buffer: int = 1024 * 1024
     #: Seconds a reader may take nothing before its stream is dropped (it resumes with Last-Event-ID).
     stream_stall: float = 30.0
+    #: Meta's app secret (from the environment variable `serve --meta-secret-env` names): when set, a
+    #: Facebook or Instagram webhook body must carry Meta's X-Hub-Signature-256 (401 otherwise).
+    meta_app_secret: str | None = field(default=None, repr=False)
