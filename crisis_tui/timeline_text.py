@@ -137,10 +137,12 @@ def describe(event: Event) -> str:
             return f"SLA breached: {_quote(detail, 60)}"
         case ev.ReplyPublished() as b:
             where = _quote(b.url, 80) if b.url else f"as {_quote(b.post_id, 40)}"
-            return f"{actor} published reply draft {b.draft_id} v{b.version} on {_quote(b.platform, 20)}: {where}"
+            what = "reply" if b.comment_id is not None else "statement"
+            return f"{actor} published {what} draft {b.draft_id} v{b.version} on {_quote(b.platform, 20)}: {where}"
         case ev.ReplyPublishFailed() as b:
             return (f"publish failed on {_quote(b.platform, 20)}: {_quote(b.error, 120)} "
-                    f"(reply draft {b.draft_id} v{b.version} stays approved; send again to retry)")
+                    f"({'reply' if b.comment_id is not None else 'statement'} draft {b.draft_id} v{b.version} "
+                    "stays approved; send again to retry)")
         case ev.SitrepIssued() as b:
             return f"{actor} issued a situation report{_deliveries(b.delivered, b.failed)}"
         case ev.NotificationSent() as b:

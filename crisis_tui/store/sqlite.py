@@ -52,7 +52,7 @@ from crisis_tui.model import (
 )
 from crisis_tui.playbook import Playbook
 from crisis_tui.publish import deliver
-from crisis_tui.publish.reply import Reply
+from crisis_tui.publish.reply import Outgoing, Reply
 from crisis_tui.store import guards
 from crisis_tui.store.connection import closed_on_failure, connect
 from crisis_tui.store.guards import Append
@@ -513,42 +513,60 @@ class SqliteStore(Reads):
             await tx.apply(moved, actor)
         return await self.get_draft(incident_id, draft_id)
 
-    async def _published(self, incident_id: str, draft_id: int, version: int) -> ev.ReplyPublished | None:
+    async def _published(self, incident_id: str, draft_id: int, version: int, platform: str
+                         ) -> ev.ReplyPublished | None:
         for event in await self.events_of(incident_id, ev.ReplyPublished):
             body = event.body
-            if isinstance(body, ev.ReplyPublished) and body.draft_id == draft_id and body.version == version:
+            if (isinstance(body, ev.ReplyPublished) and body.draft_id == draft_id and body.version == version
+                    and body.platform == platform):
                 return body
         return None
 
-    async def _publish(self, incident_id: str, draft_id: int, *, actor: str, version: int | None) -> ev.ReplyPublished | None:
-        """Post an approved reply where the playbook publishes its comment's platform.
+    async def _publish(self, incident_id: str, draft_id: int, *, actor: str, version: int | None) -> None:
+        """Post an approved reply where the playbook publishes its comment's platform, or a
+        public statement on every platform whose publisher takes statements.
 
-        None when it goes out by hand. The step's own refusals come first, so nothing is
-        posted that could not be marked sent; a version already posted is not posted again.
+        Nothing is posted when it goes out by hand. The step's own refusals come first, so
+        nothing is posted that could not be marked sent; a version already posted on a
+        platform is not posted there again (a statement that failed on one platform is
+        retried there only).
         """
         draft = guards.found_draft(await self._draft(incident_id, draft_id), draft_id, incident_id)
-        if draft.kind != "reply" or draft.comment_id is None:
-            return None
-        comment = await self.get_comment(incident_id, draft.comment_id)
-        publisher = deliver.publisher_answering(self.playbook, comment)
-        if publisher is None:
-            return None
-        guards.draft_status(draft, "sent", actor=actor, holder=comment.holder, version=version, playbook=self.playbook)
-        earlier = await self._published(incident_id, draft.id, draft.version)
-        if earlier is not None:
-            return earlier
-        outcome = await deliver.publish(publisher, Reply(
-            incident_id=incident_id, draft_id=draft.id, version=draft.version, text=draft.body, comment=comment))
+        outgoing: Outgoing
+        if draft.kind == "statement":
+            publishers = deliver.statement_publishers(self.playbook)
+            if not publishers:
+                return
+            guards.draft_status(draft, "sent", actor=actor, version=version, playbook=self.playbook)
+            outgoing = Outgoing(incident_id=incident_id, draft_id=draft.id, version=draft.version, text=draft.body)
+        elif draft.comment_id is not None:
+            comment = await self.get_comment(incident_id, draft.comment_id)
+            publisher = deliver.publisher_answering(self.playbook, comment)
+            if publisher is None:
+                return
+            publishers = [publisher]
+            guards.draft_status(draft, "sent", actor=actor, holder=comment.holder, version=version,
+                                playbook=self.playbook)
+            outgoing = Reply(incident_id=incident_id, draft_id=draft.id, version=draft.version, text=draft.body,
+                             comment=comment)
+        else:
+            return
+        due = [p for p in publishers if await self._published(incident_id, draft.id, draft.version, p.platform) is None]
+        outcomes = await asyncio.gather(*(deliver.publish(p, outgoing) for p in due))
         async with self._write(incident_id) as tx:
             # What went out is on the record even if the draft moves on before it is marked sent;
             # a concurrent send of the same version got the same post back and recorded it already.
-            if isinstance(outcome, ev.ReplyPublishFailed) or await self._published(
-                    incident_id, draft.id, draft.version) is None:
-                await tx.apply(outcome, actor)
-        if isinstance(outcome, ev.ReplyPublishFailed):
-            raise PublishFailed(f"draft {draft.id} v{draft.version} was not published on {publisher.platform}: "
-                                f"{outcome.error}; it stays approved, send again to retry")
-        return outcome
+            for outcome in outcomes:
+                if isinstance(outcome, ev.ReplyPublishFailed) or await self._published(
+                        incident_id, draft.id, draft.version, outcome.platform) is None:
+                    await tx.apply(outcome, actor)
+        failed = [o for o in outcomes if isinstance(o, ev.ReplyPublishFailed)]
+        if failed:
+            done = [o.platform for o in outcomes if isinstance(o, ev.ReplyPublished)]
+            said = "; ".join(f"was not published on {o.platform}: {o.error}" for o in failed)
+            posted = f" (published on {', '.join(done)})" if done else ""
+            raise PublishFailed(f"draft {draft.id} v{draft.version} {said}{posted}; it stays approved, "
+                                "send again to retry")
 
     # --------------------------------------------------------------- decisions
     async def propose_decision(
