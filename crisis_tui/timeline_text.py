@@ -147,11 +147,20 @@ def describe(event: Event) -> str:
             return f"{actor} issued a situation report{_deliveries(b.delivered, b.failed)}"
         case ev.NotificationSent() as b:
             return f"told {_quote(', '.join(b.delivered) or 'nobody', 80)} of {_quote(b.about, 30)}{_failures(b.failed)}"
+        case ev.EscalationAnswered() as b:
+            took = _took(event.ts - b.escalated_at)
+            return (f"{_quote(b.to or 'the committee', 40)} answered the escalation of {_who(b.author)} (#{b.comment_id}) "
+                    f"after {took}, recorded by {actor}: {_quote(b.answer, 80)}")
         case ev.UnknownEvent(kind=kind):
             return f"{actor}: unknown event kind {_quote(kind, 40)} (written by a newer crisis-tui, kept as it is)"
         case ev.BrokenEvent(kind=kind, error=error):
             return f"{actor}: unreadable {_quote(kind, 40)} event ({_quote(error, 60)}), kept as it is"
     return f"{actor} {one_line(event.kind, 30)}"  # pragma: no cover - every body is matched above
+
+
+def _took(seconds: float) -> str:
+    whole = max(0, int(seconds))
+    return f"{whole // 3600}h{whole % 3600 // 60:02d}m" if whole >= 3600 else f"{whole // 60}m{whole % 60:02d}s"
 
 
 _SOURCE_NAMES: dict[str, str] = {}

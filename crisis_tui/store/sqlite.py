@@ -35,7 +35,7 @@ from crisis_tui.errors import (
     StorageFault,
     StoreUnavailable,
 )
-from crisis_tui.eventlog import GENESIS, chain_hash, encode_payload, verify_chain
+from crisis_tui.eventlog import GENESIS, chain_hash, encode_payload, event_from_row, verify_chain
 from crisis_tui.log_head import Head
 from crisis_tui.model import (
     BulkResult,
@@ -58,7 +58,7 @@ from crisis_tui.store.connection import closed_on_failure, connect
 from crisis_tui.store.guards import Append
 from crisis_tui.store.projector import INSERT_COMMENT, comment_row, project
 from crisis_tui.store.queries import Reads
-from crisis_tui.store.rows import CommentState
+from crisis_tui.store.rows import EVENT_COLUMNS, CommentState
 from crisis_tui.store.schema import MIGRATIONS, SCHEMA_VERSION
 from crisis_tui.store.waker import Waker
 from crisis_tui.tone import ToneChecker
@@ -699,6 +699,19 @@ class SqliteStore(Reads):
         async with self._write(incident_id) as tx:
             await self._require_incident(tx)
             return await tx.apply(body, actor)
+
+    async def answer_escalation(self, incident_id: str, comment_id: int, answer: str, *, actor: str) -> Event:
+        """Record the department's answer to the comment's open escalation (guards.escalation_answer);
+        read inside the write, so two people recording an answer at once give one answer, not two.
+        It reads the incident's comment.status events, which are few next to its comments."""
+        guards.text(answer, "answer", guards.MAX_NOTE)
+        async with self._write(incident_id) as tx:
+            await self._comment_state(tx, comment_id)
+            rows = await tx.db.execute_fetchall(
+                f"SELECT {EVENT_COLUMNS} FROM events WHERE incident_id = ? AND kind IN (?, ?) ORDER BY seq",
+                (incident_id, ev.kind_of(ev.CommentMarked), ev.kind_of(ev.EscalationAnswered)))
+            waiting = guards.open_escalation(comment_id, [event_from_row(tuple(r)) for r in rows])
+            return await tx.apply(guards.escalation_answer(comment_id, waiting, answer), actor)
 
     async def alert(self, incident_id: str, kind: str, payload: dict[str, object], *, actor: str = "triage") -> Event:
         guards.alert_kind(kind)
