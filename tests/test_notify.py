@@ -61,9 +61,13 @@ async def test_a_sitrep_on_a_hand_built_incident_says_its_counts(tmp_path: Path,
         assert lines[2] == ("comments 4: unanswered 3 (new 1, claimed 1, escalated 1), answered 1, ignored 0, "
                             "removal asked 0")
         assert lines[3].startswith("oldest unanswered waits 2m0") and "(within SLA: 30m00s)" in lines[3]
-        assert lines[4:] == ["decisions since the last report: 1",
-                             "  proposed: Publish a holding statement (by Luis)",
-                             "public statements sent: 0", "decisions waiting for a vote: 1", "open escalations: 1"]
+        assert lines[4:-1] == ["decisions since the last report: 1",
+                               "  proposed: Publish a holding statement (by Luis)",
+                               "public statements sent: 0", "decisions waiting for a vote: 1", "open escalations: 1"]
+        assert lines[-1].startswith(f"  waiting for legal's answer: #{ids[1]} for 2m0")
+        await store.answer_escalation(inc, ids[1], "legal: refund, no admission", actor="Luis")
+        answered = await sitrep.build(store, inc, book, since=None, now=incident.opened_at + 125)
+        assert answered.splitlines()[-1] == "open escalations: 1"
         said, outcome = await issue_sitrep(store, inc, book, actor="Luis")
         assert outcome.delivered == [] and said.startswith("Situation report")
         again = await sitrep.build(store, inc, book, since=await sitrep.last_report_at(store, inc))

@@ -55,9 +55,10 @@ async def test_s_issues_a_sitrep_now_and_says_where_it_went(
             await pilot.press("escape")
             await wait_for(pilot, lambda: "Ana issued a situation report" in screen_text(app))
         [issued] = [e for e in await store.events_after(inc) if isinstance(e.body, ev.SitrepIssued)]
-        assert issued.actor == "Ana" and issued.body.delivered == ["leadership"]
-        assert list(issued.body.failed) == ["legal"]
-        assert receiver.got["leadership"][0]["message"] == issued.body.text
+        body = issued.body
+        assert isinstance(body, ev.SitrepIssued)
+        assert issued.actor == "Ana" and body.delivered == ["leadership"] and list(body.failed) == ["legal"]
+        assert receiver.got["leadership"][0]["message"] == body.text
     finally:
         await store.close()
 
