@@ -21,6 +21,7 @@ import msgspec
 from crisis_tui.errors import PublishFailed
 from crisis_tui.model import Comment
 from crisis_tui.playbook import Publisher as Settings
+from crisis_tui.publish import tls
 from crisis_tui.publish.reply import Outgoing, Posted, Reply
 from crisis_tui.safe_text import one_line
 
@@ -109,7 +110,8 @@ class BlueskyPublisher:
         identifier, password = account
         base = self.settings.base_url.rstrip("/") + "/xrpc/"
         try:
-            async with httpx.AsyncClient(timeout=self.settings.timeout_seconds, transport=self._transport) as client:
+            async with httpx.AsyncClient(timeout=self.settings.timeout_seconds, transport=self._transport,
+                                         verify=tls.context()) as client:
                 signed = await client.post(base + "com.atproto.server.createSession",
                                            json={"identifier": identifier, "password": password})
                 if signed.status_code != 200:

@@ -17,6 +17,7 @@ import msgspec
 from crisis_tui.errors import PublishFailed
 from crisis_tui.model import Comment
 from crisis_tui.playbook import Publisher as Settings
+from crisis_tui.publish import tls
 from crisis_tui.publish.reply import Outgoing, Posted, Reply
 from crisis_tui.safe_text import one_line
 
@@ -83,7 +84,8 @@ class MastodonPublisher:
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": outgoing.idempotency_key}
         url = self.settings.base_url.rstrip("/") + "/api/v1/statuses"
         try:
-            async with httpx.AsyncClient(timeout=self.settings.timeout_seconds, transport=self._transport) as client:
+            async with httpx.AsyncClient(timeout=self.settings.timeout_seconds, transport=self._transport,
+                                         verify=tls.context()) as client:
                 response = await client.post(url, data=form, headers=headers)
         except httpx.TimeoutException:
             raise PublishFailed(f"Mastodon did not answer within {self.settings.timeout_seconds:g}s") from None

@@ -44,8 +44,6 @@ class WordOutCommands(RoomPanes):
         # Apprise takes about 150 ms to import (measured here): only a room that issues a report pays it.
         from crisis_tui.notify.runner import issue_sitrep  # noqa: PLC0415
 
-        self.notify("issuing a situation report...", markup=False, timeout=2)
-
         def done(result: tuple[str, Outcome]) -> None:
             text, outcome = result
             self.notify(f"situation report issued: {delivery_words(outcome)}",
