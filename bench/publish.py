@@ -15,7 +15,13 @@ the Mastodon-shaped server and AT-Protocol PDS of the tests, a JSON webhook rece
 - keypress_p95_ms (target <= 50): the room of a 2,000-comment incident while a situation
   report (S) waits on a target that never answers (it times out after `--slow-timeout` s):
   from posting down/up to the stream painting the new cursor row, like bench/tui.py;
-  `slow_target_outcome` says the target did time out after the presses.
+  `slow_target_outcome` says the target did time out after the presses;
+  `keypress_quiet_p95_ms` is the same room before S, for comparison.
+
+Bluesky's three requests share one kept-alive connection, and on loopback each answer
+after the first waits about 40 ms (the fake PDS's uvicorn writes headers and body apart;
+a delayed ACK holds the body): `platform_answer_bluesky` is mostly that. Mastodon's one
+request on a fresh connection answers in a few ms.
 """
 
 from __future__ import annotations
