@@ -23,6 +23,7 @@ from crisis_tui.store.sqlite import SqliteStore
 from crisis_tui.timeline_text import human_lines
 from tests.atproto_loopback import APP_PASSWORD, HANDLE, FakePds, pds  # noqa: F401 - the fixture
 from tests.mastodon_loopback import TOKEN, FakeMastodon, mastodon  # noqa: F401 - the fixture
+from tests.room_support import loaded, make_app, screen_text, wait_for
 
 REPLY_TOKEN_ENV = "CRISIS_TUI_TEST_MASTODON_TOKEN"
 STATEMENT_TOKEN_ENV = "CRISIS_TUI_TEST_MASTODON_STATEMENT_TOKEN"
@@ -146,3 +147,20 @@ def test_a_bluesky_statement_account_needs_its_identifier() -> None:
                               'token_env = "CARE_PASSWORD"\nstatements = true\nstatement_token_env = "BRAND_PASSWORD"\n'))
     with pytest.raises(PlaybookError, match="pb.toml: publish.bluesky.statement_identifier: names the account"):
         parse(data, "pb.toml")
+
+
+async def test_m_in_the_room_publishes_the_approved_statement_on_both_platforms(
+    approved: tuple[SqliteStore, str, int], mastodon: FakeMastodon, pds: FakePds  # noqa: F811
+) -> None:
+    store, incident, draft_id = approved
+    app = make_app(store, incident, store.playbook, me="Luis", role="gm")
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await loaded(pilot)
+        await pilot.press("m")
+        await wait_for(pilot, lambda: any(
+            str(n.message) == f"draft {draft_id} v1 published as a statement on mastodon, bluesky (the links are on "
+                              "the timeline)" for n in app._notifications))
+        await wait_for(pilot, lambda: "published statement draft" in screen_text(app))
+    assert (await store.get_draft(incident, draft_id)).status == "sent"
+    assert [r.form["status"] for r in mastodon.received] == [STATEMENT]
+    assert [json.loads(w)["record"]["text"] for w in pds.writes] == [STATEMENT]
