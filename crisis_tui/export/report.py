@@ -233,7 +233,8 @@ def _histogram_text(m: Metrics) -> str:
 def _escalations(record: IncidentRecord) -> list[Block]:
     items = loop_ins(record.events)
     rows = [
-        [f"#{i.comment_id}", safe(i.escalated_by, 40), w.clock_s(i.escalated_at), safe(i.to, 200) or "not recorded",
+        [f"#{i.comment_id}", safe(i.author, 40), safe(i.escalated_by, 40), w.clock_s(i.escalated_at),
+         safe(i.to, 200) or "not recorded",
          safe(i.reason, 500) or "not recorded",
          w.clock_s(i.answered_at) if i.answered_at is not None else "no answer recorded",
          w.duration(i.seconds), safe(i.answer, 500) or w.DASH]
@@ -241,8 +242,9 @@ def _escalations(record: IncidentRecord) -> list[Block]:
     ]
     if not rows:
         return [Paragraph("No comment was escalated.")]
-    return [Table(["Comment", "Escalated by", "At", "To", "Why", "Answered", "Time to loop in", "Answer"], rows,
-                  caption="Escalations, and the time to loop each department in (escalated to answer recorded)")]
+    return [Paragraph("Time to loop in: from the escalation to the department's answer, as recorded in the room."),
+            Table(["Comment", "Author", "Escalated by", "At", "To", "Why", "Answered", "Time to loop in", "Answer"],
+                  rows, caption="Escalations")]
 
 
 def _decisions(m: Metrics, record: IncidentRecord) -> Section:

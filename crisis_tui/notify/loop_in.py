@@ -18,6 +18,8 @@ from crisis_tui.model import Event
 
 class LoopIn(msgspec.Struct, kw_only=True):
     comment_id: int
+    #: Who wrote the comment escalated.
+    author: str
     #: The department (or person) the comment was escalated to, as written.
     to: str
     reason: str
@@ -38,7 +40,7 @@ def loop_ins(events: Iterable[Event]) -> list[LoopIn]:
     for event in events:
         match event.body:
             case ev.CommentMarked(status="escalated") as b:
-                item = LoopIn(comment_id=b.comment_id, to=b.to if isinstance(b.to, str) else "", reason=b.reason,
+                item = LoopIn(comment_id=b.comment_id, author=b.author, to=b.to if isinstance(b.to, str) else "", reason=b.reason,
                               escalated_by=event.actor, escalated_at=event.ts, escalated_seq=event.seq)
                 by_seq[event.seq] = item
                 out.append(item)
