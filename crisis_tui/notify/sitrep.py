@@ -42,11 +42,14 @@ async def last_report_at(store: IncidentStore, incident_id: str) -> float | None
         after = page[-1].seq
 
 
-async def _log(store: IncidentStore, incident_id: str) -> list[Event]:
-    events: list[Event] = []
-    while page := await store.events_after(incident_id, events[-1].seq if events else 0, PAGE):
-        events.extend(page)
-    return events
+async def _escalations(store: IncidentStore, incident_id: str) -> list[Event]:
+    """The log's escalations and answers (a page at a time: the rest of the log is not kept)."""
+    kept: list[Event] = []
+    after = 0
+    while page := await store.events_after(incident_id, after, PAGE):
+        kept.extend(e for e in page if isinstance(e.body, ev.CommentMarked | ev.EscalationAnswered))
+        after = page[-1].seq
+    return kept
 
 
 async def build(store: IncidentStore, incident_id: str, playbook: Playbook, *, since: float | None,
@@ -81,7 +84,7 @@ async def build(store: IncidentStore, incident_id: str, playbook: Playbook, *, s
     if waiting:
         lines.append(f"decisions waiting for a vote: {len(waiting)}")
     lines.append(f"open escalations: {counts.escalated:,}")
-    for item in loop_in.waiting(await _log(store, incident_id)):
+    for item in loop_in.waiting(await _escalations(store, incident_id)):
         lines.append(f"  waiting for {one_line(item.to or 'the committee', 40)}'s answer: #{item.comment_id} "
                      f"for {_clock(now - item.escalated_at)}")
     return "\n".join(lines)
