@@ -7,14 +7,18 @@ Each is the same store step as its CLI (`crisis-tui escalation-answer`, `crisis-
 
 from __future__ import annotations
 
+import asyncio
+
+from crisis_tui.model import Event
 from crisis_tui.notify.deliver import Outcome
 from crisis_tui.publish.outbound import line, outbound
 from crisis_tui.screens.room_panes import RoomPanes
 from crisis_tui.screens.word_out_forms import AnswerEscalation, TextPage
 from crisis_tui.widgets.display import plain
 
-#: The whole log is read for the outbound log (it is derived from the events alone).
-WHOLE_LOG = 10_000_000
+#: The outbound log is derived from the whole log, read a page at a time so the room's keys
+#: keep their turn between pages.
+PAGE = 2000
 
 
 def delivery_words(outcome: Outcome) -> str:
@@ -54,7 +58,11 @@ class WordOutCommands(RoomPanes):
 
     def action_outbound(self) -> None:
         async def read() -> str:
-            items = outbound(await self.store.events_after(self.incident_id, 0, WHOLE_LOG))
+            events: list[Event] = []
+            while page := await self.store.events_after(self.incident_id, events[-1].seq if events else 0, PAGE):
+                events.extend(page)
+                await asyncio.sleep(0)
+            items = outbound(events)
             return "\n".join(line(item) for item in items) or "Nothing has left the room yet."
 
         def show(text: str) -> None:
