@@ -8,13 +8,16 @@ Each is the same store step as its CLI (`crisis-tui escalation-answer`, `crisis-
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from crisis_tui.model import Event
-from crisis_tui.notify.deliver import Outcome
 from crisis_tui.publish.outbound import line, outbound
 from crisis_tui.screens.room_panes import RoomPanes
 from crisis_tui.screens.word_out_forms import AnswerEscalation, TextPage
 from crisis_tui.widgets.display import plain
+
+if TYPE_CHECKING:
+    from crisis_tui.notify.deliver import Outcome
 
 #: The outbound log is derived from the whole log, read a page at a time so the room's keys
 #: keep their turn between pages.
