@@ -18,7 +18,9 @@ from crisis_tui import approval
 from crisis_tui import events as ev
 from crisis_tui.errors import PlaybookError, PublishFailed
 from crisis_tui.playbook import Playbook, Publisher, parse, shipped_path
+from crisis_tui.publish import deliver
 from crisis_tui.publish.outbound import BY_HAND, outbound
+from crisis_tui.publish.reply import Outgoing
 from crisis_tui.store.sqlite import SqliteStore
 from crisis_tui.timeline_text import human_lines
 from tests.atproto_loopback import APP_PASSWORD, HANDLE, FakePds, pds  # noqa: F401 - the fixture
@@ -164,3 +166,20 @@ async def test_m_in_the_room_publishes_the_approved_statement_on_both_platforms(
     assert (await store.get_draft(incident, draft_id)).status == "sent"
     assert [r.form["status"] for r in mastodon.received] == [STATEMENT]
     assert [json.loads(w)["record"]["text"] for w in pds.writes] == [STATEMENT]
+
+
+async def test_a_retry_after_a_crash_between_posted_and_recorded_posts_the_statement_once(
+    approved: tuple[SqliteStore, str, int], mastodon: FakeMastodon, pds: FakePds  # noqa: F811
+) -> None:
+    store, incident, draft_id = approved
+    draft = await store.get_draft(incident, draft_id)
+    outgoing = Outgoing(incident_id=incident, draft_id=draft_id, version=draft.version, text=draft.body)
+    # Both platforms got the statement, then the process died before anything was recorded.
+    for publisher in deliver.statement_publishers(store.playbook):
+        assert isinstance(await deliver.publish(publisher, outgoing), ev.ReplyPublished)
+    assert (await store.get_draft(incident, draft_id)).status == "approved"
+    await approval.send(store, incident, draft_id, actor="Luis")
+    assert len(mastodon.posts) == 1 and len({r.key for r in mastodon.received}) == 1
+    assert len(pds.writes) == 1, "the PDS already held our record: found with getRecord, not written again"
+    published = [e.body for e in await store.events_after(incident) if isinstance(e.body, ev.ReplyPublished)]
+    assert sorted(b.platform for b in published) == ["bluesky", "mastodon"]
