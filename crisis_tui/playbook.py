@@ -219,7 +219,7 @@ class Publisher(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 #: The events a notification target may follow (crisis_tui.notify.rules says which log events are which).
 NOTIFY_EVENTS = ("spike", "sla_breach", "decision_proposed", "decision_approved", "statement_sent", "escalation",
-                 "severity_changed", "sitrep")
+                 "escalation_answered", "severity_changed", "sitrep")
 
 
 class NotifyTarget(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
