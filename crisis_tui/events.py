@@ -249,6 +249,19 @@ class NotificationSent(_Body, frozen=True, tag="notify.sent"):
     failed: dict[str, str] = {}
 
 
+class EscalationAnswered(_Body, frozen=True, tag="escalation.answered"):
+    """The department a comment was escalated to answered, as someone in the room recorded it:
+    the escalation it closes (`escalated_seq`, `escalated_at`) travels with it, so the time to
+    loop the department in is read from this one event."""
+
+    comment_id: int
+    to: str
+    answer: str
+    escalated_seq: int
+    escalated_at: float
+    author: str = ""
+
+
 class UnknownEvent(_Body, frozen=True, tag="unknown"):
     """A kind this version does not know: kept as it came, for a newer version to read."""
 
@@ -268,7 +281,7 @@ Known = (
     IncidentCreated | IncidentUpdated | CommentIngested | CommentClaimed | CommentReleased | CommentMarked
     | CommentTagged | CommentHandedOver | ClaimLapsed | DraftSaved | DraftConflict | DraftTicked | DraftMoved
     | DecisionProposed | DecisionVoted | OperatorJoined | OperatorLeft | OperatorFocus | NoteAdded | SpikeAlert
-    | SlaAlert | ReplyPublished | ReplyPublishFailed | SitrepIssued | NotificationSent
+    | SlaAlert | ReplyPublished | ReplyPublishFailed | SitrepIssued | NotificationSent | EscalationAnswered
 )
 EventBody = Known | UnknownEvent | BrokenEvent
 #: What the room, the wallboard and the export learn nothing from (no state, no line of story).

@@ -202,17 +202,24 @@ class Publisher(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     The secret stays out of the file: `token_env` names the environment variable
     that holds it (Mastodon: an access token; Bluesky: an app password for
     `identifier`), read when a reply is sent.
+
+    With `statements = true` public statements are posted there too, as new posts:
+    from the same account, or from the one `statement_token_env` (and on Bluesky
+    `statement_identifier`) names, such as the brand's main account.
     """
 
     base_url: str
     token_env: str
     identifier: str = ""
     timeout_seconds: float = 10.0
+    statements: bool = False
+    statement_token_env: str = ""
+    statement_identifier: str = ""
 
 
 #: The events a notification target may follow (crisis_tui.notify.rules says which log events are which).
 NOTIFY_EVENTS = ("spike", "sla_breach", "decision_proposed", "decision_approved", "statement_sent", "escalation",
-                 "severity_changed", "sitrep")
+                 "escalation_answered", "severity_changed", "sitrep")
 
 
 class NotifyTarget(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -419,6 +426,9 @@ def _check_publish(publish: dict[str, Publisher], source: str) -> None:
         if platform == "bluesky" and not publisher.identifier.strip():
             raise PlaybookError(source, f"publish.{platform}.identifier",
                                 "must name the account that posts (its handle or DID)")
+        if platform == "bluesky" and publisher.statement_token_env.strip() and not publisher.statement_identifier.strip():
+            raise PlaybookError(source, f"publish.{platform}.statement_identifier",
+                                "names the account statement_token_env signs in (a handle or DID)")
         if publisher.timeout_seconds <= 0:
             raise PlaybookError(source, f"publish.{platform}.timeout_seconds",
                                 f"must be positive, got {publisher.timeout_seconds}")

@@ -137,19 +137,30 @@ def describe(event: Event) -> str:
             return f"SLA breached: {_quote(detail, 60)}"
         case ev.ReplyPublished() as b:
             where = _quote(b.url, 80) if b.url else f"as {_quote(b.post_id, 40)}"
-            return f"{actor} published reply draft {b.draft_id} v{b.version} on {_quote(b.platform, 20)}: {where}"
+            what = "reply" if b.comment_id is not None else "statement"
+            return f"{actor} published {what} draft {b.draft_id} v{b.version} on {_quote(b.platform, 20)}: {where}"
         case ev.ReplyPublishFailed() as b:
             return (f"publish failed on {_quote(b.platform, 20)}: {_quote(b.error, 120)} "
-                    f"(reply draft {b.draft_id} v{b.version} stays approved; send again to retry)")
+                    f"({'reply' if b.comment_id is not None else 'statement'} draft {b.draft_id} v{b.version} "
+                    "stays approved; send again to retry)")
         case ev.SitrepIssued() as b:
             return f"{actor} issued a situation report{_deliveries(b.delivered, b.failed)}"
         case ev.NotificationSent() as b:
             return f"told {_quote(', '.join(b.delivered) or 'nobody', 80)} of {_quote(b.about, 30)}{_failures(b.failed)}"
+        case ev.EscalationAnswered() as b:
+            took = _took(event.ts - b.escalated_at)
+            return (f"{_quote(b.to or 'the committee', 40)} answered the escalation of {_who(b.author)} (#{b.comment_id}) "
+                    f"after {took}, recorded by {actor}: {_quote(b.answer, 80)}")
         case ev.UnknownEvent(kind=kind):
             return f"{actor}: unknown event kind {_quote(kind, 40)} (written by a newer crisis-tui, kept as it is)"
         case ev.BrokenEvent(kind=kind, error=error):
             return f"{actor}: unreadable {_quote(kind, 40)} event ({_quote(error, 60)}), kept as it is"
     return f"{actor} {one_line(event.kind, 30)}"  # pragma: no cover - every body is matched above
+
+
+def _took(seconds: float) -> str:
+    whole = max(0, int(seconds))
+    return f"{whole // 3600}h{whole % 3600 // 60:02d}m" if whole >= 3600 else f"{whole // 60}m{whole % 60:02d}s"
 
 
 _SOURCE_NAMES: dict[str, str] = {}

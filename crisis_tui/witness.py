@@ -39,6 +39,7 @@ WRITES = frozenset({
     "save_draft", "tick",
     "set_draft_status", "propose_decision", "vote_decision", "heartbeat", "leave", "expire_presence",
     "add_note", "alert", "import_events", "record_sitrep", "record_notification",
+    "answer_escalation",
 })
 
 

@@ -113,6 +113,7 @@ async def every_kind(store: IncidentStore, book: Playbook) -> str:
                               failed={"legal": "no answer within 10 s"})
     await store.record_notification(inc, 2, "escalation", "Ana escalates comment 2 to Legal", actor="notify",
                                     delivered=["legal"])
+    await store.answer_escalation(inc, second, "Legal: no admission of fault; offer the refund", actor="Luis")
     await store.update_incident(inc, actor="Luis", status="closed")
     await store.leave(inc, actor="Carla")
     await store.leave(inc, actor="Ana", reason="timeout")  # the shape expire_presence writes

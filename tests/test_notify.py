@@ -61,9 +61,13 @@ async def test_a_sitrep_on_a_hand_built_incident_says_its_counts(tmp_path: Path,
         assert lines[2] == ("comments 4: unanswered 3 (new 1, claimed 1, escalated 1), answered 1, ignored 0, "
                             "removal asked 0")
         assert lines[3].startswith("oldest unanswered waits 2m0") and "(within SLA: 30m00s)" in lines[3]
-        assert lines[4:] == ["decisions since the last report: 1",
-                             "  proposed: Publish a holding statement (by Luis)",
-                             "public statements sent: 0", "decisions waiting for a vote: 1", "open escalations: 1"]
+        assert lines[4:-1] == ["decisions since the last report: 1",
+                               "  proposed: Publish a holding statement (by Luis)",
+                               "public statements sent: 0", "decisions waiting for a vote: 1", "open escalations: 1"]
+        assert lines[-1].startswith(f"  waiting for legal's answer: #{ids[1]} for 2m0")
+        await store.answer_escalation(inc, ids[1], "legal: refund, no admission", actor="Luis")
+        answered = await sitrep.build(store, inc, book, since=None, now=incident.opened_at + 125)
+        assert answered.splitlines()[-1] == "open escalations: 1"
         said, outcome = await issue_sitrep(store, inc, book, actor="Luis")
         assert outcome.delivered == [] and said.startswith("Situation report")
         again = await sitrep.build(store, inc, book, since=await sitrep.last_report_at(store, inc))
@@ -75,7 +79,8 @@ async def test_events_reach_their_targets_a_failing_one_blocks_none_and_a_restar
     monkeypatch.setenv("CARE_URL", receiver.url("ok/care"))
     monkeypatch.setenv("LEGAL_URL", receiver.url("ok/legal"))
     monkeypatch.setenv("DOWN_URL", receiver.url("down/teams"))
-    targets = (NotifyTarget(name="care", url_env="CARE_URL", events=["decision_proposed", "escalation"]),
+    targets = (NotifyTarget(name="care", url_env="CARE_URL", events=["decision_proposed", "escalation",
+                                                                     "escalation_answered"]),
                NotifyTarget(name="legal", url_env="LEGAL_URL", department="legal"),
                NotifyTarget(name="teams", url_env="DOWN_URL", events=["decision_proposed"], timeout_seconds=3),
                NotifyTarget(name="unset", url_env="NOBODY_SET_THIS", events=["decision_proposed"]))
@@ -88,18 +93,20 @@ async def test_events_reach_their_targets_a_failing_one_blocks_none_and_a_restar
         await store.heartbeat(inc, actor="Luis", role="gm")
         await store.propose_decision(inc, "Publish a holding statement", actor="Luis", rationale="it spreads")
         await store.mark(inc, ids[1], "escalated", actor="Ana", to="Legal", reason="a lawyer writes")
+        await store.answer_escalation(inc, ids[1], "no admission; refund", actor="Luis")
         began = time.monotonic()
         for event in await store.events_after(inc, start):
             await notifier.handle(event)
         assert time.monotonic() - began < 8  # the failing target had its own 3 s, not everyone's
         assert [m["message"] for m in receiver.got["care"]] == [
             "[SEV2] Refund delays: Luis proposes: Publish a holding statement (it spreads)",
-            f"[SEV2] Refund delays: Ana escalates comment {ids[1]} to Legal: a lawyer writes"]
+            f"[SEV2] Refund delays: Ana escalates comment {ids[1]} to Legal: a lawyer writes",
+            f"[SEV2] Refund delays: Legal answered on comment {ids[1]} after 0m00s: no admission; refund"]
         assert [m["message"] for m in receiver.got["legal"]] == [receiver.got["care"][1]["message"]]  # its department
         events = [e for e in await store.events_after(inc, 0) if isinstance(e.body, ev.NotificationSent)]
         sent = [e.body for e in events if isinstance(e.body, ev.NotificationSent)]
         assert [(b.about, b.delivered) for b in sent] == [
-            ("decision_proposed", ["care"]), ("escalation", ["care", "legal"])]
+            ("decision_proposed", ["care"]), ("escalation", ["care", "legal"]), ("escalation_answered", ["care"])]
         failed = sent[0].failed
         assert set(failed) == {"teams", "unset"} and "$NOBODY_SET_THIS is not set" in failed["unset"]
         assert describe(events[0]).startswith("told care of decision_proposed; failed: teams: ")
@@ -109,7 +116,7 @@ async def test_events_reach_their_targets_a_failing_one_blocks_none_and_a_restar
         assert resumed == sent[-1].about_seq
         for event in await store.events_after(inc, 0):
             assert await again.handle(event) is None
-        assert len(receiver.got["care"]) == 2
+        assert len(receiver.got["care"]) == 3
 
 
 async def test_a_quiet_period_holds_a_second_notice_and_the_sitrep_goes_out_on_time(

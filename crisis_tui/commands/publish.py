@@ -24,10 +24,11 @@ from crisis_tui.publish.outbound import BY_HAND, Outbound, line, outbound, where
 @click.option("--as", "name", default=None, help="Who sends it (default: playbook operator, then $USER).")
 @click.option("--token", envvar=locator.TOKEN_VAR, default=None, help="Server token (for a server URL).")
 def send(incident: str, draft_id: int, version: int | None, name: str | None, token: str | None) -> None:
-    """Send approved draft DRAFT_ID of INCIDENT: published where the playbook says, else marked sent by hand."""
+    """Send approved draft DRAFT_ID of INCIDENT (a reply or a statement): published where the playbook says,
+    else marked sent by hand."""
     cfg = settings()
 
-    async def go() -> Outbound | None:
+    async def go() -> list[Outbound]:
         store, incident_id = await locator.open_incident(incident, playbook=cfg.playbook, token=token)
         try:
             identity = getattr(store, "identity", None)
@@ -38,16 +39,18 @@ def send(incident: str, draft_id: int, version: int | None, name: str | None, to
             gone = [o for o in outbound(await store.events_after(incident_id, 0, 1_000_000)) if o.draft_id == draft_id]
         finally:
             await store.close()
-        return gone[-1] if gone else None
+        last = max((o.version for o in gone), default=0)
+        return [o for o in gone if o.version == last]
 
-    item = run(go)
-    if item is None:
+    items = run(go)
+    if not items:
         click.echo(f"sent draft {draft_id}")
-    elif item.how == BY_HAND:
-        click.echo(f"marked draft {draft_id} v{item.version} sent {where_it_went(item)}: "
+    elif items[0].how == BY_HAND:
+        click.echo(f"marked draft {draft_id} v{items[0].version} sent {where_it_went(items[0])}: "
                    "no publisher for this platform, so post the approved text yourself")
     else:
-        click.echo(f"sent draft {draft_id} v{item.version}: published on {where_it_went(item)}")
+        click.echo(f"sent draft {draft_id} v{items[0].version}: published on "
+                   + "; ".join(where_it_went(o) for o in items))
 
 
 @click.command("outbound")

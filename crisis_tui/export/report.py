@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from crisis_tui import events as ev
 from crisis_tui.export import wording as w
 from crisis_tui.export.metrics import Metrics
 from crisis_tui.export.record import IncidentRecord
 from crisis_tui.export.sent_texts import SentText, sent_texts
+from crisis_tui.notify.loop_in import loop_ins
 from crisis_tui.playbook import Playbook
 from crisis_tui.publish.outbound import outbound, where_it_went
 from crisis_tui.safe_text import display_text, one_line
@@ -231,16 +231,20 @@ def _histogram_text(m: Metrics) -> str:
 
 
 def _escalations(record: IncidentRecord) -> list[Block]:
+    items = loop_ins(record.events)
     rows = [
-        [f"#{e.body.comment_id}", safe(e.body.author, 40), safe(e.actor, 40), w.clock_s(e.ts),
-         (safe(e.body.to, 200) if isinstance(e.body.to, str) else "") or "not recorded",
-         safe(e.body.reason, 500) or "not recorded"]
-        for e in record.events
-        if isinstance(e.body, ev.CommentMarked) and e.body.status == "escalated"
+        [f"#{i.comment_id}", safe(i.author, 40), safe(i.escalated_by, 40), w.clock_s(i.escalated_at),
+         safe(i.to, 200) or "not recorded",
+         safe(i.reason, 500) or "not recorded",
+         w.clock_s(i.answered_at) if i.answered_at is not None else "no answer recorded",
+         w.duration(i.seconds), safe(i.answer, 500) or w.DASH]
+        for i in items
     ]
     if not rows:
         return [Paragraph("No comment was escalated.")]
-    return [Table(["Comment", "Author", "Escalated by", "At", "To", "Why"], rows, caption="Escalations")]
+    return [Paragraph("Time to loop in: from the escalation to the department's answer, as recorded in the room."),
+            Table(["Comment", "Author", "Escalated by", "At", "To", "Why", "Answered", "Time to loop in", "Answer"],
+                  rows, caption="Escalations")]
 
 
 def _decisions(m: Metrics, record: IncidentRecord) -> Section:

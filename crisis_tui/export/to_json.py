@@ -23,6 +23,7 @@ from crisis_tui.export.metrics import Metrics
 from crisis_tui.export.record import IncidentRecord, Progress, no_progress
 from crisis_tui.log_head import Head
 from crisis_tui.model import Comment, Counts, Decision, Draft, Event, Incident, Note, Presence
+from crisis_tui.notify.loop_in import LoopIn, loop_ins
 from crisis_tui.playbook import Playbook
 from crisis_tui.publish.outbound import Outbound, outbound
 
@@ -56,6 +57,8 @@ class ExportDocument(msgspec.Struct, kw_only=True):
     metrics: Metrics
     #: What left the room (crisis_tui.publish.outbound), derived from `events`.
     outbound: list[Outbound] = []
+    #: Every escalation and its department's answer, with the time to loop it in (crisis_tui.notify.loop_in).
+    loop_ins: list[LoopIn] = []
 
 
 def document(record: IncidentRecord, metrics: Metrics, exported_at: float) -> ExportDocument:
@@ -68,6 +71,7 @@ def document(record: IncidentRecord, metrics: Metrics, exported_at: float) -> Ex
                     presence=record.presence, notes=record.notes, counts=record.counts),
         metrics=metrics,
         outbound=outbound(record.events),
+        loop_ins=loop_ins(record.events),
     )
 
 

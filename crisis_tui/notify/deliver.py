@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Sequence
 
 import apprise
@@ -33,7 +34,13 @@ def _send(url: str, title: str, body: str, timeout: float) -> str | None:
     for server in sender:
         server.socket_connect_timeout = timeout
         server.socket_read_timeout = timeout
-    return None if sender.notify(title=title, body=body) else "the service refused it or could not be reached"
+    started = time.monotonic()
+    if sender.notify(title=title, body=body):
+        return None
+    # Apprise says only False: a failure that took the whole timeout is a target that did not answer.
+    if time.monotonic() - started >= timeout * 0.95:
+        return f"no answer within {timeout:g} s"
+    return "the service refused it or could not be reached"
 
 
 async def _one(target: NotifyTarget, title: str, body: str) -> tuple[str, str | None]:

@@ -39,6 +39,10 @@ def about(event: Event, incident: Incident, playbook: Playbook) -> tuple[str, st
             why = f": {_q(b.reason)}" if b.reason else ""
             whom = _q(to or "the committee", 40)
             return "escalation", to, head + f"{_q(event.actor, 40)} escalates comment {b.comment_id} to {whom}{why}"
+        case ev.EscalationAnswered() as b:
+            took = max(0, int(event.ts - b.escalated_at))
+            return "escalation_answered", "", head + (f"{_q(b.to or 'the committee', 40)} answered on comment "
+                                                      f"{b.comment_id} after {took // 60}m{took % 60:02d}s: {_q(b.answer)}")
         case ev.IncidentUpdated() as b if "severity" in b.changes:
             return "severity_changed", "", head + f"severity now {_q(str(b.changes['severity']), 20)} ({_q(event.actor, 40)})"
     return None

@@ -1,7 +1,8 @@
 """The situation report: what leadership reads every N minutes, in a dozen plain lines.
 
 Severity and counts, the trend, unanswered and the oldest wait against the SLA,
-decisions since the last report, statements sent and open escalations. Built from the
+decisions since the last report, statements sent and open escalations (with each department
+whose answer is still awaited, and for how long). Built from the
 store's own answers (`counts`, `decisions`, `drafts`, the escalated comments) and the
 time of the last report, so two reports with nothing between them say so.
 """
@@ -12,6 +13,7 @@ import time
 
 from crisis_tui import events as ev
 from crisis_tui.model import Event
+from crisis_tui.notify import loop_in
 from crisis_tui.playbook import Playbook
 from crisis_tui.safe_text import one_line
 from crisis_tui.sla import standing
@@ -38,6 +40,16 @@ async def last_report_at(store: IncidentStore, incident_id: str) -> float | None
             if isinstance(event.body, ev.SitrepIssued):
                 last = event.ts
         after = page[-1].seq
+
+
+async def _escalations(store: IncidentStore, incident_id: str) -> list[Event]:
+    """The log's escalations and answers (a page at a time: the rest of the log is not kept)."""
+    kept: list[Event] = []
+    after = 0
+    while page := await store.events_after(incident_id, after, PAGE):
+        kept.extend(e for e in page if isinstance(e.body, ev.CommentMarked | ev.EscalationAnswered))
+        after = page[-1].seq
+    return kept
 
 
 async def build(store: IncidentStore, incident_id: str, playbook: Playbook, *, since: float | None,
@@ -72,4 +84,7 @@ async def build(store: IncidentStore, incident_id: str, playbook: Playbook, *, s
     if waiting:
         lines.append(f"decisions waiting for a vote: {len(waiting)}")
     lines.append(f"open escalations: {counts.escalated:,}")
+    for item in loop_in.waiting(await _escalations(store, incident_id)):
+        lines.append(f"  waiting for {one_line(item.to or 'the committee', 40)}'s answer: #{item.comment_id} "
+                     f"for {_clock(now - item.escalated_at)}")
     return "\n".join(lines)

@@ -4,7 +4,8 @@ The brand account signs in with an app password (`com.atproto.server.createSessi
 then writes the record with `com.atproto.repo.createRecord`. Its record key is
 derived from the draft's version, so before writing, a `getRecord` of that key
 finds our own earlier post (a retry after a timeout or a crash) and it is not
-posted twice.
+posted twice. A public statement is the same record without reply references,
+written by the statement account.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import msgspec
 from crisis_tui.errors import PublishFailed
 from crisis_tui.model import Comment
 from crisis_tui.playbook import Publisher as Settings
-from crisis_tui.publish.reply import Posted, Reply
+from crisis_tui.publish import tls
+from crisis_tui.publish.reply import Outgoing, Posted, Reply
 from crisis_tui.safe_text import one_line
 
 COLLECTION = "app.bsky.feed.post"
@@ -37,7 +39,7 @@ class _Written(msgspec.Struct):
     cid: str = ""
 
 
-def record_key(reply: Reply) -> str:
+def record_key(reply: Outgoing) -> str:
     """A valid TID (13 base32-sortable characters, top bit clear) that is the same for every
     attempt at this version: the post's record key."""
     number = int.from_bytes(hashlib.sha256(reply.idempotency_key.encode()).digest()[:8], "big") & ((1 << 63) - 1)
@@ -84,33 +86,44 @@ class BlueskyPublisher:
     def can_answer(self, comment: Comment) -> bool:
         return references(comment) is not None
 
-    def _password(self) -> str:
-        password = os.environ.get(self.settings.token_env, "").strip()
+    def _account(self, statement: bool) -> tuple[str, str]:
+        """(identifier, app password) of the account that posts."""
+        field = "statement_token_env" if statement and self.settings.statement_token_env else "token_env"
+        name = getattr(self.settings, field)
+        password = os.environ.get(name, "").strip()
         if not password:
-            raise PublishFailed(f"no Bluesky app password: set the environment variable {self.settings.token_env} "
-                                "(named by the playbook's publish.bluesky.token_env)")
-        return password
+            raise PublishFailed(f"no Bluesky app password: set the environment variable {name} "
+                                f"(named by the playbook's publish.bluesky.{field})")
+        own = statement and self.settings.statement_token_env
+        return (self.settings.statement_identifier if own else self.settings.identifier), password
 
     async def post(self, reply: Reply) -> Posted:
         refs = references(reply.comment)
         if refs is None:
             raise PublishFailed(f"comment #{reply.comment.id} carries no Bluesky post uri and cid to reply to")
-        password = self._password()
+        return await self._write(reply, {"reply": refs}, self._account(statement=False))
+
+    async def post_statement(self, statement: Outgoing) -> Posted:
+        return await self._write(statement, {}, self._account(statement=True))
+
+    async def _write(self, outgoing: Outgoing, extra: dict[str, Any], account: tuple[str, str]) -> Posted:
+        identifier, password = account
         base = self.settings.base_url.rstrip("/") + "/xrpc/"
         try:
-            async with httpx.AsyncClient(timeout=self.settings.timeout_seconds, transport=self._transport) as client:
+            async with httpx.AsyncClient(timeout=self.settings.timeout_seconds, transport=self._transport,
+                                         verify=tls.context()) as client:
                 signed = await client.post(base + "com.atproto.server.createSession",
-                                           json={"identifier": self.settings.identifier, "password": password})
+                                           json={"identifier": identifier, "password": password})
                 if signed.status_code != 200:
                     raise PublishFailed(_reason("sign-in", signed))
                 session = msgspec.json.decode(signed.content, type=_Session)
                 auth = {"Authorization": f"Bearer {session.accessJwt}"}
-                rkey = record_key(reply)
+                rkey = record_key(outgoing)
                 earlier = await client.get(base + "com.atproto.repo.getRecord", headers=auth,
                                            params={"repo": session.did, "collection": COLLECTION, "rkey": rkey})
                 if earlier.status_code == 200:
                     return self._posted(session.did, msgspec.json.decode(earlier.content, type=_Written).uri, rkey)
-                record = {"$type": COLLECTION, "text": reply.text, "reply": refs,
+                record = {"$type": COLLECTION, "text": outgoing.text, **extra,
                           "createdAt": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")}
                 written = await client.post(base + "com.atproto.repo.createRecord", headers=auth, json={
                     "repo": session.did, "collection": COLLECTION, "rkey": rkey, "record": record})

@@ -1,4 +1,4 @@
-"""Which publisher a comment's reply goes through, and the record of one attempt."""
+"""Which publisher a comment's reply (or a public statement) goes through, and the record of one attempt."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from crisis_tui.model import Comment
 from crisis_tui.playbook import Playbook
 from crisis_tui.publish.bluesky import BlueskyPublisher
 from crisis_tui.publish.mastodon import MastodonPublisher
-from crisis_tui.publish.reply import Publisher, Reply
+from crisis_tui.publish.reply import Outgoing, Publisher, Reply
 
 
 def publisher_for(playbook: Playbook, platform: str) -> Publisher | None:
@@ -30,12 +30,25 @@ def publisher_answering(playbook: Playbook, comment: Comment) -> Publisher | Non
     return publisher if publisher is not None and publisher.can_answer(comment) else None
 
 
-async def publish(publisher: Publisher, reply: Reply) -> ev.ReplyPublished | ev.ReplyPublishFailed:
-    """Post `reply` once and say what happened, as the event that records it."""
+def statement_publishers(playbook: Playbook) -> list[Publisher]:
+    """The publishers public statements go out through (`statements = true`), in playbook order;
+    none: a statement goes out by hand."""
+    out = []
+    for platform, settings in playbook.publish.items():
+        publisher = publisher_for(playbook, platform) if settings.statements else None
+        if publisher is not None:
+            out.append(publisher)
+    return out
+
+
+async def publish(publisher: Publisher, outgoing: Outgoing) -> ev.ReplyPublished | ev.ReplyPublishFailed:
+    """Post a reply (or, not addressed to a comment, a statement) once and say what happened,
+    as the event that records it (a statement's has no comment_id)."""
+    comment_id = outgoing.comment.id if isinstance(outgoing, Reply) else None
     try:
-        posted = await publisher.post(reply)
+        posted = await (publisher.post(outgoing) if isinstance(outgoing, Reply) else publisher.post_statement(outgoing))
     except PublishFailed as exc:
-        return ev.ReplyPublishFailed(draft_id=reply.draft_id, version=reply.version, platform=publisher.platform,
-                                     error=str(exc), comment_id=reply.comment.id)
-    return ev.ReplyPublished(draft_id=reply.draft_id, version=reply.version, platform=publisher.platform,
-                             post_id=posted.post_id, url=posted.url, comment_id=reply.comment.id)
+        return ev.ReplyPublishFailed(draft_id=outgoing.draft_id, version=outgoing.version, platform=publisher.platform,
+                                     error=str(exc), comment_id=comment_id)
+    return ev.ReplyPublished(draft_id=outgoing.draft_id, version=outgoing.version, platform=publisher.platform,
+                             post_id=posted.post_id, url=posted.url, comment_id=comment_id)

@@ -2,7 +2,8 @@
 
 The reply goes to the comment's status (`in_reply_to_id`) with exactly the
 approved text, under an `Idempotency-Key` derived from the draft's version:
-Mastodon answers a repeated key with the status it already made.
+Mastodon answers a repeated key with the status it already made. A public
+statement is a new public status of the statement account (no `in_reply_to_id`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import msgspec
 from crisis_tui.errors import PublishFailed
 from crisis_tui.model import Comment
 from crisis_tui.playbook import Publisher as Settings
-from crisis_tui.publish.reply import Posted, Reply
+from crisis_tui.publish import tls
+from crisis_tui.publish.reply import Outgoing, Posted, Reply
 from crisis_tui.safe_text import one_line
 
 
@@ -59,22 +61,31 @@ class MastodonPublisher:
     def can_answer(self, comment: Comment) -> bool:
         return bool(status_id(comment))
 
-    def _token(self) -> str:
-        token = os.environ.get(self.settings.token_env, "").strip()
+    def _token(self, statement: bool = False) -> str:
+        field = "statement_token_env" if statement and self.settings.statement_token_env else "token_env"
+        name = getattr(self.settings, field)
+        token = os.environ.get(name, "").strip()
         if not token:
-            raise PublishFailed(f"no Mastodon access token: set the environment variable {self.settings.token_env} "
-                                "(named by the playbook's publish.mastodon.token_env)")
+            raise PublishFailed(f"no Mastodon access token: set the environment variable {name} "
+                                f"(named by the playbook's publish.mastodon.{field})")
         return token
 
     async def post(self, reply: Reply) -> Posted:
-        headers = {"Authorization": f"Bearer {self._token()}", "Idempotency-Key": reply.idempotency_key}
         replying_to = status_id(reply.comment)
         if not replying_to:
             raise PublishFailed(f"comment #{reply.comment.id} carries no Mastodon status id to reply to")
-        form = {"status": reply.text, "in_reply_to_id": replying_to}
+        return await self._create({"status": reply.text, "in_reply_to_id": replying_to}, reply, self._token())
+
+    async def post_statement(self, statement: Outgoing) -> Posted:
+        return await self._create({"status": statement.text, "visibility": "public"}, statement,
+                                  self._token(statement=True))
+
+    async def _create(self, form: dict[str, str], outgoing: Outgoing, token: str) -> Posted:
+        headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": outgoing.idempotency_key}
         url = self.settings.base_url.rstrip("/") + "/api/v1/statuses"
         try:
-            async with httpx.AsyncClient(timeout=self.settings.timeout_seconds, transport=self._transport) as client:
+            async with httpx.AsyncClient(timeout=self.settings.timeout_seconds, transport=self._transport,
+                                         verify=tls.context()) as client:
                 response = await client.post(url, data=form, headers=headers)
         except httpx.TimeoutException:
             raise PublishFailed(f"Mastodon did not answer within {self.settings.timeout_seconds:g}s") from None

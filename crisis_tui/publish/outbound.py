@@ -1,6 +1,7 @@
 """The outbound log: everything that left the room, read from the event log alone.
 
-One entry per sent reply or statement: the exact text of the version sent,
+One entry per post (a statement published on two platforms is two), or per
+reply or statement a person sent by hand: the exact text of the version sent,
 where it went (the comment's platform and address, or "statement"), when, who
 approved that version and who sent it, and the platform's post id and address
 when a publisher posted it, or "by hand" when a person did.
@@ -43,7 +44,7 @@ def outbound(events: Iterable[Event]) -> list[Outbound]:
     """The sent drafts in the order they went out."""
     texts: dict[tuple[int, int], str] = {}
     approvers: dict[tuple[int, int], str] = {}
-    posts: dict[tuple[int, int], ev.ReplyPublished] = {}
+    posts: dict[tuple[int, int], dict[str, ev.ReplyPublished]] = {}
     comments: dict[int, ev.ArrivedComment] = {}
     out: list[Outbound] = []
     for event in events:
@@ -53,23 +54,23 @@ def outbound(events: Iterable[Event]) -> list[Outbound]:
             case ev.DraftSaved(draft_id=draft_id, version=version, body=body):
                 texts[(draft_id, version)] = body
             case ev.ReplyPublished() as b:
-                posts.setdefault((b.draft_id, b.version), b)
+                posts.setdefault((b.draft_id, b.version), {}).setdefault(b.platform, b)
             case ev.DraftMoved(status="approved", version=int() as version) as b:
                 approvers[(b.draft_id, version)] = event.actor
             case ev.DraftMoved(status="sent") as b:
                 version = b.version if isinstance(b.version, int) else max(
                     (v for d, v in texts if d == b.draft_id), default=0)
                 key = (b.draft_id, version)
-                post = posts.get(key)
                 answered = comments.get(b.comment_id) if b.comment_id is not None else None
-                out.append(Outbound(
-                    draft_id=b.draft_id, version=version, kind=b.kind, text=texts.get(key, ""),
-                    where="statement" if b.kind == "statement" else (answered.source if answered else "?"),
-                    comment_id=b.comment_id, answering=answered.url if answered else "",
-                    sent_at=event.ts, sent_by=event.actor, approved_by=approvers.get(key, "?"),
-                    how=post.platform if post else BY_HAND,
-                    post_id=post.post_id if post else "", url=post.url if post else "",
-                ))
+                for post in posts.get(key, {}).values() or [None]:
+                    out.append(Outbound(
+                        draft_id=b.draft_id, version=version, kind=b.kind, text=texts.get(key, ""),
+                        where="statement" if b.kind == "statement" else (answered.source if answered else "?"),
+                        comment_id=b.comment_id, answering=answered.url if answered else "",
+                        sent_at=event.ts, sent_by=event.actor, approved_by=approvers.get(key, "?"),
+                        how=post.platform if post else BY_HAND,
+                        post_id=post.post_id if post else "", url=post.url if post else "",
+                    ))
     return out
 
 

@@ -1,4 +1,8 @@
-"""What a publisher is given and what it answers, and the protocol every publisher follows."""
+"""What a publisher is given and what it answers, and the protocol every publisher follows.
+
+A public statement is an `Outgoing` post of its own on the account the playbook names;
+a reply is one addressed to the comment it answers.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,13 @@ import msgspec
 from crisis_tui.model import Comment
 
 
-class Reply(msgspec.Struct, frozen=True, kw_only=True):
-    """One approved version of a reply, addressed to the comment it answers."""
+class Outgoing(msgspec.Struct, frozen=True, kw_only=True):
+    """One approved version of a draft, as it is posted (a statement: a new post of its own)."""
 
     incident_id: str
     draft_id: int
     version: int
     text: str
-    comment: Comment
 
     @property
     def idempotency_key(self) -> str:
@@ -25,6 +28,12 @@ class Reply(msgspec.Struct, frozen=True, kw_only=True):
         between "posted" and "recorded" is recognised by the platform and never posts twice."""
         seed = f"crisis-tui\x00{self.incident_id}\x00{self.draft_id}\x00{self.version}"
         return hashlib.sha256(seed.encode()).hexdigest()[:40]
+
+
+class Reply(Outgoing, frozen=True, kw_only=True):
+    """One approved version of a reply, addressed to the comment it answers."""
+
+    comment: Comment
 
 
 class Posted(msgspec.Struct, frozen=True, kw_only=True):
@@ -45,3 +54,7 @@ class Publisher(Protocol):
         ...
 
     async def post(self, reply: Reply) -> Posted: ...
+
+    async def post_statement(self, statement: Outgoing) -> Posted:
+        """A public statement as a new post (not a reply) on the playbook's statement account."""
+        ...

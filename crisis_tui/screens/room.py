@@ -80,6 +80,12 @@ class RoomScreen(ShowsWitnessAlarm, RoomCommands, CommitteeControls, SyncRouting
                 tooltip="Change severity, whose error it is, title; close or reopen (decision power)"),
         Binding("T", "take_over", "Take over", show=False, id="room.take_over",
                 tooltip="Take over the comment someone else holds (decision power; they are told)"),
+        Binding("E", "answer_escalation", "Dept. answered", show=False, id="room.answer_escalation",
+                tooltip="Record what the department the comment was escalated to answered (time to loop it in)"),
+        Binding("S", "sitrep", "Sitrep", show=False, id="room.sitrep",
+                tooltip="Issue a situation report now: sent to the targets that follow it, kept on the timeline"),
+        Binding("O", "outbound", "Outbound", show=False, id="room.outbound",
+                tooltip="Everything that left the room: what, where, when, approved by whom, post or by hand"),
         Binding("R", "reassign", "Reassign", show=False, id="room.reassign",
                 tooltip="Give the held comment to someone in the room (decision power; the holder is told)"),
     ]

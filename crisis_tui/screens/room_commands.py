@@ -15,7 +15,7 @@ from crisis_tui.room_state import Filter
 from crisis_tui.screens.detail import CommentDetail
 from crisis_tui.screens.forms import EscalateComment, Escalation, Proposal, ProposeDecision, TagComment, Vote, VoteDecision
 from crisis_tui.screens.pickers import FilterStream, SnippetPicker
-from crisis_tui.screens.room_panes import RoomPanes
+from crisis_tui.screens.room_word_out import WordOutCommands
 from crisis_tui.store import guards
 from crisis_tui.widgets.display import plain
 from crisis_tui.widgets.stream import CommentStream
@@ -25,8 +25,8 @@ from crisis_tui.widgets.timeline import NoteInput, TimelinePane
 BULK_STATUS = {status: action for action, status in guards.BULK_MARKS.items()}
 
 
-class RoomCommands(RoomPanes):
-    """The stream's and the committee's keys."""
+class RoomCommands(WordOutCommands):
+    """The stream's and the committee's keys (and, from WordOutCommands, word out's)."""
 
     def action_claim(self) -> None:
         row = self._row()

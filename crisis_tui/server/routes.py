@@ -229,6 +229,12 @@ async def mark(request: Request, caller: Caller, state: ServerState) -> Response
                                                 actor=caller.name, reason=b.reason, to=b.to))
 
 
+async def escalation_answer(request: Request, caller: Caller, state: ServerState) -> Response:
+    b = decode(await body_of(request, state), wire.EscalationAnswerBody)
+    return responses.ok(await state.writer.answer_escalation(_inc(request), request.path_params["comment_id"],
+                                                             b.answer, actor=caller.name), 201)
+
+
 async def bulk(request: Request, caller: Caller, state: ServerState) -> Response:
     b = decode(await body_of(request, state), wire.BulkBody)
     return responses.ok(await state.writer.bulk(_inc(request), b.comment_ids, b.action, actor=caller.name,
@@ -408,6 +414,8 @@ def routes() -> list[BaseRoute]:
         _r(C + "/hand-over", "POST", "operator", "take over or reassign a comment", hand_over, body=wire.HandOverBody,
            answer=Comment),
         _r(C + "/mark", "POST", "operator", "mark a comment", mark, body=wire.MarkBody, answer=Comment, conflict=True),
+        _r(C + "/escalation-answer", "POST", "operator", "record a department's answer", escalation_answer,
+           body=wire.EscalationAnswerBody, answer=Event, status=201),
         _r(C + "/tags", "PUT", "operator", "tag a comment", tag, body=wire.TagsBody, answer=Comment, conflict=True),
         _r(I + "/drafts", "GET", "viewer", "read", list_drafts, answer=list[Draft],
            query=(Query("comment_id", "only the drafts replying to this comment"),)),

@@ -30,6 +30,7 @@ from crisis_tui.model import (
     MARKABLE_STATUSES,
     Decision,
     Draft,
+    Event,
     Incident,
 )
 from crisis_tui.playbook import Playbook
@@ -514,3 +515,30 @@ def notification(about_seq: int, about: str, words: str, delivered: Sequence[str
     names, why = _deliveries(delivered, failed)
     return ev.NotificationSent(about_seq=about_seq, about=text(about, "about", 40).strip(),
                                text=text(words, "text", MAX_NOTE), delivered=names, failed=why)
+
+
+def open_escalation(comment_id: int, events: Sequence[Event]) -> Event | None:
+    """The comment's newest escalation that no recorded answer closed yet (None: nothing waits).
+
+    `events` are the comment's `comment.status` and `escalation.answered` events, in log order."""
+    waiting: Event | None = None
+    for event in events:
+        match event.body:
+            case ev.CommentMarked(comment_id=cid, status="escalated") if cid == comment_id:
+                waiting = event
+            case ev.EscalationAnswered(comment_id=cid, escalated_seq=seq) if (
+                    cid == comment_id and waiting is not None and seq == waiting.seq):
+                waiting = None
+    return waiting
+
+
+def escalation_answer(comment_id: int, waiting: Event | None, answer: str) -> ev.EscalationAnswered:
+    """The department's answer to the comment's open escalation, or a refusal naming why not."""
+    answer = text(answer, "answer", MAX_NOTE).strip()
+    body = waiting.body if waiting is not None else None
+    if waiting is None or not isinstance(body, ev.CommentMarked):
+        raise InvalidInput("comment_id", f"comment #{comment_id} has no escalation waiting for an answer "
+                                         "(escalate it first, e)")
+    to = body.to if isinstance(body.to, str) else ""
+    return ev.EscalationAnswered(comment_id=comment_id, to=to, answer=answer, escalated_seq=waiting.seq,
+                                 escalated_at=waiting.ts, author=body.author)

@@ -408,6 +408,10 @@ class HttpStore:
                                  body=wire.NotificationBody(about_seq=about_seq, about=about, text=text,
                                                             delivered=list(delivered), failed=dict(failed or {})))
 
+    async def answer_escalation(self, incident_id: str, comment_id: int, answer: str, *, actor: str) -> Event:
+        return await self._write("POST", self._i(incident_id) + f"/comments/{comment_id}/escalation-answer", Event,
+                                 actor=actor, body=wire.EscalationAnswerBody(answer=answer))
+
     # ------------------------------------------------------------------ the log
     async def events_after(self, incident_id: str, after_seq: int = 0, limit: int = 1000) -> list[Event]:
         return await self._paged(self._i(incident_id) + "/events", list[Event], "after", after_seq, limit,

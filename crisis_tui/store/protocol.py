@@ -142,6 +142,15 @@ class IncidentStore(Protocol):
     async def record_notification(self, incident_id: str, about_seq: int, about: str, text: str, *, actor: str,
                                   delivered: Sequence[str] = (), failed: dict[str, str] | None = None) -> Event: ...
 
+    async def answer_escalation(self, incident_id: str, comment_id: int, answer: str, *, actor: str) -> Event:
+        """Record what the department a comment was escalated to answered (`escalation.answered`),
+        closing its newest open escalation: the time to loop the department in.
+
+        Raises InvalidInput when the comment has no escalation waiting for an answer or the
+        answer is empty; NotFound for an unknown comment.
+        """
+        ...
+
     # the log
     async def events_after(self, incident_id: str, after_seq: int = 0, limit: int = 1000) -> list[Event]: ...
     async def latest_events(self, incident_id: str, limit: int = 500) -> list[Event]: ...

@@ -35,7 +35,7 @@ from crisis_tui.errors import (
     StorageFault,
     StoreUnavailable,
 )
-from crisis_tui.eventlog import GENESIS, chain_hash, encode_payload, verify_chain
+from crisis_tui.eventlog import GENESIS, chain_hash, encode_payload, event_from_row, verify_chain
 from crisis_tui.log_head import Head
 from crisis_tui.model import (
     BulkResult,
@@ -52,13 +52,13 @@ from crisis_tui.model import (
 )
 from crisis_tui.playbook import Playbook
 from crisis_tui.publish import deliver
-from crisis_tui.publish.reply import Reply
+from crisis_tui.publish.reply import Outgoing, Reply
 from crisis_tui.store import guards
 from crisis_tui.store.connection import closed_on_failure, connect
 from crisis_tui.store.guards import Append
 from crisis_tui.store.projector import INSERT_COMMENT, comment_row, project
 from crisis_tui.store.queries import Reads
-from crisis_tui.store.rows import CommentState
+from crisis_tui.store.rows import EVENT_COLUMNS, CommentState
 from crisis_tui.store.schema import MIGRATIONS, SCHEMA_VERSION
 from crisis_tui.store.waker import Waker
 from crisis_tui.tone import ToneChecker
@@ -513,42 +513,60 @@ class SqliteStore(Reads):
             await tx.apply(moved, actor)
         return await self.get_draft(incident_id, draft_id)
 
-    async def _published(self, incident_id: str, draft_id: int, version: int) -> ev.ReplyPublished | None:
+    async def _published(self, incident_id: str, draft_id: int, version: int, platform: str
+                         ) -> ev.ReplyPublished | None:
         for event in await self.events_of(incident_id, ev.ReplyPublished):
             body = event.body
-            if isinstance(body, ev.ReplyPublished) and body.draft_id == draft_id and body.version == version:
+            if (isinstance(body, ev.ReplyPublished) and body.draft_id == draft_id and body.version == version
+                    and body.platform == platform):
                 return body
         return None
 
-    async def _publish(self, incident_id: str, draft_id: int, *, actor: str, version: int | None) -> ev.ReplyPublished | None:
-        """Post an approved reply where the playbook publishes its comment's platform.
+    async def _publish(self, incident_id: str, draft_id: int, *, actor: str, version: int | None) -> None:
+        """Post an approved reply where the playbook publishes its comment's platform, or a
+        public statement on every platform whose publisher takes statements.
 
-        None when it goes out by hand. The step's own refusals come first, so nothing is
-        posted that could not be marked sent; a version already posted is not posted again.
+        Nothing is posted when it goes out by hand. The step's own refusals come first, so
+        nothing is posted that could not be marked sent; a version already posted on a
+        platform is not posted there again (a statement that failed on one platform is
+        retried there only).
         """
         draft = guards.found_draft(await self._draft(incident_id, draft_id), draft_id, incident_id)
-        if draft.kind != "reply" or draft.comment_id is None:
-            return None
-        comment = await self.get_comment(incident_id, draft.comment_id)
-        publisher = deliver.publisher_answering(self.playbook, comment)
-        if publisher is None:
-            return None
-        guards.draft_status(draft, "sent", actor=actor, holder=comment.holder, version=version, playbook=self.playbook)
-        earlier = await self._published(incident_id, draft.id, draft.version)
-        if earlier is not None:
-            return earlier
-        outcome = await deliver.publish(publisher, Reply(
-            incident_id=incident_id, draft_id=draft.id, version=draft.version, text=draft.body, comment=comment))
+        outgoing: Outgoing
+        if draft.kind == "statement":
+            publishers = deliver.statement_publishers(self.playbook)
+            if not publishers:
+                return
+            guards.draft_status(draft, "sent", actor=actor, version=version, playbook=self.playbook)
+            outgoing = Outgoing(incident_id=incident_id, draft_id=draft.id, version=draft.version, text=draft.body)
+        elif draft.comment_id is not None:
+            comment = await self.get_comment(incident_id, draft.comment_id)
+            publisher = deliver.publisher_answering(self.playbook, comment)
+            if publisher is None:
+                return
+            publishers = [publisher]
+            guards.draft_status(draft, "sent", actor=actor, holder=comment.holder, version=version,
+                                playbook=self.playbook)
+            outgoing = Reply(incident_id=incident_id, draft_id=draft.id, version=draft.version, text=draft.body,
+                             comment=comment)
+        else:
+            return
+        due = [p for p in publishers if await self._published(incident_id, draft.id, draft.version, p.platform) is None]
+        outcomes = await asyncio.gather(*(deliver.publish(p, outgoing) for p in due))
         async with self._write(incident_id) as tx:
             # What went out is on the record even if the draft moves on before it is marked sent;
             # a concurrent send of the same version got the same post back and recorded it already.
-            if isinstance(outcome, ev.ReplyPublishFailed) or await self._published(
-                    incident_id, draft.id, draft.version) is None:
-                await tx.apply(outcome, actor)
-        if isinstance(outcome, ev.ReplyPublishFailed):
-            raise PublishFailed(f"draft {draft.id} v{draft.version} was not published on {publisher.platform}: "
-                                f"{outcome.error}; it stays approved, send again to retry")
-        return outcome
+            for outcome in outcomes:
+                if isinstance(outcome, ev.ReplyPublishFailed) or await self._published(
+                        incident_id, draft.id, draft.version, outcome.platform) is None:
+                    await tx.apply(outcome, actor)
+        failed = [o for o in outcomes if isinstance(o, ev.ReplyPublishFailed)]
+        if failed:
+            done = [o.platform for o in outcomes if isinstance(o, ev.ReplyPublished)]
+            said = "; ".join(f"was not published on {o.platform}: {o.error}" for o in failed)
+            posted = f" (published on {', '.join(done)})" if done else ""
+            raise PublishFailed(f"draft {draft.id} v{draft.version} {said}{posted}; it stays approved, "
+                                "send again to retry")
 
     # --------------------------------------------------------------- decisions
     async def propose_decision(
@@ -681,6 +699,19 @@ class SqliteStore(Reads):
         async with self._write(incident_id) as tx:
             await self._require_incident(tx)
             return await tx.apply(body, actor)
+
+    async def answer_escalation(self, incident_id: str, comment_id: int, answer: str, *, actor: str) -> Event:
+        """Record the department's answer to the comment's open escalation (guards.escalation_answer);
+        read inside the write, so two people recording an answer at once give one answer, not two.
+        It reads the incident's comment.status events, which are few next to its comments."""
+        guards.text(answer, "answer", guards.MAX_NOTE)
+        async with self._write(incident_id) as tx:
+            await self._comment_state(tx, comment_id)
+            rows = await tx.db.execute_fetchall(
+                f"SELECT {EVENT_COLUMNS} FROM events WHERE incident_id = ? AND kind IN (?, ?) ORDER BY seq",
+                (incident_id, ev.kind_of(ev.CommentMarked), ev.kind_of(ev.EscalationAnswered)))
+            waiting = guards.open_escalation(comment_id, [event_from_row(tuple(r)) for r in rows])
+            return await tx.apply(guards.escalation_answer(comment_id, waiting, answer), actor)
 
     async def alert(self, incident_id: str, kind: str, payload: dict[str, object], *, actor: str = "triage") -> Event:
         guards.alert_kind(kind)

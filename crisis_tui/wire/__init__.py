@@ -157,6 +157,12 @@ class NotificationBody(_Body):
     failed: dict[str, str] = {}
 
 
+class EscalationAnswerBody(_Body):
+    """`POST /incidents/ID/comments/CID/escalation-answer`: what the department answered."""
+
+    answer: str
+
+
 class AlertBody(_Body):
     kind: str
     payload: dict[str, Any] = {}
