@@ -21,6 +21,7 @@ from crisis_tui.server.route_doc import ApiRoute, Doc
 from crisis_tui.server.settings import ServerSettings
 from crisis_tui.server.state import ServerState
 from crisis_tui.store.opening import Database, database, open_database
+from crisis_tui.store.pg import PgStore
 from crisis_tui.tokens import TokenBook
 
 
@@ -29,6 +30,8 @@ async def open_state(db: Database, playbook: Playbook, settings: ServerSettings,
     writer = await open_database(db, create=True, playbook=playbook)
     try:
         reader = await open_database(db, read_only=True, playbook=playbook)
+        if isinstance(reader, PgStore):
+            reader.lost_ends_stream = True  # its clients see the outage and resume from their own last seq
         tokens = await TokenBook.open(db)
     except BaseException:
         await writer.close()
