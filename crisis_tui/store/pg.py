@@ -308,6 +308,7 @@ class PgStore(SqliteStore):
             try:
                 await batch.begin(self._pg, opening)
             except BaseException as exc:
+                await self._pg.noticed(exc)
                 await self._finish(batch, exc)
                 raise
             break
@@ -319,6 +320,7 @@ class PgStore(SqliteStore):
         except BaseException as exc:
             pinned.reset(token)
             if not await batch.undo():
+                await self._pg.noticed(exc)
                 await self._finish(batch, exc)
                 raise
             await self._next(batch)
@@ -357,6 +359,7 @@ class PgStore(SqliteStore):
             try:
                 await batch.commit()
             except BaseException as exc:  # noqa: BLE001 - every command of the batch hears of it
+                await self._pg.noticed(exc)
                 outcome = exc
         await batch.release(self._pg)
         if outcome is None:

@@ -200,11 +200,15 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-#: What says the database server is gone or not back yet, rather than refusing a statement.
+#: What says the database server is gone or not back yet, rather than refusing a statement
+#: (InternalClientError: a connection left mid-statement when its server went away).
 LOST: tuple[type[BaseException], ...] = (
-    OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
+    OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.InternalClientError, asyncpg.PostgresConnectionError,
     asyncpg.AdminShutdownError, asyncpg.CrashShutdownError, asyncpg.CannotConnectNowError,
 )
+
+#: A lost connection, raw or already said as StoreUnavailable.
+LOST_OR_SAID: tuple[type[BaseException], ...] = (*LOST, StoreUnavailable)
 
 #: The connection the running task's transaction holds (statements of that task go there).
 pinned: ContextVar[asyncpg.Connection | None] = ContextVar("crisis_tui_pg_pinned", default=None)
@@ -288,17 +292,30 @@ class PgConnection:
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
         """The running transaction's connection, or one of the pool's for one statement."""
         mine = pinned.get()
-        if mine is not None and not mine.is_closed():
+        if mine is not None:  # even closed: a transaction's statement must never run outside it
             yield mine
             return
         try:
             with said(self.url):
                 async with self.pool.acquire() as conn:
-                    yield conn
-        except StoreUnavailable:
-            self._reached(False)
+                    try:
+                        yield conn
+                    except LOST_OR_SAID as exc:
+                        if isinstance(exc, LOST) or isinstance(exc.__cause__, LOST):
+                            conn.terminate()  # never handed out again: the pool opens a fresh one
+                        raise
+        except StoreUnavailable as exc:
+            await self.noticed(exc)
             raise
         self._reached(True)
+
+    async def noticed(self, exc: BaseException) -> None:
+        """After a failure: when it was the database going away, say so and renew the pool.
+        One connection found dead means all of them are (a restart): the pool opens fresh ones
+        on their next use, instead of failing one more request per idle connection."""
+        if isinstance(exc, LOST) or isinstance(exc.__cause__, LOST):
+            await self.pool.expire_connections()
+            self._reached(False)
 
     @property
     def in_transaction(self) -> bool:
@@ -306,6 +323,17 @@ class PgConnection:
         return mine is not None and mine.is_in_transaction()
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[asyncpg.Record]:
+        """The rows of `sql`. A read outside a transaction that met a connection the database
+        dropped is sent once more, on a fresh one: the first read after a restart succeeds."""
+        try:
+            return await self._fetch(sql, params)
+        except StoreUnavailable as exc:
+            if not isinstance(exc.__cause__, LOST) or pinned.get() is not None \
+                    or sql.lstrip()[:6].upper() != "SELECT":
+                raise
+            return await self._fetch(sql, params)
+
+    async def _fetch(self, sql: str, params: Sequence[Any]) -> list[asyncpg.Record]:
         async with self.connection() as conn:
             with said(self.url):
                 return list(await conn.fetch(translated(sql), *params))
