@@ -232,3 +232,34 @@ async def test_serve_refuses_a_database_of_a_newer_schema_with_one_line(pg_url: 
     lines = served.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in served.stderr, served.stderr
     assert f"newer crisis-tui (schema {SCHEMA_VERSION + 1}, this one knows {SCHEMA_VERSION})" in lines[0]
+
+
+async def test_commands_that_share_a_transaction_answer_alone_and_a_cancelled_one_holds_up_none(pg_url: str) -> None:
+    """Sixty claims at once share transactions; a refused one fails alone, cancelled ones
+    (a client gone) leave the others to finish, and the incident is free for the next write."""
+    store = await PgStore.open(pg_url)
+    try:
+        inc = await store.create_incident("Claim rush", actor="Luis")
+        await store.ingest(inc.id, [NewComment(source="x", external_id=str(i), author="a", text="t")
+                                    for i in range(60)])
+        await store.claim(inc.id, 7, actor="Ana")
+        tasks = [asyncio.create_task(store.claim(inc.id, n, actor=f"op{n}")) for n in range(1, 61)]
+        await asyncio.sleep(0)
+        cancelled = tasks[10::7]
+        for task in cancelled:
+            task.cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        for n, (task, result) in enumerate(zip(tasks, results, strict=True), start=1):
+            if task in cancelled:
+                continue
+            if n == 7:
+                assert isinstance(result, ClaimConflict) and "Ana" in str(result)
+            else:
+                assert not isinstance(result, BaseException), result
+                assert result.holder == f"op{n}"
+        note = await asyncio.wait_for(store.add_note(inc.id, "after the rush", actor="Luis"), 30)
+        assert note.text == "after the rush"
+        report = await store.audit(inc.id)
+        assert report.intact, report
+    finally:
+        await store.close()

@@ -299,7 +299,13 @@ class PgStore(SqliteStore):
             if batch is not None and batch.accepting and batch.ran < MAX_BATCH:
                 turn: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
                 batch.queue.append(turn)
-                if not await turn:  # the batch closed before this command's turn: into the next one
+                try:
+                    mine = await turn
+                except asyncio.CancelledError:
+                    if turn.done() and not turn.cancelled() and turn.result():
+                        await self._next(batch)  # given the turn as it was cancelled: pass it on
+                    raise
+                if not mine:  # the batch closed before this command's turn: into the next one
                     continue
                 break
             batch = _Batch(incident_id)
@@ -343,8 +349,11 @@ class PgStore(SqliteStore):
             except BaseException as exc:
                 await self._finish(batch, exc)
                 return
-            batch.queue.popleft().set_result(True)
-            return
+            while batch.queue:
+                turn = batch.queue.popleft()
+                if not turn.done():  # a command cancelled while it waited has left
+                    turn.set_result(True)
+                    return
         await self._finish(batch, None)
 
     async def _finish(self, batch: _Batch, failed: BaseException | None) -> None:
@@ -353,7 +362,9 @@ class PgStore(SqliteStore):
         if self._batches.get(batch.incident_id) is batch:
             del self._batches[batch.incident_id]
         while batch.queue:
-            batch.queue.popleft().set_result(False)
+            turn = batch.queue.popleft()
+            if not turn.done():
+                turn.set_result(False)
         outcome = failed
         if outcome is None:
             try:
