@@ -3,8 +3,10 @@
 Prints propagation from a write through server A to a client streaming from server B
 (p95), webhook ingest in batches of 100 through two PostgreSQL servers against one
 SQLite server measured in the same run, and claim latency (p95) with 50 concurrent
-operators spread over the two servers. `--json` prints one JSON object:
-pg_propagation_p95_ms, pg_webhook_per_s, sqlite_webhook_per_s, pg_claim_p95_ms.
+operators spread over the two servers, next to the same 50 operators on the one SQLite
+server (the same client process and HTTP path: what is the database's and what is not).
+`--json` prints one JSON object: pg_propagation_p95_ms, pg_webhook_per_s,
+sqlite_webhook_per_s, pg_claim_p95_ms, sqlite_claim_p95_ms (and the p50s).
 """
 
 from __future__ import annotations
@@ -97,7 +99,7 @@ async def main(as_json: bool, batches: int) -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             file = Path(tmp) / "bench.db"
-            pg_keys, file_keys = await tokens(url, names), await tokens(file, ["Luis"])
+            pg_keys, file_keys = await tokens(url, names), await tokens(file, names)
             pg_urls = []
             for _ in range(2):
                 port = free_port()
@@ -119,6 +121,7 @@ async def main(as_json: bool, batches: int) -> None:
                 pg_rates.append(await webhook_rate(pg_urls, pg_keys["Luis"], inc, batches))
             prop = await propagation(a, b, inc, 100)
             claim = await claims(pg_urls, pg_keys, inc)
+            sqlite_claim = await claims([sqlite_url], file_keys, sinc)
             for store in (a, b, s):
                 await store.close()
     finally:
@@ -132,6 +135,8 @@ async def main(as_json: bool, batches: int) -> None:
         "sqlite_webhook_per_s": round(max(sqlite_rates)),
         "pg_claim_p50_ms": round(statistics.median(claim), 2),
         "pg_claim_p95_ms": round(p95(claim), 2),
+        "sqlite_claim_p50_ms": round(statistics.median(sqlite_claim), 2),
+        "sqlite_claim_p95_ms": round(p95(sqlite_claim), 2),
     }
     if as_json:
         print(json.dumps(figures))

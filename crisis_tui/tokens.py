@@ -147,17 +147,18 @@ class TokenBook:
 
     @classmethod
     async def _open_pg(cls, url: str) -> TokenBook:
-        """The tokens table of a PostgreSQL database, through the store's own connection seam."""
+        """The tokens table of a PostgreSQL database, through the store's own connection seam
+        (the process's pool for that database, which reconnects by itself after an outage)."""
+        db = await PgConnection.open(url)
         try:
-            conn = await asyncpg.connect(url)
-        except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
-            raise StoreUnavailable(f"cannot reach PostgreSQL at {shown(url)}: {exc}") from exc
-        version = await conn.fetchval("SELECT CASE WHEN to_regclass('crisis_schema') IS NULL THEN 0 "
-                                      "ELSE (SELECT version FROM crisis_schema) END")
-        if int(version) < SCHEMA_VERSION:
-            await conn.close()
-            raise StoreUnavailable(f"{shown(url)} needs a schema upgrade; open it once with crisis-tui first")
-        return cls(cast(Any, PgConnection(conn)), cast(Path, shown(url)))
+            rows = await db.fetch("SELECT CASE WHEN to_regclass('crisis_schema') IS NULL THEN 0 "
+                                  "ELSE (SELECT version FROM crisis_schema) END")
+            if int(rows[0][0]) < SCHEMA_VERSION:
+                raise StoreUnavailable(f"{shown(url)} needs a schema upgrade; open it once with crisis-tui first")
+        except BaseException:
+            await db.close()
+            raise
+        return cls(cast(Any, db), cast(Path, shown(url)))
 
     async def close(self) -> None:
         await self._db.close()

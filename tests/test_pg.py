@@ -15,7 +15,7 @@ import asyncpg
 import pytest
 
 from crisis_tui import playbook as playbook_mod
-from crisis_tui.errors import ClaimConflict, StoreUnavailable
+from crisis_tui.errors import ClaimConflict, InvalidInput, StoreUnavailable
 from crisis_tui.model import NewComment
 from crisis_tui.store.pg import PgStore
 from crisis_tui.store.schema import SCHEMA_VERSION
@@ -176,3 +176,90 @@ async def test_copy_sqlite_to_postgresql_and_back_keeps_every_event_and_hash(pg_
     again = await asyncio.to_thread(cli, "copy", str(first), pg_url)
     assert again.returncode != 0
     assert "already exists" in again.stderr and "Traceback" not in again.stderr
+
+
+async def test_connections_opening_one_title_at_once_open_one_incident(pg_url: str) -> None:
+    """Eight connections (eight processes' worth) open the same title at once: the title is
+    checked under a lock every process takes, so one opens it and seven are refused."""
+    stores = [await PgStore.open(pg_url) for _ in range(8)]
+    try:
+        # eight connections open first (eight slow reads at once), so the eight opens really overlap
+        await asyncio.gather(*(s._fetchall("SELECT pg_sleep(0.3)") for s in stores))
+        results = await asyncio.gather(*(s.create_incident("Refund delays", actor=f"op{n}")
+                                         for n, s in enumerate(stores)), return_exceptions=True)
+        opened = [r for r in results if not isinstance(r, BaseException)]
+        refused = [r for r in results if isinstance(r, BaseException)]
+        assert len(opened) == 1, results
+        assert all(isinstance(r, InvalidInput) and "already open with this title" in str(r) for r in refused)
+        assert [i.id for i in await stores[0].list_incidents()] == [opened[0].id]
+        again = await stores[1].create_incident("Refund delays", actor="Luis", again=True)
+        assert again.id != opened[0].id
+    finally:
+        for store in stores:
+            await store.close()
+
+
+@pytest.mark.slow
+async def test_two_crisis_tui_new_of_one_title_on_one_database_open_one_incident(pg_url: str) -> None:
+    await (await PgStore.open(pg_url)).close()
+    procs = [subprocess.Popen([sys.executable, "-m", "crisis_tui", "new", pg_url, "--title", "Refund delays",
+                               "--as", f"op{n}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for n in range(3)]
+    outcomes = [await asyncio.to_thread(p.communicate, timeout=120) for p in procs]
+    codes = [p.returncode for p in procs]
+    assert codes.count(0) == 1, outcomes
+    for (_out, err), code in zip(outcomes, codes, strict=True):
+        if code != 0:
+            assert "already open with this title" in err and "Traceback" not in err, err
+            assert len(err.strip().splitlines()) == 1, err
+    store = await PgStore.open(pg_url)
+    try:
+        assert len(await store.list_incidents()) == 1
+    finally:
+        await store.close()
+
+
+@pytest.mark.slow
+async def test_serve_refuses_a_database_of_a_newer_schema_with_one_line(pg_url: str) -> None:
+    await (await PgStore.open(pg_url)).close()
+    raw = await asyncpg.connect(pg_url)
+    try:
+        await raw.execute("UPDATE crisis_schema SET version = $1", SCHEMA_VERSION + 1)
+    finally:
+        await raw.close()
+    served = await asyncio.to_thread(cli, "serve", "--db", pg_url, "--port", "0")
+    assert served.returncode != 0
+    lines = served.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in served.stderr, served.stderr
+    assert f"newer crisis-tui (schema {SCHEMA_VERSION + 1}, this one knows {SCHEMA_VERSION})" in lines[0]
+
+
+async def test_commands_that_share_a_transaction_answer_alone_and_a_cancelled_one_holds_up_none(pg_url: str) -> None:
+    """Sixty claims at once share transactions; a refused one fails alone, cancelled ones
+    (a client gone) leave the others to finish, and the incident is free for the next write."""
+    store = await PgStore.open(pg_url)
+    try:
+        inc = await store.create_incident("Claim rush", actor="Luis")
+        await store.ingest(inc.id, [NewComment(source="x", external_id=str(i), author="a", text="t")
+                                    for i in range(60)])
+        await store.claim(inc.id, 7, actor="Ana")
+        tasks = [asyncio.create_task(store.claim(inc.id, n, actor=f"op{n}")) for n in range(1, 61)]
+        await asyncio.sleep(0)
+        cancelled = tasks[10::7]
+        for task in cancelled:
+            task.cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        for n, (task, result) in enumerate(zip(tasks, results, strict=True), start=1):
+            if task in cancelled:
+                continue
+            if n == 7:
+                assert isinstance(result, ClaimConflict) and "Ana" in str(result)
+            else:
+                assert not isinstance(result, BaseException), result
+                assert result.holder == f"op{n}"
+        note = await asyncio.wait_for(store.add_note(inc.id, "after the rush", actor="Luis"), 30)
+        assert note.text == "after the rush"
+        report = await store.audit(inc.id)
+        assert report.intact, report
+    finally:
+        await store.close()

@@ -22,6 +22,7 @@ from crisis_tui.server.settings import ServerSettings
 from crisis_tui.server.state import ServerState
 from crisis_tui.server.triage_worker import TriageWorker
 from crisis_tui.store.opening import Database, database, open_database
+from crisis_tui.store.pg import PgStore
 from crisis_tui.tokens import TokenBook
 
 
@@ -32,6 +33,8 @@ async def open_state(db: Database, playbook: Playbook, settings: ServerSettings,
     writer = await open_database(db, create=True, playbook=playbook)
     try:
         reader = await open_database(db, read_only=True, playbook=playbook)
+        if isinstance(reader, PgStore):
+            reader.lost_ends_stream = True  # its clients see the outage and resume from their own last seq
         tokens = await TokenBook.open(db)
     except BaseException:
         await writer.close()

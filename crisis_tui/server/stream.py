@@ -198,6 +198,9 @@ async def events(request: Request, caller: Caller, state: ServerState) -> Respon
     incident_id = str(request.path_params["incident_id"])
     after = _after(request)
     if "text/event-stream" in request.headers.get("accept", ""):
+        # A database that is away is a 503 now, not a stream that ends at once (its client would
+        # flap between live and reconnecting): the client keeps retrying until it is back.
+        await state.reader.ping()
         release = state.streams.open(caller)
         buffer = _Buffer(state.settings.stream_buffer)
         return EventStreamResponse(_frames(state, incident_id, after, buffer), stall=state.settings.stream_stall,

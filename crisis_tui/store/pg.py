@@ -2,8 +2,8 @@
 
 Through asyncpg rather than psycopg 3: it is asyncio-native (no thread hop per
 statement, as aiosqlite has), speaks the binary protocol, prepares and caches
-statements by itself, and delivers LISTEN/NOTIFY as callbacks (`add_listener`)
-without a polling loop.
+statements by itself, pools connections, and delivers LISTEN/NOTIFY as callbacks
+(`add_listener`) without a polling loop.
 
 Every command, guard, projection and read is SqliteStore's own: only the
 transaction, the schema bookkeeping and the live wake-up differ. A write
@@ -11,31 +11,73 @@ transaction takes `pg_advisory_xact_lock` on its incident first, so writers in
 different processes append to one incident's chain one at a time and the chain
 stays gapless; it sends `NOTIFY crisis_tui, 'INCIDENT SEQ'` that PostgreSQL
 delivers at COMMIT to every listening process, which reads the events itself.
+
+Commands on one incident that arrive while its transaction runs join it (`_Batch`):
+one incident's writes are one at a time anyway, so fifty operators claiming at once
+would otherwise each wait for every other's COMMIT and its fsync. Each command runs
+under its own savepoint: a refused or failing command is rolled back alone, and each
+answers only after the COMMIT that keeps it.
+
+A database restart is an outage, not an end: statements say StoreUnavailable while
+the server is away (`connection_state` turns "reconnecting"), the pool opens fresh
+connections when it is back, the listener listens again, and a subscription resumes
+after the last event it yielded.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import sqlite3
 import tempfile
+import time
+from collections import deque
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 from crisis_tui import playbook as playbook_mod
-from crisis_tui.errors import Forbidden, StorageFault, StoreUnavailable
-from crisis_tui.model import Event
+from crisis_tui.errors import CrisisError, Forbidden, StorageFault, StoreUnavailable
+from crisis_tui.eventlog import chain_hash, encode_payload
+from crisis_tui.model import Event, Incident
 from crisis_tui.playbook import Playbook
 from crisis_tui.store.audit import TABLES, AuditReport, audit_file, with_fresh_schema
-from crisis_tui.store.pg_sql import PG_FUNCTIONS, PgConnection, pg_migration
+from crisis_tui.store.pg_sql import (
+    LOST,
+    PG_FUNCTIONS,
+    PgConnection,
+    literal,
+    pg_migration,
+    pinned,
+    said,
+    shown,
+    unreachable,
+)
+from crisis_tui.store.projector import project
 from crisis_tui.store.schema import SCHEMA_VERSION
-from crisis_tui.store.sqlite import SqliteStore, _Tx
+from crisis_tui.store.sqlite import INSERT_EVENT, SqliteStore, _Tx
+
+__all__ = ["CHANNEL", "PgStore", "is_pg_url", "shown"]
 
 CHANNEL = "crisis_tui"
+#: The advisory lock key that serialises schema changes between processes starting together.
+_SCHEMA_LOCK = 0x6372_6973_6973
+#: The advisory lock key every process takes to open an incident (the open titles are checked under it).
+_OPENING_LOCK = 0x6372_6973_6f70
+_OURS = ("incidents", "events", "comments", "drafts", "decisions", "presence", "notes", "tokens")
+#: Most commands one transaction takes: a savepoint each, and PostgreSQL slows every
+#: session's visibility checks once a transaction has held more than 64 subtransactions.
+MAX_BATCH = 48
+#: Whether the running task is opening an incident (create_incident), which takes `_OPENING_LOCK`.
+_OPENING: ContextVar[bool] = ContextVar("crisis_tui_pg_opening", default=False)
+#: A numbered parameter (`?1`), which a statement merged after others could not keep.
+_NUMBERED = re.compile(r"\?\d")
+#: How long a subscription waits between tries while the database is away, at most.
+RETRY_MAX = 2.0
 
 
 def _scratch_copy(file: Path, columns: dict[str, list[str]], stored: dict[str, list[tuple[Any, ...]]]) -> None:
@@ -50,9 +92,6 @@ def _scratch_copy(file: Path, columns: dict[str, list[str]], stored: dict[str, l
         db.execute("COMMIT")
     finally:
         db.close()
-#: The advisory lock key that serialises schema changes between processes starting together.
-_SCHEMA_LOCK = 0x6372_6973_6973
-_OURS = ("incidents", "events", "comments", "drafts", "decisions", "presence", "notes", "tokens")
 
 
 def is_pg_url(raw: str) -> bool:
@@ -60,14 +99,97 @@ def is_pg_url(raw: str) -> bool:
     return raw.startswith(("postgresql://", "postgres://"))
 
 
-def shown(url: str) -> str:
-    """The URL without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+class _PgTx(_Tx):
+    """SqliteStore's transaction, with an event and its one projection statement sent as one.
+
+    An event whose projection is a single statement (a claim, a release, a mark: most of
+    what operators do) is appended with that statement as a data-modifying CTE of the
+    event's INSERT: one round trip instead of two, inside the incident's lock. Others go
+    statement by statement, as the projection needs to see its own earlier rows.
+    """
+
+    async def append(self, kind: str, actor: str, payload: dict[str, Any], ts: float | None = None) -> Event:
+        ts = time.time() if ts is None else ts
+        statements = project(self.incident_id, ts, actor, kind, payload)
+        if len(statements) != 1 or _NUMBERED.search(statements[0][0]) or "events" in statements[0][0]:
+            return await super().append(kind, actor, payload, ts)
+        (sql, params), = statements
+        prev = await self.last_hash()
+        body = encode_payload(payload)
+        digest = chain_hash(prev, self.incident_id, ts, actor, kind, body)
+        cur = await self.db.execute(f"WITH projected AS ({sql}) {INSERT_EVENT} RETURNING seq",
+                                    (*params, self.incident_id, ts, actor, kind, body, prev, digest))
+        seq = cur.lastrowid or 0
+        self.prev = digest
+        self.appended = True
+        return Event(seq=seq, incident_id=self.incident_id, ts=ts, actor=actor, kind=kind,
+                     payload=payload, prev_hash=prev, hash=digest)
+
+
+class _Batch:
+    """One write transaction on one incident, shared by the commands that arrive while it runs.
+
+    The statements that open, separate and close commands go together in one round trip each
+    (the simple protocol): BEGIN + the incident's lock + a savepoint; RELEASE + the next
+    savepoint; NOTIFY + COMMIT. A command alone costs two round trips beyond its own statements.
+    """
+
+    def __init__(self, incident_id: str) -> None:
+        self.incident_id = incident_id
+        self.conn: asyncpg.Connection | None = None
+        self._held: Any = None
+        self.queue: deque[asyncio.Future[bool]] = deque()
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.accepting = True
+        self.ran = 0
+        self.appended = False
+        #: The chain's head after the last command kept (None: read it from the log).
+        self.head: str | None = None
+        self._url = ""
+
+    async def begin(self, pg: PgConnection, opening: bool) -> None:
+        self._url = pg.url
+        with said(pg.url):
+            self._held = pg.pool.acquire()
+            self.conn = await self._held.__aenter__()
+            locks = f"SELECT pg_advisory_xact_lock({_OPENING_LOCK}); " if opening else ""
+            await self.conn.execute(f"BEGIN; {locks}SELECT pg_advisory_xact_lock(hashtextextended("
+                                    f"{literal(self.incident_id)}, 0)); SAVEPOINT command")
+
+    async def between(self) -> None:
+        assert self.conn is not None
+        with said(self._url):
+            await self.conn.execute("RELEASE SAVEPOINT command; SAVEPOINT command")
+
+    async def undo(self) -> bool:
+        """Roll back the failed command's statements; False when the transaction itself is lost."""
+        if self.conn is None or self.conn.is_closed():
+            return False
+        try:
+            await self.conn.execute("ROLLBACK TO SAVEPOINT command")
+        except (*LOST, asyncpg.PostgresError):
+            return False
+        return True
+
+    async def commit(self) -> None:
+        assert self.conn is not None
+        inc = literal(self.incident_id)
+        notice = (f"SELECT pg_notify('{CHANNEL}', {inc} || ' ' || coalesce((SELECT max(seq) FROM events "
+                  f"WHERE incident_id = {inc}), 0)); ") if self.appended else ""
+        with said(self._url):
+            await self.conn.execute(f"{notice}COMMIT")
+
+    async def release(self, pg: PgConnection) -> None:
+        """The connection back to the pool (rolled back if still open; closed if broken)."""
+        if self._held is None:
+            return
+        conn, self.conn = self.conn, None
+        if conn is not None and not conn.is_closed() and conn.is_in_transaction():
+            with contextlib.suppress(*LOST, asyncpg.PostgresError):
+                await conn.execute("ROLLBACK")
+        with contextlib.suppress(*LOST, asyncpg.PostgresError):
+            await self._held.__aexit__(None, None, None)
+        self._held = None
 
 
 class PgStore(SqliteStore):
@@ -77,9 +199,15 @@ class PgStore(SqliteStore):
         super().__init__(cast(Any, db), cast(Path, shown(url)), playbook, read_only)
         self.url = url
         self._pg = db
+        db.on_reach = self._reached
         self._listener: asyncpg.Connection | None = None
+        self._listening = asyncio.Lock()
+        self._listen_tried = 0.0
         self._notices = asyncio.Condition()
         self._generation = 0
+        self._batches: dict[str, _Batch] = {}
+        #: Set by a server on its reader: a lost database ends the stream instead of waiting it out.
+        self.lost_ends_stream = False
 
     @classmethod
     async def open(
@@ -91,20 +219,25 @@ class PgStore(SqliteStore):
         playbook: Playbook | None = None,
     ) -> PgStore:
         url = str(path)
-        try:
-            conn = await asyncpg.connect(url)
-        except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
-            raise StoreUnavailable(f"cannot reach PostgreSQL at {shown(url)}: {exc}") from exc
-        store = cls(PgConnection(conn), url, playbook or playbook_mod.load(), read_only)
+        db = await PgConnection.open(url)
+        store = cls(db, url, playbook or playbook_mod.load(), read_only)
         try:
             await store._migrate_pg(create=create)
         except BaseException:
-            await conn.close()
+            await db.close()
             raise
         return store
 
-    async def _version(self) -> int | None:
-        row = await self._pg.conn.fetchrow(
+    def _reached(self, ok: bool) -> None:
+        """The database answered (live) or could not be reached (reconnecting), said to the room once per change."""
+        state = "live" if ok else "reconnecting"
+        if state != self.connection_state:
+            self.connection_state = state
+            if self.on_connection_state is not None:
+                self.on_connection_state(state)
+
+    async def _version(self, conn: asyncpg.Connection) -> int | None:
+        row = await conn.fetchrow(
             "SELECT to_regclass('crisis_schema') IS NOT NULL AS known, "
             "(SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() "
             " AND table_name = ANY($1::text[])) AS ours", list(_OURS))
@@ -114,10 +247,15 @@ class PgStore(SqliteStore):
                 raise StorageFault(f"{self.path} holds tables named like crisis-tui's but no crisis-tui schema "
                                    "version: another program's database, not migrated into")
             return None
-        return int(await self._pg.conn.fetchval("SELECT version FROM crisis_schema"))
+        return int(await conn.fetchval("SELECT version FROM crisis_schema"))
 
     async def _migrate_pg(self, *, create: bool) -> None:
-        version = await self._version()
+        async with self._pg.connection() as conn:
+            with said(self.url):
+                await self._migrate_on(conn, create=create)
+
+    async def _migrate_on(self, conn: asyncpg.Connection, *, create: bool) -> None:
+        version = await self._version(conn)
         if version is not None and version > SCHEMA_VERSION:
             raise StoreUnavailable(
                 f"{self.path} was written by a newer crisis-tui (schema {version}, this one knows {SCHEMA_VERSION})")
@@ -127,10 +265,9 @@ class PgStore(SqliteStore):
             raise StoreUnavailable(f"no crisis-tui incidents in {self.path} (create them with `crisis-tui new`)")
         if self.read_only:
             raise StoreUnavailable(f"{self.path} needs a schema upgrade; open it once read-write first")
-        conn = self._pg.conn
         async with conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK)
-            version = await self._version()
+            version = await self._version(conn)
             if version is None:
                 await conn.execute(PG_FUNCTIONS)
                 await conn.execute("CREATE TABLE crisis_schema (version INTEGER NOT NULL)")
@@ -153,30 +290,112 @@ class PgStore(SqliteStore):
     # ------------------------------------------------------------ transactions
     @contextlib.asynccontextmanager
     async def _write(self, incident_id: str) -> AsyncIterator[_Tx]:
-        """BEGIN, the incident's advisory lock, the command, NOTIFY of the new head, COMMIT."""
+        """The command's body in its incident's batch (see `_Batch`); returns after COMMIT."""
         if self.read_only:
             raise Forbidden("this incident is open read-only")
-        async with self._lock:
-            await self._pg.fetch("BEGIN")
-            tx = _Tx(cast(Any, self._pg), incident_id)
+        opening = _OPENING.get()
+        while True:
+            batch = None if opening else self._batches.get(incident_id)
+            if batch is not None and batch.accepting and batch.ran < MAX_BATCH:
+                turn: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+                batch.queue.append(turn)
+                try:
+                    mine = await turn
+                except asyncio.CancelledError:
+                    if turn.done() and not turn.cancelled() and turn.result():
+                        await self._next(batch)  # given the turn as it was cancelled: pass it on
+                    raise
+                if not mine:  # the batch closed before this command's turn: into the next one
+                    continue
+                break
+            batch = _Batch(incident_id)
+            if not opening:
+                self._batches[incident_id] = batch
             try:
-                await self._pg.fetch("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (incident_id,))
-                yield tx
-                if tx.appended:
-                    await self._pg.fetch(
-                        "SELECT pg_notify(?, ? || ' ' || coalesce((SELECT max(seq) FROM events WHERE incident_id = ?), 0))",
-                        (CHANNEL, incident_id, incident_id))
-                await self._pg.fetch("COMMIT")
-            except BaseException:
-                await self._rollback()
+                await batch.begin(self._pg, opening)
+            except BaseException as exc:
+                await self._pg.noticed(exc)
+                await self._finish(batch, exc)
                 raise
+            break
+        tx = _PgTx(cast(Any, self._pg), incident_id)
+        tx.prev = batch.head
+        token = pinned.set(batch.conn)
+        try:
+            yield tx
+        except BaseException as exc:
+            pinned.reset(token)
+            if not await batch.undo():
+                await self._pg.noticed(exc)
+                await self._finish(batch, exc)
+                raise
+            await self._next(batch)
+            raise
+        pinned.reset(token)
+        if tx.appended:
+            batch.appended = True
+            batch.head = tx.prev
+        await self._next(batch)
+        await asyncio.shield(batch.done)
         if tx.appended:
             await self._wake()
 
+    async def _next(self, batch: _Batch) -> None:
+        """Hand the open transaction to the next waiting command, or COMMIT the batch."""
+        batch.ran += 1
+        if batch.queue and batch.ran < MAX_BATCH:
+            try:
+                await batch.between()
+            except BaseException as exc:
+                await self._finish(batch, exc)
+                return
+            while batch.queue:
+                turn = batch.queue.popleft()
+                if not turn.done():  # a command cancelled while it waited has left
+                    turn.set_result(True)
+                    return
+        await self._finish(batch, None)
+
+    async def _finish(self, batch: _Batch, failed: BaseException | None) -> None:
+        """COMMIT (or, after `failed`, give up) the batch; those still waiting go to the next one."""
+        batch.accepting = False
+        if self._batches.get(batch.incident_id) is batch:
+            del self._batches[batch.incident_id]
+        while batch.queue:
+            turn = batch.queue.popleft()
+            if not turn.done():
+                turn.set_result(False)
+        outcome = failed
+        if outcome is None:
+            try:
+                await batch.commit()
+            except BaseException as exc:  # noqa: BLE001 - every command of the batch hears of it
+                await self._pg.noticed(exc)
+                outcome = exc
+        await batch.release(self._pg)
+        if outcome is None:
+            batch.done.set_result(None)
+        else:
+            lost = outcome if isinstance(outcome, CrisisError) else StoreUnavailable(
+                f"the write to {self.path} did not complete ({unreachable(outcome)}); retry in a moment")
+            batch.done.set_exception(lost)
+            batch.done.exception()  # retrieved here: a batch nobody else was in has no other reader
+
+    async def create_incident(
+        self, title: str, *, actor: str, brand: str = "", severity: str = "", our_fault: bool = False,
+        again: bool = False,
+    ) -> Incident:
+        """SqliteStore's, with the lock every process takes to open an incident (one file's BEGIN
+        IMMEDIATE does that for SQLite): two `crisis-tui new` of one title open one incident."""
+        token = _OPENING.set(True)
+        try:
+            return await super().create_incident(title, actor=actor, brand=brand, severity=severity,
+                                                 our_fault=our_fault, again=again)
+        finally:
+            _OPENING.reset(token)
+
     async def _rollback(self) -> None:
-        if self._pg.in_transaction:
-            with contextlib.suppress(asyncpg.PostgresError, OSError):
-                await self._pg.fetch("ROLLBACK")
+        """Nothing to do: a batch rolls back what it began (`_Batch.undo`, `_Batch.release`)."""
 
     async def _refuse_foreign(self) -> None:
         """Done by `_version` (a PostgreSQL database names its tables in information_schema)."""
@@ -218,18 +437,48 @@ class PgStore(SqliteStore):
     def _noticed(self, _conn: object, _pid: int, _channel: str, _payload: str) -> None:
         asyncio.get_running_loop().create_task(self._wake())
 
+    def _listener_lost(self, _conn: object) -> None:
+        """The listening connection ended (the database restarted): listen again on the next turn."""
+        self._listener = None
+        asyncio.get_running_loop().create_task(self._wake())
+
     async def _listen(self) -> None:
-        if self._listener is None or self._listener.is_closed():
-            self._listener = await asyncpg.connect(self.url)
-            await self._listener.add_listener(CHANNEL, self._noticed)
+        """Listen for NOTIFY on a connection of its own; while the database is away, try again at most
+        every half second (the subscription's poll finds what was written meanwhile)."""
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        async with self._listening:
+            if (self._listener is not None and not self._listener.is_closed()) \
+                    or time.monotonic() - self._listen_tried < 0.5:
+                return
+            self._listen_tried = time.monotonic()
+            with contextlib.suppress(*LOST, asyncpg.PostgresError):
+                listener = await asyncpg.connect(self.url, timeout=5)
+                listener.add_termination_listener(self._listener_lost)
+                await listener.add_listener(CHANNEL, self._noticed)
+                self._listener = listener
 
     async def subscribe(self, incident_id: str, after_seq: int = 0) -> AsyncIterator[Event]:
-        """Every event after `after_seq`, then live: woken by any process's NOTIFY (a 0.5 s poll backs it up)."""
-        with contextlib.suppress(OSError, asyncpg.PostgresError):
-            await self._listen()
+        """Every event after `after_seq`, then live: woken by any process's NOTIFY (a 0.5 s poll backs it up).
+
+        While the database is away the subscription waits and tries again, from the last event
+        it yielded (so nothing is missed and nothing repeats), and `connection_state` says
+        "reconnecting" until the database answers. A server's stream (`lost_ends_stream`) ends
+        instead, so that its HTTP clients see the outage and resume from their own last seq.
+        """
+        delay = 0.1
         while True:
+            await self._listen()
             seen = self._generation
-            batch = await self.events_after(incident_id, after_seq, 1000)
+            try:
+                batch = await self.events_after(incident_id, after_seq, 1000)
+            except StoreUnavailable:
+                if self.lost_ends_stream:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(RETRY_MAX, delay * 2)
+                continue
+            delay = 0.1
             for event in batch:
                 after_seq = event.seq
                 yield event

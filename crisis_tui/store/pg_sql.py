@@ -1,4 +1,4 @@
-"""The seam between the store's SQL and PostgreSQL: one connection that speaks like aiosqlite.
+"""The seam between the store's SQL and PostgreSQL: a pool of connections that speaks like aiosqlite.
 
 SqliteStore's commands, its reads (queries.py) and the projector write their SQL once,
 with `?` parameters and SQLite's JSON functions. `PgConnection` takes that SQL as it
@@ -7,18 +7,33 @@ JSON functions the projector uses exist in the database as functions of text
 (`PG_FUNCTIONS`), so the same statements run on both engines and no command is
 written twice. The schema is the SQLite migrations with PostgreSQL's column types
 (`pg_migration`), numbered alike.
+
+Statements outside a transaction take any connection of the process's pool for this
+URL (the writer, the reader and the token book of one server share it, so a server
+holds a handful of connections whatever its load); a transaction pins one connection
+to the task that runs it (`pinned`), and every statement that task sends meanwhile
+goes there and sees the transaction's own rows. A connection the database server
+dropped (a restart, a network cut) is said as StoreUnavailable, and the pool opens a
+fresh one for the next statement: nothing here has to be reopened after an outage.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import re
-from collections.abc import AsyncIterator, Generator, Iterable, Sequence
+import weakref
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from crisis_tui.errors import StoreUnavailable
 from crisis_tui.store.schema import MIGRATIONS
 
 _PARAM = re.compile(r"\?(\d*)")
@@ -95,6 +110,9 @@ def pg_migration(number: int) -> str:
     return sql
 
 
+#: Statements with this many parameters or more get a plan for their own values (see PgConnection._fetch).
+ONE_SHOT_FROM = 24
+
 #: The tables whose inserts tell the row's id (aiosqlite's lastrowid) and the column that holds it.
 _ROW_IDS = {"EVENTS": "seq", "TOKENS": "id"}
 
@@ -166,20 +184,169 @@ class _Running:
         return None
 
 
-class PgConnection:
-    """One asyncpg connection used one statement at a time, as the store uses aiosqlite's."""
+def shown(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
-        self._turn = asyncio.Lock()
+
+def literal(text: str) -> str:
+    """`text` as an SQL string literal, for the few statements sent together in one round trip
+    (the simple protocol takes no parameters). Exact with standard_conforming_strings on, which
+    every pooled connection sets."""
+    if "\x00" in text:
+        raise ValueError("PostgreSQL text cannot hold NUL")
+    return "'" + text.replace("'", "''") + "'"
+
+
+#: What says the database server is gone or not back yet, rather than refusing a statement
+#: (InternalClientError: a connection left mid-statement when its server went away).
+LOST: tuple[type[BaseException], ...] = (
+    OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.InternalClientError, asyncpg.PostgresConnectionError,
+    asyncpg.AdminShutdownError, asyncpg.CrashShutdownError, asyncpg.CannotConnectNowError,
+)
+
+#: A lost connection, raw or already said as StoreUnavailable.
+LOST_OR_SAID: tuple[type[BaseException], ...] = (*LOST, StoreUnavailable)
+
+#: The connection the running task's transaction holds (statements of that task go there).
+pinned: ContextVar[asyncpg.Connection | None] = ContextVar("crisis_tui_pg_pinned", default=None)
+
+#: Connections one process keeps to one database at most (CRISIS_TUI_PG_POOL). Eight kept 50
+#: concurrent operators on two servers from queueing for one (bench/pg.py), and three servers
+#: stay far from a default max_connections of 100.
+POOL_SIZE = int(os.environ.get("CRISIS_TUI_PG_POOL", "8") or 8)
+
+
+@dataclass
+class _Shared:
+    opening: asyncio.Task[asyncpg.Pool]
+    users: int = 0
+
+
+_POOLS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _Shared]] = weakref.WeakKeyDictionary()
+
+
+async def _kept(_conn: asyncpg.Connection) -> None:
+    """A connection goes back to the pool as it is: nothing here changes session state (the
+    advisory locks are the transaction's, nobody LISTENs on a pooled connection), and the
+    default reset would cost a round trip per statement outside a transaction."""
+
+
+async def _new_pool(url: str) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        url, min_size=0, max_size=POOL_SIZE, timeout=10, command_timeout=None, reset=_kept,
+        server_settings={"application_name": "crisis-tui", "standard_conforming_strings": "on"})
+    assert pool is not None
+    return pool
+
+
+@contextlib.contextmanager
+def said(url: str) -> Iterator[None]:
+    """A lost or unreachable database server as StoreUnavailable naming it (a refused statement stays as it is)."""
+    try:
+        yield
+    except LOST as exc:
+        raise StoreUnavailable(f"PostgreSQL at {shown(url)} does not answer ({unreachable(exc)}); "
+                               "retry in a moment") from exc
+
+
+def unreachable(exc: BaseException) -> str:
+    """What a lost connection said, in a few words."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
+
+
+class PgConnection:
+    """A pool of asyncpg connections used like the store uses one aiosqlite connection (see module docstring)."""
+
+    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
+        self.pool = pool
+        self.url = url
+        #: Called with True after a statement the server answered, False when it could not be reached.
+        self.on_reach: Callable[[bool], None] | None = None
+        self._closed = False
+
+    @classmethod
+    async def open(cls, url: str) -> PgConnection:
+        """The process's pool for `url` (opened by the first user), or StoreUnavailable."""
+        pools = _POOLS.setdefault(asyncio.get_running_loop(), {})
+        shared = pools.get(url)
+        if shared is None or (shared.opening.done() and shared.opening.exception() is not None):
+            shared = pools[url] = _Shared(asyncio.ensure_future(_new_pool(url)))
+        try:
+            pool = await asyncio.shield(shared.opening)
+        except (*LOST, asyncpg.PostgresError) as exc:
+            if pools.get(url) is shared:
+                del pools[url]
+            raise StoreUnavailable(f"cannot reach PostgreSQL at {shown(url)}: {unreachable(exc)}") from exc
+        shared.users += 1
+        return cls(pool, url)
+
+    def _reached(self, ok: bool) -> None:
+        if self.on_reach is not None:
+            self.on_reach(ok)
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """The running transaction's connection, or one of the pool's for one statement."""
+        mine = pinned.get()
+        if mine is not None:  # even closed: a transaction's statement must never run outside it
+            yield mine
+            return
+        try:
+            with said(self.url):
+                async with self.pool.acquire() as conn:
+                    try:
+                        yield conn
+                    except LOST_OR_SAID as exc:
+                        if isinstance(exc, LOST) or isinstance(exc.__cause__, LOST):
+                            conn.terminate()  # never handed out again: the pool opens a fresh one
+                        raise
+        except StoreUnavailable as exc:
+            await self.noticed(exc)
+            raise
+        self._reached(True)
+
+    async def noticed(self, exc: BaseException) -> None:
+        """After a failure: when it was the database going away, say so and renew the pool.
+        One connection found dead means all of them are (a restart): the pool opens fresh ones
+        on their next use, instead of failing one more request per idle connection."""
+        if isinstance(exc, LOST) or isinstance(exc.__cause__, LOST):
+            await self.pool.expire_connections()
+            self._reached(False)
 
     @property
     def in_transaction(self) -> bool:
-        return self.conn.is_in_transaction()
+        mine = pinned.get()
+        return mine is not None and mine.is_in_transaction()
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[asyncpg.Record]:
-        async with self._turn:
-            return list(await self.conn.fetch(translated(sql), *params))
+        """The rows of `sql`. A read outside a transaction that met a connection the database
+        dropped is sent once more, on a fresh one: the first read after a restart succeeds."""
+        try:
+            return await self._fetch(sql, params)
+        except StoreUnavailable as exc:
+            if not isinstance(exc.__cause__, LOST) or pinned.get() is not None \
+                    or sql.lstrip()[:6].upper() != "SELECT":
+                raise
+            return await self._fetch(sql, params)
+
+    async def _fetch(self, sql: str, params: Sequence[Any]) -> list[asyncpg.Record]:
+        async with self.connection() as conn:
+            with said(self.url):
+                if len(params) >= ONE_SHOT_FROM:
+                    # A lookup of a long IN list (ingest's de-duplication) gets a plan for its own
+                    # values: the cached statement's generic plan, from its sixth run on, scanned the
+                    # incident's comments (15 ms instead of 1.5 ms for 100 ids among 3,000, growing
+                    # with the incident); a statement prepared for one run costs one round trip more.
+                    statement = await conn.prepare(translated(sql))
+                    return list(await statement.fetch(*params))
+                return list(await conn.fetch(translated(sql), *params))
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> _Running:
         return _Running(self, sql, params)
@@ -189,13 +356,31 @@ class PgConnection:
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         text = translated(sql).partition(" RETURNING ")[0]
-        async with self._turn:
-            await self.conn.executemany(text, list(rows))
+        async with self.connection() as conn:
+            with said(self.url):
+                await conn.executemany(text, list(rows))
 
     async def script(self, sql: str) -> None:
         """Statements without parameters, sent as one (DDL, migrations)."""
-        async with self._turn:
-            await self.conn.execute(sql)
+        async with self.connection() as conn:
+            with said(self.url):
+                await conn.execute(sql)
 
     async def close(self) -> None:
-        await self.conn.close()
+        """Give up this user's share of the pool; the last user closes it."""
+        if self._closed:
+            return
+        self._closed = True
+        pools = _POOLS.get(asyncio.get_running_loop(), {})
+        shared = pools.get(self.url)
+        if shared is None or not shared.opening.done() or shared.opening.exception() is not None \
+                or shared.opening.result() is not self.pool:
+            return
+        shared.users -= 1
+        if shared.users > 0:
+            return
+        del pools[self.url]
+        try:
+            await asyncio.wait_for(self.pool.close(), 5)
+        except LOST:
+            self.pool.terminate()
