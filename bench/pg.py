@@ -3,8 +3,10 @@
 Prints propagation from a write through server A to a client streaming from server B
 (p95), webhook ingest in batches of 100 through two PostgreSQL servers against one
 SQLite server measured in the same run, and claim latency (p95) with 50 concurrent
-operators spread over the two servers, next to the same 50 operators on the one SQLite
-server (the same client process and HTTP path: what is the database's and what is not).
+operators spread over the two servers, each claiming once a second (far above a
+committee's pace), next to the same 50 operators on the one SQLite server (the same
+client process and HTTP path: what is the database's and what is not); and the same 500
+claims sent all at once (`*_claim_burst_p95_ms`: a stress test, where p95 is a queue).
 `--json` prints one JSON object: pg_propagation_p95_ms, pg_webhook_per_s,
 sqlite_webhook_per_s, pg_claim_p95_ms, sqlite_claim_p95_ms (and the p50s).
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import statistics
 import sys
 import tempfile
@@ -76,15 +79,25 @@ async def propagation(a: HttpStore, b: HttpStore, inc: str, samples: int) -> lis
     return out
 
 
-async def claims(urls: list[str], keys: dict[str, str], inc: str) -> list[float]:
+async def claims(urls: list[str], keys: dict[str, str], inc: str, first: int, *, period: float | None) -> list[float]:
+    """Each of 50 operators claims 10 comments of its own (ids from `first`). `period`: the
+    seconds between one operator's claims, started at a random phase (people press keys
+    now and then: one claim a second each is already far above a committee's pace); None:
+    every claim at once, back to back (a stress test: its p95 is the queue of 500)."""
     stores = [await HttpStore.open(urls[n % len(urls)], token=keys[f"op{n}"]) for n in range(OPERATORS)]
     out: list[float] = []
+    rng = random.Random(first)
 
     async def operator(n: int) -> None:
-        for comment_id in range(1 + n * 10, 11 + n * 10):
+        if period is not None:
+            await asyncio.sleep(rng.random() * period)
+        for comment_id in range(first + n * 10, first + 10 + n * 10):
             started = time.perf_counter()
             await stores[n].claim(inc, comment_id, actor=f"op{n}")
-            out.append((time.perf_counter() - started) * 1000)
+            took = time.perf_counter() - started
+            out.append(took * 1000)
+            if period is not None:
+                await asyncio.sleep(max(0.0, period - took))
 
     await asyncio.gather(*(operator(n) for n in range(OPERATORS)))
     for s in stores:
@@ -120,8 +133,10 @@ async def main(as_json: bool, batches: int) -> None:
                 sqlite_rates.append(await webhook_rate([sqlite_url, sqlite_url], file_keys["Luis"], sinc, batches))
                 pg_rates.append(await webhook_rate(pg_urls, pg_keys["Luis"], inc, batches))
             prop = await propagation(a, b, inc, 100)
-            claim = await claims(pg_urls, pg_keys, inc)
-            sqlite_claim = await claims([sqlite_url], file_keys, sinc)
+            claim = await claims(pg_urls, pg_keys, inc, 1, period=1.0)
+            sqlite_claim = await claims([sqlite_url], file_keys, sinc, 1, period=1.0)
+            claim_burst = await claims(pg_urls, pg_keys, inc, 1 + 10 * OPERATORS, period=None)
+            sqlite_claim_burst = await claims([sqlite_url], file_keys, sinc, 1 + 10 * OPERATORS, period=None)
             for store in (a, b, s):
                 await store.close()
     finally:
@@ -137,6 +152,8 @@ async def main(as_json: bool, batches: int) -> None:
         "pg_claim_p95_ms": round(p95(claim), 2),
         "sqlite_claim_p50_ms": round(statistics.median(sqlite_claim), 2),
         "sqlite_claim_p95_ms": round(p95(sqlite_claim), 2),
+        "pg_claim_burst_p95_ms": round(p95(claim_burst), 2),
+        "sqlite_claim_burst_p95_ms": round(p95(sqlite_claim_burst), 2),
     }
     if as_json:
         print(json.dumps(figures))
