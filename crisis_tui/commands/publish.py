@@ -13,7 +13,7 @@ import click
 from crisis_tui import approval, locator
 from crisis_tui.commands.context import run, settings
 from crisis_tui.errors import InvalidInput
-from crisis_tui.publish.outbound import BY_HAND, Outbound, line, outbound, where_it_went
+from crisis_tui.publish.outbound import BY_HAND, DRILL_NOWHERE, Outbound, line, outbound, where_it_went
 
 
 @click.command()
@@ -43,6 +43,8 @@ def send(incident: str, draft_id: int, version: int | None, name: str | None, to
     item = run(go)
     if item is None:
         click.echo(f"sent draft {draft_id}")
+    elif item.how == DRILL_NOWHERE:
+        click.echo(f"marked draft {draft_id} v{item.version} sent: a drill publishes nothing")
     elif item.how == BY_HAND:
         click.echo(f"marked draft {draft_id} v{item.version} sent {where_it_went(item)}: "
                    "no publisher for this platform, so post the approved text yourself")

@@ -34,8 +34,8 @@ class SyncRouting(DraftDesk):
     def on_loaded(self, msg: Loaded) -> None:
         s = self.state
         inc = msg.incident
-        s.title, s.severity, s.opened_at, s.our_fault, s.status = (
-            inc.title, inc.severity, inc.opened_at, inc.our_fault, inc.status)
+        s.title, s.severity, s.opened_at, s.our_fault, s.status, s.drill = (
+            inc.title, inc.severity, inc.opened_at, inc.our_fault, inc.status, inc.drill)
         s.load_comments(msg.rows)
         s.load_drafts(msg.drafts)
         s.load_decisions(msg.decisions)

@@ -46,7 +46,7 @@ class IncidentStore(Protocol):
     # incidents
     async def create_incident(
         self, title: str, *, actor: str, brand: str = "", severity: str = "", our_fault: bool = False,
-        again: bool = False,
+        again: bool = False, drill: bool = False,
     ) -> Incident:
         """Open an incident; a title an open incident already has is refused unless `again`."""
         ...
