@@ -178,7 +178,7 @@ async def play(
     lang: str,
     duration_s: float,
     prepare: Prepare | None = None,
-    clock: Callable[[], float] = time.time,
+    clock: Callable[[], float] | None = None,
     sleep: Sleep = asyncio.sleep,
     on_beat: Callable[[Beat], Awaitable[None]] | None = None,
 ) -> bool:
@@ -189,6 +189,12 @@ async def play(
     while it waited (nothing more is played), True when the script ran out.
     """
     pace = _pace(speed)
+    if clock is None:
+        def clock() -> float:  # looked up on each call: a test's frozen time.time is the drill's clock too
+            return time.time()
+    first = next((b.comments for b in plan if b.comments), [])
+    if prepare is not None and first:
+        prepare(list(first))  # the triage loads its models on first use (seconds): before the clock starts
     begun = clock()
     pending: list[NewComment] = []
 
@@ -198,21 +204,23 @@ async def play(
             del pending[:BATCH]
             await store.ingest(incident_id, prepare(batch) if prepare else batch, actor=ACTOR)
 
+    def due(offset: float) -> bool:
+        return not pace or begun + offset / pace <= clock()
+
     async def wait_for(offset: float) -> bool:
         """Sleep until `offset` is due; False when the drill was ended meanwhile."""
-        wait = (begun + offset / pace) - clock() if pace else 0.0
-        if wait <= 0:
+        if due(offset):
             return True
-        await flush()
-        await sleep(wait)
+        await sleep((begun + offset / pace) - clock())
         return not await ended(store, incident_id)
 
-    for beat in plan:
+    for index, beat in enumerate(plan):
         if not await wait_for(beat.offset):
             return False
         pending.extend(beat.comments)
-        if len(pending) >= BATCH:
-            await flush()
+        following = plan[index + 1] if index + 1 < len(plan) else None
+        if len(pending) >= BATCH or following is None or not due(following.offset):
+            await flush()  # nothing else is due yet: what arrived goes out now, not with the next beat
         if beat.inject is not None:
             await flush()
             inject = ev.DrillInject(minute=beat.inject.at_minute, text=beat.inject.text.get(lang))
