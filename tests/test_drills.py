@@ -401,3 +401,31 @@ async def test_replay_from_an_export_keeps_the_original_gaps_within_one_percent(
     replayed = [(t - arrived[0]) * 2 for t in arrived]
     for original, again in zip(gaps[1:], replayed[1:], strict=True):
         assert again == pytest.approx(original, rel=0.01)
+
+
+# ------------------------------------------------------ the room and the wallboard
+async def test_the_room_and_the_wallboard_say_drill_and_the_inject_reaches_the_room(
+        tmp_path: Path, book: Playbook) -> None:
+    from crisis_tui.wallboard.app import WallboardApp  # noqa: PLC0415 - Textual only here
+    from crisis_tui.wallboard.banner import SeverityBanner  # noqa: PLC0415
+    from tests.room_support import make_app, screen_text, wait_for  # noqa: PLC0415
+
+    s = scenario.parse(tomllib.loads(SCENARIO), "two-rooms.toml", book)
+    async with await SqliteStore.open(tmp_path / "drill.db", playbook=book) as store:
+        inc = (await play.start(store, s, lang="es", speed=0, actor="Luis")).id
+        app = make_app(store, inc, book, me="Ana", role="cm")
+        async with app.run_test(size=(120, 36), notifications=True) as pilot:
+            await wait_for(pilot, lambda: app.room.loaded)
+            assert screen_text(app).splitlines()[0].lstrip().startswith("DRILL Reembolsos")
+            await play.play(store, inc, play.beats(s), speed=0, lang="es", duration_s=0)
+            await wait_for(pilot, lambda: any(n.title == "DRILL inject · minute 5" for n in app._notifications))
+            [toast] = [n for n in app._notifications if n.title == "DRILL inject · minute 5"]
+            assert toast.message == "Una periodista pide una declaración."
+            await wait_for(pilot, lambda: "DRILL inject at minute 8" in screen_text(app))
+    async with await SqliteStore.open(tmp_path / "drill.db", playbook=book, read_only=True) as viewer:
+        board = WallboardApp(viewer, inc, playbook=book)
+        async with board.run_test(size=(120, 36)) as pilot:
+            def banner() -> str:  # composed once the wallboard has read the incident
+                return "".join(str(b.content) for b in board.query(SeverityBanner))
+
+            await wait_for(pilot, lambda: banner().startswith("DRILL │ ▲▲ SEV2 │ Reembolsos"))

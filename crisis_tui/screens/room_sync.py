@@ -80,6 +80,9 @@ class SyncRouting(DraftDesk):
                                 severity="warning", markup=False)
                 case ev.SlaAlert(detail=detail):
                     self.notify(f"SLA breached: {plain(detail, 80)}", severity="error", markup=False)
+                case ev.DrillInject(minute=minute, text=text):
+                    self.notify(plain(text, 300), title=f"DRILL inject · minute {minute:g}", severity="warning",
+                                markup=False, timeout=12)
         self.query_one(RoomHeader).tick()
 
     def on_presence_refreshed(self, msg: PresenceRefreshed) -> None:
