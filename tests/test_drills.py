@@ -331,8 +331,9 @@ async def test_a_drill_sends_to_no_platform_and_notifies_only_drill_targets(
             assert [m["message"] for m in receiver.got["care"]] == [
                 "[SEV2] Real refunds: Luis proposes: Publish a holding statement (real)"]
             desk = [m["message"] for m in receiver.got["drill-desk"]]
-            assert f"[SEV2] {s.setting.title.en}: Luis proposes: Publish a holding statement (drill)" in desk
-            assert desk[-1].startswith(f"Situation report · {s.setting.title.en}")
+            # a drill's notice says so, so nobody takes a rehearsal for the crisis
+            assert f"[DRILL] [SEV2] {s.setting.title.en}: Luis proposes: Publish a holding statement (drill)" in desk
+            assert desk[-1].startswith(f"DRILL · Situation report · {s.setting.title.en}")
             # the store refuses a record of any other target on a drill, whoever writes it
             with pytest.raises(Forbidden, match="a drill notifies only the playbook's drill targets; care"):
                 await store.record_notification(drill, 1, "decision_proposed", "x", actor="notify", delivered=["care"])
