@@ -430,3 +430,32 @@ async def test_the_room_and_the_wallboard_say_drill_and_the_inject_reaches_the_r
                 return "".join(str(b.content) for b in board.query(SeverityBanner))
 
             await wait_for(pilot, lambda: banner().startswith("DRILL │ ▲▲ SEV2 │ Reembolsos"))
+
+
+def test_drill_from_an_export_on_the_command_line_replays_its_comments_and_keeps_the_injects(
+        tmp_path: Path, book: Playbook) -> None:
+    async def past() -> Path:
+        async with await SqliteStore.open(tmp_path / "past.db", playbook=book) as store:
+            inc = (await store.create_incident("Last year's refunds", actor="Luis")).id
+            await store.ingest(inc, [NewComment(source="x", external_id=f"p{i}", author=f"@u{i}", text=f"refund? {i}",
+                                                posted_at=1_700_000_000.0 + 60 * i) for i in range(12)])
+            [export] = await export_incident(store, inc, "json", tmp_path / "past.json", playbook=book)
+            return export
+
+    export = asyncio.run(past())
+    db = tmp_path / "drill.db"
+    result = CliRunner().invoke(main, ["drill", "refund-viral", str(db), "--from", str(export), "--speed", "0",
+                                       "--headless"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == "-- DRILL refund-viral: Viral refund complaint · replayed 12"
+
+    async def check() -> None:
+        async with await SqliteStore.open(db, playbook=book, read_only=True) as store:
+            [incident] = await store.list_incidents()
+            events = await store.events_after(incident.id, 0, 10_000)
+            [started] = [e.body for e in events if isinstance(e.body, ev.DrillStarted)]
+            assert started.source == str(export)
+            assert sorted(c.text for c in await store.comments(incident.id)) == sorted(f"refund? {i}" for i in range(12))
+            assert len([e for e in events if isinstance(e.body, ev.DrillInject)]) == 2
+
+    asyncio.run(check())

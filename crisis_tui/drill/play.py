@@ -239,9 +239,9 @@ async def play(
 
 def kinds_of(plan: Sequence[Beat]) -> dict[str, int]:
     """How many comments of each kind the plan holds (the headless command's first line)."""
-    counts = dict.fromkeys((*KINDS, "lead"), 0)
+    counts = dict.fromkeys((*KINDS, "lead", "replayed"), 0)
     for beat in plan:
         for c in beat.comments:
-            kind = str(c.extra.get("drill_kind", "lead"))
+            kind = str(c.extra.get("drill_kind", "replayed"))  # a replayed comment keeps its own extra
             counts[kind] = counts.get(kind, 0) + 1
     return {k: v for k, v in counts.items() if v}
