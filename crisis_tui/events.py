@@ -222,6 +222,8 @@ class DrillStarted(_Body, frozen=True, tag="alert.drill_started"):
     holding_statement_minutes: float | None = None
     top_reach: int = 20
     source: str = ""
+    #: The scenario's length: the report measures no further (a drill ended late is not scored late).
+    duration_minutes: float | None = None
 
 
 class DrillInject(_Body, frozen=True, tag="alert.drill_inject"):

@@ -280,6 +280,22 @@ async def test_a_drill_in_two_rooms_with_scripted_operators_scores_as_computed_b
     assert rows[1].split()[4:] == ["5.0", "8.0", "2/3", "67%", "3.0", "67%"]
 
 
+async def test_a_drill_ended_hours_late_is_measured_to_its_script_s_length(
+        tmp_path: Path, book: Playbook, frozen: list[float]) -> None:
+    """20 scenario minutes at x1: a comment nobody answered waited 20 minutes, within sev2's 30,
+    though `drill end` came three hours later (the room that played it had been closed)."""
+    s = scenario.parse(tomllib.loads(SCENARIO.replace("duration_minutes = 40", "duration_minutes = 20")), "t.toml",
+                       book)
+    async with await SqliteStore.open(tmp_path / "drill.db", playbook=book) as store:
+        inc = (await play.start(store, s, lang="en", speed=1, actor="Luis")).id
+        await store.ingest(inc, [NewComment(source="x", external_id="1", author="@marta", text="¿Y mi reembolso?",
+                                            author_followers=50_000)])
+        frozen[0] += 3 * 3600
+        await play.end(store, inc, actor="Luis", reason="forgotten")
+        scores = report.score(await store.events_after(inc, 0, 1000), book)
+    assert scores is not None and scores.top_breaches == 0
+
+
 # -------------------------------------------------- nothing leaves the room
 TOKEN_ENV = "CRISIS_TUI_TEST_MASTODON_TOKEN"
 TOOT = NewComment(source="mastodon", external_id="https://social.example/users/marta/statuses/1",

@@ -140,7 +140,7 @@ async def start(store: IncidentStore, scenario: Scenario, *, lang: str, speed: f
     started = ev.DrillStarted(scenario=scenario.id or scenario.source, name=scenario.name.get(lang),
                               speed=_pace(speed), lang=lang, first_response_minutes=t.first_response_minutes,
                               holding_statement_minutes=t.holding_statement_minutes, top_reach=t.top_reach,
-                              source=replayed)
+                              source=replayed, duration_minutes=scenario.duration_minutes)
     await store.alert(incident.id, *ev.encode(started), actor=actor)
     return incident
 

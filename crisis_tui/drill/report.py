@@ -12,6 +12,10 @@ definitions follow the evaluation's (crisis_tui.export.metrics):
   ignored or removal requested) later than the severity's SLA, or still
   unresolved past it when the drill ended;
 - checklist pass rate and decision latency (median) as the evaluation counts them.
+
+A drill is measured up to its end, and never past the scenario's length: one
+ended (or exported) long after its script would have run out is not scored on
+the hours nobody was playing.
 """
 
 from __future__ import annotations
@@ -101,6 +105,8 @@ def score(events: Sequence[Event], playbook: Playbook) -> DrillScore | None:
         return None
     scale = started.speed or 1.0
     end = ended_at if ended_at is not None else max((e.ts for e in events), default=started_at)
+    if started.duration_minutes is not None:  # ended (or exported) after its script's length: measured to it
+        end = min(end, started_at + started.duration_minutes * 60.0 / scale)
     first = min((c.arrived for c in comments.values()), default=None)
 
     def after_first(times: list[float]) -> float | None:
