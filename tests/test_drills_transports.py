@@ -4,14 +4,18 @@ log never takes a drill's events, whichever client writes them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import msgspec
 import pytest
 
 from crisis_tui import events as ev
 from crisis_tui import playbook as playbook_mod
 from crisis_tui.errors import Forbidden, InvalidInput
+from crisis_tui.eventlog import encode_payload
 from crisis_tui.playbook import NotifyTarget, Playbook
 from crisis_tui.store.protocol import IncidentStore
+from crisis_tui.store.sqlite import SqliteStore
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -47,3 +51,25 @@ async def test_a_drill_keeps_its_flag_and_its_rules_on_every_transport(store: In
         await store.alert(real.id, *inject, actor="Luis")
     written = await store.alert(drill.id, *inject, actor="Luis")
     assert written.body == ev.DrillInject(minute=5, text="A journalist asks for a statement.")
+    # every drill kind reads back as its own type, the same on every transport
+    mine = [ev.DrillStarted(scenario="data-leak", name="Customer data leak", speed=10, lang="en",
+                            first_response_minutes=10, holding_statement_minutes=30, duration_minutes=60),
+            ev.DrillEnded(reason="the script ran out")]
+    for body in mine:
+        await store.alert(drill.id, *ev.encode(body), actor="Luis")
+    got = [e.body for e in await store.events_after(drill.id, 0, 100) if isinstance(e.body, ev.Drill)]
+    assert got == [written.body, *mine]
+
+
+async def test_every_drill_kind_encodes_back_to_the_bytes_the_chain_hashed(tmp_path: Path, book: Playbook) -> None:
+    async with await SqliteStore.open(tmp_path / "drill.db", playbook=book) as store:
+        inc = (await store.create_incident("Drill", actor="Luis", drill=True)).id
+        for body in (ev.DrillStarted(scenario="s"), ev.DrillInject(minute=1.5, text="x"), ev.DrillEnded()):
+            await store.alert(inc, *ev.encode(body), actor="Luis")
+        rows = await store.raw_events(inc)
+    seen = set()
+    for row in rows:
+        body = ev.decode_stored(str(row[4]), row[5])
+        assert encode_payload(ev.encode(body)[1]) == row[5]
+        seen.add(type(body))
+    assert seen >= set(ev.Drill)
