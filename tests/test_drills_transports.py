@@ -52,7 +52,7 @@ async def test_a_drill_keeps_its_flag_and_its_rules_on_every_transport(store: In
     written = await store.alert(drill.id, *inject, actor="Luis")
     assert written.body == ev.DrillInject(minute=5, text="A journalist asks for a statement.")
     # every drill kind reads back as its own type, the same on every transport
-    mine = [ev.DrillStarted(scenario="data-leak", name="Customer data leak", speed=10, lang="en",
+    mine: list[ev.EventBody] = [ev.DrillStarted(scenario="data-leak", name="Customer data leak", speed=10, lang="en",
                             first_response_minutes=10, holding_statement_minutes=30, duration_minutes=60),
             ev.DrillEnded(reason="the script ran out")]
     for body in mine:
@@ -64,8 +64,10 @@ async def test_a_drill_keeps_its_flag_and_its_rules_on_every_transport(store: In
 async def test_every_drill_kind_encodes_back_to_the_bytes_the_chain_hashed(tmp_path: Path, book: Playbook) -> None:
     async with await SqliteStore.open(tmp_path / "drill.db", playbook=book) as store:
         inc = (await store.create_incident("Drill", actor="Luis", drill=True)).id
-        for body in (ev.DrillStarted(scenario="s"), ev.DrillInject(minute=1.5, text="x"), ev.DrillEnded()):
-            await store.alert(inc, *ev.encode(body), actor="Luis")
+        drills: list[ev.EventBody] = [ev.DrillStarted(scenario="s"), ev.DrillInject(minute=1.5, text="x"),
+                                      ev.DrillEnded()]
+        for one in drills:
+            await store.alert(inc, *ev.encode(one), actor="Luis")
         rows = await store.raw_events(inc)
     seen = set()
     for row in rows:
