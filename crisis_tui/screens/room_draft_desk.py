@@ -319,6 +319,8 @@ class DraftDesk(RoomPanes):
         # Where it went, as the store decides it: the platform's publisher when the playbook has one.
         where = (f"published on {plain(platform, 20)} as a reply (its link is on the timeline)"
                  if platform in self.playbook.publish else "marked sent by hand")
+        if self.state.drill:
+            where = "marked sent: a drill publishes nothing"  # the store's rule (SqliteStore._publish)
         self._command(lambda: approval.send(self.store, self.incident_id, draft.id, actor=self.me),
                       lambda d: self.notify(f"draft {d.id} v{d.version} {where}", markup=False, timeout=4))
 
