@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import tempfile
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,8 @@ def play_cmd(scenario_name: str, incident: str | None, speed: float, headless: b
         plan = sorted([*play.replay_beats(from_export), *(b for b in plan if b.inject is not None)],
                       key=lambda b: (b.offset, 0 if b.inject is None else 1))
     me = cfg.operator_name(name)
+    if not headless:
+        _check_room(book, role or "gm", theme)
 
     async def go() -> tuple[str, report.DrillScore | None, bool]:
         store, _ = await locator.open_store(where, playbook=book, create=True, token=token)
@@ -128,7 +131,7 @@ def play_cmd(scenario_name: str, incident: str | None, speed: float, headless: b
         click.echo(f"end it: crisis-tui drill end {target}")
 
 
-async def _headless(store: IncidentStore, incident_id: str, player: Any) -> bool:
+async def _headless(store: IncidentStore, incident_id: str, player: Coroutine[Any, Any, bool]) -> bool:
     """Play to the end, printing the timeline as it grows (every few seconds, and at the end)."""
     task = asyncio.ensure_future(player)
     printed = 0
@@ -139,16 +142,21 @@ async def _headless(store: IncidentStore, incident_id: str, player: Any) -> bool
     return bool(task.result())
 
 
-async def _room(store: IncidentStore, incident_id: str, book: Playbook, player: Any, *, who: str, role: str,
-                theme: str | None) -> None:
-    """The room on the drill, the script playing beside it until it runs out or you quit."""
-    from crisis_tui.app import CrisisApp  # noqa: PLC0415 - Textual only for the room
-    from crisis_tui.themes import check_theme  # noqa: PLC0415
+def _check_room(book: Playbook, role: str, theme: str | None) -> None:
+    """The room's options, checked before any drill is made."""
+    from crisis_tui.themes import check_theme  # noqa: PLC0415 - Textual only for the room
 
     if theme is not None:
         check_theme(theme)
     if book.role(role) is None:
-        raise InvalidInput("--role", f"{role!r} is not a role of the playbook")
+        raise InvalidInput("--role", f"{role!r} is not a role of the playbook ({', '.join(r.id for r in book.roles)})")
+
+
+async def _room(store: IncidentStore, incident_id: str, book: Playbook, player: Coroutine[Any, Any, bool], *,
+                who: str, role: str, theme: str | None) -> None:
+    """The room on the drill, the script playing beside it until it runs out or you quit."""
+    from crisis_tui.app import CrisisApp  # noqa: PLC0415 - Textual only for the room
+
     task = asyncio.ensure_future(player)
     try:
         await CrisisApp(store, incident_id, book, me=who, role=role, theme=theme).run_async()
