@@ -190,7 +190,9 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
 
 async def test_a_drill_in_two_rooms_with_scripted_operators_scores_as_computed_by_hand(
         tmp_path: Path, book: Playbook, frozen: list[float]) -> None:
-    """Played at x2 under a frozen clock: a real second is two scenario seconds.
+    """Two rooms (Ana's and Sam's, each its own store on the one file) follow a drill played at x2
+    under a frozen clock (a real second is two scenario seconds); the scripted committee acts
+    through the rooms' stores at the injects.
 
     Marta (minute 0, widest reach) is answered at minute 5; Sam proposes the holding statement
     at minute 5 and Luis approves it at minute 8, when the statement goes out. Dan (minute 2) and
@@ -242,10 +244,25 @@ async def test_a_drill_in_two_rooms_with_scripted_operators_scores_as_computed_b
                 await approval.approve(room_a, None, inc, statement.id, actor="Luis")
                 await approval.send(room_b, inc, statement.id, actor="Sam")
 
-        finished = await play.play(room_a, inc, plan, speed=2, lang="en", duration_s=s.duration_minutes * 60,
-                                   prepare=lambda batch: prepare_batch(batch, playbook=book), sleep=sleep,
-                                   on_beat=operators)
-        assert finished
+        from crisis_tui.app import CrisisApp  # noqa: PLC0415 - Textual here only
+        from tests.room_support import loaded, make_app, screen_text, wait_for  # noqa: PLC0415
+
+        ana, sam = make_app(room_a, inc, book, me="Ana", role="cm"), make_app(room_b, inc, book, me="Sam",
+                                                                                role="marketing")
+        async with ana.run_test(size=(120, 30)) as ana_pilot, sam.run_test(size=(120, 30)) as sam_pilot:
+            await loaded(ana_pilot)
+            await loaded(sam_pilot)
+            finished = await play.play(room_a, inc, plan, speed=2, lang="en", duration_s=s.duration_minutes * 60,
+                                       prepare=lambda batch: prepare_batch(batch, playbook=book), sleep=sleep,
+                                       on_beat=operators)
+            assert finished
+            for app, pilot in ((ana, ana_pilot), (sam, sam_pilot)):  # both rooms watched the drill to its end
+                def over(app: CrisisApp = app) -> bool:
+                    return any("ended the drill: the script ran out" in e.text for e in app.room.state.timeline)
+
+                await wait_for(pilot, over)
+                assert "DRILL: drill ended the drill" in screen_text(app)
+                assert screen_text(app).splitlines()[0].lstrip().startswith("DRILL Refunds")
         scores = report.score(await room_b.events_after(inc, 0, 100_000), book)
         assert scores is not None
         assert scores.comments == 7
