@@ -284,17 +284,24 @@ async def test_a_drill_in_two_rooms_with_scripted_operators_scores_as_computed_b
         [js] = await export_incident(room_b, inc, "json", tmp_path / "drill.json", playbook=book)
         doc = msgspec.json.decode(js.read_bytes())
         assert doc["incident"]["drill"] is True and doc["drill"]["top_breaches"] == 2
+        # a second run, an hour later, where nobody answers (played without waiting)
+        frozen[0] += 3600
+        again = (await play.start(room_a, s, lang="en", speed=0, actor="Luis")).id
+        assert await play.play(room_a, again, plan, speed=0, lang="en", duration_s=0)
     finally:
         await room_a.close()
         await room_b.close()
-    # the trend over this file and the export: one row per run
+    # the trend over this file and the first run's export: one row per run, oldest first
     result = await asyncio.to_thread(CliRunner().invoke, main, ["drills", str(path), str(tmp_path / "drill.json")])
     assert result.exit_code == 0, result.output
     rows = result.output.splitlines()
     assert rows[0].split() == ["scenario", "run", "incident", "first", "resp", "holding", "SLA", "top", "checklist",
                                "decision", "score"]
-    assert [r.split()[0] for r in rows[1:3]] == ["two-rooms", "two-rooms"]
+    assert [r.split()[3] for r in rows[1:3]] == [inc, again]
     assert rows[1].split()[4:] == ["5.0", "8.0", "2/3", "67%", "3.0", "67%"]
+    assert rows[2].split()[4:] == ["-", "-", "0/3", "-", "-", "33%"]
+    assert rows[3] == ("two-rooms: 2 runs; first response 5.0 -> - min, holding statement 8.0 -> - min, "
+                       "SLA breaches 2 -> 0, score 67% -> 33%")
 
 
 async def test_a_drill_ended_hours_late_is_measured_to_its_script_s_length(

@@ -259,7 +259,7 @@ def drills_cmd(sources: tuple[str, ...], token: str | None) -> None:
     if not scores:
         click.echo(f"crisis-tui: no drill in {', '.join(sources)} (crisis-tui drill SCENARIO FILE starts one)", err=True)
         raise SystemExit(2)
-    for text in report.table(report.trend(scores)):
+    for text in [*report.table(report.trend(scores)), *report.progress(scores)]:
         click.echo(text)
     click.echo("times in scenario minutes; SLA top: breaches among the comments with the widest reach")
 

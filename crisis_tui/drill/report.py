@@ -173,17 +173,43 @@ TREND_HEADER = ("scenario", "run", "incident", "first resp", "holding", "SLA top
                 "score")
 
 
+def runs(scores: Iterable[DrillScore]) -> list[DrillScore]:
+    """Each run once (a drill read from its file and from its export is one run), each
+    scenario's runs together, oldest first."""
+    seen: dict[tuple[str, float], DrillScore] = {}
+    for s in scores:
+        seen.setdefault((s.incident_id, s.started_at), s)
+    return sorted(seen.values(), key=lambda s: (s.scenario, s.started_at))
+
+
 def trend(scores: Iterable[DrillScore]) -> list[tuple[str, ...]]:
     """One row per run, each scenario's runs together and oldest first: the trend to improve."""
     from datetime import datetime  # noqa: PLC0415 - only the table needs dates
 
     rows: list[tuple[str, ...]] = []
-    for s in sorted(scores, key=lambda s: (s.scenario, s.started_at)):
+    for s in runs(scores):
         rows.append((s.scenario, datetime.fromtimestamp(s.started_at).strftime("%Y-%m-%d %H:%M"), s.incident_id,
                      minutes(s.first_response_min), minutes(s.holding_statement_min),
                      f"{s.top_breaches}/{s.top_reach}", percent(s.checklist_pass_rate),
                      minutes(s.decision_latency_min), percent(s.score)))
     return rows
+
+
+def progress(scores: Iterable[DrillScore]) -> list[str]:
+    """For each scenario run more than once: its first run against its latest."""
+    by_scenario: dict[str, list[DrillScore]] = {}
+    for s in runs(scores):
+        by_scenario.setdefault(s.scenario, []).append(s)
+    out = []
+    for name, done in by_scenario.items():
+        if len(done) < 2:
+            continue
+        first, last = done[0], done[-1]
+        out.append(f"{name}: {len(done)} runs; first response {minutes(first.first_response_min)} -> "
+                   f"{minutes(last.first_response_min)} min, holding statement {minutes(first.holding_statement_min)} "
+                   f"-> {minutes(last.holding_statement_min)} min, SLA breaches {first.top_breaches} -> "
+                   f"{last.top_breaches}, score {percent(first.score)} -> {percent(last.score)}")
+    return out
 
 
 def table(rows: Sequence[tuple[str, ...]], header: tuple[str, ...] = TREND_HEADER) -> list[str]:
