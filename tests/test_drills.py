@@ -119,6 +119,18 @@ def test_a_broken_scenario_is_one_line_naming_the_file_and_the_key(tmp_path: Pat
     assert "Traceback" not in result.output
 
 
+def test_a_scenario_s_hostile_texts_never_reach_the_terminal(tmp_path: Path) -> None:
+    hostile = tmp_path / "hostile.toml"
+    text = GOOD_HEAD.replace('en = "Test"', 'en = "Test\\u001b]0;pwned\\u0007\\u202e"') + (
+        "[[wave]]\nat_minute = 1\ncount = 3\nmix = { complaint = 1 }\n"
+        "[[inject]]\nat_minute = 2\ntext.en = \"CEO \\u001b[2J posts\"\ntext.es = \"x\"\ntext.it = \"x\"\n") + LINES
+    hostile.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["drill", str(hostile), str(tmp_path / "d.db"), "--speed", "0", "--headless"])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output and "\u202e" not in result.output
+    assert "DRILL inject at minute 2: CEO" in result.output
+
+
 def test_an_unknown_scenario_names_the_shipped_ones(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["drill", "alien-invasion", str(tmp_path / "d.db"), "--headless"])
     assert result.exit_code == 2

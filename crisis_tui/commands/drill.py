@@ -29,6 +29,7 @@ from crisis_tui.errors import InvalidInput
 from crisis_tui.export.record import read_events
 from crisis_tui.model import Event
 from crisis_tui.playbook import Playbook
+from crisis_tui.safe_text import one_line
 from crisis_tui.store.protocol import IncidentStore
 from crisis_tui.timeline_text import human_lines
 
@@ -111,7 +112,7 @@ def play_cmd(scenario_name: str, incident: str | None, speed: float, headless: b
             player = play.play(store, made.id, plan, speed=speed, lang=lang,
                                duration_s=chosen.duration_minutes * 60.0, prepare=core._prepare())
             if headless:
-                click.echo(f"-- DRILL {chosen.id}: {chosen.name.get(lang)} · "
+                click.echo(f"-- DRILL {one_line(chosen.id, 60)}: {one_line(chosen.name.get(lang), 100)} · "
                            + ", ".join(f"{k} {n}" for k, n in play.kinds_of(plan).items()))
                 finished = await _headless(store, made.id, player)
                 return made.id, await _score(store, made.id, book), finished
@@ -209,7 +210,7 @@ def list_cmd() -> None:
     book = settings().playbook
     for path in scenario.shipped():
         s = scenario.load(str(path), book)
-        click.echo(f"{s.id:16} {s.name.en} · {s.name.es} · {s.name.it}")
+        click.echo(f"{one_line(s.id, 40):16} " + " · ".join(one_line(s.name.get(lang), 60) for lang in scenario.LANGS))
 
 
 class _Export(msgspec.Struct):

@@ -28,6 +28,7 @@ from crisis_tui import events as ev
 from crisis_tui.export.metrics import RESOLVING, compute, median
 from crisis_tui.model import Event
 from crisis_tui.playbook import Playbook
+from crisis_tui.safe_text import one_line
 from crisis_tui.triage.priority import reach
 
 
@@ -159,7 +160,7 @@ def percent(value: float | None) -> str:
 def lines(s: DrillScore) -> list[str]:
     """The report in plain lines (the headless drill's ending, the md and html exports)."""
     pace = "played without waiting" if not s.speed else f"played at x{s.speed:g}"
-    out = [f"DRILL {s.scenario}: {s.name} ({pace}; times in scenario minutes)"]
+    out = [f"DRILL {one_line(s.scenario, 60)}: {one_line(s.name, 100)} ({pace}; times in scenario minutes)"]
     for t in s.targets:
         mark = "✓ met" if t.met else "✗ missed"
         done = "never" if t.actual is None else (f"{t.actual:g}" if t.unit == "count" else minutes(t.actual))
@@ -188,7 +189,8 @@ def trend(scores: Iterable[DrillScore]) -> list[tuple[str, ...]]:
 
     rows: list[tuple[str, ...]] = []
     for s in runs(scores):
-        rows.append((s.scenario, datetime.fromtimestamp(s.started_at).strftime("%Y-%m-%d %H:%M"), s.incident_id,
+        when = datetime.fromtimestamp(s.started_at).strftime("%Y-%m-%d %H:%M")
+        rows.append((one_line(s.scenario, 40), when, one_line(s.incident_id, 60),
                      minutes(s.first_response_min), minutes(s.holding_statement_min),
                      f"{s.top_breaches}/{s.top_reach}", percent(s.checklist_pass_rate),
                      minutes(s.decision_latency_min), percent(s.score)))
@@ -205,7 +207,7 @@ def progress(scores: Iterable[DrillScore]) -> list[str]:
         if len(done) < 2:
             continue
         first, last = done[0], done[-1]
-        out.append(f"{name}: {len(done)} runs; first response {minutes(first.first_response_min)} -> "
+        out.append(f"{one_line(name, 40)}: {len(done)} runs; first response {minutes(first.first_response_min)} -> "
                    f"{minutes(last.first_response_min)} min, holding statement {minutes(first.holding_statement_min)} "
                    f"-> {minutes(last.holding_statement_min)} min, SLA breaches {first.top_breaches} -> "
                    f"{last.top_breaches}, score {percent(first.score)} -> {percent(last.score)}")
