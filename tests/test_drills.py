@@ -272,7 +272,7 @@ async def test_a_drill_in_two_rooms_with_scripted_operators_scores_as_computed_b
                 def over(app: CrisisApp = app) -> bool:
                     return any("ended the drill: the script ran out" in e.text for e in app.room.state.timeline)
 
-                await wait_for(pilot, over)
+                await wait_for(pilot, over, timeout=15)
                 assert "DRILL: drill ended the drill" in screen_text(app)
                 assert screen_text(app).splitlines()[0].lstrip().startswith("DRILL Refunds")
         scores = report.score(await room_b.events_after(inc, 0, 100_000), book)
@@ -436,7 +436,8 @@ def test_drill_end_ends_a_running_drill_and_prints_its_report(tmp_path: Path, bo
 # ------------------------------------------------------------ --from replay
 async def test_replay_from_an_export_keeps_the_original_gaps_within_one_percent(
         tmp_path: Path, book: Playbook) -> None:
-    gaps = [0.0, 4.0, 10.0, 16.0]  # seconds after the first comment, as originally posted
+    # seconds after the first comment, as originally posted: at x2, 1% of each gap is 40 ms of real time
+    gaps = [0.0, 8.0, 16.0, 24.0]
     base = time.time() - 3600
     async with await SqliteStore.open(tmp_path / "past.db", playbook=book) as past:
         inc = (await past.create_incident("Last year's refunds", actor="Luis")).id
@@ -468,20 +469,21 @@ async def test_the_room_and_the_wallboard_say_drill_and_the_inject_reaches_the_r
         inc = (await play.start(store, s, lang="es", speed=0, actor="Luis")).id
         app = make_app(store, inc, book, me="Ana", role="cm")
         async with app.run_test(size=(120, 36), notifications=True) as pilot:
-            await wait_for(pilot, lambda: app.room.loaded)
+            await wait_for(pilot, lambda: app.room.loaded, timeout=15)
             assert screen_text(app).splitlines()[0].lstrip().startswith("DRILL Reembolsos")
             await play.play(store, inc, play.beats(s), speed=0, lang="es", duration_s=0)
-            await wait_for(pilot, lambda: any(n.title == "DRILL inject · minute 5" for n in app._notifications))
+            await wait_for(pilot, lambda: any(n.title == "DRILL inject · minute 5" for n in app._notifications),
+                           timeout=15)
             [toast] = [n for n in app._notifications if n.title == "DRILL inject · minute 5"]
             assert toast.message == "Una periodista pide una declaración."
-            await wait_for(pilot, lambda: "DRILL inject at minute 8" in screen_text(app))
+            await wait_for(pilot, lambda: "DRILL inject at minute 8" in screen_text(app), timeout=15)
     async with await SqliteStore.open(tmp_path / "drill.db", playbook=book, read_only=True) as viewer:
         board = WallboardApp(viewer, inc, playbook=book)
         async with board.run_test(size=(120, 36)) as pilot:
             def banner() -> str:  # composed once the wallboard has read the incident
                 return "".join(str(b.content) for b in board.query(SeverityBanner))
 
-            await wait_for(pilot, lambda: banner().startswith("DRILL │ ▲▲ SEV2 │ Reembolsos"))
+            await wait_for(pilot, lambda: banner().startswith("DRILL │ ▲▲ SEV2 │ Reembolsos"), timeout=15)
 
 
 def test_drill_from_an_export_on_the_command_line_replays_its_comments_and_keeps_the_injects(
