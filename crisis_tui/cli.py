@@ -16,7 +16,7 @@ import click
 from crisis_tui import __version__
 from crisis_tui import playbook as playbook_mod
 from crisis_tui.commands import copy as copy_commands
-from crisis_tui.commands import core, incident, ingest, lint, notify, publish, room, seats, serve
+from crisis_tui.commands import core, drill, incident, ingest, lint, notify, publish, room, seats, serve
 from crisis_tui.commands import export as export_commands
 from crisis_tui.commands.context import Settings
 from crisis_tui.errors import CrisisError
@@ -47,5 +47,6 @@ def main(ctx: click.Context, playbook_option: str | None) -> None:
     ctx.obj = Settings(playbook_option)
 
 
-for _family in (core, incident, export_commands, lint, serve, room, ingest, seats, publish, notify, copy_commands):
+for _family in (core, incident, export_commands, lint, serve, room, ingest, seats, publish, notify, copy_commands,
+                drill):
     _family.register(main)

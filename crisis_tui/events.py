@@ -209,6 +209,36 @@ class SlaAlert(_Body, frozen=True, tag="alert.sla"):
     detail: str = ""
 
 
+class DrillStarted(_Body, frozen=True, tag="alert.drill_started"):
+    """A drill's script began (crisis_tui.drill): which scenario, how fast, and the targets it is
+    scored against, so the report and `crisis-tui drills` read them from the log alone.
+    `speed` turns the log's seconds into the scenario's (0: played without waiting)."""
+
+    scenario: str
+    name: str = ""
+    speed: float = 1.0
+    lang: str = "en"
+    first_response_minutes: float | None = None
+    holding_statement_minutes: float | None = None
+    top_reach: int = 20
+    source: str = ""
+    #: The scenario's length: the report measures no further (a drill ended late is not scored late).
+    duration_minutes: float | None = None
+
+
+class DrillInject(_Body, frozen=True, tag="alert.drill_inject"):
+    """A scripted turn of a drill ("a journalist asks for a statement") at its scenario minute."""
+
+    minute: float
+    text: str
+
+
+class DrillEnded(_Body, frozen=True, tag="alert.drill_ended"):
+    """The drill is over: its script ran out, or someone ended it (`crisis-tui drill end`)."""
+
+    reason: str = ""
+
+
 class ReplyPublished(_Body, frozen=True, tag="reply.published"):
     """An approved version was posted on its platform; `post_id` and `url` are the platform's."""
 
@@ -282,11 +312,15 @@ Known = (
     | CommentTagged | CommentHandedOver | ClaimLapsed | DraftSaved | DraftConflict | DraftTicked | DraftMoved
     | DecisionProposed | DecisionVoted | OperatorJoined | OperatorLeft | OperatorFocus | NoteAdded | SpikeAlert
     | SlaAlert | ReplyPublished | ReplyPublishFailed | SitrepIssued | NotificationSent | EscalationAnswered
+    | DrillStarted | DrillInject | DrillEnded
 )
 EventBody = Known | UnknownEvent | BrokenEvent
 #: What the room, the wallboard and the export learn nothing from (no state, no line of story).
 Quiet = (OperatorFocus, DraftTicked)
-Alert = (SpikeAlert, SlaAlert)
+Alert = (SpikeAlert, SlaAlert, DrillInject)
+#: The drill's own record, written only on a drill incident (store.guards.drill_alert).
+Drill = (DrillStarted, DrillInject, DrillEnded)
+DRILL_PREFIX: Final = "alert.drill_"
 #: Bodies that change a comment row (status, holder or tags).
 CommentChange = (CommentClaimed, CommentReleased, CommentMarked, CommentTagged, CommentHandedOver, ClaimLapsed)
 

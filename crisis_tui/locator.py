@@ -91,7 +91,8 @@ async def open_store(
 
 
 async def resolve_incident(store: IncidentStore, target: Target) -> str:
-    """The incident named in the target, else the newest open one in the file."""
+    """The incident named in the target, else the newest open one in the file (a real one before
+    any drill: a rehearsal in the same file never takes the place of the real crisis)."""
     if target.incident_id:
         await store.get_incident(target.incident_id)
         return target.incident_id
@@ -99,7 +100,8 @@ async def resolve_incident(store: IncidentStore, target: Target) -> str:
     if not incidents:
         raise NotFound(f"{target.raw} holds no incident yet: create one with crisis-tui new {target.raw} --title TITLE")
     open_ones = [i for i in incidents if i.status != "closed"] or incidents
-    return open_ones[-1].id
+    real = [i for i in open_ones if not i.drill] or open_ones
+    return real[-1].id
 
 
 async def open_incident(

@@ -51,6 +51,9 @@ class Incident(msgspec.Struct, kw_only=True):
     our_fault: bool = False
     opened_at: float
     closed_at: float | None = None
+    #: A rehearsal (crisis_tui.drill): it publishes nothing, notifies only the playbook's drill
+    #: targets and is left out of every real incident's figures. Fixed when the incident is made.
+    drill: bool = False
 
 
 class NewComment(msgspec.Struct, kw_only=True):

@@ -58,6 +58,8 @@ class RoomState(CommentIndex, TimelineFold):
         self.opened_at = 0.0
         self.our_fault = False
         self.status = "open"
+        #: A rehearsal (crisis_tui.drill): the header says DRILL first.
+        self.drill = False
         #: "live", or "reconnecting" while a server is out of reach (shown in the header).
         self.connection = "live"
 
@@ -239,6 +241,7 @@ class RoomState(CommentIndex, TimelineFold):
             self.title = body.incident.title
             self.severity = body.incident.severity
             self.opened_at = body.incident.opened_at
+            self.drill = body.incident.drill
         else:
             for key, value in body.changes.items():
                 if key in ("title", "severity", "our_fault", "status"):

@@ -135,6 +135,13 @@ def describe(event: Event) -> str:
                     f"{b.baseline}/min (x{b.factor})")
         case ev.SlaAlert(detail=detail):
             return f"SLA breached: {_quote(detail, 60)}"
+        case ev.DrillStarted() as b:
+            pace = "without waiting" if not b.speed else f"at x{b.speed:g}"
+            return f"DRILL: {actor} started scenario {_quote(b.name or b.scenario, 60)}, played {pace}"
+        case ev.DrillInject() as b:
+            return f"DRILL inject at minute {b.minute:g}: {_quote(b.text, 100)}"
+        case ev.DrillEnded(reason=reason):
+            return f"DRILL: {actor} ended the drill" + (f": {_quote(reason, 60)}" if reason else "")
         case ev.ReplyPublished() as b:
             where = _quote(b.url, 80) if b.url else f"as {_quote(b.post_id, 40)}"
             what = "reply" if b.comment_id is not None else "statement"

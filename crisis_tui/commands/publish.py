@@ -13,7 +13,7 @@ import click
 from crisis_tui import approval, locator
 from crisis_tui.commands.context import run, settings
 from crisis_tui.errors import InvalidInput
-from crisis_tui.publish.outbound import BY_HAND, Outbound, line, outbound, where_it_went
+from crisis_tui.publish.outbound import BY_HAND, DRILL_NOWHERE, Outbound, line, outbound, where_it_went
 
 
 @click.command()
@@ -45,6 +45,8 @@ def send(incident: str, draft_id: int, version: int | None, name: str | None, to
     items = run(go)
     if not items:
         click.echo(f"sent draft {draft_id}")
+    elif items[0].how == DRILL_NOWHERE:
+        click.echo(f"marked draft {draft_id} v{items[0].version} sent: a drill publishes nothing")
     elif items[0].how == BY_HAND:
         click.echo(f"marked draft {draft_id} v{items[0].version} sent {where_it_went(items[0])}: "
                    "no publisher for this platform, so post the approved text yourself")

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from crisis_tui.drill import report as drill_report
 from crisis_tui.export import wording as w
 from crisis_tui.export.metrics import Metrics
 from crisis_tui.export.record import IncidentRecord
@@ -352,13 +353,24 @@ def _review(playbook: Playbook) -> Section:
     ])
 
 
+def _drill(record: IncidentRecord, playbook: Playbook) -> list[Section]:
+    """A drill's report against its scenario's targets, first (crisis_tui.drill.report)."""
+    scores = drill_report.score(record.events, playbook) if record.incident.drill else None
+    if scores is None:
+        return []
+    return [Section("Drill", [Paragraph("DRILL: a rehearsal. Nothing was published; only drill targets were "
+                                        "notified; it is left out of every real incident's figures."),
+                              Bullets([safe(line) for line in drill_report.lines(scores)])])]
+
+
 def build(record: IncidentRecord, metrics: Metrics, playbook: Playbook, exported_at: float) -> Report:
     inc = record.incident
     return Report(
-        title=f"Evaluation: {safe(inc.title)}",
+        title=f"{'DRILL · ' if inc.drill else ''}Evaluation: {safe(inc.title)}",
         subtitle=(f"{safe(inc.brand) + ' · ' if inc.brand else ''}{safe(inc.id, 80)} · exported {w.when(exported_at)} "
                   f"from the log's {record.head.line()}"),
         sections=[
+            *_drill(record, playbook),
             _summary(record, metrics, playbook),
             _timeline(record),
             _what_was_said(record, playbook),

@@ -19,6 +19,7 @@ from pathlib import Path
 import msgspec
 
 from crisis_tui import __version__
+from crisis_tui.drill import report as drill_report
 from crisis_tui.export.metrics import Metrics
 from crisis_tui.export.record import IncidentRecord, Progress, no_progress
 from crisis_tui.log_head import Head
@@ -59,9 +60,14 @@ class ExportDocument(msgspec.Struct, kw_only=True):
     outbound: list[Outbound] = []
     #: Every escalation and its department's answer, with the time to loop it in (crisis_tui.notify.loop_in).
     loop_ins: list[LoopIn] = []
+    #: A drill's scores against its scenario's targets (crisis_tui.drill.report); None for a real incident.
+    drill: drill_report.DrillScore | None = None
 
 
-def document(record: IncidentRecord, metrics: Metrics, exported_at: float) -> ExportDocument:
+def document(record: IncidentRecord, metrics: Metrics, exported_at: float,
+             playbook: Playbook | None = None) -> ExportDocument:
+    scores = (drill_report.score(record.events, playbook)
+              if record.incident.drill and playbook is not None else None)
     return ExportDocument(
         exported_at=exported_at,
         incident=record.incident,
@@ -72,6 +78,7 @@ def document(record: IncidentRecord, metrics: Metrics, exported_at: float) -> Ex
         metrics=metrics,
         outbound=outbound(record.events),
         loop_ins=loop_ins(record.events),
+        drill=scores,
     )
 
 
@@ -84,7 +91,7 @@ def write(record: IncidentRecord, metrics: Metrics, playbook: Playbook, out: Pat
           exported_at: float, progress: Progress = no_progress) -> list[Path]:
     """Write one json file at `out`."""
     progress("writing json", 0, 1)
-    data = terminal_safe(msgspec.json.encode(document(record, metrics, exported_at)))
+    data = terminal_safe(msgspec.json.encode(document(record, metrics, exported_at, playbook)))
     out.write_bytes(data + b"\n")
     progress("writing json", 1, 1)
     return [out]

@@ -22,7 +22,7 @@ def _q(text: str, cap: int = 160) -> str:
 
 def about(event: Event, incident: Incident, playbook: Playbook) -> tuple[str, str, str] | None:
     """(kind, department, words) for an event other departments hear of; None for the rest."""
-    head = f"[{incident.severity.upper()}] {_q(incident.title, 80)}: "
+    head = f"{'[DRILL] ' if incident.drill else ''}[{incident.severity.upper()}] {_q(incident.title, 80)}: "
     match event.body:
         case ev.SpikeAlert() as b:
             return "spike", "", head + f"comment spike, {b.per_minute:g}/min against {b.baseline:g}/min usual"

@@ -30,7 +30,8 @@ async def issue_sitrep(store: IncidentStore, incident_id: str, playbook: Playboo
     if not known_since:
         since = await sitrep.last_report_at(store, incident_id)
     text = await sitrep.build(store, incident_id, playbook, since=since)
-    targets = rules.chosen(playbook.notify, "sitrep", "", drill=False, now=time.time(), last_sent={}) if send else []
+    drill = (await store.get_incident(incident_id)).drill
+    targets = rules.chosen(playbook.notify, "sitrep", "", drill=drill, now=time.time(), last_sent={}) if send else []
     outcome = await deliver(targets, text.splitlines()[0], text) if targets else Outcome()
     await store.record_sitrep(incident_id, text, actor=actor, delivered=outcome.delivered, failed=outcome.failed)
     return text, outcome
@@ -78,7 +79,8 @@ class Notifier:
             return None
         kind, department, words = said
         now = self.clock()
-        targets = rules.chosen(self.playbook.notify, kind, department, drill=False, now=now, last_sent=self.last_sent)
+        targets = rules.chosen(self.playbook.notify, kind, department, drill=incident.drill, now=now,
+                               last_sent=self.last_sent)
         if not targets:
             return None
         outcome = await deliver(targets, words[:120], words)

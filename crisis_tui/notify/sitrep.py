@@ -61,7 +61,8 @@ async def build(store: IncidentStore, incident_id: str, playbook: Playbook, *, s
     decisions = await store.decisions(incident_id)
     drafts = await store.drafts(incident_id)
     sla = playbook.sla_seconds(incident.severity)
-    lines = [f"Situation report · {one_line(incident.title, 100)} · {incident.severity.upper()} · "
+    mark = "DRILL · " if incident.drill else ""
+    lines = [f"{mark}Situation report · {one_line(incident.title, 100)} · {incident.severity.upper()} · "
              f"{'our fault' if incident.our_fault else 'not our fault'} · {incident.status}",
              f"as of {time.strftime('%Y-%m-%d %H:%M', time.gmtime(now))} UTC, open {_clock(now - incident.opened_at)}"
              + (f", last report {_clock(now - since)} ago" if since is not None else ", first report")]

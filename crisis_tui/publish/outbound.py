@@ -19,6 +19,8 @@ from crisis_tui.model import Event
 from crisis_tui.safe_text import one_line
 
 BY_HAND = "by hand"
+#: How a drill's sent reply went out: nowhere (the store publishes nothing for a drill).
+DRILL_NOWHERE = "nowhere (drill)"
 
 
 class Outbound(msgspec.Struct, kw_only=True, frozen=True):
@@ -47,8 +49,11 @@ def outbound(events: Iterable[Event]) -> list[Outbound]:
     posts: dict[tuple[int, int], dict[str, ev.ReplyPublished]] = {}
     comments: dict[int, ev.ArrivedComment] = {}
     out: list[Outbound] = []
+    drill = False
     for event in events:
         match event.body:
+            case ev.IncidentCreated(incident=incident):
+                drill = incident.drill
             case ev.CommentIngested(comment=comment):
                 comments[comment.id] = comment
             case ev.DraftSaved(draft_id=draft_id, version=version, body=body):
@@ -68,7 +73,7 @@ def outbound(events: Iterable[Event]) -> list[Outbound]:
                         where="statement" if b.kind == "statement" else (answered.source if answered else "?"),
                         comment_id=b.comment_id, answering=answered.url if answered else "",
                         sent_at=event.ts, sent_by=event.actor, approved_by=approvers.get(key, "?"),
-                        how=post.platform if post else BY_HAND,
+                        how=post.platform if post else (DRILL_NOWHERE if drill else BY_HAND),
                         post_id=post.post_id if post else "", url=post.url if post else "",
                     ))
     return out
@@ -76,6 +81,8 @@ def outbound(events: Iterable[Event]) -> list[Outbound]:
 
 def where_it_went(item: Outbound) -> str:
     """"mastodon 1090… https://…", or "by hand" with the address a person answered at."""
+    if item.how == DRILL_NOWHERE:
+        return DRILL_NOWHERE
     if item.how != BY_HAND:
         return " ".join(part for part in (item.how, item.post_id, item.url) if part)
     return f"{BY_HAND}{' at ' + item.answering if item.answering else ''}"

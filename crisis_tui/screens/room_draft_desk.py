@@ -323,6 +323,8 @@ class DraftDesk(RoomPanes):
             on = [name for name, settings in self.playbook.publish.items() if settings.statements]
             where = (f"published as a statement on {', '.join(on)} (the links are on the timeline)" if on
                      else "marked sent by hand")
+        if self.state.drill:
+            where = "marked sent: a drill publishes nothing"  # the store's rule (SqliteStore._publish)
         self._command(lambda: approval.send(self.store, self.incident_id, draft.id, actor=self.me),
                       lambda d: self.notify(f"draft {d.id} v{d.version} {where}", markup=False, timeout=4))
 

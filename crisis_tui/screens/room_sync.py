@@ -34,8 +34,8 @@ class SyncRouting(DraftDesk):
     def on_loaded(self, msg: Loaded) -> None:
         s = self.state
         inc = msg.incident
-        s.title, s.severity, s.opened_at, s.our_fault, s.status = (
-            inc.title, inc.severity, inc.opened_at, inc.our_fault, inc.status)
+        s.title, s.severity, s.opened_at, s.our_fault, s.status, s.drill = (
+            inc.title, inc.severity, inc.opened_at, inc.our_fault, inc.status, inc.drill)
         s.load_comments(msg.rows)
         s.load_drafts(msg.drafts)
         s.load_decisions(msg.decisions)
@@ -80,6 +80,9 @@ class SyncRouting(DraftDesk):
                                 severity="warning", markup=False)
                 case ev.SlaAlert(detail=detail):
                     self.notify(f"SLA breached: {plain(detail, 80)}", severity="error", markup=False)
+                case ev.DrillInject(minute=minute, text=text):
+                    self.notify(plain(text, 300), title=f"DRILL inject · minute {minute:g}", severity="warning",
+                                markup=False, timeout=12)
         self.query_one(RoomHeader).tick()
 
     def on_presence_refreshed(self, msg: PresenceRefreshed) -> None:

@@ -152,7 +152,8 @@ async def list_incidents(request: Request, caller: Caller, state: ServerState) -
 async def create_incident(request: Request, caller: Caller, state: ServerState) -> Response:
     b = decode(await body_of(request, state), wire.NewIncidentBody)
     made = await state.writer.create_incident(b.title, actor=caller.name, brand=b.brand, severity=b.severity,
-                                              our_fault=b.our_fault, again=b.again)
+                                              our_fault=b.our_fault, again=b.again,
+                                              drill=b.drill)
     state.remember(made.id)
     return responses.ok(made, 201)
 

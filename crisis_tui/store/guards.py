@@ -490,6 +490,13 @@ def alert_kind(kind: str) -> None:
         raise InvalidInput("kind", "alerts are alert.* events")
 
 
+def drill_alert(kind: str, drill: bool) -> None:
+    """A drill's own events (its start, injects and end) go on a drill incident only: a real
+    incident's log never holds a rehearsal."""
+    if kind.startswith(ev.DRILL_PREFIX) and not drill:
+        raise InvalidInput("kind", f"{kind} belongs to a drill; this incident is not one (crisis-tui drill starts one)")
+
+
 def alert_payload(payload: Mapping[str, object]) -> None:
     """A payload nested past json_input.MAX_DEPTH would be refused by every reader of the log later."""
     if json_input.depth_exceeds(dict(payload)):
@@ -501,6 +508,18 @@ def _deliveries(delivered: Sequence[str], failed: dict[str, str]) -> tuple[list[
     names = [text(n, "delivered", 100).strip() for n in delivered]
     why = {text(k, "failed", 100).strip(): text(v, "failed", 500) for k, v in failed.items()}
     return names, why
+
+
+def drill_reach(drill: bool, delivered: Sequence[str], failed: Mapping[str, str], playbook: Playbook) -> None:
+    """A drill notifies only the playbook's drill targets: a delivery to any other one recorded
+    on a drill is refused (whatever client records it), so no rehearsal reaches a real department."""
+    if not drill:
+        return
+    rehearsing = {t.name for t in playbook.notify if t.drill}
+    named = [n for n in [*delivered, *failed] if n not in rehearsing]
+    if named:
+        raise Forbidden(f"a drill notifies only the playbook's drill targets; {', '.join(sorted(set(named)))} "
+                        "is not one (set drill = true on its [[notify]] target)")
 
 
 def sitrep(report: str, delivered: Sequence[str], failed: dict[str, str]) -> ev.SitrepIssued:

@@ -211,9 +211,10 @@ class HttpStore:
     # --------------------------------------------------------------- incidents
     async def create_incident(
         self, title: str, *, actor: str, brand: str = "", severity: str = "", our_fault: bool = False,
-        again: bool = False,
+        again: bool = False, drill: bool = False,
     ) -> Incident:
-        body = wire.NewIncidentBody(title=title, brand=brand, severity=severity, our_fault=our_fault, again=again)
+        body = wire.NewIncidentBody(title=title, brand=brand, severity=severity, our_fault=our_fault, again=again,
+                                    drill=drill)
         return await self._write("POST", "/incidents", Incident, actor=actor, body=body)
 
     async def list_incidents(self) -> list[Incident]:

@@ -383,14 +383,14 @@ class PgStore(SqliteStore):
 
     async def create_incident(
         self, title: str, *, actor: str, brand: str = "", severity: str = "", our_fault: bool = False,
-        again: bool = False,
+        again: bool = False, drill: bool = False,
     ) -> Incident:
         """SqliteStore's, with the lock every process takes to open an incident (one file's BEGIN
         IMMEDIATE does that for SQLite): two `crisis-tui new` of one title open one incident."""
         token = _OPENING.set(True)
         try:
             return await super().create_incident(title, actor=actor, brand=brand, severity=severity,
-                                                 our_fault=our_fault, again=again)
+                                                 our_fault=our_fault, again=again, drill=drill)
         finally:
             _OPENING.reset(token)
 

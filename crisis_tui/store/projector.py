@@ -61,9 +61,9 @@ def arrived_row(incident_id: str, c: ev.ArrivedComment) -> tuple[Any, ...]:
 def _incident_created(inc: str, ts: float, actor: str, b: ev.IncidentCreated) -> list[Statement]:
     i = b.incident
     return [(
-        "INSERT INTO incidents (id, title, brand, severity, status, our_fault, opened_at, closed_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (i.id, i.title, i.brand, i.severity, i.status, int(i.our_fault), i.opened_at, i.closed_at),
+        "INSERT INTO incidents (id, title, brand, severity, status, our_fault, opened_at, closed_at, drill) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (i.id, i.title, i.brand, i.severity, i.status, int(i.our_fault), i.opened_at, i.closed_at, int(i.drill)),
     )]
 
 

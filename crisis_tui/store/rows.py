@@ -15,7 +15,7 @@ from crisis_tui.model import Comment, Decision, Draft, Incident, Presence
 from crisis_tui.store.projector import COMMENT_COLUMNS
 
 EVENT_COLUMNS = "seq, incident_id, ts, actor, kind, payload, prev_hash, hash"
-INCIDENT_SELECT = "id, title, brand, severity, status, our_fault, opened_at, closed_at"
+INCIDENT_SELECT = "id, title, brand, severity, status, our_fault, opened_at, closed_at, drill"
 COMMENT_SELECT = ", ".join(COMMENT_COLUMNS) + ", status, holder, tags"
 DRAFT_SELECT = ("id, incident_id, kind, comment_id, author, body, version, checklist, status, approvals, "
                 "override_reason, created_at, updated_at, approved_version, editors")
@@ -35,7 +35,7 @@ class CommentState(NamedTuple):
 
 def incident_from_row(r: Sequence[Any]) -> Incident:
     return Incident(id=r[0], title=r[1], brand=r[2], severity=r[3], status=r[4],
-                    our_fault=bool(r[5]), opened_at=r[6], closed_at=r[7])
+                    our_fault=bool(r[5]), opened_at=r[6], closed_at=r[7], drill=bool(r[8]))
 
 
 def comment_from_row(row: Sequence[Any]) -> Comment:

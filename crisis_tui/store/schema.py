@@ -174,6 +174,10 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE tokens ADD COLUMN preset TEXT;
     """,
+    # 9: drills (crisis_tui.drill): a rehearsal incident, fixed at its creation (incident.created)
+    """
+    ALTER TABLE incidents ADD COLUMN drill INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -263,11 +263,11 @@ class SqliteStore(Reads):
     # --------------------------------------------------------------- incidents
     async def create_incident(
         self, title: str, *, actor: str, brand: str = "", severity: str = "", our_fault: bool = False,
-        again: bool = False,
+        again: bool = False, drill: bool = False,
     ) -> Incident:
         title, severity = guards.new_incident(title, severity, self.playbook)
         incident = Incident(id=_slug(title), title=title, brand=brand, severity=severity,
-                            our_fault=our_fault, opened_at=time.time())
+                            our_fault=our_fault, opened_at=time.time(), drill=drill)
         async with self._write(incident.id) as tx:
             async with tx.db.execute("SELECT id, title FROM incidents WHERE status = 'open' ORDER BY opened_at") as cur:
                 open_now = [(row[0], row[1]) async for row in cur]
@@ -287,6 +287,10 @@ class SqliteStore(Reads):
             if change is not None:
                 await tx.apply(change, actor)
         return await self.get_incident(incident_id)
+
+    async def _is_drill(self, tx: _Tx) -> bool:
+        row = await tx.one("SELECT drill FROM incidents WHERE id = ?", (tx.incident_id,))
+        return row is not None and bool(row[0])
 
     async def _require_incident(self, tx: _Tx) -> None:
         if await tx.one("SELECT 1 FROM incidents WHERE id = ?", (tx.incident_id,)) is None:
@@ -533,6 +537,8 @@ class SqliteStore(Reads):
         """
         draft = guards.found_draft(await self._draft(incident_id, draft_id), draft_id, incident_id)
         outgoing: Outgoing
+        if (await self.get_incident(incident_id)).drill:
+            return  # a drill publishes nothing: its replies and statements are marked sent and stay in the room
         if draft.kind == "statement":
             publishers = deliver.statement_publishers(self.playbook)
             if not publishers:
@@ -690,6 +696,7 @@ class SqliteStore(Reads):
         body = guards.sitrep(text, delivered, failed or {})
         async with self._write(incident_id) as tx:
             await self._require_incident(tx)
+            guards.drill_reach(await self._is_drill(tx), body.delivered, body.failed, self.playbook)
             return await tx.apply(body, actor)
 
     async def record_notification(self, incident_id: str, about_seq: int, about: str, text: str, *, actor: str,
@@ -698,6 +705,7 @@ class SqliteStore(Reads):
         body = guards.notification(about_seq, about, text, delivered, failed or {})
         async with self._write(incident_id) as tx:
             await self._require_incident(tx)
+            guards.drill_reach(await self._is_drill(tx), body.delivered, body.failed, self.playbook)
             return await tx.apply(body, actor)
 
     async def answer_escalation(self, incident_id: str, comment_id: int, answer: str, *, actor: str) -> Event:
@@ -718,6 +726,7 @@ class SqliteStore(Reads):
         guards.alert_payload(payload)
         async with self._write(incident_id) as tx:
             await self._require_incident(tx)
+            guards.drill_alert(kind, await self._is_drill(tx))
             return await tx.append(kind, actor, dict(payload))
 
     # ------------------------------------------------------------------ the log

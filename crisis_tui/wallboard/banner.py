@@ -58,7 +58,8 @@ class SeverityBanner(Static):
         mark = MARKS[rank] if rank < len(MARKS) else "●"
         end = incident.closed_at if incident.closed_at is not None else now
         state = "CLOSED" if incident.status == "closed" else plain(incident.status.upper(), 20)
-        parts: list[Content | str | tuple[str, str]] = [
+        parts: list[Content | str | tuple[str, str]] = [("DRILL │ ", "bold")] if incident.drill else []
+        parts += [
             (f"{mark} {name}", "bold"), " │ ",
             untrusted(incident.title, single_line=True, max_chars=120),
         ]

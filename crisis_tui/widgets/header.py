@@ -80,6 +80,8 @@ class RoomHeader(Static):
         parts: list[Content] = []
         if s.connection != "live":
             parts.append(Content.styled("⟳ reconnecting… ", "bold $text-error"))
+        if s.drill:
+            parts.append(Content.styled("DRILL ", "bold reverse"))
         parts += [
             untrusted(s.title or "…", single_line=True, max_chars=max(12, width // 5)).stylize("bold"),
             Content(" · "),

@@ -40,6 +40,8 @@ class NewIncidentBody(_Body):
     our_fault: bool = False
     #: A second open incident with a title one already has (refused without it).
     again: bool = False
+    #: A rehearsal (crisis_tui.drill): publishes nothing, notifies only drill targets.
+    drill: bool = False
 
 
 class IncidentChangeBody(_Body, omit_defaults=True):
