@@ -350,7 +350,8 @@ async def test_a_drill_sends_to_no_platform_and_notifies_only_drill_targets(
         monkeypatch.setenv("DESK_URL", receiver.url("ok/drill-desk"))
         follows = ["decision_proposed", "statement_sent", "escalation", "sitrep"]
         playbook = msgspec.structs.replace(
-            book, publish={"mastodon": Publisher(base_url=mastodon.url, token_env=TOKEN_ENV, timeout_seconds=5)},
+            book, publish={"mastodon": Publisher(base_url=mastodon.url, token_env=TOKEN_ENV, statements=True,
+                                                 timeout_seconds=5)},
             notify=[NotifyTarget(name="care", url_env="CARE_URL", events=follows),
                     NotifyTarget(name="drill-desk", url_env="DESK_URL", events=follows, drill=True)])
         s = scenario.load("refund-viral", playbook)
@@ -370,8 +371,15 @@ async def test_a_drill_sends_to_no_platform_and_notifies_only_drill_targets(
             await approval.approve(store, None, drill, draft.id, actor="Luis")
             sent = await approval.send(store, drill, draft.id, actor="Ana")
             assert sent.status == "sent" and mastodon.received == []  # the platform never heard of it
-            [item] = outbound(await store.events_after(drill, 0, 10_000))
-            assert item.how == DRILL_NOWHERE
+            # nor of its public statement, though the playbook publishes statements on Mastodon
+            await store.heartbeat(drill, actor="Marta", role="gm")
+            statement = await store.save_draft(drill, "We are sorry: " + STATEMENT, actor="Luis", kind="statement")
+            await approval.submit(store, drill, statement.id, actor="Luis")
+            await approval.approve(store, None, drill, statement.id, actor="Marta")
+            assert (await approval.send(store, drill, statement.id, actor="Luis")).status == "sent"
+            assert mastodon.received == []
+            items = outbound(await store.events_after(drill, 0, 10_000))
+            assert [(o.kind, o.how) for o in items] == [("reply", DRILL_NOWHERE), ("statement", DRILL_NOWHERE)]
             for inc in (real, drill):
                 why = "drill" if inc == drill else "real"
                 await store.propose_decision(inc, "Publish a holding statement", actor="Luis", rationale=why)
