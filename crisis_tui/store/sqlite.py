@@ -56,7 +56,7 @@ from crisis_tui.publish.reply import Reply
 from crisis_tui.store import guards
 from crisis_tui.store.connection import closed_on_failure, connect
 from crisis_tui.store.guards import Append
-from crisis_tui.store.projector import INSERT_COMMENT, comment_row, project
+from crisis_tui.store.projector import COUNT_ARRIVALS, INSERT_COMMENT, comment_row, project
 from crisis_tui.store.queries import Reads
 from crisis_tui.store.rows import CommentState
 from crisis_tui.store.schema import MIGRATIONS, SCHEMA_VERSION
@@ -343,6 +343,7 @@ class SqliteStore(Reads):
                 # needs the GIL to bind every row, so the two threads mostly take turns.
                 await tx.db.executemany(INSERT_EVENT, event_rows)
                 await tx.db.executemany(INSERT_COMMENT, comment_rows)
+                await tx.db.execute(COUNT_ARRIVALS, (incident_id, len(ids)))
                 tx.prev = prev
                 tx.appended = True
         return IngestResult(ingested=len(ids), duplicates=duplicates, ids=ids)
@@ -642,20 +643,24 @@ class SqliteStore(Reads):
     async def _lapsed(self, incident_id: str, left_before: float) -> list[tuple[int, str, str]]:
         """Claims held by members who left (or were marked gone) before `left_before`.
 
-        The comments are only scanned when someone held something and left: the
-        presence table is a handful of rows, the comments may be 100,000.
+        The comments are only read when someone held something and left (the presence table is a
+        handful of rows, the comments may be a million), and then only the claimed ones.
         """
         names = [r[0] for r in await self._fetchall(
             "SELECT name FROM presence WHERE incident_id = ? AND left_at IS NOT NULL AND left_at <= ?",
             (incident_id, left_before))]
         if not names:
             return []
+        # The claimed ids come from comments_waiting (its leading status) and only their rows are read:
+        # asked for the columns at once, with no statistics, the planner walks every comment of the
+        # incident instead (tests/test_query_plans.py). Sorted here, for the same reason.
         rows = await self._fetchall(
-            f"SELECT id, holder, author FROM comments WHERE incident_id = ? AND status = 'claimed' "
-            f"AND holder IN ({', '.join('?' for _ in names)}) ORDER BY id",
-            (incident_id, *names),
+            "SELECT id, holder, author FROM comments WHERE incident_id = ? AND id IN "
+            "(SELECT id FROM comments WHERE incident_id = ? AND status = 'claimed') "
+            f"AND holder IN ({', '.join('?' for _ in names)})",
+            (incident_id, incident_id, *names),
         )
-        return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+        return sorted((int(r[0]), str(r[1]), str(r[2])) for r in rows)
 
     # ------------------------------------------------------------ notes, alerts
     async def add_note(self, incident_id: str, text: str, *, actor: str) -> Note:
@@ -734,15 +739,21 @@ class SqliteStore(Reads):
             await tx.db.executemany(INSERT_EVENT, [row[1:] for row in rows])
             batch_sql: str | None = None
             batch: list[tuple[Any, ...]] = []
+
+            async def flush() -> None:
+                await tx.db.executemany(batch_sql or "", batch)
+                if batch_sql == INSERT_COMMENT:  # the arrivals' count, which CommentIngested leaves to its writer
+                    await tx.db.execute(COUNT_ARRIVALS, (incident_id, len(batch)))
+
             for event in events:
                 for sql, params in project(incident_id, event.ts, event.actor, event.kind, event.payload):
                     if sql != batch_sql and batch:
-                        await tx.db.executemany(batch_sql or "", batch)
+                        await flush()
                         batch = []
                     batch_sql = sql
                     batch.append(params)
             if batch:
-                await tx.db.executemany(batch_sql or "", batch)
+                await flush()
             tx.appended = True
         return checked
 
