@@ -21,17 +21,15 @@ import tempfile
 import time
 from pathlib import Path
 
-import msgspec
-
 ROOT = Path(__file__).resolve().parent.parent
 # Run as a script, this file's folder comes first on sys.path, and bench/http.py would hide
 # the standard library's `http` package from httpx (the store imports it to publish).
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
 from crisis_tui.comment_shape import parse_comment  # noqa: E402
-from crisis_tui.eventlog import GENESIS, chain_hash, encode_payload  # noqa: E402
+from crisis_tui.eventlog import GENESIS  # noqa: E402
 from crisis_tui.model import NewComment  # noqa: E402
-from crisis_tui.store.projector import INSERT_COMMENT, comment_row  # noqa: E402
+from crisis_tui.store.arrivals import INSERT_ARRIVAL, arrival_rows  # noqa: E402
 from crisis_tui.store.schema import MIGRATIONS  # noqa: E402
 from crisis_tui.store.sqlite import INSERT_EVENT, SqliteStore  # noqa: E402
 
@@ -74,18 +72,8 @@ async def ingest_single(db: Path, comments: list[NewComment]) -> float:
 
 def raw_rows(comments: list[NewComment]) -> tuple[list[tuple], list[tuple]]:
     """The exact comment and event rows the store writes, built before timing."""
-    now = time.time()
-    prev = GENESIS
-    crow, erow = [], []
-    for i, c in enumerate(comments, 1):
-        data = msgspec.to_builtins(c)
-        data["id"], data["received_at"] = i, now
-        body = encode_payload({"comment": data})
-        digest = chain_hash(prev, "raw", now, "bench", "comment.ingested", body)
-        erow.append(("raw", now, "bench", "comment.ingested", body, prev, digest))
-        crow.append(comment_row("raw", data))
-        prev = digest
-    return crow, erow
+    rows = arrival_rows("raw", "bench", time.time(), 1, GENESIS, comments)
+    return rows.comment_rows, rows.event_rows
 
 
 def raw_executemany(db: Path, crow: list[tuple], erow: list[tuple], batch: int, events: bool = True) -> float:
@@ -101,7 +89,7 @@ def raw_executemany(db: Path, crow: list[tuple], erow: list[tuple], batch: int, 
         con.execute("BEGIN IMMEDIATE")
         if events:
             con.executemany(INSERT_EVENT, erow[i : i + batch])
-        con.executemany(INSERT_COMMENT, crow[i : i + batch])
+        con.executemany(INSERT_ARRIVAL, crow[i : i + batch])
         con.execute("COMMIT")
     elapsed = time.perf_counter() - start
     con.close()

@@ -52,23 +52,9 @@ COUNT_JOINS = ("INSERT INTO comment_counts (incident_id, status, n) "
                "SELECT incident_id, status, 1 FROM comments WHERE incident_id = ? AND id = ?" + _COUNT_UPSERT)
 
 
-def comment_row(incident_id: str, c: dict[str, Any]) -> tuple[Any, ...]:
-    """The comments row for an arriving comment still in dict form: SqliteStore.ingest builds its
-    payload as a dict and writes the row from it in the same pass (a conversion per comment would
-    cost ingest speed); everything else projects `arrived_row` of the typed body."""
-    return (
-        c["id"], incident_id, c["source"], c["external_id"], c["author"], c["text"],
-        c.get("lang", ""), c.get("posted_at"), c["received_at"], c.get("url", ""),
-        c.get("likes", 0), c.get("shares", 0), c.get("replies", 0),
-        c.get("author_followers"), c.get("author_following"), c.get("author_created_at"),
-        int(bool(c.get("author_verified", False))), c.get("in_reply_to", ""),
-        _json(c.get("extra", {})).decode(), c.get("priority", 0.0), c.get("negativity", 0.0),
-        c.get("bot_score", 0.0), _json(c.get("bot_reasons", [])).decode(), c.get("cluster", ""),
-    )
-
-
 def arrived_row(incident_id: str, c: ev.ArrivedComment) -> tuple[Any, ...]:
-    """The comments row for a CommentIngested body's comment (the same columns as `comment_row`)."""
+    """The comments row for a CommentIngested body's comment (SqliteStore.ingest writes the same row from
+    the arriving comment itself: store.arrivals)."""
     return (
         c.id, incident_id, c.source, c.external_id, c.author, c.text, c.lang, c.posted_at, c.received_at,
         c.url, c.likes, c.shares, c.replies, c.author_followers, c.author_following, c.author_created_at,

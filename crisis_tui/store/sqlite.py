@@ -54,9 +54,10 @@ from crisis_tui.playbook import Playbook
 from crisis_tui.publish import deliver
 from crisis_tui.publish.reply import Reply
 from crisis_tui.store import guards
+from crisis_tui.store.arrivals import INSERT_ARRIVAL, arrival_rows
 from crisis_tui.store.connection import closed_on_failure, connect
 from crisis_tui.store.guards import Append
-from crisis_tui.store.projector import COUNT_ARRIVALS, INSERT_COMMENT, comment_row, project
+from crisis_tui.store.projector import COUNT_ARRIVALS, INSERT_COMMENT, project
 from crisis_tui.store.queries import Reads
 from crisis_tui.store.rows import CommentState
 from crisis_tui.store.schema import MIGRATIONS, SCHEMA_VERSION
@@ -64,8 +65,6 @@ from crisis_tui.store.waker import Waker
 from crisis_tui.tone import ToneChecker
 
 INSERT_EVENT = "INSERT INTO events (incident_id, ts, actor, kind, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)"
-#: The kind of the one event ingest writes without building a body (its hot path encodes rows directly).
-INGESTED = ev.kind_of(ev.CommentIngested)
 
 
 def _slug(title: str) -> str:
@@ -304,9 +303,9 @@ class SqliteStore(Reads):
             for c in comments:
                 by_source.setdefault(c.source, set()).add(c.external_id)
             for source, wanted in by_source.items():
-                ids = list(wanted)
-                for start in range(0, len(ids), 500):
-                    chunk = ids[start : start + 500]
+                wanted_ids = list(wanted)
+                for start in range(0, len(wanted_ids), 500):
+                    chunk = wanted_ids[start : start + 500]
                     # One source at a time so the lookup walks the (incident, source, id) index.
                     rows = await tx.db.execute_fetchall(
                         "SELECT external_id FROM comments WHERE incident_id = ? AND source = ? "
@@ -315,36 +314,25 @@ class SqliteStore(Reads):
                     )
                     existing.update((source, r[0]) for r in rows)
             next_id = await tx.next_id("comments")
-            prev = await tx.last_hash()
-            now = time.time()
-            ids: list[int] = []
+            fresh: list[NewComment] = []
             duplicates = 0
-            comment_rows: list[tuple[Any, ...]] = []
-            event_rows: list[tuple[Any, ...]] = []
             for new in comments:
                 key = (new.source, new.external_id)
                 if key in existing:
                     duplicates += 1
                     continue
                 existing.add(key)
-                data = msgspec.to_builtins(new)
-                data["id"] = next_id
-                data["received_at"] = now
-                body = encode_payload({"comment": data})
-                digest = chain_hash(prev, incident_id, now, actor, INGESTED, body)
-                event_rows.append((incident_id, now, actor, INGESTED, body, prev, digest))
-                comment_rows.append(comment_row(incident_id, data))
-                ids.append(next_id)
-                prev = digest
-                next_id += 1
-            if ids:
+                fresh.append(new)
+            ids = list(range(next_id, next_id + len(fresh)))
+            if fresh:
+                built = arrival_rows(incident_id, actor, time.time(), next_id, await tx.last_hash(), fresh)
                 # Two executemany calls for the whole batch. Preparing the next rows while
                 # SQLite inserts these was tried and bought nothing: the connection's thread
                 # needs the GIL to bind every row, so the two threads mostly take turns.
-                await tx.db.executemany(INSERT_EVENT, event_rows)
-                await tx.db.executemany(INSERT_COMMENT, comment_rows)
+                await tx.db.executemany(INSERT_EVENT, built.event_rows)
+                await tx.db.executemany(INSERT_ARRIVAL, built.comment_rows)
                 await tx.db.execute(COUNT_ARRIVALS, (incident_id, len(ids)))
-                tx.prev = prev
+                tx.prev = built.head
                 tx.appended = True
         return IngestResult(ingested=len(ids), duplicates=duplicates, ids=ids)
 
