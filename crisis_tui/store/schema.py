@@ -5,7 +5,10 @@ incident exported from one file imports into any other with the same ids and
 hashes. `comments` is a WITHOUT ROWID table clustered on (incident, id): one
 B-tree less to maintain on every ingested comment. Tables other than `events` are projections of the log: they can be rebuilt by
 replaying events (that is what `import` does), and every write changes them in
-the same transaction as the event that explains the change.
+the same transaction as the event that explains the change. `comment_counts` is
+a count of the `comments` table, kept in the same transactions (see
+crisis_tui.store.projector, COUNT_ARRIVALS): checked against a count of the
+comments, not against a replay of each event.
 """
 
 from __future__ import annotations
