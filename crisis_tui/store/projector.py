@@ -44,13 +44,15 @@ _json = msgspec.json.encode
 _COUNT_UPSERT = " ON CONFLICT (incident_id, status) DO UPDATE SET n = comment_counts.n + excluded.n"
 #: (incident id, how many): that many new comments arrived.
 COUNT_ARRIVALS = "INSERT INTO comment_counts (incident_id, status, n) VALUES (?, 'new', ?)" + _COUNT_UPSERT
-#: (incident id, comment id, new status): the comment leaves its status for the new one. One statement
+#: (incident id, comment id, new status, new status, incident id, comment id, new status; positional
+#: parameters, which a PostgreSQL transaction can put in a CTE): the comment leaves its status for the
+#: new one. One statement
 #: (a claim's write is one round trip to the database shorter than with two); the two rows it touches
 #: always differ, as PostgreSQL requires of one upsert.
 COUNT_MOVES = (
     "INSERT INTO comment_counts (incident_id, status, n) "
-    "SELECT incident_id, status, -1 FROM comments WHERE incident_id = ?1 AND id = ?2 AND status <> ?3 "
-    "UNION ALL SELECT incident_id, ?3, 1 FROM comments WHERE incident_id = ?1 AND id = ?2 AND status <> ?3"
+    "SELECT incident_id, status, -1 FROM comments WHERE incident_id = ? AND id = ? AND status <> ? "
+    "UNION ALL SELECT incident_id, ?, 1 FROM comments WHERE incident_id = ? AND id = ? AND status <> ?"
     + _COUNT_UPSERT
 )
 
@@ -94,7 +96,7 @@ def _comment_ingested(inc: str, ts: float, actor: str, b: ev.CommentIngested) ->
 
 def _moved(inc: str, comment_id: int, status: str, update: Statement) -> list[Statement]:
     """A comment's change to `status` with its count moved along (see COUNT_MOVES)."""
-    return [(COUNT_MOVES, (inc, comment_id, status)), update]
+    return [(COUNT_MOVES, (inc, comment_id, status, status, inc, comment_id, status)), update]
 
 
 def _comment_claimed(inc: str, ts: float, actor: str, b: ev.CommentClaimed) -> list[Statement]:
