@@ -337,16 +337,10 @@ class SqliteStore(Reads):
         return IngestResult(ingested=len(ids), duplicates=duplicates, ids=ids)
 
     async def _comment_state(self, tx: _Tx, comment_id: int) -> CommentState:
-        """The comment's guard columns, and with them the log's newest hash (which the change about to
-        be appended chains onto): one round trip to the database, not two, on every claim."""
         row = await tx.one(
-            "SELECT status, holder, author, "
-            "(SELECT hash FROM events WHERE incident_id = ?1 ORDER BY seq DESC LIMIT 1) "
-            "FROM comments WHERE incident_id = ?1 AND id = ?2", (tx.incident_id, comment_id)
+            "SELECT status, holder, author FROM comments WHERE incident_id = ? AND id = ?", (tx.incident_id, comment_id)
         )
-        if row is not None and tx.prev is None:
-            tx.prev = row[3] or GENESIS
-        return guards.comment_state(None if row is None else CommentState(*row[:3]), comment_id, tx.incident_id)
+        return guards.comment_state(None if row is None else CommentState(*row), comment_id, tx.incident_id)
 
     async def claim(self, incident_id: str, comment_id: int, *, actor: str) -> Comment:
         """Exactly one operator wins; the others get ClaimConflict naming the holder."""
