@@ -2,7 +2,8 @@
 
 Prints: batched and single-row ingest (comments/s) against raw sqlite3
 executemany of the very same rows (comment rows and event rows) in the same
-run (and the CPU each costs per comment, steadier than a rate on a shared machine); cross-process propagation p50/p95 with the WAL watcher and with
+run (and the CPU each costs per comment, steadier than a rate on a shared
+machine); cross-process propagation p50/p95 with the WAL watcher and with
 data_version polling; the idle watcher's CPU share; and the time to open a
 100k-comment incident and read its latest 500 events.
 `--json` prints the figures as one JSON object.
