@@ -32,24 +32,34 @@ INSERT_COMMENT = (
 )
 _json = msgspec.json.encode
 
-
-def comment_row(incident_id: str, c: dict[str, Any]) -> tuple[Any, ...]:
-    """The comments row for an arriving comment still in dict form: SqliteStore.ingest builds its
-    payload as a dict and writes the row from it in the same pass (a conversion per comment would
-    cost ingest speed); everything else projects `arrived_row` of the typed body."""
-    return (
-        c["id"], incident_id, c["source"], c["external_id"], c["author"], c["text"],
-        c.get("lang", ""), c.get("posted_at"), c["received_at"], c.get("url", ""),
-        c.get("likes", 0), c.get("shares", 0), c.get("replies", 0),
-        c.get("author_followers"), c.get("author_following"), c.get("author_created_at"),
-        int(bool(c.get("author_verified", False))), c.get("in_reply_to", ""),
-        _json(c.get("extra", {})).decode(), c.get("priority", 0.0), c.get("negativity", 0.0),
-        c.get("bot_score", 0.0), _json(c.get("bot_reasons", [])).decode(), c.get("cluster", ""),
-    )
+# comment_counts (schema migration 9) holds how many of an incident's comments are in each status, so
+# the header and the wallboard never count a million rows. Every statement that touches it adds to a
+# count and none reads one, so they commute: the writers that insert comments add their number once
+# per batch (COUNT_ARRIVALS: SqliteStore.ingest, import_events), and each status change moves its
+# comment from the status it has to the new one (COUNT_MOVES, before the UPDATE: the status it has is
+# read from the row itself, so a change to the same status, or of no row, moves nothing).
+# CommentIngested projects no count on purpose: a second statement per arriving comment would cost a
+# replay (verify's) a statement and a savepoint per comment; the table is a count of the comments
+# table, and is checked against one.
+_COUNT_UPSERT = " ON CONFLICT (incident_id, status) DO UPDATE SET n = comment_counts.n + excluded.n"
+#: (incident id, how many): that many new comments arrived.
+COUNT_ARRIVALS = "INSERT INTO comment_counts (incident_id, status, n) VALUES (?, 'new', ?)" + _COUNT_UPSERT
+#: (incident id, comment id, new status, new status, incident id, comment id, new status; positional
+#: parameters, which a PostgreSQL transaction can put in a CTE): the comment leaves its status for the
+#: new one. One statement
+#: (a claim's write is one round trip to the database shorter than with two); the two rows it touches
+#: always differ, as PostgreSQL requires of one upsert.
+COUNT_MOVES = (
+    "INSERT INTO comment_counts (incident_id, status, n) "
+    "SELECT incident_id, status, -1 FROM comments WHERE incident_id = ? AND id = ? AND status <> ? "
+    "UNION ALL SELECT incident_id, ?, 1 FROM comments WHERE incident_id = ? AND id = ? AND status <> ?"
+    + _COUNT_UPSERT
+)
 
 
 def arrived_row(incident_id: str, c: ev.ArrivedComment) -> tuple[Any, ...]:
-    """The comments row for a CommentIngested body's comment (the same columns as `comment_row`)."""
+    """The comments row for a CommentIngested body's comment (SqliteStore.ingest writes the same row from
+    the arriving comment itself: store.arrivals)."""
     return (
         c.id, incident_id, c.source, c.external_id, c.author, c.text, c.lang, c.posted_at, c.received_at,
         c.url, c.likes, c.shares, c.replies, c.author_followers, c.author_following, c.author_created_at,
@@ -84,26 +94,37 @@ def _comment_ingested(inc: str, ts: float, actor: str, b: ev.CommentIngested) ->
     return [(INSERT_COMMENT, arrived_row(inc, b.comment))]
 
 
+def _moved(inc: str, comment_id: int, status: str, update: Statement) -> list[Statement]:
+    """A comment's change to `status` with its count moved along (see COUNT_MOVES)."""
+    return [(COUNT_MOVES, (inc, comment_id, status, status, inc, comment_id, status)), update]
+
+
 def _comment_claimed(inc: str, ts: float, actor: str, b: ev.CommentClaimed) -> list[Statement]:
-    return [("UPDATE comments SET status = 'claimed', holder = ? WHERE incident_id = ? AND id = ?", (b.holder, inc, b.comment_id))]
+    return _moved(inc, b.comment_id, "claimed", (
+        "UPDATE comments SET status = 'claimed', holder = ? WHERE incident_id = ? AND id = ?", (b.holder, inc, b.comment_id)))
 
 
 def _comment_released(inc: str, ts: float, actor: str, b: ev.CommentReleased) -> list[Statement]:
-    return [("UPDATE comments SET status = 'new', holder = NULL WHERE incident_id = ? AND id = ?", (inc, b.comment_id))]
+    return _moved(inc, b.comment_id, "new", (
+        "UPDATE comments SET status = 'new', holder = NULL WHERE incident_id = ? AND id = ?", (inc, b.comment_id)))
 
 
 def _comment_handed_over(inc: str, ts: float, actor: str, b: ev.CommentHandedOver) -> list[Statement]:
-    return [("UPDATE comments SET status = 'claimed', holder = ? WHERE incident_id = ? AND id = ?", (b.holder, inc, b.comment_id))]
+    return _moved(inc, b.comment_id, "claimed", (
+        "UPDATE comments SET status = 'claimed', holder = ? WHERE incident_id = ? AND id = ?", (b.holder, inc, b.comment_id)))
 
 
 def _claim_lapsed(inc: str, ts: float, actor: str, b: ev.ClaimLapsed) -> list[Statement]:
-    return [("UPDATE comments SET status = 'new', holder = NULL WHERE incident_id = ? AND id = ?", (inc, b.comment_id))]
+    return _moved(inc, b.comment_id, "new", (
+        "UPDATE comments SET status = 'new', holder = NULL WHERE incident_id = ? AND id = ?", (inc, b.comment_id)))
 
 
 def _comment_marked(inc: str, ts: float, actor: str, b: ev.CommentMarked) -> list[Statement]:
     if b.status == "new":
-        return [("UPDATE comments SET status = 'new', holder = NULL WHERE incident_id = ? AND id = ?", (inc, b.comment_id))]
-    return [("UPDATE comments SET status = ? WHERE incident_id = ? AND id = ?", (b.status, inc, b.comment_id))]
+        return _moved(inc, b.comment_id, "new", (
+            "UPDATE comments SET status = 'new', holder = NULL WHERE incident_id = ? AND id = ?", (inc, b.comment_id)))
+    return _moved(inc, b.comment_id, b.status, (
+        "UPDATE comments SET status = ? WHERE incident_id = ? AND id = ?", (b.status, inc, b.comment_id)))
 
 
 def _comment_tagged(inc: str, ts: float, actor: str, b: ev.CommentTagged) -> list[Statement]:
@@ -146,7 +167,8 @@ def _draft_moved(inc: str, ts: float, actor: str, b: ev.DraftMoved) -> list[Stat
         out.append(("UPDATE drafts SET approvals = '[]', approved_version = NULL WHERE incident_id = ? AND id = ?",
                     (inc, b.draft_id)))
     if b.status == "sent" and b.comment_id is not None:
-        out.append(("UPDATE comments SET status = 'answered' WHERE incident_id = ? AND id = ?", (inc, b.comment_id)))
+        out += _moved(inc, b.comment_id, "answered", (
+            "UPDATE comments SET status = 'answered' WHERE incident_id = ? AND id = ?", (inc, b.comment_id)))
     return out
 
 

@@ -34,6 +34,16 @@ from crisis_tui.store.rows import (
 )
 from crisis_tui.tone import Situation
 
+#: The statuses of a comment still waiting for us (Counts.unanswered).
+UNANSWERED = ("new", "claimed", "escalated")
+#: When the oldest unanswered comment was posted (model.waiting_since, in SQL): the smallest of each
+#: unanswered status's smallest, each one seek of the comments_waiting index (whose expression this
+#: repeats word for word, or the planner would not use it). An aggregate min ignores the NULL of a
+#: status no comment has.
+WAITING_SINCE = "SELECT min(since) FROM (" + " UNION ALL ".join(
+    "SELECT min(min(coalesce(posted_at, received_at), received_at)) AS since FROM comments "
+    f"WHERE incident_id = ? AND status = '{status}'" for status in UNANSWERED) + ") AS waiting"
+
 
 class Reads:
     """The read half of SqliteStore (which adds the commands and their transactions)."""
@@ -81,21 +91,16 @@ class Reads:
         return [comment_from_row(r) for r in await self._fetchall(sql, params)]
 
     async def counts(self, incident_id: str) -> Counts:
-        rows = await self._fetchall(
-            "SELECT status, count(*) FROM comments WHERE incident_id = ? GROUP BY status", (incident_id,)
-        )
+        """The comments by status, read from comment_counts (kept as they are written, see
+        projector.COUNT_ARRIVALS), and the oldest unanswered one's clock, one index seek per
+        unanswered status (comments_waiting): no comment is read, at any size."""
+        rows = await self._fetchall("SELECT status, n FROM comment_counts WHERE incident_id = ?", (incident_id,))
         counts = Counts()
         for status, n in rows:
             if hasattr(counts, status):
                 setattr(counts, status, n)
             counts.total += n
-        # When the oldest waiting comment was posted (model.waiting_since, in SQL): the same scan of
-        # the incident's key range as min(received_at), so no column and no index to keep on ingest.
-        row = await self._fetchone(
-            "SELECT min(min(coalesce(posted_at, received_at), received_at)) FROM comments"
-            " WHERE incident_id = ? AND status IN ('new', 'claimed', 'escalated')",
-            (incident_id,),
-        )
+        row = await self._fetchone(WAITING_SINCE, (incident_id,) * len(UNANSWERED))
         counts.oldest_unanswered_at = row[0] if row else None
         return counts
 

@@ -54,9 +54,10 @@ from crisis_tui.playbook import Playbook
 from crisis_tui.publish import deliver
 from crisis_tui.publish.reply import Outgoing, Reply
 from crisis_tui.store import guards
+from crisis_tui.store.arrivals import INSERT_ARRIVAL, arrival_rows
 from crisis_tui.store.connection import closed_on_failure, connect
 from crisis_tui.store.guards import Append
-from crisis_tui.store.projector import INSERT_COMMENT, comment_row, project
+from crisis_tui.store.projector import COUNT_ARRIVALS, INSERT_COMMENT, project
 from crisis_tui.store.queries import Reads
 from crisis_tui.store.rows import EVENT_COLUMNS, CommentState
 from crisis_tui.store.schema import MIGRATIONS, SCHEMA_VERSION
@@ -64,8 +65,6 @@ from crisis_tui.store.waker import Waker
 from crisis_tui.tone import ToneChecker
 
 INSERT_EVENT = "INSERT INTO events (incident_id, ts, actor, kind, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)"
-#: The kind of the one event ingest writes without building a body (its hot path encodes rows directly).
-INGESTED = ev.kind_of(ev.CommentIngested)
 
 
 def _slug(title: str) -> str:
@@ -308,9 +307,9 @@ class SqliteStore(Reads):
             for c in comments:
                 by_source.setdefault(c.source, set()).add(c.external_id)
             for source, wanted in by_source.items():
-                ids = list(wanted)
-                for start in range(0, len(ids), 500):
-                    chunk = ids[start : start + 500]
+                wanted_ids = list(wanted)
+                for start in range(0, len(wanted_ids), 500):
+                    chunk = wanted_ids[start : start + 500]
                     # One source at a time so the lookup walks the (incident, source, id) index.
                     rows = await tx.db.execute_fetchall(
                         "SELECT external_id FROM comments WHERE incident_id = ? AND source = ? "
@@ -319,35 +318,25 @@ class SqliteStore(Reads):
                     )
                     existing.update((source, r[0]) for r in rows)
             next_id = await tx.next_id("comments")
-            prev = await tx.last_hash()
-            now = time.time()
-            ids: list[int] = []
+            fresh: list[NewComment] = []
             duplicates = 0
-            comment_rows: list[tuple[Any, ...]] = []
-            event_rows: list[tuple[Any, ...]] = []
             for new in comments:
                 key = (new.source, new.external_id)
                 if key in existing:
                     duplicates += 1
                     continue
                 existing.add(key)
-                data = msgspec.to_builtins(new)
-                data["id"] = next_id
-                data["received_at"] = now
-                body = encode_payload({"comment": data})
-                digest = chain_hash(prev, incident_id, now, actor, INGESTED, body)
-                event_rows.append((incident_id, now, actor, INGESTED, body, prev, digest))
-                comment_rows.append(comment_row(incident_id, data))
-                ids.append(next_id)
-                prev = digest
-                next_id += 1
-            if ids:
+                fresh.append(new)
+            ids = list(range(next_id, next_id + len(fresh)))
+            if fresh:
+                built = arrival_rows(incident_id, actor, time.time(), next_id, await tx.last_hash(), fresh)
                 # Two executemany calls for the whole batch. Preparing the next rows while
                 # SQLite inserts these was tried and bought nothing: the connection's thread
                 # needs the GIL to bind every row, so the two threads mostly take turns.
-                await tx.db.executemany(INSERT_EVENT, event_rows)
-                await tx.db.executemany(INSERT_COMMENT, comment_rows)
-                tx.prev = prev
+                await tx.db.executemany(INSERT_EVENT, built.event_rows)
+                await tx.db.executemany(INSERT_ARRIVAL, built.comment_rows)
+                await tx.db.execute(COUNT_ARRIVALS, (incident_id, len(ids)))
+                tx.prev = built.head
                 tx.appended = True
         return IngestResult(ingested=len(ids), duplicates=duplicates, ids=ids)
 
@@ -666,20 +655,24 @@ class SqliteStore(Reads):
     async def _lapsed(self, incident_id: str, left_before: float) -> list[tuple[int, str, str]]:
         """Claims held by members who left (or were marked gone) before `left_before`.
 
-        The comments are only scanned when someone held something and left: the
-        presence table is a handful of rows, the comments may be 100,000.
+        The comments are only read when someone held something and left (the presence table is a
+        handful of rows, the comments may be a million), and then only the claimed ones.
         """
         names = [r[0] for r in await self._fetchall(
             "SELECT name FROM presence WHERE incident_id = ? AND left_at IS NOT NULL AND left_at <= ?",
             (incident_id, left_before))]
         if not names:
             return []
+        # The claimed ids come from comments_waiting (its leading status) and only their rows are read:
+        # asked for the columns at once, with no statistics, the planner walks every comment of the
+        # incident instead (tests/test_query_plans.py). Sorted here, for the same reason.
         rows = await self._fetchall(
-            f"SELECT id, holder, author FROM comments WHERE incident_id = ? AND status = 'claimed' "
-            f"AND holder IN ({', '.join('?' for _ in names)}) ORDER BY id",
-            (incident_id, *names),
+            "SELECT id, holder, author FROM comments WHERE incident_id = ? AND id IN "
+            "(SELECT id FROM comments WHERE incident_id = ? AND status = 'claimed') "
+            f"AND holder IN ({', '.join('?' for _ in names)})",
+            (incident_id, incident_id, *names),
         )
-        return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+        return sorted((int(r[0]), str(r[1]), str(r[2])) for r in rows)
 
     # ------------------------------------------------------------ notes, alerts
     async def add_note(self, incident_id: str, text: str, *, actor: str) -> Note:
@@ -774,15 +767,21 @@ class SqliteStore(Reads):
             await tx.db.executemany(INSERT_EVENT, [row[1:] for row in rows])
             batch_sql: str | None = None
             batch: list[tuple[Any, ...]] = []
+
+            async def flush() -> None:
+                await tx.db.executemany(batch_sql or "", batch)
+                if batch_sql == INSERT_COMMENT:  # the arrivals' count, which CommentIngested leaves to its writer
+                    await tx.db.execute(COUNT_ARRIVALS, (incident_id, len(batch)))
+
             for event in events:
                 for sql, params in project(incident_id, event.ts, event.actor, event.kind, event.payload):
                     if sql != batch_sql and batch:
-                        await tx.db.executemany(batch_sql or "", batch)
+                        await flush()
                         batch = []
                     batch_sql = sql
                     batch.append(params)
             if batch:
-                await tx.db.executemany(batch_sql or "", batch)
+                await flush()
             tx.appended = True
         return checked
 

@@ -1,0 +1,118 @@
+"""counts() answers from comment_counts and one index, never by counting comments: after any story
+its answer is the brute-force count of the comments themselves, on every transport, after an
+import into another file, and on a file written before the counts were kept (schema 9)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from crisis_tui.comment_shape import parse_comment
+from crisis_tui.model import Counts, NewComment, waiting_since
+from crisis_tui.playbook import Playbook
+from crisis_tui.store.protocol import IncidentStore
+from crisis_tui.store.sqlite import SqliteStore
+from tests.event_story import every_kind
+
+
+def brute_force(comments: list) -> Counts:
+    """What counts() must say, counted one comment at a time."""
+    counts = Counts(total=len(comments))
+    for c in comments:
+        setattr(counts, c.status, getattr(counts, c.status) + 1)
+    waiting = [waiting_since(c.posted_at, c.received_at) for c in comments if c.status in ("new", "claimed", "escalated")]
+    counts.oldest_unanswered_at = min(waiting) if waiting else None
+    return counts
+
+
+def arriving(n: int, posted_at: float | None) -> NewComment:
+    raw: dict[str, object] = {"source": "x", "id": f"m{n}", "author": f"@m{n}", "text": f"refund? ({n})"}
+    if posted_at is not None:
+        raw["posted_at"] = posted_at
+    return parse_comment(raw)
+
+
+async def mixed_story(store: IncidentStore, inc: str) -> None:
+    """Arrivals (duplicates among them, posted long ago, in the future, without a time) and every way a
+    comment changes status, the oldest unanswered one answered, ignored and given back in turn."""
+    first = await store.ingest(inc, [arriving(i, 1_700_000_000.0 + i * 60 if i % 3 else None) for i in range(12)])
+    again = await store.ingest(inc, [arriving(3, None), arriving(12, 4_000_000_000.0), arriving(13, 1_600_000_000.0)])
+    assert again.duplicates == 1
+    ids = first.ids + again.ids
+    oldest = again.ids[-1]
+    await store.heartbeat(inc, actor="Ana", role="cm")
+    await store.heartbeat(inc, actor="Luis", role="gm")
+    await store.claim(inc, ids[1], actor="Ana")
+    await store.claim(inc, ids[1], actor="Ana")  # already hers: nothing moves
+    await store.claim(inc, ids[2], actor="Ana")
+    await store.release(inc, ids[2], actor="Ana")
+    await store.mark(inc, ids[3], "escalated", actor="Ana", reason="legal", to="Legal")
+    await store.mark(inc, ids[4], "ignored", actor="Ana")
+    await store.mark(inc, ids[4], "ignored", actor="Ana")
+    await store.mark(inc, ids[4], "new", actor="Ana")
+    await store.mark(inc, oldest, "ignored", actor="Luis")  # the oldest waiting one goes: the next one is oldest
+    assert (await store.counts(inc)).oldest_unanswered_at == brute_force(await store.comments(inc)).oldest_unanswered_at
+    await store.mark(inc, oldest, "new", actor="Luis")  # and comes back
+    await store.claim(inc, ids[5], actor="Ana")
+    await store.take_over(inc, ids[5], actor="Luis", reason="the client asked")
+    await store.reassign(inc, ids[5], "Ana", actor="Luis", reason="Ana speaks Italian")
+    draft = await store.save_draft(inc, "Sorry, a DM is on its way.", actor="Ana", comment_id=ids[5])
+    await store.set_draft_status(inc, draft.id, "in_review", actor="Ana")
+    await store.set_draft_status(inc, draft.id, "approved", actor="Luis", override_reason="DM follows")
+    await store.set_draft_status(inc, draft.id, "sent", actor="Ana")
+    await store.bulk(inc, ids[6:10], "ignore", actor="Luis")
+    await store.bulk(inc, [ids[6], ids[10]], "request_removal", actor="Luis", reason="bot farm")
+    await store.bulk(inc, [ids[1], ids[11], 999], "release", actor="Ana")
+    await store.tag(inc, ids[11], ["refund"], actor="Ana")
+
+
+async def test_counts_are_the_comments_counted_after_a_mixed_story(store: IncidentStore, incident: str) -> None:
+    assert await store.counts(incident) == Counts()
+    await mixed_story(store, incident)
+    counts = await store.counts(incident)
+    assert counts == brute_force(await store.comments(incident))
+    assert (counts.total, counts.ignored, counts.removal_requested, counts.answered) == (14, 3, 2, 1)
+    other = (await store.create_incident("A second front", actor="Luis")).id  # each incident counts its own
+    await store.ingest(other, [arriving(i, None) for i in range(3)])
+    assert await store.counts(other) == brute_force(await store.comments(other))
+    assert await store.counts(incident) == counts
+
+
+async def test_counts_after_every_kind_of_event(store: IncidentStore, book: Playbook) -> None:
+    story = await every_kind(store, book)
+    assert await store.counts(story) == brute_force(await store.comments(story))
+
+
+async def test_an_incident_with_nothing_waiting_has_no_oldest(store: IncidentStore, incident: str) -> None:
+    (cid,) = (await store.ingest(incident, [arriving(1, 1_700_000_000.0)])).ids
+    await store.mark(incident, cid, "ignored", actor="Luis")
+    assert await store.counts(incident) == Counts(total=1, ignored=1)
+
+
+async def test_an_imported_incident_counts_as_its_source(tmp_path: Path, book: Playbook) -> None:
+    async with await SqliteStore.open(tmp_path / "from.db", playbook=book) as source:
+        inc = (await source.create_incident("Refund delays", actor="Luis")).id
+        await mixed_story(source, inc)
+        events = await source.events_after(inc, 0, 100_000)
+        expected = await source.counts(inc)
+    async with await SqliteStore.open(tmp_path / "to.db", playbook=book) as target:
+        await target.import_events(inc, events)
+        assert await target.counts(inc) == expected == brute_force(await target.comments(inc))
+
+
+async def test_a_file_from_before_the_counts_gets_them_counted(tmp_path: Path, book: Playbook) -> None:
+    """Schema 9 had no comment_counts: opening the file counts its comments once (migration 10)."""
+    file = tmp_path / "old.db"
+    async with await SqliteStore.open(file, playbook=book) as store:
+        inc = (await store.create_incident("Refund delays", actor="Luis")).id
+        await mixed_story(store, inc)
+        expected = await store.counts(inc)
+    db = sqlite3.connect(file, isolation_level=None)
+    db.executescript("DROP TABLE comment_counts; DROP INDEX comments_waiting; DROP INDEX drafts_by_comment;"
+                     "CREATE INDEX drafts_by_comment ON drafts (incident_id, comment_id); PRAGMA user_version = 9;")
+    db.close()
+    async with await SqliteStore.open(file, playbook=book) as store:
+        assert await store.counts(inc) == expected == brute_force(await store.comments(inc))
+        await store.ingest(inc, [arriving(99, None)])
+        assert await store.counts(inc) == brute_force(await store.comments(inc))
+
