@@ -14,6 +14,7 @@ refuses everything once the log no longer extends what the room has seen.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 from dataclasses import dataclass, field
 from typing import cast
@@ -22,7 +23,7 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 
 from crisis_tui.errors import CrisisError
-from crisis_tui.model import Decision, Draft, Event, Incident, Presence
+from crisis_tui.model import CommentKeys, Decision, Draft, Event, Incident, Presence
 from crisis_tui.playbook import Playbook
 from crisis_tui.room_state import Row
 from crisis_tui.store.protocol import IncidentStore
@@ -30,7 +31,8 @@ from crisis_tui.witness import CHECK_S, GuardedStore, Witness
 
 #: Comments shown on the first screen before the rest of a large incident loads.
 FIRST_PAGE = 3000
-PAGE = 10_000
+#: Comments per page of the background load (compact columns: a million in 20 pages).
+PAGE = 50_000
 TIMELINE_BACKLOG = 400
 
 
@@ -50,9 +52,9 @@ class Loaded(Message):
 
 @dataclass
 class MoreComments(Message):
-    """An older page of comments of a large incident (loading in the background)."""
+    """An older page of a large incident's comments, as columns (loading in the background)."""
 
-    rows: list[Row]
+    keys: CommentKeys
     loaded: int
     total: int
     done: bool
@@ -167,15 +169,17 @@ class SyncWorker:
             last_seq=last_seq, total=max(total, len(first)),
         ))
         loaded = len(first)
-        after = 0
-        while after < first_after:
-            page = await store.comments(inc, after_id=after, limit=min(PAGE, first_after - after))
-            if not page:
-                break
-            after = page[-1].id
-            rows = [Row.from_comment(c) for c in page if c.id <= first_after]
-            loaded += len(rows)
-            self.target.post_message(MoreComments(rows, loaded, total, done=after >= first_after))
+        # Older pages newest first, as compact columns: each page is older than all loaded, so the
+        # index merges it in one pass, and the screen fills from the top of the time order down.
+        upper = first_after
+        while upper > 0:
+            lower = max(0, upper - PAGE)
+            page = await store.comment_keys(inc, after_id=lower, limit=upper - lower)
+            if page.ids and page.ids[-1] > upper:  # ids with gaps: the page ran past what is loaded
+                page = _upto(page, upper)
+            loaded += len(page.ids)
+            self.target.post_message(MoreComments(page, loaded, total, done=lower == 0))
+            upper = lower
             await asyncio.sleep(0)
         return last_seq
 
@@ -250,3 +254,15 @@ class SyncWorker:
             except (CrisisError, OSError) as exc:
                 self.target.post_message(SyncTrouble(f"heartbeat: {exc}"))
 
+
+def _upto(page: CommentKeys, upper: int) -> CommentKeys:
+    """The part of `page` (ids ascending) up to id `upper`."""
+    n = bisect.bisect_right(page.ids, upper)
+    kept = set(page.ids[:n])
+    return CommentKeys(
+        ids=page.ids[:n], priority=page.priority[:n], since=page.since[:n], status=page.status[:n],
+        source=page.source[:n], author=page.author[:n], text=page.text[:n], external_id=page.external_id[:n],
+        in_reply_to=page.in_reply_to[:n], cluster=page.cluster[:n],
+        holders={k: v for k, v in page.holders.items() if k in kept},
+        tags={k: v for k, v in page.tags.items() if k in kept},
+    )
