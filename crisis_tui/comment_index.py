@@ -30,7 +30,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import compress, repeat
 from operator import floordiv
-from typing import overload
+from typing import Any, overload
 
 from crisis_tui.comment_rows import UNANSWERED, Filter, Order, Row
 from crisis_tui.comment_texts import FoldedTexts, needle_of
@@ -44,7 +44,6 @@ _ID_MASK = (1 << _ID_BITS) - 1
 _HALF = 1 << 63
 #: Flips a monotone priority so that the most urgent sorts first.
 _FLIP = (1 << 64) - 1
-_HASH_MASK = (1 << 31) - 1
 
 
 def _monotone(bits: int) -> int:
@@ -63,10 +62,6 @@ def _unmonotone(u: int) -> float:
     return float(struct.unpack("<d", struct.pack("<q", bits))[0])
 
 
-def _hash31(text: str) -> int:
-    return hash(text) & _HASH_MASK if text else 0
-
-
 class CommentIndex:
     """Every comment of one incident, by id, in the current order and in the filtered view."""
 
@@ -76,9 +71,9 @@ class CommentIndex:
         self._status = bytearray()  # by id: 1 + the status's number, 0 for no such comment
         self._source = bytearray()  # by id: 1 + the source's number
         self._cluster = array("q")  # by id: hash of the copy-paste cluster (0: none)
-        self._author = array("i")  # by id: 31-bit hashes, checked against the details (thread)
-        self._external = array("i")
-        self._reply_to = array("i")
+        self._author = array("q")  # by id: hashes (0: empty), checked against the details (thread)
+        self._external = array("q")
+        self._reply_to = array("q")
         self.holders: dict[int, str] = {}
         self.tags: dict[int, tuple[str, ...]] = {}
         self._texts = FoldedTexts()
@@ -118,10 +113,8 @@ class CommentIndex:
     def _grow(self, cid: int) -> None:
         more = cid + 1 - len(self._status)
         if more > 0:
-            for column in (self._priority, self._since, self._cluster):
+            for column in (self._priority, self._since, self._cluster, self._author, self._external, self._reply_to):
                 column.frombytes(bytes(8 * more))
-            for column in (self._author, self._external, self._reply_to):
-                column.frombytes(bytes(4 * more))
             self._status.extend(bytes(more))
             self._source.extend(bytes(more))
 
@@ -165,7 +158,7 @@ class CommentIndex:
 
     def load_keys(self, page: CommentKeys) -> None:
         """A page of the compact read (ids ascending), merged into every order."""
-        if page.ids and any(self.known(i) for i in page.ids):
+        if page.ids and self._any_known(page.ids):
             keep = [j for j, cid in enumerate(page.ids) if not self.known(cid)]
             for j, cid in enumerate(page.ids):
                 if self.known(cid):
@@ -178,18 +171,22 @@ class CommentIndex:
         self._grow(max(ids))
         for status in set(page.status):
             self._code(status)
-        status_code, source_code = self._status_code, {s: self._source_of(s) for s in set(page.source)}
-        for cid, p, s, st, src, cl, a, e, r in zip(
-                ids, page.priority, page.since, page.status, page.source, page.cluster, page.author,
-                page.external_id, page.in_reply_to, strict=True):
-            self._priority[cid] = p
-            self._since[cid] = s
-            self._status[cid] = status_code[st]
-            self._source[cid] = source_code[src]
-            self._cluster[cid] = hash(cl) if cl else 0
-            self._author[cid] = _hash31(a)
-            self._external[cid] = _hash31(e)
-            self._reply_to[cid] = _hash31(r)
+        source_code = {s: self._source_of(s) for s in set(page.source)}
+        columns: tuple[tuple[Any, Any], ...] = (
+            (self._priority, array("d", page.priority)), (self._since, array("d", page.since)),
+            (self._status, bytes(map(self._status_code.__getitem__, page.status))),
+            (self._source, bytes(map(source_code.__getitem__, page.source))),
+            (self._cluster, array("q", map(hash, page.cluster))), (self._author, array("q", map(hash, page.author))),
+            (self._external, array("q", map(hash, page.external_id))),
+            (self._reply_to, array("q", map(hash, page.in_reply_to))),
+        )
+        if ids[-1] - ids[0] + 1 == len(ids):  # a run of ids (every page of a load): C copies, column by column
+            for column, values in columns:
+                column[ids[0]:ids[-1] + 1] = values
+        else:
+            for column, values in columns:
+                for cid, value in zip(ids, values, strict=True):
+                    column[cid] = value
         self.holders.update(page.holders)
         self.tags.update((cid, tuple(t)) for cid, t in page.tags.items())
         self._texts.add_page(ids, page.author, page.text)
@@ -209,7 +206,7 @@ class CommentIndex:
             fresh = pkeys if self.order == "priority" else [-cid for cid in ids]
             _merge(self._view, [k for k in fresh if mask[self._id_of(k)]])
 
-    def _merge_time(self, ids: list[int]) -> None:
+    def _merge_time(self, ids: Sequence[int]) -> None:
         order = self._by_time
         keys = array("q", sorted(-cid for cid in ids))
         at = bisect.bisect_left(order, keys[0])
@@ -220,6 +217,11 @@ class CommentIndex:
             merged.extend(keys)
             merged.sort()
             self._by_time = array("q", merged)
+
+    def _any_known(self, ids: Sequence[int]) -> bool:
+        if ids[-1] - ids[0] + 1 == len(ids) and ids[0] >= 0:
+            return any(self._status[ids[0]:ids[-1] + 1])
+        return any(self.known(i) for i in ids)
 
     def known(self, cid: int) -> bool:
         return 0 <= cid < len(self._status) and self._status[cid] != 0
@@ -360,10 +362,10 @@ class CommentIndex:
         self._since[cid] = row.since
         self._status[cid] = self._code(row.status)
         self._source[cid] = self._source_of(row.source)
-        self._cluster[cid] = hash(row.cluster) if row.cluster else 0
-        self._author[cid] = _hash31(row.author)
-        self._external[cid] = _hash31(row.external_id)
-        self._reply_to[cid] = _hash31(row.in_reply_to)
+        self._cluster[cid] = hash(row.cluster)
+        self._author[cid] = hash(row.author)
+        self._external[cid] = hash(row.external_id)
+        self._reply_to[cid] = hash(row.in_reply_to)
         if row.holder:
             self.holders[cid] = row.holder
         if row.tags:

@@ -7,6 +7,7 @@ No Textual here: the store, the server and the export use these headless.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
@@ -250,15 +251,15 @@ class CommentKeys(msgspec.Struct, kw_only=True):
     `Comment`s (crisis_tui.comment_index).
     """
 
-    ids: list[int] = []
-    priority: list[float] = []
-    since: list[float] = []
-    status: list[str] = []
-    source: list[str] = []
-    author: list[str] = []
-    text: list[str] = []
-    external_id: list[str] = []
-    in_reply_to: list[str] = []
-    cluster: list[str] = []
+    ids: Sequence[int] = ()
+    priority: Sequence[float] = ()
+    since: Sequence[float] = ()
+    status: Sequence[str] = ()
+    source: Sequence[str] = ()
+    author: Sequence[str] = ()
+    text: Sequence[str] = ()
+    external_id: Sequence[str] = ()
+    in_reply_to: Sequence[str] = ()
+    cluster: Sequence[str] = ()
     holders: dict[int, str] = {}
     tags: dict[int, list[str]] = {}

@@ -491,14 +491,15 @@ class HttpStore:
             if not out.ids:
                 out = page
             else:
-                for name in ("ids", "priority", "since", "status", "source", "author", "text", "external_id",
-                             "in_reply_to", "cluster"):
-                    getattr(out, name).extend(getattr(page, name))
-                out.holders.update(page.holders)
-                out.tags.update(page.tags)
+                out = CommentKeys(**{name: [*getattr(out, name), *getattr(page, name)] for name in _KEY_COLUMNS},
+                                  holders={**out.holders, **page.holders}, tags={**out.tags, **page.tags})
             after_id = page.ids[-1]
         return out
 
     async def comments_by_id(self, incident_id: str, ids: Sequence[int]) -> list[Comment]:
         return await self._call("POST", self._i(incident_id) + "/comments/by-id", list[Comment],
                                 body=wire.CommentIdsBody(ids=sorted({int(i) for i in ids})))
+
+
+_KEY_COLUMNS = ("ids", "priority", "since", "status", "source", "author", "text", "external_id", "in_reply_to",
+                "cluster")

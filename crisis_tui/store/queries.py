@@ -10,6 +10,7 @@ same connection, so they see their own uncommitted rows.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import compress
 from pathlib import Path
 from typing import Any
 
@@ -207,8 +208,8 @@ class Reads:
         sql = (
             "SELECT id, priority, CASE WHEN posted_at IS NULL OR posted_at > received_at THEN received_at "
             f"ELSE posted_at END, status, source, substr(author, 1, {KEY_AUTHOR}), substr(text, 1, {KEY_TEXT}), "
-            "external_id, in_reply_to, cluster, holder, tags FROM comments WHERE incident_id = ? AND id > ? "
-            "ORDER BY id"
+            "external_id, in_reply_to, cluster, holder, NULLIF(tags, '[]') FROM comments "
+            "WHERE incident_id = ? AND id > ? ORDER BY id"
         )
         params: tuple[Any, ...] = (incident_id, after_id)
         if limit is not None:
@@ -217,13 +218,14 @@ class Reads:
         rows = await self._fetchall(sql, params)
         if not rows:
             return CommentKeys()
-        ids, priority, since, status, source, author, text, external_id, in_reply_to, cluster, _, _ = (
-            list(col) for col in zip(*rows, strict=True))
+        ids, priority, since, status, source, author, text, external_id, in_reply_to, cluster, holder, tags = zip(
+            *rows, strict=True)  # the columns as tuples: no copy into lists
+        # compress keeps the few held or tagged comments without a Python step per row
         return CommentKeys(
             ids=ids, priority=priority, since=since, status=status, source=source, author=author, text=text,
             external_id=external_id, in_reply_to=in_reply_to, cluster=cluster,
-            holders={r[0]: r[10] for r in rows if r[10] is not None},
-            tags={r[0]: _decode_tags(r[11]) for r in rows if r[11] != "[]"},
+            holders=dict(compress(zip(ids, holder, strict=True), holder)),
+            tags={cid: _decode_tags(raw) for cid, raw in compress(zip(ids, tags, strict=True), tags)},
         )
 
     async def comments_by_id(self, incident_id: str, ids: Sequence[int]) -> list[Comment]:
