@@ -330,11 +330,18 @@ class CommentIndex:
             self._view = None
             return
         mask = self._mask(len(self._status))
-        if self.order == "priority":
+        if self.order == "time":
+            # the matching ids, ascending, straight from the mask: newest first is them reversed, negated
+            self._view = list(map(int.__neg__, reversed(list(compress(range(len(mask)), mask)))))
+        elif mask.count(1) * 3 < len(self._by_priority):
+            # few match (a text, a platform): their keys, sorted, cost less than a pass over the whole order
+            ids = list(compress(range(len(mask)), mask))
+            bits = _bits(array("d", map(self._priority.__getitem__, ids)))
+            self._view = sorted([((_FLIP - (b + _HALF if b >= 0 else -1 - b)) << _ID_BITS) | (_ID_MASK - cid)
+                                 for b, cid in zip(bits, ids, strict=True)])
+        else:
             self._view = list(compress(self._by_priority, map(mask.__getitem__, map(
                 _ID_MASK.__sub__, map(_ID_MASK.__and__, self._by_priority)))))
-        else:
-            self._view = list(compress(self._by_time, map(mask.__getitem__, map(int.__neg__, self._by_time))))
 
     def _passes(self, cid: int) -> bool:
         f = self.filter

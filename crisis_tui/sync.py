@@ -22,6 +22,7 @@ from typing import cast
 from textual.message import Message
 from textual.message_pump import MessagePump
 
+from crisis_tui import events as ev
 from crisis_tui.errors import CrisisError
 from crisis_tui.model import CommentKeys, Decision, Draft, Event, Incident, Presence
 from crisis_tui.playbook import Playbook
@@ -33,6 +34,8 @@ from crisis_tui.witness import CHECK_S, GuardedStore, Witness
 FIRST_PAGE = 3000
 #: Comments per page of the background load (compact columns: a million in 20 pages).
 PAGE = 50_000
+#: The longest the background load waits for the room to paint its first screen.
+FIRST_SCREEN_WAIT_S = 1.0
 TIMELINE_BACKLOG = 400
 
 
@@ -108,6 +111,9 @@ class SyncWorker:
     target: MessagePump
     focus: str = "joined"
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Set by the room once its first screen is painted: the background load waits for it, so the
+    #: first frame is not held up behind the merge of a page of 50,000.
+    first_screen_shown: asyncio.Event = field(default_factory=asyncio.Event)
     _gone: bool = False
     _alarmed: bool = False
     witness: Witness = field(init=False)
@@ -157,18 +163,23 @@ class SyncWorker:
         """Post the incident as of `last_seq` (the head the witness starts from)."""
         store, inc = self.store, self.incident_id
         incident = await store.get_incident(inc)
-        counts = await store.counts(inc)
-        total = counts.total
-        # Comment ids count 1, 2, 3... per incident, so the newest page starts near `total`.
+        backlog = await store.latest_events(inc, TIMELINE_BACKLOG)
+        # Comment ids count 1, 2, 3... per incident, so the newest page starts near the newest
+        # comment's id, which the log's latest comment.ingested says (no count of a million rows
+        # in front of the first screen); a log whose tail holds no arrival is counted.
+        newest = max((e.body.comment.id for e in backlog if isinstance(e.body, ev.CommentIngested)), default=None)
+        total = newest if newest is not None else (await store.counts(inc)).total
         first_after = max(0, total - FIRST_PAGE)
         first = [Row.from_comment(c) for c in await store.comments(inc, after_id=first_after)]
-        backlog = await store.latest_events(inc, TIMELINE_BACKLOG)
+        total = max([total, *(r.id for r in first)])
         self.target.post_message(Loaded(
             incident=incident, rows=first, drafts=await store.drafts(inc), decisions=await store.decisions(inc),
             presence=await store.presence(inc), backlog=[e for e in backlog if e.seq <= last_seq],
             last_seq=last_seq, total=max(total, len(first)),
         ))
         loaded = len(first)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.first_screen_shown.wait(), FIRST_SCREEN_WAIT_S)
         # Older pages newest first, as compact columns: each page is older than all loaded, so the
         # index merges it in one pass, and the screen fills from the top of the time order down.
         upper = first_after

@@ -49,6 +49,7 @@ class SyncRouting(DraftDesk):
         self.load_progress = (len(msg.rows), msg.total) if len(msg.rows) < msg.total else None
         self._repaint_all()
         self._resume_my_claim()
+        self.call_after_refresh(self.sync.first_screen_shown.set)
 
     def on_more_comments(self, msg: MoreComments) -> None:
         self.state.load_keys(msg.keys)
