@@ -10,7 +10,8 @@ when the small cache holds them; the stream asks the store for the missing ones.
 The orders are plain sorted sequences of keys that C compares without a Python
 key function: the priority order is a list of ints (priority's IEEE bits made
 monotone, then the id, highest id first among equals), the time order an array
-of negated ids, the waiting order the same kind of list as priority's. A page of
+of negated ids; the longest-waiting comment is a pass in C over the waiting-since
+column when something could have changed it. A page of
 a large load is sorted alone and merged in by `list.sort`, whose Timsort finds
 the two sorted runs and gallops through their merge in C, so loading a million
 comments in pages is not quadratic (it was: 31 s of CPU at 1M). A filter is a
@@ -83,9 +84,9 @@ class CommentIndex:
         self._source_code: dict[str, int] = {}
         self._by_priority: list[int] = []  # ascending keys: most urgent first
         self._by_time: array[int] = array("q")  # ascending negated ids: newest first
-        self._by_since: list[int] = []  # ascending keys: longest waiting first
         self._view: list[int] | None = None  # the current order's keys that pass the filter
-        self._oldest_index = 0
+        self._oldest: int | None = None  # the longest-waiting unanswered comment, while nothing changed it
+        self._oldest_dirty = True
         self.order: Order = "priority"
         self.filter = Filter()
         self.counts: Counter[str] = Counter()
@@ -96,9 +97,6 @@ class CommentIndex:
     # ------------------------------------------------------------------ keys
     def _pkey(self, cid: int) -> int:
         return ((_FLIP - _monotone(_bits((self._priority[cid],))[0])) << _ID_BITS) | (_ID_MASK - cid)
-
-    def _skey(self, cid: int) -> int:
-        return (_monotone(_bits((self._since[cid],))[0]) << _ID_BITS) | cid
 
     def _key(self, cid: int) -> int:
         return self._pkey(cid) if self.order == "priority" else -cid
@@ -195,12 +193,9 @@ class CommentIndex:
         # _monotone inlined: these run once per comment of the load
         pkeys = [((_FLIP - (b + _HALF if b >= 0 else -1 - b)) << _ID_BITS) | (_ID_MASK - cid)
                  for b, cid in zip(_bits(page.priority), ids, strict=True)]
-        skeys = [((b + _HALF if b >= 0 else -1 - b) << _ID_BITS) | cid
-                 for b, cid in zip(_bits(page.since), ids, strict=True)]
         _merge(self._by_priority, pkeys)
-        _merge(self._by_since, skeys)
         self._merge_time(ids)
-        self._oldest_index = 0
+        self._oldest_dirty = True
         if self._view is not None:
             mask = self._mask(len(self._status))
             fresh = pkeys if self.order == "priority" else [-cid for cid in ids]
@@ -382,11 +377,8 @@ class CommentIndex:
         self.counts[row.status] += 1
         self.per_minute[int(row.since // 60)] += 1
         bisect.insort(self._by_priority, self._pkey(cid))
-        skey = self._skey(cid)
-        at = bisect.bisect_left(self._by_since, skey)
-        self._by_since.insert(at, skey)
-        if at <= self._oldest_index:
-            self._oldest_index = 0
+        if row.status in UNANSWERED and (self._oldest is None or row.since < self._since[self._oldest]):
+            self._oldest_dirty = True
         time_at = bisect.bisect_left(self._by_time, -cid)
         self._by_time.insert(time_at, -cid)
         if self._view is not None and self._passes(cid):
@@ -401,8 +393,8 @@ class CommentIndex:
         if old != status:
             self.counts[old] -= 1
             self.counts[status] += 1
-            if status in UNANSWERED:
-                self._oldest_index = 0
+            if status in UNANSWERED or cid == self._oldest:
+                self._oldest_dirty = True
         self._status[cid] = self._code(status)
         if holder:
             self.holders[cid] = holder
@@ -487,16 +479,25 @@ class CommentIndex:
         return sum(self.counts[s] for s in UNANSWERED)
 
     def oldest_unanswered(self) -> Row | None:
-        """The unanswered comment that has waited longest since it was posted (amortised O(1))."""
-        keys = self._by_since
-        waiting = bytes(1 if 0 < c <= len(self._statuses) and self._statuses[c - 1] in UNANSWERED else 0
-                        for c in range(256))
-        status = self._status
-        i = self._oldest_index
-        while i < len(keys) and not waiting[status[keys[i] & _ID_MASK]]:
-            i += 1
-        self._oldest_index = i
-        return self.row(keys[i] & _ID_MASK) if i < len(keys) else None
+        """The unanswered comment that has waited longest since it was posted.
+
+        Found by a pass in C (the smallest waiting-since among the unanswered, by a status mask)
+        only when something could have changed it: an unanswered comment posted earlier, the
+        oldest one answered, a comment put back to waiting, a page loaded."""
+        if self._oldest_dirty:
+            self._oldest_dirty = False
+            self._oldest = None
+            waiting = self._status.translate(bytes(
+                1 if 0 < c <= len(self._statuses) and self._statuses[c - 1] in UNANSWERED else 0 for c in range(256)))
+            earliest = min(compress(self._since, waiting), default=None)
+            start = 0
+            while earliest is not None:
+                i = self._since.index(earliest, start)
+                if waiting[i]:
+                    self._oldest = i
+                    break
+                start = i + 1
+        return self.row(self._oldest) if self._oldest is not None else None
 
     def rate_series(self, minutes: int, now: float | None = None) -> list[int]:
         """Comments posted per minute over the last `minutes` minutes, oldest first."""
