@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 from array import array
 from collections.abc import Iterable, Sequence
-from itertools import accumulate
+from itertools import accumulate, repeat
 
 #: Comments arriving one by one wait in a small dict, and become a blob of their own at this many.
 SEAL_AT = 4096
@@ -82,8 +82,11 @@ class FoldedTexts:
         number = len(self._blobs)
         self._grow(max(ids))
         where = self._blob_of
-        for cid in ids:
-            where[cid] = number
+        if ids[-1] - ids[0] + 1 == len(ids):  # a run of ids (a page of a load): one slice
+            where[ids[0]:ids[-1] + 1] = array("H", repeat(number, len(ids)))
+        else:
+            for cid in ids:
+                where[cid] = number
 
     def _merge_blobs(self) -> None:
         texts: dict[int, bytes] = {}
