@@ -78,6 +78,8 @@ class CommentIndex:
         self.holders: dict[int, str] = {}
         self.tags: dict[int, tuple[str, ...]] = {}
         self._texts = FoldedTexts()
+        #: The last text search (needle, mask by id): re-ordering does not search again; any arrival clears it.
+        self._found: tuple[bytes, bytearray] | None = None
         self._statuses: list[str] = list(COMMENT_STATUSES)
         self._status_code = {s: i + 1 for i, s in enumerate(self._statuses)}
         self._sources: list[str] = []
@@ -188,6 +190,7 @@ class CommentIndex:
         self.holders.update(page.holders)
         self.tags.update((cid, tuple(t)) for cid, t in page.tags.items())
         self._texts.add_page(ids, page.author, page.text)
+        self._found = None
         self.counts.update(page.status)
         self.per_minute.update(map(int, map(floordiv, page.since, repeat(60.0))))
         # _monotone inlined: these run once per comment of the load
@@ -317,7 +320,9 @@ class CommentIndex:
             mask = _and(mask, self._source.translate(table))
         needle = needle_of(f.text)
         if needle:
-            mask = _and(mask, self._texts.search(needle, size))
+            if self._found is None or self._found[0] != needle or len(self._found[1]) != size:
+                self._found = (needle, self._texts.search(needle, size))
+            mask = _and(mask, self._found[1])
         return mask
 
     def _refilter(self) -> None:
@@ -373,6 +378,7 @@ class CommentIndex:
         if row.tags:
             self.tags[cid] = row.tags
         self._texts.add(cid, row.author, row.text)
+        self._found = None
         self._remember((row,))
         self.counts[row.status] += 1
         self.per_minute[int(row.since // 60)] += 1
