@@ -32,8 +32,11 @@ from crisis_tui.witness import CHECK_S, GuardedStore, Witness
 
 #: Comments shown on the first screen before the rest of a large incident loads.
 FIRST_PAGE = 3000
-#: Comments per page of the background load (compact columns: a million in 20 pages).
-PAGE = 50_000
+#: Comments per page of the background load (compact columns: a million in 40 pages). Measured
+#: at 1M (bench/scale_room.py): pages of 50,000 left the room at 414 MB resident (two pages in
+#: flight, their rows freed into fragmented arenas), 25,000 at 373-378 MB, the load time the same
+#: within the shared machine's noise.
+PAGE = 25_000
 #: The longest the background load waits for the room to paint its first screen.
 FIRST_SCREEN_WAIT_S = 1.0
 TIMELINE_BACKLOG = 400
