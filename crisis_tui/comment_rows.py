@@ -52,12 +52,11 @@ class Row:
     in_reply_to: str
     #: False for a placeholder: the details (author, text, reach...) are still to come from the store.
     complete: bool
-    _folded: str | None
 
     __slots__ = (
         "id", "received_at", "since", "source", "author", "followers", "verified", "bot_score", "bot_reasons",
         "priority", "negativity", "lang", "cluster", "likes", "shares", "status", "holder", "tags",
-        "text", "external_id", "in_reply_to", "complete", "_folded",
+        "text", "external_id", "in_reply_to", "complete",
     )
 
     @classmethod
@@ -96,7 +95,6 @@ class Row:
         row.external_id = c.external_id
         row.in_reply_to = c.in_reply_to
         row.complete = True
-        row._folded = None
         return row
 
     @classmethod
@@ -116,7 +114,6 @@ class Row:
         row.likes = row.shares = 0
         row.text = PENDING_TEXT
         row.complete = False
-        row._folded = None
         return row
 
     def live(self, status: str, holder: str | None, tags: tuple[str, ...]) -> Row:
@@ -128,13 +125,6 @@ class Row:
         row.holder = holder
         row.tags = tags
         return row
-
-    @property
-    def folded(self) -> str:
-        """Lower-cased text, author and source for the text filter (computed once)."""
-        if self._folded is None:
-            self._folded = f"{self.author}\n{self.text}".casefold()
-        return self._folded
 
     @property
     def is_bot(self) -> bool:
@@ -153,7 +143,8 @@ class Filter:
     """What the stream shows: statuses, platforms (empty = all) and a text to find.
 
     `in_review` holds the comments whose reply is in review, filled in by the room's
-    state while IN_REVIEW is among the statuses.
+    state while IN_REVIEW is among the statuses. The index applies it (comment_index:
+    masks by id; the text is matched casefolded against the author and the text).
     """
 
     statuses: frozenset[str] = frozenset()
@@ -164,14 +155,6 @@ class Filter:
     @property
     def active(self) -> bool:
         return bool(self.statuses or self.sources or self.text.strip())
-
-    def matches(self, row: Row) -> bool:
-        if self.statuses and row.status not in self.statuses and row.id not in self.in_review:
-            return False
-        if self.sources and row.source not in self.sources:
-            return False
-        needle = self.text.strip().casefold()
-        return not needle or needle in row.folded
 
     def describe(self) -> str:
         parts = []
