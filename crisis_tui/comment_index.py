@@ -199,15 +199,29 @@ class CommentIndex:
                  for b, cid in zip(_bits(page.priority), ids, strict=True)]
         _merge(self._by_priority, pkeys)
         self._merge_time(ids)
-        self._oldest_dirty = True
+        self._page_waiting(ids, page)
         if self._view is not None:
             mask = self._mask(len(self._status))
             fresh = pkeys if self.order == "priority" else [-cid for cid in ids]
             _merge(self._view, [k for k in fresh if mask[self._id_of(k)]])
 
+    def _waiting_table(self) -> bytes:
+        return bytes(1 if 0 < c <= len(self._statuses) and self._statuses[c - 1] in UNANSWERED else 0
+                     for c in range(256))
+
+    def _page_waiting(self, ids: Sequence[int], page: CommentKeys) -> None:
+        """The longest-waiting comment after a page: the page's own, if it waited longer (a pass over
+        the page, not over everything loaded)."""
+        if self._oldest_dirty:
+            return
+        waiting = bytes(map(self._status_code.__getitem__, page.status)).translate(self._waiting_table())
+        earliest = min(compress(page.since, waiting), default=None)
+        if earliest is not None and (self._oldest is None or earliest < self._since[self._oldest]):
+            self._oldest = next(cid for cid, s, w in zip(ids, page.since, waiting, strict=True) if w and s == earliest)
+
     def _merge_time(self, ids: Sequence[int]) -> None:
         order = self._by_time
-        keys = array("q", sorted(-cid for cid in ids))
+        keys = array("q", sorted(map(int.__neg__, ids)))
         at = bisect.bisect_left(order, keys[0])
         if at == bisect.bisect_left(order, keys[-1]):
             order[at:at] = keys  # a page older (or newer) than all loaded: one block, one memmove
@@ -490,12 +504,11 @@ class CommentIndex:
 
         Found by a pass in C (the smallest waiting-since among the unanswered, by a status mask)
         only when something could have changed it: an unanswered comment posted earlier, the
-        oldest one answered, a comment put back to waiting, a page loaded."""
+        oldest one answered, a comment put back to waiting (a page loaded is compared alone)."""
         if self._oldest_dirty:
             self._oldest_dirty = False
             self._oldest = None
-            waiting = self._status.translate(bytes(
-                1 if 0 < c <= len(self._statuses) and self._statuses[c - 1] in UNANSWERED else 0 for c in range(256)))
+            waiting = self._status.translate(self._waiting_table())
             earliest = min(compress(self._since, waiting), default=None)
             start = 0
             while earliest is not None:

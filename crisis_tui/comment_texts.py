@@ -40,7 +40,7 @@ class _Blob:
         self.ids = array("q", ids)
         self.blob = _SEP.join(pieces) + _SEP
         self.starts = array("q", [0])
-        self.starts.extend(accumulate(len(p) + 1 for p in pieces))
+        self.starts.extend(accumulate(map((1).__add__, map(len, pieces))))
 
     def get(self, cid: int) -> bytes | None:
         i = bisect.bisect_left(self.ids, cid)

@@ -33,9 +33,11 @@ def loaded_in_pages(comments: list[Comment], page: int) -> RoomState:
     """The sync worker's way: the newest page whole, then older pages as columns, newest first."""
     state = RoomState("inc")
     state.load_comments(comments[-page:])
+    state.oldest_unanswered()  # the header asks after every page: each page is then compared alone
     rest = comments[:-page]
     for end in range(len(rest), 0, -page):
         state.load_keys(keys_of(rest[max(0, end - page):end]))
+        state.oldest_unanswered()
     return state
 
 
