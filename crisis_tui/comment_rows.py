@@ -1,25 +1,29 @@
-"""The stream's compact comment rows and the filter that picks among them.
+"""The stream's comment rows and the filter that picks among them.
 
-One `Row` per comment, as small as the stream needs it, so the room stays cheap
-at 100,000 comments; the detail view reads the whole comment from the store.
+A `Row` is what the stream shows of one comment. The room does not keep one per
+comment (crisis_tui.comment_index keeps columns): it builds a row when a pane
+asks for it, from the index's live state (status, holder, tags) and the comment's
+details when they are cached; until they come from the store the row is a
+placeholder (`complete` is False: its author is "#id" and its text "…").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import Literal
 
 from crisis_tui.events import ArrivedComment
-from crisis_tui.model import Comment
+from crisis_tui.model import KEY_AUTHOR, KEY_TEXT, Comment
 from crisis_tui.safe_text import one_line
 
 Order = Literal["priority", "time"]
 UNANSWERED = frozenset({"new", "claimed", "escalated"})
 #: How much of a comment's text a row keeps for its line and the text filter; the
 #: detail view reads the whole comment from the store.
-ROW_TEXT = 600
-ROW_AUTHOR = 200
+ROW_TEXT = KEY_TEXT
+ROW_AUTHOR = KEY_AUTHOR
+#: The text of a row whose details are on their way from the store.
+PENDING_TEXT = "…"
 
 
 class Row:
@@ -46,13 +50,13 @@ class Row:
     text: str
     external_id: str
     in_reply_to: str
-    pkey: tuple[float, int]  # the priority order's sort key, computed once (priority never changes)
-    _folded: str | None
+    #: False for a placeholder: the details (author, text, reach...) are still to come from the store.
+    complete: bool
 
     __slots__ = (
         "id", "received_at", "since", "source", "author", "followers", "verified", "bot_score", "bot_reasons",
         "priority", "negativity", "lang", "cluster", "likes", "shares", "status", "holder", "tags",
-        "text", "external_id", "in_reply_to", "pkey", "_folded",
+        "text", "external_id", "in_reply_to", "complete",
     )
 
     @classmethod
@@ -90,30 +94,44 @@ class Row:
         row.text = c.text[:ROW_TEXT]
         row.external_id = c.external_id
         row.in_reply_to = c.in_reply_to
-        row.pkey = (-row.priority, -row.id)
-        row._folded = None
+        row.complete = True
         return row
 
-    @property
-    def folded(self) -> str:
-        """Lower-cased text, author and source for the text filter (computed once)."""
-        if self._folded is None:
-            self._folded = f"{self.author}\n{self.text}".casefold()
-        return self._folded
+    @classmethod
+    def placeholder(cls, cid: int, since: float, source: str, priority: float) -> Row:
+        """A row known only from the index, until its details come from the store."""
+        row = cls.__new__(cls)
+        row.id = cid
+        row.received_at = row.since = since
+        row.source = source
+        row.author = f"#{cid}"
+        row.followers = None
+        row.verified = False
+        row.bot_score = row.negativity = 0.0
+        row.bot_reasons = ()
+        row.priority = priority
+        row.lang = row.cluster = row.external_id = row.in_reply_to = ""
+        row.likes = row.shares = 0
+        row.text = PENDING_TEXT
+        row.complete = False
+        return row
+
+    def live(self, status: str, holder: str | None, tags: tuple[str, ...]) -> Row:
+        """A copy with the comment's current state (the cached details never change, its state does)."""
+        row = Row.__new__(Row)
+        for name in _DETAIL_SLOTS:
+            setattr(row, name, getattr(self, name))
+        row.status = status
+        row.holder = holder
+        row.tags = tags
+        return row
 
     @property
     def is_bot(self) -> bool:
         return self.bot_score >= 0.5
 
 
-priority_key = attrgetter("pkey")
-id_key = attrgetter("id")
-#: Posting time alone (a plain float compares fastest; ties keep their arrival order).
-since_key = attrgetter("since")
-
-
-def time_key(row: Row) -> int:
-    return -row.id
+_DETAIL_SLOTS = tuple(name for name in Row.__slots__ if name not in ("status", "holder", "tags"))
 
 
 #: The filter's status for comments whose reply waits for approval (a draft's status, not the comment's).
@@ -125,7 +143,8 @@ class Filter:
     """What the stream shows: statuses, platforms (empty = all) and a text to find.
 
     `in_review` holds the comments whose reply is in review, filled in by the room's
-    state while IN_REVIEW is among the statuses.
+    state while IN_REVIEW is among the statuses. The index applies it (comment_index:
+    masks by id; the text is matched casefolded against the author and the text).
     """
 
     statuses: frozenset[str] = frozenset()
@@ -136,14 +155,6 @@ class Filter:
     @property
     def active(self) -> bool:
         return bool(self.statuses or self.sources or self.text.strip())
-
-    def matches(self, row: Row) -> bool:
-        if self.statuses and row.status not in self.statuses and row.id not in self.in_review:
-            return False
-        if self.sources and row.source not in self.sources:
-            return False
-        needle = self.text.strip().casefold()
-        return not needle or needle in row.folded
 
     def describe(self) -> str:
         parts = []

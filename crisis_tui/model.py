@@ -7,6 +7,7 @@ No Textual here: the store, the server and the export use these headless.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
@@ -231,3 +232,37 @@ class Counts(msgspec.Struct, kw_only=True):
     @property
     def unanswered(self) -> int:
         return self.new + self.claimed + self.escalated
+
+
+# ------------------------------------------------------------- the room's compact reads
+#: How much of a comment's text and author the compact read gives (what a row shows and the
+#: text filter searches); the detail view reads the whole comment.
+KEY_TEXT = 600
+KEY_AUTHOR = 200
+#: Most ids one `comments_by_id` read answers (the rows of a screen, a cluster's copies).
+BY_ID_MAX = 2000
+
+
+class CommentKeys(msgspec.Struct, kw_only=True):
+    """A page of comments as the room's index holds them: columns, not one object per comment.
+
+    What ordering, filtering and the stream's row need without the details (ids, priority,
+    waiting-since, status, source) plus the short texts the text filter searches (author and
+    text, cut to what a row keeps) and the strings that link a comment to its thread and its
+    copy-paste cluster. Holders and tags are rare, so they come as sparse maps. A million
+    comments arrive as a few dozen of these, decoded in C by msgspec, never as a million
+    `Comment`s (crisis_tui.comment_index).
+    """
+
+    ids: Sequence[int] = ()
+    priority: Sequence[float] = ()
+    since: Sequence[float] = ()
+    status: Sequence[str] = ()
+    source: Sequence[str] = ()
+    author: Sequence[str] = ()
+    text: Sequence[str] = ()
+    external_id: Sequence[str] = ()
+    in_reply_to: Sequence[str] = ()
+    cluster: Sequence[str] = ()
+    holders: dict[int, str] = {}
+    tags: dict[int, list[str]] = {}

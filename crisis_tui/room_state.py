@@ -143,22 +143,22 @@ class RoomState(CommentIndex, TimelineFold):
 
     def _apply_comment(self, body: ev.CommentClaimed | ev.CommentReleased | ev.CommentMarked | ev.CommentTagged
                        | ev.CommentHandedOver | ev.ClaimLapsed, e: Event, ch: Changes) -> None:
-        row = self.rows.get(body.comment_id)
-        if row is None:
+        cid = body.comment_id
+        if not self.known(cid):
             return
         match body:
             case ev.CommentClaimed(holder=holder):
-                self._set_status(row, "claimed", holder or e.actor)
+                self._set_status(cid, "claimed", holder or e.actor)
             case ev.CommentReleased() | ev.ClaimLapsed():
-                self._set_status(row, "new", None)
+                self._set_status(cid, "new", None)
             case ev.CommentHandedOver(holder=holder):
-                self._set_status(row, "claimed", holder)
+                self._set_status(cid, "claimed", holder)
             case ev.CommentMarked(status=status):
-                self._set_status(row, status, None if status == "new" else row.holder)
+                self._set_status(cid, status, None if status == "new" else self.holders.get(cid))
             case ev.CommentTagged(tags=tags):
-                row.tags = tuple(tags)
+                self.set_tags(cid, tuple(tags))
         ch.comments = True
-        ch.changed_ids.add(row.id)
+        ch.changed_ids.add(cid)
 
     def _apply_draft(self, body: ev.DraftSaved | ev.DraftTicked | ev.DraftMoved, e: Event, ch: Changes) -> None:
         did = body.draft_id
@@ -193,11 +193,10 @@ class RoomState(CommentIndex, TimelineFold):
             elif d.status in ("draft", "in_review"):
                 d.approvals = []
                 d.approved_version = None
-            if d.status == "sent" and d.comment_id is not None and d.comment_id in self.rows:
-                row = self.rows[d.comment_id]
-                self._set_status(row, "answered", row.holder)
+            if d.status == "sent" and d.comment_id is not None and self.known(d.comment_id):
+                self._set_status(d.comment_id, "answered", self.holders.get(d.comment_id))
                 ch.comments = True
-                ch.changed_ids.add(row.id)
+                ch.changed_ids.add(d.comment_id)
         ch.drafts.add(did)
 
     def _apply_decision(self, body: ev.DecisionProposed | ev.DecisionVoted, e: Event) -> None:

@@ -14,6 +14,7 @@ refuses everything once the log no longer extends what the room has seen.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 from dataclasses import dataclass, field
 from typing import cast
@@ -21,8 +22,9 @@ from typing import cast
 from textual.message import Message
 from textual.message_pump import MessagePump
 
+from crisis_tui import events as ev
 from crisis_tui.errors import CrisisError
-from crisis_tui.model import Decision, Draft, Event, Incident, Presence
+from crisis_tui.model import CommentKeys, Decision, Draft, Event, Incident, Presence
 from crisis_tui.playbook import Playbook
 from crisis_tui.room_state import Row
 from crisis_tui.store.protocol import IncidentStore
@@ -30,7 +32,13 @@ from crisis_tui.witness import CHECK_S, GuardedStore, Witness
 
 #: Comments shown on the first screen before the rest of a large incident loads.
 FIRST_PAGE = 3000
-PAGE = 10_000
+#: Comments per page of the background load (compact columns: a million in 40 pages). Measured
+#: at 1M (bench/scale_room.py): pages of 50,000 left the room at 414 MB resident (two pages in
+#: flight, their rows freed into fragmented arenas), 25,000 at 373-378 MB, the load time the same
+#: within the shared machine's noise.
+PAGE = 25_000
+#: The longest the background load waits for the room to paint its first screen.
+FIRST_SCREEN_WAIT_S = 1.0
 TIMELINE_BACKLOG = 400
 
 
@@ -50,9 +58,9 @@ class Loaded(Message):
 
 @dataclass
 class MoreComments(Message):
-    """An older page of comments of a large incident (loading in the background)."""
+    """An older page of a large incident's comments, as columns (loading in the background)."""
 
-    rows: list[Row]
+    keys: CommentKeys
     loaded: int
     total: int
     done: bool
@@ -106,6 +114,9 @@ class SyncWorker:
     target: MessagePump
     focus: str = "joined"
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Set by the room once its first screen is painted: the background load waits for it, so the
+    #: first frame is not held up behind the merge of a page of 50,000.
+    first_screen_shown: asyncio.Event = field(default_factory=asyncio.Event)
     _gone: bool = False
     _alarmed: bool = False
     witness: Witness = field(init=False)
@@ -155,27 +166,34 @@ class SyncWorker:
         """Post the incident as of `last_seq` (the head the witness starts from)."""
         store, inc = self.store, self.incident_id
         incident = await store.get_incident(inc)
-        counts = await store.counts(inc)
-        total = counts.total
-        # Comment ids count 1, 2, 3... per incident, so the newest page starts near `total`.
+        backlog = await store.latest_events(inc, TIMELINE_BACKLOG)
+        # Comment ids count 1, 2, 3... per incident, so the newest page starts near the newest
+        # comment's id, which the log's latest comment.ingested says (no count of a million rows
+        # in front of the first screen); a log whose tail holds no arrival is counted.
+        newest = max((e.body.comment.id for e in backlog if isinstance(e.body, ev.CommentIngested)), default=None)
+        total = newest if newest is not None else (await store.counts(inc)).total
         first_after = max(0, total - FIRST_PAGE)
         first = [Row.from_comment(c) for c in await store.comments(inc, after_id=first_after)]
-        backlog = await store.latest_events(inc, TIMELINE_BACKLOG)
+        total = max([total, *(r.id for r in first)])
         self.target.post_message(Loaded(
             incident=incident, rows=first, drafts=await store.drafts(inc), decisions=await store.decisions(inc),
             presence=await store.presence(inc), backlog=[e for e in backlog if e.seq <= last_seq],
             last_seq=last_seq, total=max(total, len(first)),
         ))
         loaded = len(first)
-        after = 0
-        while after < first_after:
-            page = await store.comments(inc, after_id=after, limit=min(PAGE, first_after - after))
-            if not page:
-                break
-            after = page[-1].id
-            rows = [Row.from_comment(c) for c in page if c.id <= first_after]
-            loaded += len(rows)
-            self.target.post_message(MoreComments(rows, loaded, total, done=after >= first_after))
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.first_screen_shown.wait(), FIRST_SCREEN_WAIT_S)
+        # Older pages newest first, as compact columns: each page is older than all loaded, so the
+        # index merges it in one pass, and the screen fills from the top of the time order down.
+        upper = first_after
+        while upper > 0:
+            lower = max(0, upper - PAGE)
+            page = await store.comment_keys(inc, after_id=lower, limit=upper - lower)
+            if page.ids and page.ids[-1] > upper:  # ids with gaps: the page ran past what is loaded
+                page = _upto(page, upper)
+            loaded += len(page.ids)
+            self.target.post_message(MoreComments(page, loaded, total, done=lower == 0))
+            upper = lower
             await asyncio.sleep(0)
         return last_seq
 
@@ -250,3 +268,15 @@ class SyncWorker:
             except (CrisisError, OSError) as exc:
                 self.target.post_message(SyncTrouble(f"heartbeat: {exc}"))
 
+
+def _upto(page: CommentKeys, upper: int) -> CommentKeys:
+    """The part of `page` (ids ascending) up to id `upper`."""
+    n = bisect.bisect_right(page.ids, upper)
+    kept = set(page.ids[:n])
+    return CommentKeys(
+        ids=page.ids[:n], priority=page.priority[:n], since=page.since[:n], status=page.status[:n],
+        source=page.source[:n], author=page.author[:n], text=page.text[:n], external_id=page.external_id[:n],
+        in_reply_to=page.in_reply_to[:n], cluster=page.cluster[:n],
+        holders={k: v for k, v in page.holders.items() if k in kept},
+        tags={k: v for k, v in page.tags.items() if k in kept},
+    )

@@ -7,6 +7,8 @@ comes back through the log like anyone else's change.
 
 from __future__ import annotations
 
+import contextlib
+
 from crisis_tui.bulk_words import summary as bulk_summary
 from crisis_tui.errors import CrisisError
 from crisis_tui.model import BulkResult
@@ -135,7 +137,7 @@ class RoomCommands(WordOutCommands):
         self.query_one(TimelinePane).open_note()
 
     def action_filter(self) -> None:
-        sources = sorted({r.source for r in self.state.rows.values()} | set(self.playbook.platforms) - {"default"})
+        sources = sorted(set(self.state.sources()) | set(self.playbook.platforms) - {"default"})
 
         def done(new: Filter | None) -> None:
             if new is not None:
@@ -170,6 +172,9 @@ class RoomCommands(WordOutCommands):
             except CrisisError as exc:
                 self.notify(str(exc), severity="error", markup=False)
                 return
+            with contextlib.suppress(CrisisError):  # the thread is context: the comment shows without it
+                self.state.add_details(await self.store.comments_by_id(
+                    self.incident_id, self.state.missing(self.state.thread_ids(comment.id))))
             await self.app.push_screen(CommentDetail(comment, self.state.thread(comment.id), self.clock()))
 
         self.run_worker(go(), group="command", exit_on_error=False)

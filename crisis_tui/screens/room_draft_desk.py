@@ -29,9 +29,9 @@ class DraftDesk(RoomPanes):
 
     def _resume_my_claim(self) -> None:
         """Back after a dropped connection: reopen the comment we hold, with its saved draft."""
-        mine = [r for r in self.state.rows.values() if r.holder == self.me and r.status == "claimed"]
-        if mine:
-            row = max(mine, key=lambda r: r.id)
+        mine = self.state.held_by(self.me)
+        row = self.state.row(mine[-1]) if mine else None
+        if row is not None:
             self.stream.select_id(row.id)
             self._bind_reply(row, focus=False)
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from textual import work
 from textual.widget import Widget
 
 from crisis_tui import events as ev
+from crisis_tui.errors import CrisisError
+from crisis_tui.model import BY_ID_MAX
 from crisis_tui.room_notices import notices
 from crisis_tui.room_state import Row
 from crisis_tui.screens.room_draft_desk import DraftDesk
@@ -46,9 +49,10 @@ class SyncRouting(DraftDesk):
         self.load_progress = (len(msg.rows), msg.total) if len(msg.rows) < msg.total else None
         self._repaint_all()
         self._resume_my_claim()
+        self.call_after_refresh(self.sync.first_screen_shown.set)
 
     def on_more_comments(self, msg: MoreComments) -> None:
-        self.state.load_comments(msg.rows)
+        self.state.load_keys(msg.keys)
         self.load_progress = None if msg.done else (msg.loaded, msg.total)
         self._stream_title()
         self.stream.refresh_rows()
@@ -84,6 +88,19 @@ class SyncRouting(DraftDesk):
                     self.notify(plain(text, 300), title=f"DRILL inject · minute {minute:g}", severity="warning",
                                 markup=False, timeout=12)
         self.query_one(RoomHeader).tick()
+
+    def on_comment_stream_details_wanted(self, msg: CommentStream.DetailsWanted) -> None:
+        self._read_details(msg.ids)
+
+    @work(group="details", exit_on_error=False)
+    async def _read_details(self, ids: list[int]) -> None:
+        """The details of the rows around the screen, from the store (a failure is the sync's to say)."""
+        try:
+            self.state.add_details(await self.store.comments_by_id(self.incident_id, ids[:BY_ID_MAX]))
+        except (CrisisError, OSError):
+            self.stream.details_arrived(ids, failed=True)
+        else:
+            self.stream.details_arrived(ids)
 
     def on_presence_refreshed(self, msg: PresenceRefreshed) -> None:
         self.state.load_presence(msg.people)
@@ -133,7 +150,7 @@ class SyncRouting(DraftDesk):
                 self.tone_ctx = replace(self.tone_ctx, ticked=dict(draft.checklist))
             self._check_tone()
         if target.comment_id is not None and target.comment_id in comments:
-            row = self.state.rows.get(target.comment_id)
+            row = self.state.row(target.comment_id)
             if row is None:
                 return
             holder = row.holder if row.holder and row.holder != self.me else None

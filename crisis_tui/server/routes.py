@@ -28,6 +28,7 @@ from crisis_tui.log_head import Head
 from crisis_tui.model import (
     BulkResult,
     Comment,
+    CommentKeys,
     Counts,
     Decision,
     Draft,
@@ -248,6 +249,22 @@ async def tag(request: Request, caller: Caller, state: ServerState) -> Response:
                                                actor=caller.name))
 
 
+# ------------------------------------------------------ the room's compact reads
+#: Most comments in one page of `/comment-keys` (a row of columns is small: a million in 20 pages).
+KEYS_PAGE = 50_000
+
+
+async def comment_keys(request: Request, caller: Caller, state: ServerState) -> Response:
+    limit = query_int(request, "limit", KEYS_PAGE, low=1, high=KEYS_PAGE)
+    after_id = query_int(request, "after_id", 0) or 0
+    return responses.ok(await state.reader.comment_keys(_inc(request), after_id=after_id, limit=limit))
+
+
+async def comments_by_id(request: Request, caller: Caller, state: ServerState) -> Response:
+    b = decode(await body_of(request, state), wire.CommentIdsBody)
+    return responses.ok(await state.reader.comments_by_id(_inc(request), b.ids))
+
+
 async def counts(request: Request, caller: Caller, state: ServerState) -> Response:
     return responses.ok(await state.reader.counts(_inc(request)))
 
@@ -407,6 +424,11 @@ def routes() -> list[BaseRoute]:
         _r(I + "/comments", "GET", "viewer", "read", list_comments, answer=list[Comment], query_token=True,
            query=(Query("after_id", "only comments after this id"), _PAGE)),
         _r(I + "/counts", "GET", "viewer", "read", counts, answer=Counts),
+        _r(I + "/comment-keys", "GET", "viewer", "read", comment_keys, answer=CommentKeys,
+           query=(Query("after_id", "only comments after this id"),
+                  Query("limit", "most comments in the answer", low=1, high=KEYS_PAGE))),
+        _r(I + "/comments/by-id", "POST", "viewer", "read", comments_by_id, body=wire.CommentIdsBody,
+           answer=list[Comment]),
         _r(I + "/comments/bulk", "POST", "operator", "act on many comments", bulk, body=wire.BulkBody,
            answer=BulkResult),
         _r(C, "GET", "viewer", "read", get_comment, answer=Comment),

@@ -35,6 +35,7 @@ from crisis_tui.log_head import Head
 from crisis_tui.model import (
     BulkResult,
     Comment,
+    CommentKeys,
     Counts,
     Decision,
     Draft,
@@ -480,3 +481,30 @@ class HttpStore:
             self._set_state(RECONNECTING)
             await asyncio.sleep(delay * random.uniform(0.8, 1.2))
             delay = min(BACKOFF_MAX, delay * 2)
+
+    # ------------------------------------------------------ the room's compact reads
+    async def comment_keys(self, incident_id: str, *, after_id: int = 0, limit: int | None = None) -> CommentKeys:
+        """Pages of `/comment-keys` joined: the server caps a page (routes.KEYS_PAGE), `limit` caps the whole."""
+        out = CommentKeys()
+        while limit is None or len(out.ids) < limit:
+            params: dict[str, int] = {"after_id": after_id}
+            if limit is not None:
+                params["limit"] = limit - len(out.ids)
+            page = await self._call("GET", self._i(incident_id) + "/comment-keys", CommentKeys, params=params)
+            if not page.ids:
+                break
+            if not out.ids:
+                out = page
+            else:
+                out = CommentKeys(**{name: [*getattr(out, name), *getattr(page, name)] for name in _KEY_COLUMNS},
+                                  holders={**out.holders, **page.holders}, tags={**out.tags, **page.tags})
+            after_id = page.ids[-1]
+        return out
+
+    async def comments_by_id(self, incident_id: str, ids: Sequence[int]) -> list[Comment]:
+        return await self._call("POST", self._i(incident_id) + "/comments/by-id", list[Comment],
+                                body=wire.CommentIdsBody(ids=sorted({int(i) for i in ids})))
+
+
+_KEY_COLUMNS = ("ids", "priority", "since", "status", "source", "author", "text", "external_id", "in_reply_to",
+                "cluster")

@@ -15,6 +15,7 @@ from crisis_tui.log_head import Head
 from crisis_tui.model import (
     BulkResult,
     Comment,
+    CommentKeys,
     Counts,
     Decision,
     Draft,
@@ -166,3 +167,17 @@ class IncidentStore(Protocol):
     async def latest_events(self, incident_id: str, limit: int = 500) -> list[Event]: ...
     def subscribe(self, incident_id: str, after_seq: int = 0) -> AsyncIterator[Event]: ...
     async def log_head(self, incident_id: str, number: int | None = None) -> Head | None: ...
+
+    # ------------------------------------------------------ the room's compact reads
+    async def comment_keys(self, incident_id: str, *, after_id: int = 0, limit: int | None = None) -> CommentKeys:
+        """Up to `limit` comments after `after_id`, in id order, as columns (model.CommentKeys):
+        what the room's index keeps of each comment, so a million arrive without a `Comment` each.
+
+        Raises: NotFound (HTTP: no such incident), StoreUnavailable."""
+        ...
+
+    async def comments_by_id(self, incident_id: str, ids: Sequence[int]) -> list[Comment]:
+        """The whole comments of `ids` that exist, in id order (the rows a screen shows).
+
+        Raises: InvalidInput (more than model.BY_ID_MAX ids), StoreUnavailable."""
+        ...

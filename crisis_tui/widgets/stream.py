@@ -2,9 +2,11 @@
 
 Like toolong's LogLines, only the rows on screen are ever built (`render_line`
 returns one Strip per visible line and `virtual_size` says how many there are),
-so 100,000 comments cost one Row each and a screenful of strips per frame. The
-cursor follows a comment, not a position: rows arriving above it never move the
-selection to another person's comment.
+so a million comments cost their index cells and a screenful of rows per frame.
+A row whose details the room has not cached is drawn as a placeholder, and the
+stream asks for the details of the screen around it (`DetailsWanted`); the room
+reads them from the store and repaints. The cursor follows a comment, not a
+position: rows arriving above it never move the selection to another person's comment.
 """
 
 from __future__ import annotations
@@ -145,6 +147,13 @@ class CommentStream(LineView, can_focus=True):
 
         comment_id: int
 
+    @dataclass
+    class DetailsWanted(Message):
+        """Rows on (or next to) the screen are placeholders: the room reads their details."""
+
+        ids: list[int]
+
+
     def __init__(self, state: RoomState, me: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.state = state
@@ -159,6 +168,9 @@ class CommentStream(LineView, can_focus=True):
         self.preview: StreamPreview | None = None
         #: Comments marked for a bulk action (view state, like the cursor: the store holds the comments).
         self.marked: set[int] = set()
+        self._wanting = False
+        self._asked: set[int] = set()  # details asked for and not settled yet
+        self._absent: set[int] = set()  # asked, answered, and not in the store: never asked again
 
     def on_focus(self) -> None:
         self._styles.clear()
@@ -254,10 +266,9 @@ class CommentStream(LineView, can_focus=True):
         self._marks_changed()
 
     def action_mark_cluster(self) -> None:
-        row = self.cursor_row
-        if row is None:
+        if self.cursor_id is None:
             return
-        same = {r.id for r in self.state.rows.values() if r.cluster == row.cluster} if row.cluster else {row.id}
+        same = self.state.cluster_ids(self.cursor_id)
         if same <= self.marked:
             self.marked -= same
         else:
@@ -294,6 +305,9 @@ class CommentStream(LineView, can_focus=True):
         base = self._style("base")
         if row is None:
             return Strip.blank(width, base)
+        if not row.complete and not self._wanting:
+            self._wanting = True
+            self.call_later(self._want_details)
         segments = self._segments(row, width, base) if width >= NARROW else self._narrow_segments(row, width, base)
         if row.id in self.marked:
             # A mark in words' place, not colour alone: the age cell becomes the marker (the preview has the age).
@@ -305,6 +319,30 @@ class CommentStream(LineView, can_focus=True):
             bar = self.get_component_rich_style("stream--cursor", partial=True)
             strip = Strip(list(Segment.apply_style(strip, post_style=bar)), width)
         return strip
+
+    def _want_details(self) -> None:
+        """Ask for the details of the screen, one screen above and two below (scrolling finds them)."""
+        self._wanting = False
+        height = max(1, self.scrollable_content_region.height)
+        top = self.scroll_offset.y
+        ids = [cid for i in range(max(0, top - height), top + 3 * height)
+               if (cid := self.state.id_at(i)) is not None]
+        wanted = [cid for cid in self.state.missing(ids) if cid not in self._asked and cid not in self._absent]
+        if wanted:
+            self._asked.update(wanted)
+            self.post_message(self.DetailsWanted(wanted))
+
+    def details_arrived(self, ids: list[int], *, failed: bool = False) -> None:
+        """The room cached the details asked for: repaint the rows and the preview. After a
+        failure they are asked again at the next repaint (the clock's, a scroll), not at once."""
+        self._asked.difference_update(ids)
+        if failed:
+            return
+        if len(self._absent) > 10_000:
+            self._absent.clear()
+        self._absent.update(self.state.missing(ids))
+        self.refresh()
+        self.show_preview()
 
     def _status_style(self, row: Row, base: Style) -> Style:
         if row.holder == self.me and row.status == "claimed":

@@ -74,6 +74,12 @@ class MarkBody(_Body):
     to: str = ""  # whom an escalation goes to
 
 
+class CommentIdsBody(_Body):
+    """`POST /incidents/ID/comments/by-id`: the comments a room's screen shows (a read)."""
+
+    ids: list[Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]]
+
+
 class BulkBody(_Body):
     """`POST /incidents/ID/comments/bulk`: one action on many comments (store.guards.BULK_ACTIONS)."""
 
