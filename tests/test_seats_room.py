@@ -105,7 +105,7 @@ async def test_a_confined_room_offers_nothing_that_leaves_it(tmp_path: Path, boo
                                     "vote", "note", "filter", "order('priority')", "order('time')", "tag", "snippet",
                                     "mark('answered')", "mark('escalated')", "mark('ignored')",
                                     "mark('removal_requested')", "mark('new')", "keep_mine", "load_theirs", "inbox",
-                                    "copy_text"}
+                                    "copy_text", "answer_escalation", "sitrep", "outbound"}
             assert app.deliver_screenshot() is None
             app.open_url("https://example.invalid/")
             await pilot.pause()
