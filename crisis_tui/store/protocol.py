@@ -13,6 +13,7 @@ from typing import Protocol, runtime_checkable
 
 from crisis_tui.log_head import Head
 from crisis_tui.model import (
+    Arrivals,
     BulkResult,
     Comment,
     Counts,
@@ -147,3 +148,12 @@ class IncidentStore(Protocol):
     async def latest_events(self, incident_id: str, limit: int = 500) -> list[Event]: ...
     def subscribe(self, incident_id: str, after_seq: int = 0) -> AsyncIterator[Event]: ...
     async def log_head(self, incident_id: str, number: int | None = None) -> Head | None: ...
+
+    # the wallboard's start: what a replay of the log would count, answered by the store
+    async def arrivals(self, incident_id: str, from_minute: int, *, recent_minute: int | None = None) -> Arrivals:
+        """Comments posted from minute `from_minute` (epoch seconds // 60) on, counted by minute of
+        posting with how many are negative, and their posting times from `recent_minute` on."""
+        ...
+    async def last_event(self, incident_id: str, kind: str, *, upto_seq: int | None = None) -> Event | None:
+        """The newest event of `kind` at or before `upto_seq` (None: there is none)."""
+        ...
