@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 # Run as a script, this file's folder comes first on sys.path, and bench/http.py would hide
@@ -169,24 +170,27 @@ def claims_child(db: Path, inc: str) -> None:
 
 
 # ------------------------------------------------------------------ the run
+def _bench_module(name: str) -> Any:
+    """Another bench/ file as a module (bench/ is no package, and its folder is off sys.path)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", Path(__file__).with_name(f"{name}.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def room_figures(size: int, quiet: bool) -> dict[str, float]:
     """bench/scale_room.py's figures, when that file exists (another part of the bench)."""
     path = Path(__file__).with_name("scale_room.py")
     if not path.exists():
         print("room figures skipped: bench/scale_room.py is not there", file=sys.stderr)
         return {}
-    spec = importlib.util.spec_from_file_location("bench_scale_room", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     _say(quiet, "room figures from bench/scale_room.py ...")
-    return dict(module.measure_room(size))
+    return dict(_bench_module("scale_room").measure_room(size))
 
 
 def run(size: int, quiet: bool, repeat: int) -> dict[str, float]:
-    from bench.scale_build import incident_file  # noqa: PLC0415 - after sys.path is set
-
-    db, inc = asyncio.run(incident_file(size, quiet=quiet))
+    db, inc = asyncio.run(_bench_module("scale_build").incident_file(size, quiet=quiet))
     _say(quiet, f"incident {inc} in {db} ({db.stat().st_size / 1e6:,.0f} MB)")
     name = size_name(size)
     work = Path(tempfile.mkdtemp(prefix="crisis-bench-scale-"))
