@@ -40,7 +40,7 @@ async def _incident(db: Path, book: Playbook) -> str:
     return inc
 
 
-EDITS: dict[str, Callable[[sqlite3.Connection], None]] = {
+EDITS: dict[str, Callable[[sqlite3.Connection], object]] = {
     "intact": lambda raw: None,
     "a text changed": lambda raw: raw.execute("UPDATE comments SET text = 'edited' WHERE id = 11"),
     "a claim undone": lambda raw: raw.execute("UPDATE comments SET status = 'new', holder = NULL WHERE id = 2"),
