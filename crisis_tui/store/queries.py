@@ -190,6 +190,13 @@ class Reads:
         row = await self._fetchone("PRAGMA data_version")
         return int(row[0]) if row else 0
 
+    # ------------------------------------------------ the export's pages of stored rows
+    async def raw_events_after(self, incident_id: str, after_seq: int, limit: int) -> list[tuple[Any, ...]]:
+        """`raw_events` a page at a time (seq after `after_seq`): the export streams the log."""
+        return await self._fetchall(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE incident_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (incident_id, after_seq, limit))
+
     # ------------------------------------------------ the wallboard's start (aggregates, not a replay)
     async def arrivals(self, incident_id: str, from_minute: int, *, recent_minute: int | None = None) -> Arrivals:
         """Comments posted from `from_minute` on, by minute, as a replay of the log would count them.
