@@ -19,18 +19,19 @@ holds the file equal, byte for byte, to `to_json.write`'s.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import struct
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import IO, Any, cast
 
 import msgspec
 
 from crisis_tui import events as ev
-from crisis_tui.errors import InvalidInput
+from crisis_tui.errors import CrisisError, InvalidInput
 from crisis_tui.eventlog import event_from_row
 from crisis_tui.export.metrics import Folding
 from crisis_tui.export.record import Progress, no_progress
@@ -46,13 +47,14 @@ _EVENTS, _COMMENTS, _BREACHES = msgspec.Raw(b"\x01E"), msgspec.Raw(b"\x01C"), ms
 _encode = msgspec.json.Encoder().encode
 _comment = msgspec.json.Decoder(Comment).decode
 _HEADER = struct.Struct("<qI")
+_UNANSWERED = frozenset({"new", "claimed", "escalated"})
 #: Bodies outbound() reads besides the comments it answers.
 _OUTBOUND = (ev.DraftSaved, ev.ReplyPublished, ev.DraftMoved)
-_RAW_CONTROL_LEADS = (b"\x7f", b"\xc2")
 
 
 def _safe(data: bytes) -> bytes:
-    return terminal_safe(data) if any(lead in data for lead in _RAW_CONTROL_LEADS) else data
+    """to_json.terminal_safe, looked for before it is run (most pieces have neither byte)."""
+    return terminal_safe(data) if b"\x7f" in data or b"\xc2" in data else data
 
 
 async def pages(store: IncidentStore, incident_id: str, head: Head,
@@ -60,19 +62,30 @@ async def pages(store: IncidentStore, incident_id: str, head: Head,
     """The log up to `head`, a page at a time; a store that offers its stored rows
     (`raw_events_after`, SqliteStore) gives them undecoded, the payloads kept raw."""
     raw = getattr(store, "raw_events_after", None)
-    after, done = 0, 0
-    while done < head.number:
+
+    async def read(after: int) -> list[Event]:
         if raw is not None:
-            page = [event_from_row(row, raw_values=True) for row in await raw(incident_id, after, PAGE)]
-        else:
-            page = await store.events_after(incident_id, after, PAGE)
-        page = [e for e in page if e.seq <= head.seq]
-        if not page:
-            break
-        yield page
-        after = page[-1].seq
-        done += len(page)
-        progress("reading the log", done, head.number)
+            return [event_from_row(row, raw_values=True) for row in await raw(incident_id, after, PAGE)]
+        return list(await store.events_after(incident_id, after, PAGE))
+
+    done = 0
+    coming = asyncio.ensure_future(read(0)) if head.number else None
+    try:
+        while coming is not None:
+            page = [e for e in await coming if e.seq <= head.seq]
+            coming = None
+            if not page:
+                break
+            done += len(page)
+            if done < head.number:  # the store reads the next page while this one is written
+                coming = asyncio.ensure_future(read(page[-1].seq))
+            yield page
+            progress("reading the log", done, head.number)
+    finally:
+        if coming is not None:
+            coming.cancel()
+            with contextlib.suppress(asyncio.CancelledError, CrisisError):
+                await coming
 
 
 class _Comments:
@@ -123,17 +136,22 @@ class _Comments:
                 case ev.CommentTagged(tags=tags):
                     now[2] = list(tags)
 
-    def write(self, out: IO[bytes], counts: Counts, since: Callable[[int], float],
+    def write(self, out: IO[bytes], counts: Counts, since: Sequence[float],
               wanted: set[int]) -> dict[int, Comment]:
         """Copy the spool into `out` as the comments' JSON list, counting them into `counts` (as
-        record.counts_of does); the comments whose ids are `wanted`, decoded."""
+        record.counts_of does); the comments whose ids are `wanted`, decoded. `since` is each
+        comment's `since` in first-arrival order, the spool's own."""
         self.spool.flush()
         self.spool.seek(0)
         found: dict[int, Comment] = {}
         first = True
         out.write(b"[")
         read = self.spool.read
+        by_status: dict[str, int] = {}
+        oldest: float | None = None
+        row = -1
         while header := read(_HEADER.size):
+            row += 1
             comment_id, size = _HEADER.unpack(header)
             data = self.again.get(comment_id) or read(size)
             if comment_id in self.again:
@@ -149,14 +167,17 @@ class _Comments:
                 found[comment_id] = comment
             out.write(_safe(data) if first else b"," + _safe(data))
             first = False
-            if hasattr(counts, status):
-                setattr(counts, status, getattr(counts, status) + 1)
-            counts.total += 1
-            if status in ("new", "claimed", "escalated"):
-                at = since(comment_id)
-                if counts.oldest_unanswered_at is None or at < counts.oldest_unanswered_at:
-                    counts.oldest_unanswered_at = at
+            by_status[status] = by_status.get(status, 0) + 1
+            if status in _UNANSWERED:
+                at = since[row]
+                if oldest is None or at < oldest:
+                    oldest = at
         out.write(b"]")
+        for status, n in by_status.items():
+            if hasattr(counts, status):
+                setattr(counts, status, getattr(counts, status) + n)
+            counts.total += n
+        counts.oldest_unanswered_at = oldest
         return found
 
 
@@ -223,7 +244,7 @@ async def write_json(store: IncidentStore, incident_id: str, playbook: Playbook,
             counts = Counts()
             between = opening[opening.index(_EVENTS) + len(_EVENTS):opening.index(_COMMENTS)]
             dst.write(_safe(between))
-            picked = comments.write(dst, counts, folding.since, answered)
+            picked = comments.write(dst, counts, folding.since_by_row, answered)
             metrics.sla.breached = cast(Any, _BREACHES)
             document = ExportDocument(
                 exported_at=exported_at, incident=incident, head=shown, events=cast(Any, _EVENTS),

@@ -276,7 +276,8 @@ class _Comments:
         strings = self._strings
         author = strings.setdefault(c.author, c.author)
         source = strings.setdefault(c.source, c.source)
-        at = self.row(c.id)
+        fresh = c.id == len(self.ids) + 1 and not self.irregular  # the common case: the next id
+        at = None if fresh else self.row(c.id)
         if at is not None:  # the same id again: its row starts over
             self.received_at[at], self.since[at], self.negativity[at] = c.received_at, c.since, c.negativity
             self.sla_s[at], self.resolved_at[at], self.replied[at], self.status[at] = sla_s, math.nan, 0, 0
@@ -517,12 +518,10 @@ class Folding:
         """Whether the log fed so far brought this comment."""
         return self.fold.comments.row(comment_id) is not None
 
-    def since(self, comment_id: int) -> float:
-        """When a comment the log brought started waiting (its last arrival's `since`)."""
-        row = self.fold.comments.row(comment_id)
-        if row is None:
-            raise KeyError(comment_id)
-        return self.fold.comments.since[row]
+    @property
+    def since_by_row(self) -> Sequence[float]:
+        """When each comment started waiting (its last arrival's `since`), in first-arrival order."""
+        return self.fold.comments.since
 
     def result(self, as_of: float | None = None) -> tuple[Metrics, Iterator[Breach]]:
         return _result(self.fold, as_of)
