@@ -47,6 +47,8 @@ _EVENTS, _COMMENTS, _BREACHES = msgspec.Raw(b"\x01E"), msgspec.Raw(b"\x01C"), ms
 _encode = msgspec.json.Encoder().encode
 _comment = msgspec.json.Decoder(Comment).decode
 _HEADER = struct.Struct("<qI")
+#: What a Comment holds after its received_at when it arrives.
+_FRESH = b',"status":"new","holder":null,"tags":[]}'
 _UNANSWERED = frozenset({"new", "claimed", "escalated"})
 #: Bodies outbound() reads besides the comments it answers.
 _OUTBOUND = (ev.DraftSaved, ev.ReplyPublished, ev.DraftMoved)
@@ -94,12 +96,23 @@ class _Comments:
 
     def __init__(self, incident_id: str, spool: IO[bytes], knows: Callable[[int], bool]) -> None:
         self.incident_id = incident_id
+        self._incident = b',"incident_id":' + _encode(incident_id)
         self.spool = spool
         self.knows = knows
         #: id -> [status, holder, tags] for the comments a later event changed
         self.changed: dict[int, list[Any]] = {}
         #: id -> the JSON of its last arrival, for an id given again (it keeps its first place)
         self.again: dict[int, bytes] = {}
+
+    def comment_json(self, c: ev.ArrivedComment) -> bytes:
+        """`Comment(**asdict(c), incident_id=...)` encoded, without building it: a Comment's fields
+        are an ArrivedComment's with incident_id before its last (received_at) and status, holder
+        and tags after it, so its JSON is the arrival's with those spliced in."""
+        data = _encode(c)
+        cut = data.rfind(b',"received_at":')
+        if cut < 0 or not data.endswith(b"}"):
+            return _encode(Comment(**msgspec.structs.asdict(c), incident_id=self.incident_id))
+        return b"".join((data[:cut], self._incident, data[cut:-1], _FRESH))
 
     def _of(self, comment_id: int) -> list[Any]:
         found = self.changed.get(comment_id)
@@ -110,7 +123,7 @@ class _Comments:
     def feed(self, body: ev.EventBody) -> None:
         if isinstance(body, ev.CommentIngested):
             c = body.comment
-            data = _encode(Comment(**msgspec.structs.asdict(c), incident_id=self.incident_id))
+            data = self.comment_json(c)
             if self.knows(c.id):
                 self.again[c.id] = data
                 self.changed.pop(c.id, None)
@@ -213,14 +226,14 @@ async def write_json(store: IncidentStore, incident_id: str, playbook: Playbook,
             count, last = 0, ""
             dst.write(b"[")
             async for page in pages(store, incident_id, head, progress):
+                data = _safe(_encode(page)[1:-1])  # one encode a page: the events, comma-separated
+                dst.write(data if not count else b"," + data)
+                count += len(page)
+                last = page[-1].hash
                 for event in page:
                     body = event.body
                     comments.feed(body)
                     folding.feed(event)
-                    data = _safe(_encode(event))
-                    dst.write(data if not count else b"," + data)
-                    count += 1
-                    last = event.hash
                     if isinstance(body, ev.NoteAdded):
                         notes.append(Note(id=body.note_id, incident_id=event.incident_id, author=event.actor,
                                           text=body.text, at=event.ts))
