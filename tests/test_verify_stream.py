@@ -1,5 +1,6 @@
-"""verify streams the log: comments replayed a batch at a time find exactly what one replay of the
-whole log finds, on an intact file and on files edited behind the store's back."""
+"""verify streams the log: comments compared as they arrive (and replayed only when the log changes
+them) find exactly what one replay of the whole log finds, on an intact file and on files edited
+behind the store's back, whatever the page size."""
 
 from __future__ import annotations
 
@@ -59,7 +60,7 @@ EDITS: dict[str, Callable[[sqlite3.Connection], object]] = {
 
 
 @pytest.mark.parametrize("edit", sorted(EDITS))
-async def test_batches_find_what_one_replay_finds(tmp_path: Path, book: Playbook, edit: str,
+async def test_pages_find_what_one_replay_finds(tmp_path: Path, book: Playbook, edit: str,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "incident.db"
     inc = await _incident(db, book)
@@ -67,10 +68,9 @@ async def test_batches_find_what_one_replay_finds(tmp_path: Path, book: Playbook
     EDITS[edit](raw)
     raw.close()
     whole = describe(audit_path(db, inc, at=5))
-    for batch, fetch in ((7, 5), (1, 1), (20, 3)):
-        monkeypatch.setattr(audit, "BATCH", batch)
+    for fetch in (1, 3, 7):
         monkeypatch.setattr(audit, "FETCH", fetch)
-        copy = tmp_path / f"copy-{batch}.db"
+        copy = tmp_path / f"copy-{fetch}.db"
         shutil.copyfile(db, copy)
         assert [line.replace(str(copy), str(db)) for line in describe(audit_path(copy, inc, at=5))] == whole
     monkeypatch.undo()
@@ -81,7 +81,7 @@ async def test_batches_find_what_one_replay_finds(tmp_path: Path, book: Playbook
 
 
 async def test_what_each_edit_is_named(tmp_path: Path, book: Playbook, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(audit, "BATCH", 7)
+    monkeypatch.setattr(audit, "FETCH", 7)
     db = tmp_path / "incident.db"
     inc = await _incident(db, book)
     raw = sqlite3.connect(db, isolation_level=None)
@@ -100,3 +100,18 @@ async def test_what_each_edit_is_named(tmp_path: Path, book: Playbook, monkeypat
         "table comments, row 99: is in the file, but no event of the log makes it",
     ]
     assert report.head is not None and report.events == report.head.number
+
+
+async def test_the_story_incident_is_intact_whatever_the_page(tmp_path: Path, book: Playbook,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every event kind the store writes (the vocabulary's story), a newer kind and a broken payload."""
+    from tests.event_story import every_kind, newer_and_broken  # noqa: PLC0415
+
+    db = tmp_path / "story.db"
+    async with await SqliteStore.open(db, playbook=book) as store:
+        inc = await every_kind(store, book)
+        await newer_and_broken(store, inc)
+    whole = describe(audit_path(db, inc))
+    assert whole[-1].endswith("every table matches a replay of the log, file intact")
+    monkeypatch.setattr(audit, "FETCH", 1)
+    assert describe(audit_path(db, inc)) == whole

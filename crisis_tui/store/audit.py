@@ -31,7 +31,7 @@ from crisis_tui import events as ev
 from crisis_tui.eventlog import GENESIS, ChainBreak, chain_hash
 from crisis_tui.log_head import Head, head_of
 from crisis_tui.store.connection import file_uri, immutable_uri, wants_immutable
-from crisis_tui.store.projector import INSERT_COMMENT, arrived_row, project, project_body
+from crisis_tui.store.projector import COMMENT_COLUMNS, INSERT_COMMENT, arrived_row, project, project_body
 from crisis_tui.store.schema import MIGRATIONS
 
 #: Projection table -> its key within an incident. The incidents table is keyed by the incident id itself.
@@ -250,9 +250,7 @@ def compare(db: sqlite3.Connection, incident_id: str, stored: str = "stored",
 
 
 # ------------------------------------------------------------ the stream
-#: Comments replayed at a time: compared with the file's rows of the same ids, then let go.
-BATCH = 20_000
-#: Stored event rows fetched at a time.
+#: Stored event rows (and the file's comment rows beside them) fetched at a time.
 FETCH = 2000
 
 
@@ -280,14 +278,17 @@ class _Chain:
 
 
 class _Replay:
-    """The log replayed into the connection's main tables, with the comments let go a batch at a time.
+    """The log replayed into the connection's main tables, but for the comments it only ever changed
+    by arriving, which are compared with the file's rows as they come.
 
-    Every table but comments is replayed whole (they are small). A batch of ingested comments is
-    compared with the file's rows of the same ids, in SQL, and deleted from the replay; a row that
-    differs waits in `pending`, since a later event may still change it. An event that changes a
-    comment already let go brings its row back first (the replay's own row when it differed, else
-    the file's, which was equal to it), and that comment is compared at the end (`kept`). So the
-    replay holds one batch and the comments the log changes, never the whole incident.
+    Every table but comments is replayed whole (they are small). An arriving comment's row is
+    built as the replay would insert it and compared, in Python, with the file's row of its id,
+    read by a cursor over the file's comments in id order beside the log (a merge: ids are given
+    in arrival order). A row that differs waits in `pending`, since a later event may still
+    change it. An event that changes a comment brings its row into the replay (the replay's own
+    row when it differed, else the file's, which was equal to it), and those comments (`kept`) are
+    compared in SQL at the end. So the replay holds the comments the log changes, never the
+    whole incident.
     """
 
     def __init__(self, db: sqlite3.Connection, incident_id: str, stored: str) -> None:
@@ -295,110 +296,99 @@ class _Replay:
         self.incident_id = incident_id
         self.stored = stored
         self.columns = _columns(db, "comments")
+        self.picked = ", ".join(self.columns)
+        self.id_at = self.columns.index("id")
         self.problems: list[Problem] = []
-        #: Ingest rows not yet inserted (one executemany), and the ids of the batch in the replay.
-        self.inserts: list[tuple[Row, tuple[Any, ...]]] = []
-        self.batch_low: int | None = None
-        self.batch_high: int | None = None
-        self.batched = 0
-        #: Id ranges already compared and let go, merged.
-        self.flushed: list[list[int]] = []
-        #: id -> (the file's row, the replay's row), either None, for rows that differed at their batch.
+        #: Every id up to this one has been compared (or was never there).
+        self.merged = 0
+        #: id -> (the file's row, the replay's row), either None, for rows that differed when compared.
         self.pending: dict[int, tuple[Row | None, Row | None]] = {}
         self.kept: set[int] = set()
         db.execute("CREATE TEMP TABLE audit_kept (id INTEGER PRIMARY KEY)")
+        self._layout = self._row_layout()
+        self._file: sqlite3.Cursor | None = None
+        self._file_rows: list[Row] = []
+        self._next = 0
+
+    def _row_layout(self) -> list[tuple[int, Any]]:
+        """Per column of the table: (where it is in `arrived_row`, or -1 and the value the table
+        gives it by default), found by inserting one row and reading it back."""
+        sample = ev.ArrivedComment(id=-1, source="x", external_id="x", author="x", text="x", received_at=0.0)
+        self.db.execute("SAVEPOINT layout")
+        try:
+            self.db.execute(INSERT_COMMENT, arrived_row("\x00layout", sample))
+            back = self.db.execute(f"SELECT {self.picked} FROM main.comments WHERE incident_id = ?",
+                                   ("\x00layout",)).fetchone()
+        finally:
+            self.db.execute("ROLLBACK TO layout")
+            self.db.execute("RELEASE layout")
+        where = {name: n for n, name in enumerate(COMMENT_COLUMNS)}
+        return [(where.get(name, -1), None if name in where else back[n]) for n, name in enumerate(self.columns)]
+
+    def _replayed(self, params: tuple[Any, ...]) -> Row:
+        return tuple(params[at] if at >= 0 else default for at, default in self._layout)
+
+    # -- the file's comments, in id order
+    def _file_row(self) -> Row | None:
+        if self._next >= len(self._file_rows):
+            if self._file is None:
+                self._file = self.db.execute(
+                    f"SELECT {self.picked} FROM {self.stored}.comments WHERE incident_id = ? ORDER BY id",
+                    (self.incident_id,))
+            self._file_rows, self._next = self._file.fetchmany(FETCH), 0
+            if not self._file_rows:
+                return None
+        return self._file_rows[self._next]
+
+    def _merge_to(self, comment_id: int | None) -> Row | None:
+        """Pass the file's rows before `comment_id` (None: all): those no arrival made wait in
+        `pending`; the file's row of `comment_id` itself, if it has one."""
+        while (row := self._file_row()) is not None:
+            at = row[self.id_at]
+            if comment_id is not None and isinstance(at, int) and at >= comment_id:
+                if at == comment_id:
+                    self._next += 1
+                    return row
+                return None
+            self._next += 1
+            if at not in self.kept:
+                self.pending[at] = (row, None)
+        return None
 
     # -- the comments
-    def _flushed_has(self, comment_id: int) -> bool:
-        if not self.flushed or comment_id > self.flushed[-1][1]:
-            return False  # the common case: ids only grow
-        return any(low <= comment_id <= high for low, high in self.flushed)
-
-    def _insert_pending(self) -> None:
-        """The batch's waiting inserts in one executemany; one that fails (a key given twice) is
-        named as a full replay names it, and the rest still go in."""
-        waiting, self.inserts = self.inserts, []
-        while waiting:
-            before = self.db.total_changes
-            try:
-                self.db.executemany(INSERT_COMMENT, [params for _, params in waiting])
-                return
-            except sqlite3.Error as exc:
-                done = self.db.total_changes - before
-                self._refused(waiting[done][0], exc)
-                waiting = waiting[done + 1:]
-
     def ingest(self, row: Row, body: ev.CommentIngested) -> None:
         comment_id = body.comment.id
-        if self._flushed_has(comment_id):
-            self.bring_back(comment_id)  # an id given twice: the replay's insert meets it, as a full replay does
+        if comment_id <= self.merged or comment_id in self.kept:
+            # an id given twice, or out of order: the replay's insert meets it, as a full replay does
+            self.bring_back(comment_id)
             self.execute(row, project_body(self.incident_id, row[2], row[3], body))
             return
-        self.inserts.append((row, arrived_row(self.incident_id, body.comment)))
-        self.batch_low = comment_id if self.batch_low is None else min(self.batch_low, comment_id)
-        self.batch_high = comment_id if self.batch_high is None else max(self.batch_high, comment_id)
-        self.batched += 1
-        if len(self.inserts) >= FETCH:
-            self._insert_pending()
-        if self.batched >= BATCH:
-            self.flush()
+        replayed = self._replayed(arrived_row(self.incident_id, body.comment))
+        mine = self._merge_to(comment_id)
+        self.merged = comment_id
+        if mine != replayed:
+            self.pending[comment_id] = (mine, replayed)
 
     def bring_back(self, comment_id: int) -> None:
-        """A comment a later event changes: into the replay again if let go, and compared at the end."""
+        """A comment a later event changes: into the replay if it was compared, and compared at the end."""
         if comment_id in self.kept:
             return
         self.kept.add(comment_id)
         self.db.execute("INSERT INTO temp.audit_kept (id) VALUES (?)", (comment_id,))
-        if self.batch_low is not None and self.batch_low <= comment_id <= (self.batch_high or 0):
-            return  # still in the replay
-        if not self._flushed_has(comment_id):
+        if comment_id > self.merged:
             return
-        mine, theirs = self.pending.pop(comment_id, (None, None)) if comment_id in self.pending else (None, None)
-        picked = ", ".join(self.columns)
+        mine, theirs = self.pending.pop(comment_id, (None, None)) if comment_id in self.pending else (False, None)
         if theirs is not None:
-            self.db.execute(f"INSERT INTO main.comments ({picked}) VALUES ({', '.join('?' for _ in theirs)})", theirs)
-        elif mine is None:  # it matched the file's row: that row is the replay's
-            self.db.execute(f"INSERT INTO main.comments ({picked}) SELECT {picked} FROM {self.stored}.comments "
-                            "WHERE incident_id = ? AND id = ?", (self.incident_id, comment_id))
-
-    def flush(self) -> None:
-        """Compare the batch with the file's rows of its ids, keep what differs, let the rest go."""
-        self._insert_pending()
-        if self.batch_low is None or self.batch_high is None:
-            return
-        low, high = self.batch_low, self.batch_high
-        picked = ", ".join(self.columns)
-        where = ("WHERE incident_id = ?1 AND id BETWEEN ?2 AND ?3 AND id NOT IN (SELECT id FROM temp.audit_kept)")
-        params = (self.incident_id, low, high)
-        mine = self.db.execute(f"SELECT {picked} FROM {self.stored}.comments {where} "
-                               f"EXCEPT SELECT {picked} FROM main.comments {where}", params).fetchall()
-        theirs = self.db.execute(f"SELECT {picked} FROM main.comments {where} "
-                                 f"EXCEPT SELECT {picked} FROM {self.stored}.comments {where}", params).fetchall()
-        self._pend(mine, theirs)
-        self.db.execute(f"DELETE FROM main.comments {where}", params)
-        self.flushed.append([low, high])
-        self.flushed.sort()
-        merged: list[list[int]] = []
-        for span in self.flushed:
-            if merged and span[0] <= merged[-1][1] + 1:
-                merged[-1][1] = max(merged[-1][1], span[1])
-            else:
-                merged.append(span)
-        self.flushed = merged
-        self.batch_low = self.batch_high = None
-        self.batched = 0
-
-    def _pend(self, mine: list[Row], theirs: list[Row]) -> None:
-        at = self.columns.index("id")
-        for r in mine:
-            self.pending[r[at]] = (r, self.pending.get(r[at], (None, None))[1])
-        for r in theirs:
-            self.pending[r[at]] = (self.pending.get(r[at], (None, None))[0], r)
+            self.db.execute(f"INSERT INTO main.comments ({self.picked}) VALUES ({', '.join('?' for _ in theirs)})",
+                            theirs)
+        elif mine is False:  # it matched the file's row (or neither had one): that row is the replay's
+            self.db.execute(f"INSERT INTO main.comments ({self.picked}) SELECT {self.picked} FROM "
+                            f"{self.stored}.comments WHERE incident_id = ? AND id = ?", (self.incident_id, comment_id))
 
     def finish(self) -> tuple[list[Row], list[Row]]:
         """The comments rows only in the file and only in the replay, over the whole incident."""
-        self.flush()
-        picked = ", ".join(self.columns)
+        self._merge_to(None)
+        picked = self.picked
         # the comments the log changed, as the replay leaves them
         where = "WHERE incident_id = ?1 AND id IN (SELECT id FROM temp.audit_kept)"
         mine = self.db.execute(f"SELECT {picked} FROM {self.stored}.comments {where} "
@@ -406,22 +396,6 @@ class _Replay:
         theirs = self.db.execute(f"SELECT {picked} FROM main.comments {where} "
                                  f"EXCEPT SELECT {picked} FROM {self.stored}.comments {where}",
                                  (self.incident_id,)).fetchall()
-        # the file's rows outside every id the log ingested
-        gaps: list[tuple[int, int]] = []
-        edge = -(1 << 62)
-        for low, high in self.flushed:
-            gaps.append((edge, low - 1))
-            edge = high + 1
-        gaps.append((edge, 1 << 62))
-        outside = ("WHERE incident_id = ?1 AND id BETWEEN ?2 AND ?3 AND id NOT IN (SELECT id FROM temp.audit_kept)")
-        for low, high in gaps:
-            mine += self.db.execute(
-                f"SELECT {picked} FROM {self.stored}.comments {outside} EXCEPT SELECT {picked} FROM main.comments "
-                f"{outside}", (self.incident_id, low, high)).fetchall()
-        # rows the replay made outside the batches (an ingest the slow way), as the file has them or not
-        left = "WHERE incident_id = ?1 AND id NOT IN (SELECT id FROM temp.audit_kept)"
-        theirs += self.db.execute(f"SELECT {picked} FROM main.comments {left} EXCEPT SELECT {picked} FROM "
-                                  f"{self.stored}.comments {left}", (self.incident_id,)).fetchall()
         for r, replayed in self.pending.values():
             if r is not None:
                 mine.append(r)
@@ -443,17 +417,14 @@ class _Replay:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             self._refused(row, exc)
             return
-        touched = [params[-1] for sql, params in statements if sql.startswith("UPDATE comments")]
-        if touched:
-            self._insert_pending()
-            for comment_id in touched:
-                if isinstance(comment_id, int):
-                    self.bring_back(comment_id)
+        for sql, params in statements:
+            if sql.startswith("UPDATE comments") and isinstance(params[-1], int):
+                self.bring_back(params[-1])
+            elif sql.startswith("INSERT INTO comments") and isinstance(params[0], int):
+                self.bring_back(params[0])  # an arrival the slow way: replayed, compared at the end
         self.execute(row, statements)
 
     def execute(self, row: Row, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
-        if statements and statements[0][0].startswith("INSERT INTO comments"):
-            self._insert_pending()
         several = len(statements) > 1
         try:
             if several:  # all of the event or nothing of it
