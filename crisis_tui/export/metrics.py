@@ -238,7 +238,6 @@ class _Comments:
         self.ids = array("q")
         self.received_at = array("d")
         self.since = array("d")
-        self.negativity = array("d")
         self.sla_s = array("d")
         #: NaN while unresolved
         self.resolved_at = array("d")
@@ -279,7 +278,7 @@ class _Comments:
         fresh = c.id == len(self.ids) + 1 and not self.irregular  # the common case: the next id
         at = None if fresh else self.row(c.id)
         if at is not None:  # the same id again: its row starts over
-            self.received_at[at], self.since[at], self.negativity[at] = c.received_at, c.since, c.negativity
+            self.received_at[at], self.since[at] = c.received_at, c.since
             self.sla_s[at], self.resolved_at[at], self.replied[at], self.status[at] = sla_s, math.nan, 0, 0
             self.author[at], self.source[at] = author, source
             return
@@ -288,7 +287,6 @@ class _Comments:
         self.ids.append(c.id)
         self.received_at.append(c.received_at)
         self.since.append(c.since)
-        self.negativity.append(c.negativity)
         self.sla_s.append(sla_s)
         self.resolved_at.append(math.nan)
         self.replied.append(0)
@@ -524,11 +522,23 @@ class Folding:
         return self.fold.comments.since
 
     def result(self, as_of: float | None = None) -> tuple[Metrics, Iterator[Breach]]:
+        """The metrics of the log fed so far (once: the fold lets go of what it no longer needs)."""
         return _result(self.fold, as_of)
 
 
 def _result(fold: _Fold, as_of: float | None) -> tuple[Metrics, Iterator[Breach]]:
     moment = fold.closed_at if fold.closed_at is not None else (as_of if as_of is not None else time.time())
+
+    first_comment = min(fold.arrival_at) if fold.arrival_at else None
+    if fold.arrival_at:
+        start = math.floor(first_comment / 60.0) * 60.0 if first_comment is not None else 0.0
+        end = max(fold.arrival_at)
+        step = bucket_step(end - start)
+        flow = curve(zip(fold.arrival_at, fold.arrival_negativity, strict=True), start, end + 1e-9, step)
+    else:
+        flow = Curve(start=fold.opened_at if fold.opened_at is not None else moment, step=60.0, volume=[], negative=[])
+    # the arrival columns are done with: let them go before the breaches are ordered
+    fold.arrival_at, fold.arrival_negativity = array("d"), array("d")
 
     sla = Sla(breached=[])
     comments = fold.comments
@@ -564,7 +574,6 @@ def _result(fold: _Fold, as_of: float | None) -> tuple[Metrics, Iterator[Breach]
 
     statuses = {comments.names[code]: n for code, n in enumerate(by_code) if n}
     total = len(comments)
-    first_comment = min(fold.arrival_at) if fold.arrival_at else None
     first_answer = None
     if first_comment is not None:
         first_answer = min((t for t in fold.public_answers if t >= first_comment), default=None)
@@ -578,13 +587,6 @@ def _result(fold: _Fold, as_of: float | None) -> tuple[Metrics, Iterator[Breach]
     decisions = sorted(fold.decisions.values(), key=lambda d: d.id)
     latencies = [d.latency_s for d in decisions if d.latency_s is not None]
 
-    if fold.arrival_at:
-        start = math.floor(first_comment / 60.0) * 60.0 if first_comment is not None else 0.0
-        end = max(fold.arrival_at)
-        step = bucket_step(end - start)
-        flow = curve(zip(fold.arrival_at, fold.arrival_negativity, strict=True), start, end + 1e-9, step)
-    else:
-        flow = Curve(start=fold.opened_at if fold.opened_at is not None else moment, step=60.0, volume=[], negative=[])
 
     spike = fold.spikes[0] if fold.spikes else None
     statement = next((t for t in fold.statements_sent if spike is not None and t >= spike), None)
