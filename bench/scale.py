@@ -124,21 +124,28 @@ def measure_claims(db: Path, inc: str, work: Path) -> float:
 
 # ------------------------------------------------------------------ the children
 def wallboard_child(db: Path, inc: str) -> None:
-    """The wallboard as `crisis-tui wallboard` runs it, headless; READY once its start is drawn."""
+    """The wallboard as `crisis-tui wallboard` runs it, headless; READY with the first frame that
+    shows the board started from the store (its start read, then its projections)."""
     from crisis_tui import playbook as playbook_mod  # noqa: PLC0415 - timed as part of the child
     from crisis_tui.store.sqlite import SqliteStore  # noqa: PLC0415
     from crisis_tui.wallboard.app import WallboardApp  # noqa: PLC0415
 
+    painted = asyncio.Event()
+
+    class Timed(WallboardApp):
+        def _display(self, screen: Any, renderable: Any) -> None:
+            super()._display(screen, renderable)
+            if renderable is not None and self.started and self.incident is not None and not painted.is_set():
+                print(READY, flush=True)
+                painted.set()
+
     async def go() -> None:
         book = playbook_mod.load(playbook_mod.shipped_path())
         store = await SqliteStore.open(db, playbook=book, read_only=True)
-        app = WallboardApp(store, inc, playbook=book)
+        app = Timed(store, inc, playbook=book)
         try:
-            async with app.run_test(size=(160, 50)) as pilot:
-                while not (app.started and app.incident is not None):
-                    await pilot.pause(0.01)
-                await pilot.pause()
-                print(READY, flush=True)
+            async with app.run_test(size=(160, 50)):
+                await painted.wait()
         finally:
             await store.close()
 

@@ -298,6 +298,8 @@ class WallboardApp(App[None]):
     def render_all(self) -> None:
         # Away, every figure is told as of when the source was last seen, never "now".
         now = self.away_since if self.away_since is not None else self.clock()
+        if not self.screen.query(TimelineTail):
+            return  # quit while a read was on its way: the board is already taken down
         with self.batch_update():
             self.render_away()
             if self.incident is not None:
