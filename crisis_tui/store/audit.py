@@ -19,9 +19,10 @@ thread.
 from __future__ import annotations
 
 import asyncio
+import operator
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -305,7 +306,13 @@ class _Replay:
         self.pending: dict[int, tuple[Row | None, Row | None]] = {}
         self.kept: set[int] = set()
         db.execute("CREATE TEMP TABLE audit_kept (id INTEGER PRIMARY KEY)")
-        self._layout = self._row_layout()
+        layout = self._row_layout()
+        #: The arrived_row's values, then the table's defaults: a replayed row is picked from these.
+        self._defaults = tuple(default for at, default in layout if at < 0)
+        extra = iter(range(len(COMMENT_COLUMNS), len(COMMENT_COLUMNS) + len(self._defaults)))
+        positions = [at if at >= 0 else next(extra) for at, _ in layout]
+        self._pick: Callable[[tuple[Any, ...]], Row] | None = (
+            None if positions == list(range(len(positions))) else _picker(positions))
         self._file: sqlite3.Cursor | None = None
         self._file_rows: list[Row] = []
         self._next = 0
@@ -326,7 +333,9 @@ class _Replay:
         return [(where.get(name, -1), None if name in where else back[n]) for n, name in enumerate(self.columns)]
 
     def _replayed(self, params: tuple[Any, ...]) -> Row:
-        return tuple(params[at] if at >= 0 else default for at, default in self._layout)
+        """The row the replay's insert of `params` would leave (in the table's column order)."""
+        values = params + self._defaults
+        return values if self._pick is None else self._pick(values)
 
     # -- the file's comments, in id order
     def _file_row(self) -> Row | None:
@@ -445,6 +454,11 @@ class _Replay:
     def _refused(self, row: Row, exc: Exception) -> None:
         what = f"{exc.__class__.__name__}: {exc}" if not isinstance(exc, KeyError) else f"it has no {exc}"
         self.problems.append(Problem(where=f"event {row[0]}", what=f"its {row[4]} payload does not replay ({what})"))
+
+
+def _picker(positions: list[int]) -> Callable[[tuple[Any, ...]], Row]:
+    get = operator.itemgetter(*positions)
+    return lambda values: tuple(get(values)) if len(positions) > 1 else (get(values),)
 
 
 def _fast_ingest(row: Row) -> tuple[dict[str, Any], ev.CommentIngested] | None:
