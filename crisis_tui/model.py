@@ -266,3 +266,20 @@ class CommentKeys(msgspec.Struct, kw_only=True):
     cluster: Sequence[str] = ()
     holders: dict[int, str] = {}
     tags: dict[int, list[str]] = {}
+
+
+# ----------------------------------------------------------- the wallboard's start (read by the store)
+#: A comment at or above this negativity counts as negative (the evaluation's curves, the wallboard's trend).
+NEGATIVE_AT = 0.5
+
+
+class Arrivals(msgspec.Struct, kw_only=True):
+    """Comments by minute of posting (`waiting_since`), as a replay of their comment.ingested events
+    would count them: what the wallboard starts from instead of replaying the log."""
+
+    #: minute number (epoch seconds // 60) -> [comments posted in it, how many at or above NEGATIVE_AT]
+    minutes: dict[int, list[int]] = {}
+    #: Posting times from the asked `recent_minute` on, in arrival (id) order.
+    recent: list[float] = []
+    #: The newest comment counted (0: none): arrivals after it are the log's to tell.
+    last_id: int = 0

@@ -444,8 +444,9 @@ def test_drill_end_ends_a_running_drill_and_prints_its_report(tmp_path: Path, bo
 # ------------------------------------------------------------ --from replay
 async def test_replay_from_an_export_keeps_the_original_gaps_within_one_percent(
         tmp_path: Path, book: Playbook) -> None:
-    # seconds after the first comment, as originally posted: at x2, 1% of each gap is 40 ms of real time
-    gaps = [0.0, 8.0, 16.0, 24.0]
+    # seconds after the first comment, as originally posted: at x1, 1% of each gap is 50 ms of real time
+    # (room enough for a loaded machine's scheduling and the batch's own triage and write)
+    gaps = [0.0, 5.0, 10.0]
     base = time.time() - 3600
     async with await SqliteStore.open(tmp_path / "past.db", playbook=book) as past:
         inc = (await past.create_incident("Last year's refunds", actor="Luis")).id
@@ -456,11 +457,11 @@ async def test_replay_from_an_export_keeps_the_original_gaps_within_one_percent(
     assert [b.offset for b in plan] == gaps
     s = scenario.load("refund-viral", book)
     async with await SqliteStore.open(tmp_path / "drill.db", playbook=book) as store:
-        drill = (await play.start(store, s, lang="en", speed=2, actor="Luis", replayed=str(export))).id
-        await play.play(store, drill, plan, speed=2, lang="en", duration_s=gaps[-1],
+        drill = (await play.start(store, s, lang="en", speed=1, actor="Luis", replayed=str(export))).id
+        await play.play(store, drill, plan, speed=1, lang="en", duration_s=gaps[-1],
                         prepare=lambda batch: prepare_batch(batch, playbook=book))
         arrived = sorted(c.received_at for c in await store.comments(drill))
-    replayed = [(t - arrived[0]) * 2 for t in arrived]
+    replayed = [t - arrived[0] for t in arrived]
     for original, again in zip(gaps[1:], replayed[1:], strict=True):
         assert again == pytest.approx(original, rel=0.01)
 

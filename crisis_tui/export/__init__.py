@@ -1,8 +1,9 @@
 """Exporting an incident for the evaluation: json (loss-free), csv, md and html.
 
-Headless (no Textual): the CLI, the bench and the tests call `export_incident`,
-which reads the incident once (`record`), computes the metrics from the log
-(`metrics`) and hands both to one writer module per format.
+Headless (no Textual): the CLI, the bench and the tests call `export_incident`.
+The json export streams the log in bounded memory (`json_stream`); the other
+formats read the incident once (`record`), compute the metrics from the log
+(`metrics`) and hand both to one writer module per format.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from crisis_tui.errors import InvalidInput
+from crisis_tui.export import json_stream, to_csv, to_html, to_json, to_md
 from crisis_tui.export import metrics as metrics_mod
-from crisis_tui.export import to_csv, to_html, to_json, to_md
 from crisis_tui.export.record import IncidentRecord, Progress, load_record, no_progress
 from crisis_tui.playbook import Playbook
 from crisis_tui.store.protocol import IncidentStore
@@ -103,8 +104,13 @@ async def export_incident(
     progress: Progress = no_progress,
     now: float | None = None,
 ) -> list[Path]:
-    """Read the incident from `store` and export it (see `write_record`)."""
+    """Read the incident from `store` and export it (json: streamed, see json_stream; the
+    others: see `write_record`)."""
     path = _target(fmt, out)
+    if fmt == "json":
+        with bulk():
+            return await json_stream.write_json(store, incident_id, playbook, path,
+                                                exported_at=time.time() if now is None else now, progress=progress)
     with bulk():
         record = await load_record(store, incident_id, progress, with_state=fmt in WITH_STATE)
         written = write_record(record, fmt, out, path, playbook=playbook, progress=progress, now=now)

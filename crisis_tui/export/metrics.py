@@ -31,7 +31,8 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from collections.abc import Callable, Iterable, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import msgspec
@@ -214,7 +215,7 @@ def bucket_step(span: float, max_buckets: int = MAX_BUCKETS) -> float:
     return minutes * 60.0
 
 
-def curve(arrivals: Sequence[tuple[float, float]], start: float, end: float, step: float) -> Curve:
+def curve(arrivals: Iterable[tuple[float, float]], start: float, end: float, step: float) -> Curve:
     """Bucket (posting time, negativity) pairs into [start, end) by `step` seconds."""
     size = max(1, math.ceil((end - start) / step)) if end > start else 1
     volume = [0] * size
@@ -228,23 +229,70 @@ def curve(arrivals: Sequence[tuple[float, float]], start: float, end: float, ste
     return Curve(start=start, step=step, volume=volume, negative=negative)
 
 
-class _Track:
-    """What the fold remembers of one comment (slots: there may be 100k)."""
+class _Comments:
+    """What the fold remembers of every comment, in columns: a million comments fit in about
+    a hundred megabytes, where an object each took a gigabyte. Rows are in first-arrival order
+    (a comment id given again keeps its row and takes the new arrival, as a dict would)."""
 
-    __slots__ = ("author", "first_reply_at", "negativity", "received_at", "resolved_at", "since", "sla_s", "source",
-                 "status")
+    def __init__(self) -> None:
+        self.ids = array("q")
+        self.received_at = array("d")
+        self.since = array("d")
+        self.sla_s = array("d")
+        #: NaN while unresolved
+        self.resolved_at = array("d")
+        self.replied = bytearray()
+        self.status = array("H")
+        self.author: list[str] = []
+        self.source: list[str] = []
+        #: status name <-> its number in `status`
+        self.codes: dict[str, int] = {"new": 0}
+        self.names: list[str] = ["new"]
+        #: id -> row for ids that are not the row's number plus one (ids are 1, 2, 3 ... in a log)
+        self.irregular: dict[int, int] = {}
+        #: one str object per distinct author and source
+        self._strings: dict[str, str] = {}
 
-    def __init__(self, received_at: float, since: float, negativity: float, author: str, source: str,
-                 sla_s: float) -> None:
-        self.received_at = received_at
-        self.since = since
-        self.negativity = negativity
-        self.author = author
-        self.source = source
-        self.sla_s = sla_s
-        self.status = "new"
-        self.first_reply_at: float | None = None
-        self.resolved_at: float | None = None
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def row(self, comment_id: int | None) -> int | None:
+        if comment_id is None:
+            return None
+        at = comment_id - 1
+        if 0 <= at < len(self.ids) and self.ids[at] == comment_id:
+            return at
+        return self.irregular.get(comment_id)
+
+    def code(self, status: str) -> int:
+        found = self.codes.get(status)
+        if found is None:
+            found = self.codes[status] = len(self.names)
+            self.names.append(status)
+        return found
+
+    def arrive(self, c: ev.ArrivedComment, sla_s: float) -> None:
+        strings = self._strings
+        author = strings.setdefault(c.author, c.author)
+        source = strings.setdefault(c.source, c.source)
+        fresh = c.id == len(self.ids) + 1 and not self.irregular  # the common case: the next id
+        at = None if fresh else self.row(c.id)
+        if at is not None:  # the same id again: its row starts over
+            self.received_at[at], self.since[at] = c.received_at, c.since
+            self.sla_s[at], self.resolved_at[at], self.replied[at], self.status[at] = sla_s, math.nan, 0, 0
+            self.author[at], self.source[at] = author, source
+            return
+        if c.id != len(self.ids) + 1:
+            self.irregular[c.id] = len(self.ids)
+        self.ids.append(c.id)
+        self.received_at.append(c.received_at)
+        self.since.append(c.since)
+        self.sla_s.append(sla_s)
+        self.resolved_at.append(math.nan)
+        self.replied.append(0)
+        self.status.append(0)
+        self.author.append(author)
+        self.source.append(source)
 
 
 class _Fold:
@@ -260,8 +308,10 @@ class _Fold:
         self.status = "open"
         self.closed_at: float | None = None
         self.count = 0
-        self.comments: dict[int, _Track] = {}
-        self.arrivals: list[tuple[float, float]] = []
+        self.comments = _Comments()
+        #: (posting time, negativity) of every arrival, a comment id given again too
+        self.arrival_at = array("d")
+        self.arrival_negativity = array("d")
         self.drafts: dict[int, tuple[str, int | None]] = {}
         self.versions: dict[int, int] = {}
         #: Per draft, the approvals counted so far: (version, approver, the override if any).
@@ -327,17 +377,20 @@ class _Fold:
 
     def on_comment_ingested(self, e: Event, b: ev.CommentIngested) -> None:
         c = b.comment
-        self.comments[c.id] = _Track(c.received_at, c.since, c.negativity, c.author, c.source, self.sla_s)
-        self.arrivals.append((c.since, c.negativity))
+        self.comments.arrive(c, self.sla_s)
+        self.arrival_at.append(c.since)
+        self.arrival_negativity.append(c.negativity)
 
-    def _status(self, comment_id: int | None, status: str, at: float) -> _Track | None:
-        track = self.comments.get(comment_id) if comment_id is not None else None
-        if track is None:
+    def _status(self, comment_id: int | None, status: str, at: float) -> int | None:
+        """Set a comment's status; its row (None for a comment the log has not brought)."""
+        comments = self.comments
+        row = comments.row(comment_id)
+        if row is None:
             return None
-        track.status = status
-        if status in RESOLVING and track.resolved_at is None:
-            track.resolved_at = at
-        return track
+        comments.status[row] = comments.code(status)
+        if status in RESOLVING and math.isnan(comments.resolved_at[row]):
+            comments.resolved_at[row] = at
+        return row
 
     def on_comment_claimed(self, e: Event, b: ev.CommentClaimed) -> None:
         self._status(b.comment_id, "claimed", e.ts)
@@ -381,10 +434,10 @@ class _Fold:
                 self.op(e.actor).statements_sent += 1
                 return
             self.op(e.actor).replies_sent += 1
-            track = self._status(b.comment_id, "answered", e.ts)
-            if track is not None and track.first_reply_at is None:
-                track.first_reply_at = e.ts
-                waited = e.ts - track.since
+            row = self._status(b.comment_id, "answered", e.ts)
+            if row is not None and not self.comments.replied[row]:
+                self.comments.replied[row] = 1
+                waited = e.ts - self.comments.since[row]
                 self.responses.append(waited)
                 self.reply_times.setdefault(e.actor, []).append(waited)
 
@@ -442,34 +495,85 @@ def compute(events: Iterable[Event], playbook: Playbook, *, as_of: float | None 
     `as_of` is the moment unresolved comments are measured against: the close
     of the incident when it is closed, else this argument, else now.
     """
-    fold = _Fold(playbook)
+    folded = Folding(playbook)
     for event in events:
-        fold.feed(event)
+        folded.feed(event)
+    metrics, breaches = folded.result(as_of)
+    metrics.sla.breached = list(breaches)
+    return metrics
+
+
+class Folding:
+    """The metrics as the log streams by: `feed` each event in seq order, then `result` gives the
+    metrics with the SLA breaches apart, as an iterator (there may be a million of them, and a
+    writer can write them one by one instead of holding them)."""
+
+    def __init__(self, playbook: Playbook) -> None:
+        self.fold = _Fold(playbook)
+        self.feed = self.fold.feed
+
+    def knows(self, comment_id: int) -> bool:
+        """Whether the log fed so far brought this comment."""
+        return self.fold.comments.row(comment_id) is not None
+
+    @property
+    def since_by_row(self) -> Sequence[float]:
+        """When each comment started waiting (its last arrival's `since`), in first-arrival order."""
+        return self.fold.comments.since
+
+    def result(self, as_of: float | None = None) -> tuple[Metrics, Iterator[Breach]]:
+        """The metrics of the log fed so far (once: the fold lets go of what it no longer needs)."""
+        return _result(self.fold, as_of)
+
+
+def _result(fold: _Fold, as_of: float | None) -> tuple[Metrics, Iterator[Breach]]:
     moment = fold.closed_at if fold.closed_at is not None else (as_of if as_of is not None else time.time())
 
+    first_comment = min(fold.arrival_at) if fold.arrival_at else None
+    if fold.arrival_at:
+        start = math.floor(first_comment / 60.0) * 60.0 if first_comment is not None else 0.0
+        end = max(fold.arrival_at)
+        step = bucket_step(end - start)
+        flow = curve(zip(fold.arrival_at, fold.arrival_negativity, strict=True), start, end + 1e-9, step)
+    else:
+        flow = Curve(start=fold.opened_at if fold.opened_at is not None else moment, step=60.0, volume=[], negative=[])
+    # the arrival columns are done with: let them go before the breaches are ordered
+    fold.arrival_at, fold.arrival_negativity = array("d"), array("d")
+
     sla = Sla(breached=[])
-    statuses: dict[str, int] = {}
-    for comment_id, track in fold.comments.items():
-        statuses[track.status] = statuses.get(track.status, 0) + 1
-        end = track.resolved_at if track.resolved_at is not None else moment
-        waited = end - track.since
-        if waited > track.sla_s:
+    comments = fold.comments
+    by_code = [0] * len(comments.names)
+    breaching = array("q")
+    waited_of = array("d")
+    since, sla_s, resolved_at, status = comments.since, comments.sla_s, comments.resolved_at, comments.status
+    for row in range(len(comments)):
+        by_code[status[row]] += 1
+        resolved = resolved_at[row]
+        waited = (moment if math.isnan(resolved) else resolved) - since[row]
+        if waited > sla_s[row]:
             sla.breaches += 1
-            resolved = track.resolved_at is not None
-            if resolved:
-                sla.resolved_late += 1
-            else:
+            if math.isnan(resolved):
                 sla.still_waiting += 1
-            sla.breached.append(Breach(comment_id=comment_id, author=track.author, source=track.source,
-                                       received_at=track.received_at, since=track.since, sla_s=track.sla_s,
-                                       waited_s=waited,
-                                       resolved=resolved))
+            else:
+                sla.resolved_late += 1
+            breaching.append(row)
+            waited_of.append(waited)
         else:
             sla.within += 1
-    sla.breached.sort(key=lambda b: -b.waited_s)
+    order = sorted(range(len(breaching)), key=waited_of.__getitem__, reverse=True)
+    del waited_of
 
-    total = len(fold.comments)
-    first_comment = min((t for t, _ in fold.arrivals), default=None)
+    def breaches() -> Iterator[Breach]:
+        for at in order:
+            row = breaching[at]
+            resolved = resolved_at[row]
+            end = moment if math.isnan(resolved) else resolved
+            yield Breach(comment_id=comments.ids[row], author=comments.author[row], source=comments.source[row],
+                         received_at=comments.received_at[row], since=since[row], sla_s=sla_s[row],
+                         waited_s=end - since[row], resolved=not math.isnan(resolved))
+
+    statuses = {comments.names[code]: n for code, n in enumerate(by_code) if n}
+    total = len(comments)
     first_answer = None
     if first_comment is not None:
         first_answer = min((t for t in fold.public_answers if t >= first_comment), default=None)
@@ -483,13 +587,6 @@ def compute(events: Iterable[Event], playbook: Playbook, *, as_of: float | None 
     decisions = sorted(fold.decisions.values(), key=lambda d: d.id)
     latencies = [d.latency_s for d in decisions if d.latency_s is not None]
 
-    if fold.arrivals:
-        start = math.floor(first_comment / 60.0) * 60.0 if first_comment is not None else 0.0
-        end = max(t for t, _ in fold.arrivals)
-        step = bucket_step(end - start)
-        flow = curve(fold.arrivals, start, end + 1e-9, step)
-    else:
-        flow = Curve(start=fold.opened_at if fold.opened_at is not None else moment, step=60.0, volume=[], negative=[])
 
     spike = fold.spikes[0] if fold.spikes else None
     statement = next((t for t in fold.statements_sent if spike is not None and t >= spike), None)
@@ -497,7 +594,7 @@ def compute(events: Iterable[Event], playbook: Playbook, *, as_of: float | None 
     def share(*names: str) -> float | None:
         return sum(statuses.get(n, 0) for n in names) / total if total else None
 
-    return Metrics(
+    metrics = Metrics(
         incident_id=fold.incident_id,
         title=fold.title,
         severity=fold.severity,
@@ -532,3 +629,4 @@ def compute(events: Iterable[Event], playbook: Playbook, *, as_of: float | None 
         spike_to_statement_s=statement - spike if statement is not None and spike is not None else None,
         severity_changes=fold.severity_changes,
     )
+    return metrics, breaches()

@@ -26,6 +26,7 @@ from crisis_tui import wire
 from crisis_tui.errors import CrisisError, InvalidInput, NotFound, StoreUnavailable
 from crisis_tui.log_head import Head
 from crisis_tui.model import (
+    Arrivals,
     BulkResult,
     Comment,
     CommentKeys,
@@ -97,6 +98,9 @@ async def require_incident(state: ServerState, incident_id: str) -> None:
         raise NotFound(f"no incident {incident_id!r} on this server") from None
 
 
+#: The largest minute number `arrivals` takes (epoch seconds // 60 up to the year 9999).
+MAX_MINUTE = 10**8
+MAX_KIND = 64
 _WHOLE = re.compile(r"-?[0-9]{1,19}")
 
 
@@ -403,6 +407,21 @@ def _r(path: str, method: str, role: str, action: str, handler: Handler, *, inci
 
 
 I = "/incidents/{incident_id}"
+# ------------------------------------------------ the wallboard's start (aggregates, not a replay)
+async def arrivals(request: Request, caller: Caller, state: ServerState) -> Response:
+    first = query_int(request, "from_minute", 0, high=MAX_MINUTE) or 0
+    recent = query_int(request, "recent_minute", None, high=MAX_MINUTE)
+    return responses.ok(await state.reader.arrivals(_inc(request), first, recent_minute=recent))
+
+
+async def last_event(request: Request, caller: Caller, state: ServerState) -> Response:
+    kind = str(request.path_params["kind"])
+    if len(kind) > MAX_KIND:
+        raise InvalidInput("kind", f"an event kind is at most {MAX_KIND} characters")
+    upto = query_int(request, "upto", None, low=1)
+    return responses.ok(await state.reader.last_event(_inc(request), kind, upto_seq=upto))
+
+
 C = I + "/comments/" + paths.id_param("comment_id")
 D = I + "/drafts/" + paths.id_param("draft_id")
 _PAGE = Query("limit", "most items in the answer", low=1, high=PAGE)
@@ -466,6 +485,12 @@ def routes() -> list[BaseRoute]:
         _r(I + "/notifications", "POST", "operator", "record a notification", notification,
            body=wire.NotificationBody, answer=Event, status=201),
         _r(I + "/events/latest", "GET", "viewer", "read", latest_events, answer=list[Event], query=(_PAGE,)),
+        _r(I + "/arrivals", "GET", "viewer", "read", arrivals, answer=Arrivals,
+           query=(Query("from_minute", "count comments posted from this minute (epoch seconds // 60) on",
+                        high=MAX_MINUTE),
+                  Query("recent_minute", "list the posting times from this minute on", high=MAX_MINUTE))),
+        _r(I + "/events/last/{kind}", "GET", "viewer", "read", last_event, answer=Event | None,
+           query=(Query("upto", "the newest at or before this seq", low=1),)),
         _r(I + "/head", "GET", "viewer", "read", log_head, answer=Head | None,
            query=(Query("number", "the incident's N-th event instead of its newest", low=1),)),
         _r(I + "/audit", "GET", "operator", "audit the incident file", audit, answer=AuditReport,

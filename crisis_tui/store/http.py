@@ -33,6 +33,7 @@ from crisis_tui import wire
 from crisis_tui.errors import Forbidden, RateLimited, StoreUnavailable, Unauthorized
 from crisis_tui.log_head import Head
 from crisis_tui.model import (
+    Arrivals,
     BulkResult,
     Comment,
     CommentKeys,
@@ -54,6 +55,7 @@ from crisis_tui.wire.errors import error_from_response
 T = TypeVar("T")
 #: `null` or a head (a union is no `type[T]` to mypy, so it is spelled once here).
 _HEAD_OR_NONE: Any = Head | None
+_EVENT_OR_NONE: Any = Event | None
 TokenSource = Callable[[str], Awaitable[str]]
 StateCallback = Callable[[str], None]
 
@@ -427,6 +429,16 @@ class HttpStore:
     async def log_head(self, incident_id: str, number: int | None = None) -> Head | None:
         params = {} if number is None else {"number": number}
         return await self._call("GET", self._i(incident_id) + "/head", _HEAD_OR_NONE, params=params)
+
+    # ------------------------------------------------ the wallboard's start (aggregates, not a replay)
+    async def arrivals(self, incident_id: str, from_minute: int, *, recent_minute: int | None = None) -> Arrivals:
+        params = {"from_minute": from_minute} | ({} if recent_minute is None else {"recent_minute": recent_minute})
+        return await self._call("GET", self._i(incident_id) + "/arrivals", Arrivals, params=params)
+
+    async def last_event(self, incident_id: str, kind: str, *, upto_seq: int | None = None) -> Event | None:
+        params = {} if upto_seq is None else {"upto": upto_seq}
+        return await self._call("GET", self._i(incident_id) + "/events/last/" + quote(kind, safe=""),
+                                _EVENT_OR_NONE, params=params)
 
     async def audit(self, incident_id: str, at: int | None = None) -> AuditReport:
         """The server audits its own file (crisis_tui.store.audit) and answers the report."""

@@ -13,6 +13,7 @@ from typing import Protocol, runtime_checkable
 
 from crisis_tui.log_head import Head
 from crisis_tui.model import (
+    Arrivals,
     BulkResult,
     Comment,
     CommentKeys,
@@ -180,4 +181,13 @@ class IncidentStore(Protocol):
         """The whole comments of `ids` that exist, in id order (the rows a screen shows).
 
         Raises: InvalidInput (more than model.BY_ID_MAX ids), StoreUnavailable."""
+        ...
+
+    # the wallboard's start: what a replay of the log would count, answered by the store
+    async def arrivals(self, incident_id: str, from_minute: int, *, recent_minute: int | None = None) -> Arrivals:
+        """Comments posted from minute `from_minute` (epoch seconds // 60) on, counted by minute of
+        posting with how many are negative, and their posting times from `recent_minute` on."""
+        ...
+    async def last_event(self, incident_id: str, kind: str, *, upto_seq: int | None = None) -> Event | None:
+        """The newest event of `kind` at or before `upto_seq` (None: there is none)."""
         ...

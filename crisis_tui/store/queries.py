@@ -25,6 +25,8 @@ from crisis_tui.model import (
     BY_ID_MAX,
     KEY_AUTHOR,
     KEY_TEXT,
+    NEGATIVE_AT,
+    Arrivals,
     Comment,
     CommentKeys,
     Counts,
@@ -58,6 +60,9 @@ UNANSWERED = ("new", "claimed", "escalated")
 WAITING_SINCE = "SELECT min(since) FROM (" + " UNION ALL ".join(
     "SELECT min(min(coalesce(posted_at, received_at), received_at)) AS since FROM comments "
     f"WHERE incident_id = ? AND status = '{status}'" for status in UNANSWERED) + ") AS waiting"
+#: How far back the store's clock may have stepped between two ingests and `arrivals` still
+#: counts every comment of the window (ids follow arrival; arrival times follow the clock).
+ARRIVAL_SLACK_S = 600.0
 
 
 class Reads:
@@ -247,6 +252,74 @@ class Reads:
                 (incident_id, *part))
             out.extend(comment_from_row(r) for r in rows)
         return out
+
+    # ------------------------------------------------ the export's pages of stored rows
+    async def raw_events_after(self, incident_id: str, after_seq: int, limit: int) -> list[tuple[Any, ...]]:
+        """`raw_events` a page at a time (seq after `after_seq`): the export streams the log."""
+        return await self._fetchall(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE incident_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (incident_id, after_seq, limit))
+
+    # ------------------------------------------------ the wallboard's start (aggregates, not a replay)
+    async def arrivals(self, incident_id: str, from_minute: int, *, recent_minute: int | None = None) -> Arrivals:
+        """Comments posted from `from_minute` on, by minute, as a replay of the log would count them.
+
+        A comment's posting time is never after its arrival (`waiting_since`), and ids are given in
+        arrival order under the write lock, so the walk goes back from the newest comment a chunk of
+        ids at a time (the primary key's range, no scan of the incident) and stops at the first
+        chunk that arrived before the window, less ARRIVAL_SLACK_S for a clock stepped back. Its
+        cost follows the comments that arrived in the window, not the incident's size.
+        """
+        since = from_minute * 60.0
+        recent_at = (from_minute if recent_minute is None else max(from_minute, recent_minute)) * 60.0
+        row = await self._fetchone("SELECT max(id) FROM comments WHERE incident_id = ?", (incident_id,))
+        newest = int(row[0]) if row and row[0] is not None else 0
+        found = Arrivals(minutes={}, recent=[], last_id=newest)
+        chunks: list[list[Any]] = []
+        high, size = newest, 4096
+        while high > 0:
+            low = max(0, high - size)
+            chunks.append(await self._fetchall(
+                "SELECT id, min(coalesce(posted_at, received_at), received_at) AS at, negativity FROM comments"
+                " WHERE incident_id = ? AND id > ? AND id <= ? AND min(coalesce(posted_at, received_at), received_at) >= ?"
+                " ORDER BY id", (incident_id, low, high, since)))
+            first = await self._fetchone(
+                "SELECT received_at FROM comments WHERE incident_id = ? AND id > ? ORDER BY id LIMIT 1",
+                (incident_id, low))
+            if first is None or first[0] < since - ARRIVAL_SLACK_S:
+                break
+            high, size = low, min(size * 2, 1 << 18)
+        minutes = found.minutes
+        for chunk in reversed(chunks):
+            for _id, at, negativity in chunk:
+                bucket = minutes.get(minute := int(at // 60.0))
+                if bucket is None:
+                    bucket = minutes[minute] = [0, 0]
+                bucket[0] += 1
+                if negativity >= NEGATIVE_AT:
+                    bucket[1] += 1
+                if at >= recent_at:
+                    found.recent.append(at)
+        return found
+
+    async def last_event(self, incident_id: str, kind: str, *, upto_seq: int | None = None) -> Event | None:
+        """The newest event of `kind` (at or before `upto_seq`), or None: walked back from the head in
+        ranges of seq (the table's own key), so a kind that came lately is found at once."""
+        row = await self._fetchone("SELECT max(seq) FROM events WHERE incident_id = ?", (incident_id,))
+        high = int(row[0]) if row and row[0] is not None else 0
+        if upto_seq is not None:
+            high = min(high, upto_seq)
+        size = 4096
+        while high > 0:
+            low = max(0, high - size)
+            # `incident_id || ''`: the seq range, not the incident's index, picks the rows to look at
+            found = await self._fetchone(
+                f"SELECT {EVENT_COLUMNS} FROM events WHERE seq > ? AND seq <= ? AND incident_id || '' = ?"
+                " AND kind = ? ORDER BY seq DESC LIMIT 1", (low, high, incident_id, kind))
+            if found is not None:
+                return event_from_row(found)
+            high, size = low, min(size * 2, 1 << 18)
+        return None
 
 
 def _decode_tags(raw: str) -> list[str]:

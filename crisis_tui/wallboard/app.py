@@ -1,8 +1,10 @@
 """`crisis-tui wallboard`: the room's big screen, read-only by construction.
 
 The app only wires: it refuses a store that can write (the command opens the
-SQLite file read-only, or a server with a viewer token), follows the log in one
-worker (`store.subscribe`) into `BoardState`, and at most four times a second
+SQLite file read-only, or a server with a viewer token), starts from what the
+store answers (`read_start`: the board a replay of the whole log would leave,
+without the replay), follows the log from there in one worker
+(`store.subscribe`) into `BoardState`, and at most four times a second
 turns what changed into a few store reads and widget updates. A one-second
 tick moves what depends on the clock (ages, the rolling rate, the trends). The
 only keys are quit and theme; there is nothing else to press.
@@ -30,7 +32,7 @@ from crisis_tui.store.protocol import IncidentStore
 from crisis_tui.wallboard.banner import SeverityBanner
 from crisis_tui.wallboard.boards import DecisionsBoard, PresenceBoard, TimelineTail
 from crisis_tui.wallboard.figure import BigFigure, Mood
-from crisis_tui.wallboard.live import BoardState
+from crisis_tui.wallboard.live import BoardState, read_sitrep, read_start
 from crisis_tui.wallboard.trend import Trend
 from crisis_tui.widgets.display import plain
 from crisis_tui.widgets.rewrite_alarm import RewriteAlarm
@@ -111,6 +113,8 @@ class WallboardApp(App[None]):
         #: age or "within SLA" keeps running as if live, and a band says since when.
         self.away_since: float | None = None
         self._applying = False
+        #: Whether `state` holds the store's start (until then nothing is followed).
+        self.started = False
         self.witness = Witness(store, incident_id)
 
     # ------------------------------------------------------------------ layout
@@ -168,6 +172,8 @@ class WallboardApp(App[None]):
         self.store.on_connection_state = self._connection
         self.theme = THEMES[0]
         self._fit(self.size.width, self.size.height)
+        with contextlib.suppress(CrisisError):  # a store away now is the follow loop's to retry
+            await self.start()
         await self.reload()
         with contextlib.suppress(CrisisError):  # a store away now is the follow loop's to report
             await self.witness.open()
@@ -183,6 +189,17 @@ class WallboardApp(App[None]):
         self.theme = THEMES[(current + 1) % len(THEMES)]
 
     # ------------------------------------------------------------- data flow
+    async def start(self) -> None:
+        """The board as a replay of the log would leave it, from the store's answers (read before
+        `reload`, so the projections read then are at least as new as the start's head)."""
+        try:
+            self.state = await read_start(self.store, self.incident_id, self.clock())
+        except CrisisError as exc:
+            self._read_failed(exc)
+            raise
+        self.started = True
+        self.find_sitrep()
+
     async def reload(self) -> None:
         """Read everything the store projects (start, and after a reconnect)."""
         try:
@@ -196,9 +213,13 @@ class WallboardApp(App[None]):
 
     @work(exclusive=True, group="follow")
     async def follow(self) -> None:
-        """Feed the log into the board state, from the first event on, live; retry when cut off."""
+        """Start from the store's answers, then feed the log after them into the board state,
+        live; retry when cut off."""
         while True:
             try:
+                if not self.started:
+                    await self.start()
+                    await self.reload()
                 async for event in self.store.subscribe(self.incident_id, self.state.last_seq):
                     self.state.feed(event)
                     if self.witness.saw((event,)) is not None:
@@ -211,6 +232,18 @@ class WallboardApp(App[None]):
                 self.link = f"✗ disconnected: {plain(exc, 120)} (retrying)"
                 self._away(True)
                 self.render_keys()
+                await asyncio.sleep(RETRY_S)
+
+    @work(exclusive=True, group="sitrep")
+    async def find_sitrep(self) -> None:
+        """The last situation report before the start, looked for behind the first screen (a log
+        without one is walked back to its first event)."""
+        while True:
+            try:
+                await read_sitrep(self.store, self.incident_id, self.state)
+                self.render_keys()
+                return
+            except CrisisError:
                 await asyncio.sleep(RETRY_S)
 
     async def apply_changes(self) -> None:
@@ -265,6 +298,8 @@ class WallboardApp(App[None]):
     def render_all(self) -> None:
         # Away, every figure is told as of when the source was last seen, never "now".
         now = self.away_since if self.away_since is not None else self.clock()
+        if not self.screen.query(TimelineTail):
+            return  # quit while a read was on its way: the board is already taken down
         with self.batch_update():
             self.render_away()
             if self.incident is not None:
@@ -345,6 +380,7 @@ class WallboardApp(App[None]):
             ("wallboard · read-only", "bold"), " · q quit · t theme · ",
             (self.link, "$text-success" if self.link.startswith("●") else "bold $text-error"),
             f" · {self.state.events_seen:,} events · ",
+            "last sitrep: looking…" if not self.state.sitrep_known else
             "no sitrep yet" if self.state.last_sitrep is None else
             f"last sitrep {time.strftime('%H:%M', time.localtime(self.state.last_sitrep))}",
         ))
