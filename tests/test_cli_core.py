@@ -84,6 +84,17 @@ def test_mistakes_get_one_line_and_no_traceback(tmp_path: Path) -> None:
         assert "Traceback" not in result.stderr
 
 
+def test_an_id_too_big_for_the_store_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    db = tmp_path / "room.db"
+    assert cli("new", str(db), "--title", "Refund delays", "--as", "Luis").returncode == 0
+    huge = "99999999999999999999999"
+    for args in (["escalation-answer", str(db), huge, "legal says ok"], ["send", str(db), huge],
+                 ["send", str(db), "1", "--version", huge], ["token", "revoke", "--db", str(db), "--id", huge]):
+        result = cli(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert "Traceback" not in result.stderr and "is not in the range" in result.stderr, (args, result.stderr)
+
+
 def test_init_writes_a_copy_the_playbook_option_reads(tmp_path: Path) -> None:
     target = tmp_path / "mine.toml"
     written = cli("init", str(target))

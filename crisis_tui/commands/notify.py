@@ -17,6 +17,7 @@ from crisis_tui.errors import InvalidInput
 from crisis_tui.notify.loop_in import LoopIn, loop_ins
 from crisis_tui.safe_text import one_line
 from crisis_tui.timeline_text import describe
+from crisis_tui.wire import MAX_ID
 
 
 @click.command()
@@ -89,7 +90,7 @@ def notify_cmd(incident: str, once: bool, token: str | None) -> None:
 
 @click.command("escalation-answer")
 @click.argument("incident", metavar="INCIDENT")
-@click.argument("comment_id", metavar="COMMENT_ID", type=int)
+@click.argument("comment_id", metavar="COMMENT_ID", type=click.IntRange(0, MAX_ID))
 @click.argument("answer", metavar="ANSWER")
 @click.option("--as", "name", default=None, help="Who records it (default: playbook operator, then $USER).")
 @token_options

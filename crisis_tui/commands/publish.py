@@ -14,12 +14,13 @@ from crisis_tui import approval, locator
 from crisis_tui.commands.context import run, settings
 from crisis_tui.errors import InvalidInput
 from crisis_tui.publish.outbound import BY_HAND, Outbound, line, outbound, where_it_went
+from crisis_tui.wire import MAX_ID
 
 
 @click.command()
 @click.argument("incident", metavar="INCIDENT")
-@click.argument("draft_id", metavar="DRAFT_ID", type=int)
-@click.option("--version", "version", type=int, default=None,
+@click.argument("draft_id", metavar="DRAFT_ID", type=click.IntRange(0, MAX_ID))
+@click.option("--version", "version", type=click.IntRange(0, MAX_ID), default=None,
               help="The version you read: refused if the draft has moved on since.")
 @click.option("--as", "name", default=None, help="Who sends it (default: playbook operator, then $USER).")
 @click.option("--token", envvar=locator.TOKEN_VAR, default=None, help="Server token (for a server URL).")

@@ -18,6 +18,7 @@ from crisis_tui.seats import check_seats, parse_list, seats_in_force
 from crisis_tui.server.settings import ServerSettings
 from crisis_tui.store.opening import Database, database, named, open_database
 from crisis_tui.tokens import ROLES, Token, TokenBook, check_preset
+from crisis_tui.wire import MAX_ID
 
 _DEFAULTS = ServerSettings()
 _DB = click.option(
@@ -231,7 +232,7 @@ def token_list(db: Database, show_all: bool) -> None:
 
 @token.command("revoke")
 @_DB
-@click.option("--id", "token_id", type=int, default=None, help="Revoke this token.")
+@click.option("--id", "token_id", type=click.IntRange(0, MAX_ID), default=None, help="Revoke this token.")
 @click.option("--name", default=None, help="Revoke the active token of this name (names are unique among active tokens).")
 def token_revoke(db: Database, token_id: int | None, name: str | None) -> None:
     """Revoke a token (the server refuses it within two seconds)."""
