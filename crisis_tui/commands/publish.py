@@ -12,6 +12,7 @@ import click
 
 from crisis_tui import approval, locator
 from crisis_tui.commands.context import run, settings
+from crisis_tui.commands.token_option import token_options
 from crisis_tui.errors import InvalidInput
 from crisis_tui.publish.outbound import BY_HAND, Outbound, line, outbound, where_it_went
 from crisis_tui.wire import MAX_ID
@@ -23,7 +24,7 @@ from crisis_tui.wire import MAX_ID
 @click.option("--version", "version", type=click.IntRange(0, MAX_ID), default=None,
               help="The version you read: refused if the draft has moved on since.")
 @click.option("--as", "name", default=None, help="Who sends it (default: playbook operator, then $USER).")
-@click.option("--token", envvar=locator.TOKEN_VAR, default=None, help="Server token (for a server URL).")
+@token_options
 def send(incident: str, draft_id: int, version: int | None, name: str | None, token: str | None) -> None:
     """Send approved draft DRAFT_ID of INCIDENT (a reply or a statement): published where the playbook says,
     else marked sent by hand."""
@@ -56,7 +57,7 @@ def send(incident: str, draft_id: int, version: int | None, name: str | None, to
 
 @click.command("outbound")
 @click.argument("incident", metavar="INCIDENT")
-@click.option("--token", envvar=locator.TOKEN_VAR, default=None, help="Server token (for a server URL).")
+@token_options
 def outbound_cmd(incident: str, token: str | None) -> None:
     """Everything that left INCIDENT's room: what, where, when, approved by whom, post id and address or "by hand"."""
     cfg = settings()
