@@ -15,6 +15,7 @@ from crisis_tui.commands.context import run, settings
 from crisis_tui.commands.token_option import token_options
 from crisis_tui.errors import InvalidInput
 from crisis_tui.publish.outbound import BY_HAND, Outbound, line, outbound, where_it_went
+from crisis_tui.safe_text import one_line
 from crisis_tui.wire import MAX_ID
 
 
@@ -48,11 +49,11 @@ def send(incident: str, draft_id: int, version: int | None, name: str | None, to
     if not items:
         click.echo(f"sent draft {draft_id}")
     elif items[0].how == BY_HAND:
-        click.echo(f"marked draft {draft_id} v{items[0].version} sent {where_it_went(items[0])}: "
+        click.echo(f"marked draft {draft_id} v{items[0].version} sent {one_line(where_it_went(items[0]), 300)}: "
                    "no publisher for this platform, so post the approved text yourself")
     else:
         click.echo(f"sent draft {draft_id} v{items[0].version}: published on "
-                   + "; ".join(where_it_went(o) for o in items))
+                   + "; ".join(one_line(where_it_went(o), 300) for o in items))
 
 
 @click.command("outbound")
