@@ -176,3 +176,17 @@ async def test_copy_sqlite_to_postgresql_and_back_keeps_every_event_and_hash(pg_
     again = await asyncio.to_thread(cli, "copy", str(first), pg_url)
     assert again.returncode != 0
     assert "already exists" in again.stderr and "Traceback" not in again.stderr
+
+
+async def test_a_comment_whose_extra_keys_are_not_in_order_verifies_on_both_stores(
+        pg_url: str, tmp_path: Path) -> None:
+    source = tmp_path / "extra.jsonl"
+    source.write_text('{"source": "reviews", "id": "r1", "author": "Play user", "text": "refund?", '
+                      '"zeta": "1", "alpha": "2", "Mid Key": "3"}\n', encoding="utf-8")
+    for db in (str(tmp_path / "room.db"), pg_url):
+        made = await asyncio.to_thread(cli, "new", db, "--title", "Refund delays", "--as", "Luis")
+        target = f"{db}#{made.stdout.strip().splitlines()[-1]}"
+        assert (await asyncio.to_thread(cli, "ingest", target, str(source))).returncode == 0
+        checked = await asyncio.to_thread(cli, "verify", target)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert "every table matches a replay of the log" in checked.stdout
