@@ -152,6 +152,8 @@ class TokenBook:
             conn = await asyncpg.connect(url)
         except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
             raise StoreUnavailable(f"cannot reach PostgreSQL at {shown(url)}: {exc}") from exc
+        except (ValueError, OverflowError) as exc:  # the URL itself: a port that is not a number, or past 65535
+            raise StoreUnavailable(f"{shown(url)} is not a usable PostgreSQL URL: {exc}") from exc
         version = await conn.fetchval("SELECT CASE WHEN to_regclass('crisis_schema') IS NULL THEN 0 "
                                       "ELSE (SELECT version FROM crisis_schema) END")
         if int(version) < SCHEMA_VERSION:

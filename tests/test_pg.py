@@ -190,3 +190,14 @@ async def test_a_comment_whose_extra_keys_are_not_in_order_verifies_on_both_stor
         checked = await asyncio.to_thread(cli, "verify", target)
         assert checked.returncode == 0, checked.stdout + checked.stderr
         assert "every table matches a replay of the log" in checked.stdout
+
+
+def test_a_postgresql_url_that_cannot_be_used_is_one_line_without_its_password() -> None:
+    for url, why in (("postgresql://postgres:hunter2@127.0.0.1:notaport/crisis", "invalid literal for int()"),
+                     ("postgresql://postgres:hunter2@127.0.0.1:99999/crisis", "port must be 0-65535")):
+        for args in (["new", url, "--title", "Outage"], ["token", "list", "--db", url]):
+            done = cli(*args)
+            assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+            [line] = done.stderr.splitlines()
+            assert line.startswith(f"crisis-tui: {url.replace(':hunter2', '')} is not a usable PostgreSQL URL: ")
+            assert why in line and "hunter2" not in line

@@ -65,8 +65,7 @@ def shown(url: str) -> str:
     parts = urlsplit(url)
     if parts.password is None:
         return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}@{host}" + (f":{parts.port}" if parts.port else "")
+    netloc = f"{parts.username}@{parts.netloc.rpartition('@')[2]}"  # host and port as written (not parsed)
     return urlunsplit(parts._replace(netloc=netloc))
 
 
@@ -95,6 +94,8 @@ class PgStore(SqliteStore):
             conn = await asyncpg.connect(url)
         except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
             raise StoreUnavailable(f"cannot reach PostgreSQL at {shown(url)}: {exc}") from exc
+        except (ValueError, OverflowError) as exc:  # the URL itself: a port that is not a number, or past 65535
+            raise StoreUnavailable(f"{shown(url)} is not a usable PostgreSQL URL: {exc}") from exc
         store = cls(PgConnection(conn), url, playbook or playbook_mod.load(), read_only)
         try:
             await store._migrate_pg(create=create)
