@@ -43,7 +43,10 @@ def sitrep(incident: str, no_send: bool, name: str | None, token: str | None) ->
 
     text, delivered, failed = run(go)
     click.echo(text)
-    click.echo(f"sent to {', '.join(delivered)}" if delivered else "sent to no target")
+    if no_send:
+        click.echo("recorded, not sent (--no-send)")
+    else:
+        click.echo(f"sent to {', '.join(delivered)}" if delivered else "sent to no target")
     for target, why in failed.items():
         click.echo(f"not delivered to {target}: {why}", err=True)
 
