@@ -120,6 +120,8 @@ def serve(db: Database, host: str, port: int, ssl_certfile: str | None, ssl_keyf
 
     if (ssl_certfile is None) != (ssl_keyfile is None):
         raise click.UsageError("TLS needs both --ssl-certfile and --ssl-keyfile")
+    if not triage and triage_worker == "on":
+        raise click.UsageError("--triage-worker on scores comments, which --no-triage turns off: give one of them")
     meta_secret = os.environ.get(meta_secret_env) or None
     if meta_secret is None and click.get_current_context().get_parameter_source(
             "meta_secret_env") is not ParameterSource.DEFAULT:
