@@ -474,9 +474,17 @@ def load(path: str | Path | None = None) -> Playbook:
     return parse(data, str(file))
 
 
+#: Sections the README has people append whole (`[[notify]]`, `[sitrep]`): left out of a copy while they
+#: hold their defaults, since `notify = []` or a second `[sitrep]` would make the appended file invalid TOML.
+_APPENDED = {"notify": [], "sitrep": msgspec.to_builtins(SitrepSettings())}
+
+
 def to_toml(book: Playbook) -> str:
     data = msgspec.to_builtins(book)
     data.pop("source", None)
+    for key, default in _APPENDED.items():
+        if data.get(key) == default:
+            del data[key]
     return tomli_w.dumps(_drop_none(data))
 
 

@@ -114,6 +114,19 @@ def test_init_writes_an_editable_copy_that_loads_the_same(tmp_path: Path) -> Non
         playbook_mod.write_copy(tmp_path / "mine.toml")
 
 
+def test_the_readmes_word_out_blocks_appended_to_an_init_copy_load(tmp_path: Path) -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    blocks = [b.split("```")[0] for b in readme.split("```toml\n")[1:]]
+    wanted = [b for b in blocks if "[[notify]]" in b or "statement_token_env" in b]
+    assert len(wanted) == 2
+    written = playbook_mod.write_copy(tmp_path / "mine.toml")
+    with written.open("a", encoding="utf-8") as out:
+        out.write("\n" + "\n".join(wanted))
+    book = playbook_mod.load(written)
+    assert [t.name for t in book.notify] == ["legal", "leadership"] and book.sitrep.every_minutes == 30
+    assert sorted(book.publish) == ["bluesky", "mastodon"] and book.publish["mastodon"].statements
+
+
 def test_the_playbook_is_found_option_then_env_then_user_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.delenv(playbook_mod.ENV_VAR, raising=False)

@@ -55,6 +55,21 @@ def test_verify_notices_a_removed_event(tmp_path: Path) -> None:
     assert "removed or reordered" in checked.stdout
 
 
+def test_verify_reads_extra_keys_in_any_order_but_finds_an_altered_value(tmp_path: Path) -> None:
+    db = tmp_path / "room.db"
+    assert cli("new", str(db), "--title", "Refund delays", "--as", "Luis").returncode == 0
+    source = tmp_path / "c.jsonl"
+    source.write_text('{"source": "x", "id": "1", "author": "@a", "text": "refund?", "alpha": "1", "zeta": "2"}\n')
+    assert cli("ingest", str(db), str(source)).returncode == 0
+    with sqlite3.connect(db) as raw:  # as a file written before the row's keys were sorted keeps them
+        raw.execute("""UPDATE comments SET extra = '{"zeta":"2","alpha":"1"}'""")
+    assert "every table matches a replay of the log" in cli("verify", str(db)).stdout
+    with sqlite3.connect(db) as raw:
+        raw.execute("""UPDATE comments SET extra = '{"zeta":"2","alpha":"9"}'""")
+    altered = cli("verify", str(db))
+    assert altered.returncode == 1 and "table comments, row 1, column extra" in altered.stdout
+
+
 def test_headless_demo_prints_a_timeline_in_three_languages(tmp_path: Path) -> None:
     played = cli("demo", "--headless", "--speed", "0", "--db", str(tmp_path / "d.db"))
     assert played.returncode == 0, played.stderr
@@ -82,6 +97,17 @@ def test_mistakes_get_one_line_and_no_traceback(tmp_path: Path) -> None:
     assert empty.returncode == 2 and "holds no incident yet" in empty.stderr
     for result in (missing, bad_file, bad_book, bad_sev, empty):
         assert "Traceback" not in result.stderr
+
+
+def test_an_id_too_big_for_the_store_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    db = tmp_path / "room.db"
+    assert cli("new", str(db), "--title", "Refund delays", "--as", "Luis").returncode == 0
+    huge = "99999999999999999999999"
+    for args in (["escalation-answer", str(db), huge, "legal says ok"], ["send", str(db), huge],
+                 ["send", str(db), "1", "--version", huge], ["token", "revoke", "--db", str(db), "--id", huge]):
+        result = cli(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert "Traceback" not in result.stderr and "is not in the range" in result.stderr, (args, result.stderr)
 
 
 def test_init_writes_a_copy_the_playbook_option_reads(tmp_path: Path) -> None:

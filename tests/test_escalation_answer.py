@@ -143,3 +143,13 @@ async def test_e_in_the_room_records_the_departments_answer(tmp_path: Path, book
         assert (item.answer, item.answered_by) == ("offer the refund", "Ana")
     finally:
         await store.close()
+
+
+def test_sitrep_with_no_send_says_it_was_only_recorded(tmp_path: Path) -> None:
+    db = tmp_path / "room.db"
+    runner = CliRunner()
+    assert runner.invoke(main, ["new", str(db), "--title", "Refund delays", "--as", "Luis"]).exit_code == 0
+    kept = runner.invoke(main, ["sitrep", str(db), "--no-send", "--as", "Luis"])
+    assert kept.exit_code == 0, kept.output
+    assert kept.output.startswith("Situation report · Refund delays")
+    assert kept.output.splitlines()[-1] == "recorded, not sent (--no-send)"

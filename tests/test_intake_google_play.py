@@ -114,3 +114,17 @@ def test_a_field_may_take_a_part_of_its_value_through_a_regex() -> None:
     with pytest.raises(MappingError, match=r"m.toml: fields.id: match: not a regular expression"):
         Mapping.parse({"fields": {"source": "s", "id": {"from": "l", "match": "(["}, "author": "a", "text": "t"}},
                       "m.toml", section="csv")
+
+
+def test_an_export_saved_again_as_utf8_is_one_line_and_a_mapping_reads_it(tmp_path: Path) -> None:
+    db = new(tmp_path)
+    resaved = tmp_path / "reviews_resaved.csv"
+    resaved.write_text(EXPORT.read_text(encoding="utf-16"), encoding="utf-8")
+    done = ingest(db, str(resaved))
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.splitlines()[-1] == (f"crisis-tui: {resaved}: the header row is not utf-16 text (UTF-16 stream "
+                                            "does not start with BOM); set csv.encoding in the mapping")
+    mapping = tmp_path / "play8.toml"
+    mapping.write_text('extends = "google-play"\n[csv]\nencoding = "utf-8-sig"\n', encoding="utf-8")
+    taken = ingest(db, str(resaved), "--mapping", str(mapping))
+    assert taken.returncode == 0 and taken.stdout.strip() == "ingested 3, duplicates 0, rejected 0, skipped 1"

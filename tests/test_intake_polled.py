@@ -69,10 +69,19 @@ def test_youtube_links_and_reddit_links_name_their_video_and_thread() -> None:
     assert parse_video("http://127.0.0.1:9/youtube/v3/commentThreads?videoId=vidRefund01") == (
         "http://127.0.0.1:9/youtube/v3/commentThreads", "vidRefund01")
     assert parse_video("https://www.youtube.com/feed/trending") is None
+    assert parse_video("youtu.be/vidRefund01") == (API, "vidRefund01")  # as the README writes it
+    assert parse_video("www.youtube.com/watch?v=vidRefund01") == (API, "vidRefund01")
     assert parse_thread("https://www.reddit.com/r/LumoBank/comments/thr1/refunds_stuck/") == (
         "https://www.reddit.com/r/LumoBank", "thr1")
     assert parse_thread("https://old.reddit.com/comments/thr1.json") == ("https://old.reddit.com", "thr1")
     assert parse_thread("https://example.test/comments/thr1") is None
+
+
+def test_a_bad_youtube_id_is_said_as_one_not_as_a_missing_file(tmp_path: Path) -> None:
+    done = subprocess.run([*CLI, "ingest", str(tmp_path / "room.db"), "youtube:abc", "--once"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "'youtube:abc' is not a YouTube video" in done.stderr, done.stderr
+    assert "no such file" not in done.stderr
 
 
 def test_a_videos_threads_come_in_page_by_page_with_replies_and_the_next_poll_stops_at_what_it_saw(

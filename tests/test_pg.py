@@ -263,3 +263,28 @@ async def test_commands_that_share_a_transaction_answer_alone_and_a_cancelled_on
         assert report.intact, report
     finally:
         await store.close()
+
+
+async def test_a_comment_whose_extra_keys_are_not_in_order_verifies_on_both_stores(
+        pg_url: str, tmp_path: Path) -> None:
+    source = tmp_path / "extra.jsonl"
+    source.write_text('{"source": "reviews", "id": "r1", "author": "Play user", "text": "refund?", '
+                      '"zeta": "1", "alpha": "2", "Mid Key": "3"}\n', encoding="utf-8")
+    for db in (str(tmp_path / "room.db"), pg_url):
+        made = await asyncio.to_thread(cli, "new", db, "--title", "Refund delays", "--as", "Luis")
+        target = f"{db}#{made.stdout.strip().splitlines()[-1]}"
+        assert (await asyncio.to_thread(cli, "ingest", target, str(source))).returncode == 0
+        checked = await asyncio.to_thread(cli, "verify", target)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert "every table matches a replay of the log" in checked.stdout
+
+
+def test_a_postgresql_url_that_cannot_be_used_is_one_line_without_its_password() -> None:
+    for url, why in (("postgresql://postgres:hunter2@127.0.0.1:notaport/crisis", "Port could not be cast to integer"),
+                     ("postgresql://postgres:hunter2@127.0.0.1:99999/crisis", "Port out of range 0-65535")):
+        for args in (["new", url, "--title", "Outage"], ["token", "list", "--db", url]):
+            done = cli(*args)
+            assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+            [line] = done.stderr.splitlines()
+            assert line.startswith(f"crisis-tui: {url.replace(':hunter2', '')} is not a usable PostgreSQL URL: ")
+            assert why in line and "hunter2" not in line

@@ -4,8 +4,10 @@ sees every server's writes, and a server killed mid-webhook loses nothing acknow
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 
@@ -178,3 +180,19 @@ async def test_kill_9_of_one_server_mid_webhook_loses_nothing_and_its_clients_re
     finally:
         for proc, _ in running:
             stop(proc)
+
+
+async def test_verify_over_a_server_on_postgresql_audits_the_database(pg_url: str) -> None:
+    tokens = await tokens_for(pg_url, "Luis")
+    [(proc, url)] = await servers(pg_url, 1)
+    try:
+        lead = await HttpStore.open(url, token=tokens["Luis"])
+        inc = (await lead.create_incident("Refund delays", actor="Luis")).id
+        await lead.close()
+        checked = await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "crisis_tui", "verify", f"{url}/incidents/{inc}"],
+            capture_output=True, text=True, timeout=120, env={**os.environ, "CRISIS_TUI_TOKEN": tokens["Luis"]})
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert "chain intact, every table matches a replay of the log" in checked.stdout
+    finally:
+        stop(proc)

@@ -102,3 +102,24 @@ async def test_send_publishes_or_marks_by_hand_and_outbound_lists_what_left(
     assert len(rows) == 2
     assert f"mastodon {post['id']} https://social.example/@brand/{post['id']}" in rows[0]
     assert "by hand at https://x.example/marta\\_x/status/77" in rows[1]
+
+
+async def test_send_shows_a_hostile_comment_address_literally(tmp_path: Path) -> None:
+    book = playbook_mod.load(playbook_mod.shipped_path())
+    db = tmp_path / "room.db"
+    store = await SqliteStore.open(db, playbook=book)
+    try:
+        inc = (await store.create_incident("Refund delays", actor="Luis", severity="sev1", our_fault=True)).id
+        await store.heartbeat(inc, actor="Luis", role="gm")
+        [tweet] = (await store.ingest(inc, [NewComment(
+            source="x", external_id="x-78", author="@marta_x", text="¿Y mi reembolso?", lang="es",
+            url="https://x.example/\x1b]8;;https://evil.example\x07status/78\x1b[2J")])).ids
+        draft = await store.save_draft(inc, BY_HAND_TEXT, actor="Ana", comment_id=tweet)
+        await approval.submit(store, inc, draft.id, actor="Ana")
+        await approval.approve(store, None, inc, draft.id, actor="Luis")
+    finally:
+        await store.close()
+    sent = cli("send", f"{db}#{inc}", str(draft.id), "--as", "Ana")
+    assert sent.returncode == 0, sent.stderr
+    assert "\x1b" not in sent.stdout and "\x07" not in sent.stdout
+    assert "sent by hand at https://x.example/" in sent.stdout

@@ -193,3 +193,11 @@ def test_serve_refuses_a_busy_port_and_half_a_tls_pair_in_one_line(tmp_path: Pat
     )
     assert half.returncode == 2 and "needs both --ssl-certfile and --ssl-keyfile" in half.stderr
     assert "Traceback" not in out.stderr + half.stderr
+
+
+def test_serve_refuses_no_triage_with_a_triage_worker_on(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "crisis_tui", "serve", "--db", str(tmp_path / "r.db"),
+                          "--port", str(free_port()), "--no-triage", "--triage-worker", "on"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "--triage-worker on scores comments, which --no-triage turns off" in out.stderr
+    assert "serving" not in out.stdout and "Traceback" not in out.stderr

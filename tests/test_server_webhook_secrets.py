@@ -104,3 +104,13 @@ def test_the_access_log_never_shows_a_token_from_the_query(tmp_path: Path) -> No
     assert "X-Hub-Signature-256 (app secret from META_APP_SECRET)" in output
     assert "access_token=REDACTED" in output
     assert secret not in output and APP_SECRET not in output
+
+
+def test_serve_refuses_a_named_meta_secret_variable_that_is_not_set(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "CRISIS_QA_META_SECRET"}
+    out = subprocess.run([sys.executable, "-m", "crisis_tui", "serve", "--db", str(tmp_path / "r.db"),
+                          "--port", str(free_port()), "--meta-secret-env", "CRISIS_QA_META_SECRET"],
+                         capture_output=True, text=True, timeout=60, env=env)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "$CRISIS_QA_META_SECRET is not set, so Meta's webhook bodies would go in unsigned" in out.stderr
+    assert "serving" not in out.stdout and "Traceback" not in out.stderr

@@ -46,6 +46,10 @@ async def test_every_way_of_giving_the_token_reaches_the_server(
     exported = tmp_path / "out.json"
     assert cli("export", url, "-f", "json", "-o", str(exported), "-q", "--token-file", str(token_file)).returncode == 0
     assert exported.stat().st_size > 0
+    listed = cli("outbound", url, "--token-file", str(token_file))
+    assert listed.returncode == 0 and listed.stdout.strip() == "nothing has left the room yet", listed.stderr
+    unsent = cli("send", url, "1", "--token-file", str(token_file))
+    assert unsent.returncode == 2 and unsent.stderr.strip() == f"crisis-tui: no draft 1 in incident {inc}"
     made = cli("new", served.url, "--title", "Second front", "--token-file", str(token_file))
     assert made.returncode == 2 and "lead" in made.stderr  # reached the server, which judged Ana's role
 
@@ -69,7 +73,8 @@ def test_a_token_file_that_cannot_be_used_is_one_line(tmp_path: Path) -> None:
     assert both.returncode == 2 and "not both" in both.stderr
 
 
-@pytest.mark.parametrize("command", ["new", "verify", "export", "wallboard", "ingest", "open"])
+@pytest.mark.parametrize("command", ["new", "verify", "export", "wallboard", "ingest", "open", "update", "send",
+                                     "outbound", "escalations", "escalation-answer", "sitrep", "notify"])
 def test_every_command_that_takes_a_token_takes_a_token_file(command: str) -> None:
     shown = cli(command, "--help").stdout
     assert "--token-file FILE" in shown and "--token TEXT" in shown and "ps" in shown

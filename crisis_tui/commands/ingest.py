@@ -69,8 +69,8 @@ def detect_kind(source: str, kind: str) -> str:
         return "stdin"
     if jetstream.is_jetstream(source):
         return "jetstream"
-    if youtube.parse_video(source):
-        return "youtube"
+    if youtube.parse_video(source) or (source.startswith("youtube:") and not Path(source).exists()):
+        return "youtube"  # a bad id after youtube: is said as one, not as a missing file
     if reddit.parse_thread(source):
         return "reddit"
     if source.startswith(("http://", "https://")):

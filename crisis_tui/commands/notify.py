@@ -17,6 +17,7 @@ from crisis_tui.errors import InvalidInput
 from crisis_tui.notify.loop_in import LoopIn, loop_ins
 from crisis_tui.safe_text import one_line
 from crisis_tui.timeline_text import describe
+from crisis_tui.wire import MAX_ID
 
 
 @click.command()
@@ -42,7 +43,10 @@ def sitrep(incident: str, no_send: bool, name: str | None, token: str | None) ->
 
     text, delivered, failed = run(go)
     click.echo(text)
-    click.echo(f"sent to {', '.join(delivered)}" if delivered else "sent to no target")
+    if no_send:
+        click.echo("recorded, not sent (--no-send)")
+    else:
+        click.echo(f"sent to {', '.join(delivered)}" if delivered else "sent to no target")
     for target, why in failed.items():
         click.echo(f"not delivered to {target}: {why}", err=True)
 
@@ -89,7 +93,7 @@ def notify_cmd(incident: str, once: bool, token: str | None) -> None:
 
 @click.command("escalation-answer")
 @click.argument("incident", metavar="INCIDENT")
-@click.argument("comment_id", metavar="COMMENT_ID", type=int)
+@click.argument("comment_id", metavar="COMMENT_ID", type=click.IntRange(0, MAX_ID))
 @click.argument("answer", metavar="ANSWER")
 @click.option("--as", "name", default=None, help="Who records it (default: playbook operator, then $USER).")
 @token_options

@@ -12,17 +12,20 @@ import click
 
 from crisis_tui import approval, locator
 from crisis_tui.commands.context import run, settings
+from crisis_tui.commands.token_option import token_options
 from crisis_tui.errors import InvalidInput
 from crisis_tui.publish.outbound import BY_HAND, DRILL_NOWHERE, Outbound, line, outbound, where_it_went
+from crisis_tui.safe_text import one_line
+from crisis_tui.wire import MAX_ID
 
 
 @click.command()
 @click.argument("incident", metavar="INCIDENT")
-@click.argument("draft_id", metavar="DRAFT_ID", type=int)
-@click.option("--version", "version", type=int, default=None,
+@click.argument("draft_id", metavar="DRAFT_ID", type=click.IntRange(0, MAX_ID))
+@click.option("--version", "version", type=click.IntRange(0, MAX_ID), default=None,
               help="The version you read: refused if the draft has moved on since.")
 @click.option("--as", "name", default=None, help="Who sends it (default: playbook operator, then $USER).")
-@click.option("--token", envvar=locator.TOKEN_VAR, default=None, help="Server token (for a server URL).")
+@token_options
 def send(incident: str, draft_id: int, version: int | None, name: str | None, token: str | None) -> None:
     """Send approved draft DRAFT_ID of INCIDENT (a reply or a statement): published where the playbook says,
     else marked sent by hand."""
@@ -48,16 +51,16 @@ def send(incident: str, draft_id: int, version: int | None, name: str | None, to
     elif items[0].how == DRILL_NOWHERE:
         click.echo(f"marked draft {draft_id} v{items[0].version} sent: a drill publishes nothing")
     elif items[0].how == BY_HAND:
-        click.echo(f"marked draft {draft_id} v{items[0].version} sent {where_it_went(items[0])}: "
+        click.echo(f"marked draft {draft_id} v{items[0].version} sent {one_line(where_it_went(items[0]), 300)}: "
                    "no publisher for this platform, so post the approved text yourself")
     else:
         click.echo(f"sent draft {draft_id} v{items[0].version}: published on "
-                   + "; ".join(where_it_went(o) for o in items))
+                   + "; ".join(one_line(where_it_went(o), 300) for o in items))
 
 
 @click.command("outbound")
 @click.argument("incident", metavar="INCIDENT")
-@click.option("--token", envvar=locator.TOKEN_VAR, default=None, help="Server token (for a server URL).")
+@token_options
 def outbound_cmd(incident: str, token: str | None) -> None:
     """Everything that left INCIDENT's room: what, where, when, approved by whom, post id and address or "by hand"."""
     cfg = settings()

@@ -9,6 +9,7 @@ import sys
 from datetime import datetime
 
 import click
+from click.core import ParameterSource
 
 from crisis_tui.commands.context import run, settings
 from crisis_tui.errors import StoreUnavailable
@@ -18,6 +19,7 @@ from crisis_tui.seats import check_seats, parse_list, seats_in_force
 from crisis_tui.server.settings import ServerSettings
 from crisis_tui.store.opening import Database, database, named, open_database
 from crisis_tui.tokens import ROLES, Token, TokenBook, check_preset
+from crisis_tui.wire import MAX_ID
 
 _DEFAULTS = ServerSettings()
 _DB = click.option(
@@ -118,6 +120,14 @@ def serve(db: Database, host: str, port: int, ssl_certfile: str | None, ssl_keyf
 
     if (ssl_certfile is None) != (ssl_keyfile is None):
         raise click.UsageError("TLS needs both --ssl-certfile and --ssl-keyfile")
+    if not triage and triage_worker == "on":
+        raise click.UsageError("--triage-worker on scores comments, which --no-triage turns off: give one of them")
+    meta_secret = os.environ.get(meta_secret_env) or None
+    if meta_secret is None and click.get_current_context().get_parameter_source(
+            "meta_secret_env") is not ParameterSource.DEFAULT:
+        # Named on purpose but unset: serving anyway would take unsigned Meta bodies the user meant to refuse.
+        raise click.UsageError(f"--meta-secret-env {meta_secret_env}: ${meta_secret_env} is not set, so Meta's "
+                               "webhook bodies would go in unsigned; set it, or leave the option out")
     cfg = settings()
     active = run(lambda: _active_tokens(db))
     sock = _listen(host, port)
@@ -126,13 +136,13 @@ def serve(db: Database, host: str, port: int, ssl_certfile: str | None, ssl_keyf
     click.echo(f"serving {named(db)} on {scheme}://{host}:{bound} (Ctrl+C stops)")
     if not _is_loopback(host) and not ssl_certfile:
         click.echo("warning: listening beyond this host without TLS: tokens travel in clear text", err=True)
-    if os.environ.get(meta_secret_env):
+    if meta_secret is not None:
         click.echo(f"Meta webhook bodies must carry X-Hub-Signature-256 (app secret from {meta_secret_env})")
     if active == 0:
         click.echo(f"no tokens yet: crisis-tui token create --db {db} --name NAME --role lead", err=True)
     app = create_app(db, playbook=cfg.playbook, settings=ServerSettings(
         max_body=max_body, max_batch=max_batch, rate=rate_limit, burst=burst, max_streams=max_streams,
-        stream_buffer=stream_buffer, meta_app_secret=os.environ.get(meta_secret_env) or None,
+        stream_buffer=stream_buffer, meta_app_secret=meta_secret,
     ), triage=triage, triage_worker=_worker_wanted(triage_worker), watch_playbook=True)
     config = uvicorn.Config(app, log_level=log_level, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
                             timeout_graceful_shutdown=3, lifespan="on", proxy_headers=False, server_header=False,
@@ -231,7 +241,7 @@ def token_list(db: Database, show_all: bool) -> None:
 
 @token.command("revoke")
 @_DB
-@click.option("--id", "token_id", type=int, default=None, help="Revoke this token.")
+@click.option("--id", "token_id", type=click.IntRange(0, MAX_ID), default=None, help="Revoke this token.")
 @click.option("--name", default=None, help="Revoke the active token of this name (names are unique among active tokens).")
 def token_revoke(db: Database, token_id: int | None, name: str | None) -> None:
     """Revoke a token (the server refuses it within two seconds)."""

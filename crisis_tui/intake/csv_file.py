@@ -47,7 +47,10 @@ class CsvFile:
             header = next(reader)
         except StopIteration:
             return
-        except (UnicodeDecodeError, csv.Error) as exc:
+        except UnicodeError as exc:  # UTF-16 without its byte-order mark is a bare UnicodeError
+            raise SourceError(f"{self.path}: the header row is not {encoding} text ({exc}); "
+                              "set csv.encoding in the mapping") from None
+        except csv.Error as exc:
             raise SourceError(f"{self.path}: the header row cannot be read: {exc}") from None
         header = [h.strip() for h in header]
         missing = sorted(self.mapping.mapped_columns() - set(header))
@@ -62,9 +65,10 @@ class CsvFile:
                 cells = next(reader)
             except StopIteration:
                 return
-            except UnicodeDecodeError as exc:
+            except UnicodeError as exc:
+                reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
                 raise SourceError(
-                    f"{self.path}:{line}: not {encoding} text ({exc.reason}); set csv.encoding in the mapping"
+                    f"{self.path}:{line}: not {encoding} text ({reason}); set csv.encoding in the mapping"
                 ) from None
             except csv.Error as exc:
                 yield line, None, f"not valid CSV: {exc}"

@@ -70,6 +70,8 @@ def parse_video(source: str) -> tuple[str, str] | None:
     if source.startswith("youtube:"):
         video = source.removeprefix("youtube:")
         return (API, video) if _VIDEO.fullmatch(video) else None
+    if source.startswith(("youtu.be/", "youtube.com/", "www.youtube.com/", "m.youtube.com/")):
+        source = "https://" + source  # as a browser's address bar shows it, without the scheme
     parts = urlsplit(source)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None

@@ -48,6 +48,7 @@ from crisis_tui.server.limits import read_body
 from crisis_tui.server.route_doc import PAGE, ApiRoute, Doc, Query
 from crisis_tui.server.state import ServerState
 from crisis_tui.store.audit import AuditReport, audit_file
+from crisis_tui.store.pg import PgStore
 from crisis_tui.wire import decode
 
 log = logging.getLogger("crisis_tui.server")
@@ -397,6 +398,8 @@ async def log_head(request: Request, caller: Caller, state: ServerState) -> Resp
 async def audit(request: Request, caller: Caller, state: ServerState) -> Response:
     """verify over a URL: the server replays and compares its own file (read-only, on a worker thread)."""
     at = query_int(request, "at", None, low=0)
+    if isinstance(state.reader, PgStore):  # no file to attach: its rows are audited through a scratch copy
+        return responses.ok(await state.reader.audit(_inc(request), at))
     return responses.ok(await audit_file(state.reader.path, _inc(request), at))
 
 

@@ -29,7 +29,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import asyncpg
 
@@ -184,13 +184,29 @@ class _Running:
         return None
 
 
+_SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+def usable(url: str) -> None:
+    """StoreUnavailable, in one line without the password, for a URL no connection could use (the
+    pool connects lazily, so its own parse would fail later, deep in the first statement)."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - parsing it is the check: a port that is not a number, or past 65535
+    except ValueError as exc:
+        raise StoreUnavailable(f"{shown(url)} is not a usable PostgreSQL URL: {exc}") from None
+    for key, value in parse_qsl(parts.query):
+        if key == "sslmode" and value not in _SSLMODES:
+            raise StoreUnavailable(f"{shown(url)} is not a usable PostgreSQL URL: sslmode must be one of "
+                                   f"{', '.join(_SSLMODES)}, not {value!r}")
+
+
 def shown(url: str) -> str:
     """The URL without its password, for messages."""
     parts = urlsplit(url)
     if parts.password is None:
         return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}@{host}" + (f":{parts.port}" if parts.port else "")
+    netloc = f"{parts.username}@{parts.netloc.rpartition('@')[2]}"  # host and port as written (not parsed)
     return urlunsplit(parts._replace(netloc=netloc))
 
 
@@ -274,6 +290,7 @@ class PgConnection:
     @classmethod
     async def open(cls, url: str) -> PgConnection:
         """The process's pool for `url` (opened by the first user), or StoreUnavailable."""
+        usable(url)
         pools = _POOLS.setdefault(asyncio.get_running_loop(), {})
         shared = pools.get(url)
         if shared is None or (shared.opening.done() and shared.opening.exception() is not None):
@@ -284,6 +301,10 @@ class PgConnection:
             if pools.get(url) is shared:
                 del pools[url]
             raise StoreUnavailable(f"cannot reach PostgreSQL at {shown(url)}: {unreachable(exc)}") from exc
+        except (ValueError, OverflowError) as exc:  # the URL itself: a port that is not a number, or past 65535
+            if pools.get(url) is shared:
+                del pools[url]
+            raise StoreUnavailable(f"{shown(url)} is not a usable PostgreSQL URL: {exc}") from exc
         shared.users += 1
         return cls(pool, url)
 

@@ -31,6 +31,9 @@ INSERT_COMMENT = (
     f"VALUES ({', '.join('?' for _ in COMMENT_COLUMNS)})"
 )
 _json = msgspec.json.encode
+#: A comment's extra keys as the log's payload holds them (sorted, eventlog's canonical encoding): the live
+#: row is written from the arriving dict, the replay from the log, and `verify` compares the two texts.
+_extra_json = msgspec.json.Encoder(order="sorted").encode
 
 # comment_counts (schema migration 9) holds how many of an incident's comments are in each status, so
 # the header and the wallboard never count a million rows. Every statement that touches it adds to a
@@ -63,7 +66,7 @@ def arrived_row(incident_id: str, c: ev.ArrivedComment) -> tuple[Any, ...]:
     return (
         c.id, incident_id, c.source, c.external_id, c.author, c.text, c.lang, c.posted_at, c.received_at,
         c.url, c.likes, c.shares, c.replies, c.author_followers, c.author_following, c.author_created_at,
-        int(c.author_verified), c.in_reply_to, _json(c.extra).decode(), c.priority, c.negativity,
+        int(c.author_verified), c.in_reply_to, _extra_json(c.extra).decode(), c.priority, c.negativity,
         c.bot_score, _json(c.bot_reasons).decode(), c.cluster,
     )
 
