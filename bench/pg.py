@@ -6,7 +6,9 @@ SQLite server measured in the same run, and claim latency (p95) with 50 concurre
 operators spread over the two servers, each claiming once a second (far above a
 committee's pace), next to the same 50 operators on the one SQLite server (the same
 client process and HTTP path: what is the database's and what is not); and the same 500
-claims sent all at once (`*_claim_burst_p95_ms`: a stress test, where p95 is a queue).
+claims sent all at once (`*_claim_burst_p95_ms`: a stress test, where p95 is a queue); and
+one operator's claims one after another (`*_claim_alone_p50_ms`: the floor of one claim
+through HTTP, with nothing to wait for but the database and the machine).
 `--json` prints one JSON object: pg_propagation_p95_ms, pg_webhook_per_s,
 sqlite_webhook_per_s, pg_claim_p95_ms, sqlite_claim_p95_ms (and the p50s).
 """
@@ -105,6 +107,20 @@ async def claims(urls: list[str], keys: dict[str, str], inc: str, first: int, *,
     return out
 
 
+async def alone(url: str, key: str, inc: str, first: int, count: int = 100) -> list[float]:
+    """One operator's `count` claims one after another through the server at `url` (ids from `first`)."""
+    store = await HttpStore.open(url, token=key)
+    out: list[float] = []
+    try:
+        for comment_id in range(first, first + count):
+            started = time.perf_counter()
+            await store.claim(inc, comment_id, actor="op0")
+            out.append((time.perf_counter() - started) * 1000)
+    finally:
+        await store.close()
+    return out
+
+
 async def main(as_json: bool, batches: int) -> None:
     url = await create_database()
     names = ["Luis", *(f"op{n}" for n in range(OPERATORS))]
@@ -137,6 +153,8 @@ async def main(as_json: bool, batches: int) -> None:
             sqlite_claim = await claims([sqlite_url], file_keys, sinc, 1, period=1.0)
             claim_burst = await claims(pg_urls, pg_keys, inc, 1 + 10 * OPERATORS, period=None)
             sqlite_claim_burst = await claims([sqlite_url], file_keys, sinc, 1 + 10 * OPERATORS, period=None)
+            claim_alone = await alone(pg_urls[0], pg_keys["op0"], inc, 1 + 20 * OPERATORS)
+            sqlite_claim_alone = await alone(sqlite_url, file_keys["op0"], sinc, 1 + 20 * OPERATORS)
             for store in (a, b, s):
                 await store.close()
     finally:
@@ -154,6 +172,8 @@ async def main(as_json: bool, batches: int) -> None:
         "sqlite_claim_p95_ms": round(p95(sqlite_claim), 2),
         "pg_claim_burst_p95_ms": round(p95(claim_burst), 2),
         "sqlite_claim_burst_p95_ms": round(p95(sqlite_claim_burst), 2),
+        "pg_claim_alone_p50_ms": round(statistics.median(claim_alone), 2),
+        "sqlite_claim_alone_p50_ms": round(statistics.median(sqlite_claim_alone), 2),
     }
     if as_json:
         print(json.dumps(figures))
@@ -167,4 +187,6 @@ if __name__ == "__main__":
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--batches", type=int, default=100, help="webhook batches of 100 per measurement")
     args = parser.parse_args()
+    if args.batches < 6:
+        parser.error("--batches must be at least 6 (the claims take the first 1,100 comments of each incident)")
     asyncio.run(main(args.json, args.batches))
