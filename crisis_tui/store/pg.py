@@ -57,7 +57,7 @@ from crisis_tui.store.pg_sql import (
     shown,
     unreachable,
 )
-from crisis_tui.store.projector import project
+from crisis_tui.store.projector import COUNT_MOVES, project
 from crisis_tui.store.schema import SCHEMA_VERSION
 from crisis_tui.store.sqlite import SqliteStore, _Tx
 
@@ -109,12 +109,23 @@ def is_pg_url(raw: str) -> bool:
     return raw.startswith(("postgresql://", "postgres://"))
 
 
+def _one_snapshot(statements: list[tuple[str, tuple[Any, ...]]]) -> bool:
+    """Whether an event's projection may run as CTEs of its INSERT, all on one snapshot: one plain
+    statement, or a status change's count move (COUNT_MOVES, which reads the comment's status
+    before the UPDATE beside it changes it, as it does run first) and that UPDATE."""
+    if not statements or any(_NUMBERED.search(sql) or "events" in sql for sql, _ in statements):
+        return False
+    return len(statements) == 1 or (len(statements) == 2 and statements[0][0] == COUNT_MOVES
+                                    and statements[1][0].lstrip().upper().startswith("UPDATE COMMENTS"))
+
+
 class _PgTx(_Tx):
     """SqliteStore's transaction, with an event and its one projection statement sent as one.
 
-    An event whose projection is a single statement (a claim, a release, a mark: most of
-    what operators do) is appended with that statement as a data-modifying CTE of the
-    event's INSERT: one round trip instead of two, inside the incident's lock. The chain's
+    An event whose projection is a single statement, or a status change's count move and its
+    UPDATE (a claim, a release, a mark: most of what operators do), is appended with those
+    statements as data-modifying CTEs of the event's INSERT: one round trip instead of two or
+    three, inside the incident's lock. The chain's
     head is read by that same statement when this transaction has not read it yet, and
     PostgreSQL computes the new hash from it (`_HASHED`), which saves the round trip that
     read the head: the statement runs after the lock was taken, so its snapshot sees every
@@ -127,14 +138,14 @@ class _PgTx(_Tx):
     async def append(self, kind: str, actor: str, payload: dict[str, Any], ts: float | None = None) -> Event:
         ts = time.time() if ts is None else ts
         statements = project(self.incident_id, ts, actor, kind, payload)
-        if len(statements) != 1 or _NUMBERED.search(statements[0][0]) or "events" in statements[0][0]:
+        if not _one_snapshot(statements):
             return await super().append(kind, actor, payload, ts)
-        (sql, params), = statements
         body = encode_payload(payload)
         tail = f"\n{self.incident_id}\n{ts!r}\n{actor}\n{kind}\n".encode("utf-8", "surrogatepass") + body
-        cur = await self.db.execute(f"WITH projected AS ({sql}), {_HASHED}",
-                                    (*params, self.prev, self.incident_id, tail,
-                                     self.incident_id, ts, actor, kind, body))
+        projected = ", ".join(f"projected{n} AS ({sql})" for n, (sql, _) in enumerate(statements))
+        cur = await self.db.execute(f"WITH {projected}, {_HASHED}",
+                                    (*(p for _, params in statements for p in params), self.prev, self.incident_id,
+                                     tail, self.incident_id, ts, actor, kind, body))
         row = await cur.fetchone()
         assert row is not None
         seq, prev, digest = int(row[0]), str(row[1]), str(row[2])
