@@ -17,6 +17,7 @@ import click
 
 from crisis_tui import playbook as playbook_mod
 from crisis_tui.errors import CrisisError
+from crisis_tui.model import Event
 from crisis_tui.playbook import Playbook
 
 T = TypeVar("T")
@@ -55,3 +56,20 @@ def run(coro_factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 def settings() -> Settings:
     return click.get_current_context().find_object(Settings) or Settings(None)
+
+
+def from_log(incident: str, token: str | None, derive: Callable[[list[Event]], T]) -> T:
+    """`derive` of INCIDENT's whole log, read once: the views the log alone answers (what left
+    the room, the escalations and their answers)."""
+    from crisis_tui import locator  # noqa: PLC0415 - the store only for the commands that read one
+
+    cfg = settings()
+
+    async def go() -> T:
+        store, incident_id = await locator.open_incident(incident, playbook=cfg.playbook, read_only=True, token=token)
+        try:
+            return derive(list(await store.events_after(incident_id, 0, 1_000_000)))
+        finally:
+            await store.close()
+
+    return run(go)

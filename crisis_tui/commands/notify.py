@@ -11,7 +11,7 @@ import click
 
 from crisis_tui import events as ev
 from crisis_tui import locator
-from crisis_tui.commands.context import run, settings
+from crisis_tui.commands.context import from_log, run, settings
 from crisis_tui.commands.token_option import token_options
 from crisis_tui.errors import InvalidInput
 from crisis_tui.notify.loop_in import LoopIn, loop_ins
@@ -129,16 +129,7 @@ def _waited(item: LoopIn, now: float) -> str:
 def escalations(incident: str, token: str | None) -> None:
     """INCIDENT's escalations: whom each went to and why, and the department's answer with the time it
     took, or how long it has been waiting."""
-    cfg = settings()
-
-    async def go() -> list[LoopIn]:
-        store, incident_id = await locator.open_incident(incident, playbook=cfg.playbook, read_only=True, token=token)
-        try:
-            return loop_ins(await store.events_after(incident_id, 0, 1_000_000))
-        finally:
-            await store.close()
-
-    items = run(go)
+    items = from_log(incident, token, loop_ins)
     now = time.time()
     if not items:
         click.echo("no comment was escalated")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import click
 
 from crisis_tui import approval, locator
-from crisis_tui.commands.context import run, settings
+from crisis_tui.commands.context import from_log, run, settings
 from crisis_tui.commands.token_option import token_options
 from crisis_tui.errors import InvalidInput
 from crisis_tui.publish.outbound import BY_HAND, DRILL_NOWHERE, Outbound, line, outbound, where_it_went
@@ -63,16 +63,7 @@ def send(incident: str, draft_id: int, version: int | None, name: str | None, to
 @token_options
 def outbound_cmd(incident: str, token: str | None) -> None:
     """Everything that left INCIDENT's room: what, where, when, approved by whom, post id and address or "by hand"."""
-    cfg = settings()
-
-    async def go() -> list[Outbound]:
-        store, incident_id = await locator.open_incident(incident, playbook=cfg.playbook, read_only=True, token=token)
-        try:
-            return outbound(await store.events_after(incident_id, 0, 1_000_000))
-        finally:
-            await store.close()
-
-    items = run(go)
+    items = from_log(incident, token, outbound)
     if not items:
         click.echo("nothing has left the room yet")
     for item in items:
