@@ -104,6 +104,9 @@ async def test_a_file_from_before_four_eyes_learns_who_saved_each_draft_from_its
         db.execute("ALTER TABLE drafts DROP COLUMN editors")
         db.execute("ALTER TABLE drafts DROP COLUMN approved_version")
         db.execute("ALTER TABLE tokens DROP COLUMN preset")  # schema 8's
+        db.execute("ALTER TABLE incidents DROP COLUMN drill")  # schema 9's
+        db.executescript("DROP TABLE comment_counts; DROP INDEX comments_waiting; DROP INDEX drafts_by_comment; "
+                         "CREATE INDEX drafts_by_comment ON drafts (incident_id, comment_id);")  # schema 10's
         db.execute("PRAGMA user_version = 5")
     store = await SqliteStore.open(path, playbook=book)
     try:

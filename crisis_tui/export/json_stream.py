@@ -201,7 +201,7 @@ class _Comments:
 def _arrival(comment: Comment) -> Event:
     """A comment.ingested event for outbound(), which reads the source and address of what it answers."""
     fields = {name: getattr(comment, name) for name in ev.ArrivedComment.__struct_fields__}
-    return Event(seq=0, incident_id=comment.incident_id, ts=comment.received_at, actor="", kind="comment.ingested",
+    return Event(seq=0, incident_id=comment.incident_id, ts=comment.received_at, actor="", kind=ev.kind_of(ev.CommentIngested),
                  payload={"comment": msgspec.to_builtins(fields)}, prev_hash="", hash="")
 
 
