@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import cast
 
 from crisis_tui.comment_shape import parse_comment
 from crisis_tui.model import Counts, NewComment, waiting_since
 from crisis_tui.playbook import Playbook
+from crisis_tui.store.audit import audit_file
 from crisis_tui.store.protocol import IncidentStore
 from crisis_tui.store.sqlite import SqliteStore
 from tests.event_story import every_kind
@@ -116,3 +118,24 @@ async def test_a_file_from_before_the_counts_gets_them_counted(tmp_path: Path, b
         await store.ingest(inc, [arriving(99, None)])
         assert await store.counts(inc) == brute_force(await store.comments(inc))
 
+
+
+async def test_verify_checks_the_kept_counts_against_the_comments(store: IncidentStore, tmp_path: Path,
+                                                                  book: Playbook) -> None:
+    """No event makes comment_counts, so no replay checks it: verify counts the comments itself,
+    on every transport (PostgreSQL's audit copies the table too), and names a count edited by hand."""
+    inc = (await store.create_incident("Refund delays", actor="Luis")).id
+    await mixed_story(store, inc)
+    audit = getattr(store, "audit", None)  # a server and PostgreSQL audit their own rows; a file is read here
+    report = await (audit(inc) if audit is not None else audit_file(cast(SqliteStore, store).path, inc))
+    assert report.differences == [] and report.broken == []
+    file = tmp_path / "edited.db"
+    async with await SqliteStore.open(file, playbook=book) as copy:
+        edited = (await copy.create_incident("Refund delays", actor="Luis")).id
+        await mixed_story(copy, edited)
+    db = sqlite3.connect(file, isolation_level=None)
+    db.execute("UPDATE comment_counts SET n = n + 5 WHERE incident_id = ? AND status = 'new'", (edited,))
+    db.close()
+    found = (await audit_file(file, edited)).differences
+    assert [p.where for p in found] == ["table comment_counts, status 'new'"]
+    assert found[0].what.startswith("counts ") and "the file holds" in found[0].what
