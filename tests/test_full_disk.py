@@ -106,7 +106,8 @@ async def test_a_note_and_a_draft_refused_by_a_full_disk_stay_typed_and_go_in_la
 
             reply.text_area.focus()
             await pilot.press("end", "!")
-            await wait_for(pilot, lambda: not reply.dirty, timeout=10)
+            # 20 s: once on two test workers the autosave after the disk came back took over 10
+            await wait_for(pilot, lambda: not reply.dirty, timeout=20)
             assert [d.body for d in await store.drafts(inc, comment_id=3)] == ["Sorry Dan, we are on it!"]
     finally:
         await store.close()
