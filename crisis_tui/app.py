@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from rich.text import Text
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
@@ -245,5 +246,7 @@ class CrisisApp(App[None]):
                     return
                 await self._room.sync.leave()
             except CrisisError as exc:
-                self.notify(str(exc), severity="error", markup=False)
+                # the room is closing, so a toast would not be seen: said on the terminal after exit
+                self.exit(return_code=1, message=Text(f"crisis-tui: {exc}", style="red"))
+                return
         self.exit()

@@ -118,6 +118,9 @@ class SyncWorker:
     #: first frame is not held up behind the merge of a page of 50,000.
     first_screen_shown: asyncio.Event = field(default_factory=asyncio.Event)
     _gone: bool = False
+    #: Held by a heartbeat and by the leave: a beat in flight when the operator quits lands before
+    #: the leave, never after it (a beat after the leave would show them present again).
+    _presence_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _alarmed: bool = False
     witness: Witness = field(init=False)
 
@@ -154,12 +157,18 @@ class SyncWorker:
             self.witness.save()
 
     async def leave(self) -> None:
-        """Say goodbye on quit, so the committee sees us leave rather than time out."""
+        """Say goodbye on quit, so the committee sees us leave rather than time out.
+
+        A leave the store refuses raises CrisisError for the app to say: the committee would
+        otherwise see us present until the presence times out, and nobody would know why."""
         if self.store.read_only or self._gone:
             return
-        self._gone = True
-        with contextlib.suppress(CrisisError, OSError):
-            await self.store.leave(self.incident_id, actor=self.me, reason="quit")
+        async with self._presence_lock:
+            self._gone = True
+            try:
+                await self.store.leave(self.incident_id, actor=self.me, reason="quit")
+            except OSError as exc:
+                raise CrisisError(f"could not record leaving the room: {exc}") from exc
 
     # ----------------------------------------------------------------- loading
     async def _load(self, last_seq: int) -> int:
@@ -251,15 +260,20 @@ class SyncWorker:
 
     # ---------------------------------------------------------------- presence
     async def _beat(self) -> None:
-        await self.store.heartbeat(self.incident_id, actor=self.me, role=self.role, focus=self.focus)
+        async with self._presence_lock:
+            if self._gone:
+                return
+            await self.store.heartbeat(self.incident_id, actor=self.me, role=self.role, focus=self.focus)
 
     async def _heartbeat_loop(self) -> None:
         every = max(0.2, float(self.playbook.presence.heartbeat_seconds))
         gone_after = float(self.playbook.presence.gone_after_seconds)
-        while True:
+        while not self._gone:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), every)
             self._wake.clear()
+            if self._gone:
+                return
             try:
                 if not self.store.read_only and self.witness.alarm is None:
                     await self._beat()
