@@ -8,9 +8,11 @@ line naming the file, the key and the problem.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -353,7 +355,30 @@ def _convert(data: Any, shape: type[_T], source: str, prefix: str) -> _T:
         raise PlaybookError(source, key, problem) from None
 
 
+def _non_finite(value: object, key: str) -> str | None:
+    """The key of the first number that is inf or nan (TOML spells them `inf`, `nan`, `1e999`).
+
+    No setting means anything at infinity: a timeout of `1e999` would wait forever, and a
+    threshold of `nan` compares false with everything, so each would pass the range checks."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return key
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for name, item in items:
+        found = _non_finite(item, f"{key}.{name}" if isinstance(name, str) else f"{key}[{name}]")
+        if found is not None:
+            return found
+    return None
+
+
+def _has_controls(text: str) -> bool:
+    """Escape sequences, C1 controls and bidi overrides: what no name that is printed should hold."""
+    return any(unicodedata.category(ch) in ("Cc", "Cf") for ch in text)
+
+
 def _check(book: Playbook, source: str) -> None:
+    found = _non_finite(msgspec.to_builtins(book), "")
+    if found is not None:
+        raise PlaybookError(source, found.removeprefix("."), "must be a finite number (not inf or nan)")
     tables: tuple[tuple[str, Sequence[Role | Severity | ToneRule | Snippet]], ...] = (
         ("roles", book.roles), ("severities", book.severities), ("tone.rules", book.tone.rules), ("snippets", book.snippets))
     for table, items in tables:
@@ -399,6 +424,8 @@ def _check_notify(book: Playbook, source: str) -> None:
         where = f"notify[{index}]"
         if not target.name.strip() or target.name in names:
             raise PlaybookError(source, f"{where}.name", f"must be a name no other target has, got {target.name!r}")
+        if _has_controls(target.name):  # printed by serve and the CLI on every failed delivery
+            raise PlaybookError(source, f"{where}.name", f"must not hold control characters, got {target.name!r}")
         names.add(target.name)
         if not target.url_env.strip():
             raise PlaybookError(source, f"{where}.url_env", "must name the environment variable that holds the Apprise URL")

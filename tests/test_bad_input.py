@@ -73,6 +73,15 @@ async def test_refused_comments_leave_the_incident_as_it_was(store: IncidentStor
     assert (await store.counts(incident)).total == 1
 
 
+_NOTIFY = """
+[[notify]]
+name = "{name}"
+url_env = "LEGAL_NOTIFY_URL"
+events = ["decision_approved"]
+timeout_seconds = {timeout}
+"""
+
+
 def _write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "playbook.toml"
     path.write_text(text, encoding="utf-8")
@@ -90,6 +99,12 @@ def _write(tmp_path: Path, text: str) -> Path:
         (lambda t: t.replace('id = "cm"', 'id = "gm"', 1), "roles[2].id", "duplicate id"),
         (lambda t: t + "\n[broken\n", "", "not valid TOML"),
         (lambda t: t.replace('short = "MKT"', 'short = "MARKETING"'), "roles[1].short", "at most 5 characters"),
+        (lambda t: t.replace("canned_threshold = 0.85", "canned_threshold = nan"), "tone.canned_threshold", "finite"),
+        (lambda t: t.replace("heartbeat_seconds = 5", "heartbeat_seconds = 1e999"), "presence.heartbeat_seconds",
+         "finite"),
+        (lambda t: t + _NOTIFY.format(name="legal", timeout="1e999"), "notify[0].timeout_seconds", "finite"),
+        (lambda t: t + _NOTIFY.format(name="legal\\u001b]52;c;ZXZpbA==\\u0007", timeout="10"), "notify[0].name",
+         "control characters"),
     ],
 )
 def test_a_broken_playbook_gets_one_line_naming_file_key_and_problem(
