@@ -83,3 +83,20 @@ def test_a_widget_showing_untrusted_text_sends_the_terminal_no_control_and_no_ac
         assert not NEVER.search(chunk) and "\n" not in chunk, repr(chunk)
         meta = getattr(style, "meta", None) or {}
         assert "@click" not in meta and not getattr(style, "link", None), (chunk, style)
+
+
+@given(st.floats(min_value=-1e3, max_value=1e13, allow_nan=False), st.sampled_from([3, 4]))
+@PROPERTY
+def test_an_age_fits_its_cells_and_keeps_its_unit(seconds: float, width: int) -> None:
+    from crisis_tui.widgets.stream import age
+
+    shown = age(seconds, width)
+    assert len(shown) <= width and shown[-1] in "smhdwy" and shown[:-1].isdigit()
+
+
+def test_a_long_age_moves_to_weeks_then_years() -> None:
+    from crisis_tui.widgets.stream import age
+
+    day = 86400
+    assert (age(99 * day, 3), age(100 * day, 3), age(999 * day, 4), age(1000 * day, 4)) == ("99d", "14w", "999d", "142w")
+    assert (age(800 * 7 * day, 3), age(5000 * 365 * day, 4), age(1000 * day)) == ("15y", "999y", "1000d")

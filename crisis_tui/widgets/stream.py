@@ -52,8 +52,12 @@ SLA_SYMBOL = {"within": " ", "near": "!", "over": "✗"}
 MARKED = "■"
 
 
-def age(seconds: float) -> str:
-    """Compact age: 45s, 12m, 3h, 2d."""
+_LONG_UNITS = (("d", 86400), ("w", 7 * 86400), ("y", 365 * 86400))
+
+
+def age(seconds: float, width: int = 0) -> str:
+    """Compact age: 45s, 12m, 3h, 2d; within `width` cells (0: any), by weeks and years when days
+    do not fit, so a comment posted long ago (an old thread pulled in) never loses its unit."""
     s = max(0, int(seconds))
     if s < 60:
         return f"{s}s"
@@ -61,7 +65,13 @@ def age(seconds: float) -> str:
         return f"{s // 60}m"
     if s < 86400:
         return f"{s // 3600}h"
-    return f"{s // 86400}d"
+    if width <= 1:
+        return f"{s // 86400}d"
+    most = 10 ** (width - 1) - 1
+    for unit, size in _LONG_UNITS:
+        if s // size <= most:
+            return f"{s // size}{unit}"
+    return f"{most}y"
 
 
 def reach(followers: int | None) -> str:
@@ -372,7 +382,7 @@ class CommentStream(LineView, can_focus=True):
             flag = "✓"
         author_w = 9 if width >= 48 else 7
         segs = [
-            Segment(cell(age(waited), 3), dim),
+            Segment(cell(age(waited, 3), 3), dim),
             Segment(SLA_SYMBOL[where], sla_style),
             Segment(cell(flag, 1), self._style("stream--bot") if flag == "⚠" else base),
             Segment(cell(STATUS_SYMBOL.get(row.status, "?"), 1) + " ", self._status_style(row, base)),
@@ -420,7 +430,7 @@ class CommentStream(LineView, can_focus=True):
         sla_w = len(MARK["over"]) + 1
         sla_style = self._style("stream--urgent") if where == "over" else self._style("stream--bot")
         segs = [
-            Segment(cell(age(waited), 4), dim),
+            Segment(cell(age(waited, 4), 4), dim),
             Segment(cell(sla_mark, sla_w), sla_style if sla_mark else dim),
             Segment(cell(src, 3), dim),
             Segment(cell(plain(row.author, 60), author_w) + " ", base),
