@@ -75,6 +75,20 @@ def test_a_youtube_comment_threads_answer_goes_in_whole_with_replies_and_html_as
     assert day(rows["UgzT1.r1"]["posted_at"]) == "2026-03-10T14:30:00+00:00"
 
 
+def test_items_that_are_no_object_are_rejected_with_their_place_once_each(tmp_path: Path) -> None:
+    """A YouTube answer's item that is a number, a string or null is counted as rejected (it
+    was dropped, counted nowhere), once though both of the preset's item paths reach it."""
+    db = new(tmp_path)
+    answer = json.loads((DATA / "youtube_comment_threads.json").read_text(encoding="utf-8"))
+    answer["items"] = [7, "thread", None, *answer["items"]]
+    odd = tmp_path / "odd.json"
+    odd.write_text(json.dumps(answer), encoding="utf-8")
+    done = ingest(db, str(odd), "--mapping", str(DATA / "youtube_comment_threads.toml"))
+    assert done.stdout.strip() == "ingested 4, duplicates 0, rejected 3", done.stderr
+    for place, word in (("items[0]", "a number"), ("items[1]", "a string"), ("items[2]", "null")):
+        assert f"{place}: an item must be a JSON object, got {word}" in done.stderr, done.stderr
+
+
 def test_a_reddit_listing_goes_in_as_a_whole_tree_with_negative_scores_and_more_stubs_skipped(tmp_path: Path) -> None:
     db = new(tmp_path)
     done = fixture(db, "reddit_comments")

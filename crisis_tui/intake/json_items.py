@@ -64,7 +64,10 @@ def walk(value: Any, path: str, place: str = "") -> Iterator[tuple[str, Any]]:
             where = f"{where}.{name}" if where else name
         if many:
             if isinstance(current, list):
-                stack.extend((item, rest, f"{where}[{i}]") for i, item in reversed(list(enumerate(current))))
+                # an item of the list that is no object where the path digs on is yielded as it is,
+                # so the caller refuses it with its place (dropped, it would be counted nowhere)
+                stack.extend((item, rest if not rest or isinstance(item, (dict, list)) else [], f"{where}[{i}]")
+                             for i, item in reversed(list(enumerate(current))))
         else:
             stack.append((current, rest, where))
 
@@ -101,6 +104,17 @@ def _items(answer: Any, mapping: Mapping) -> Iterator[tuple[str, Any]]:
         yield from walk(answer, path)
 
 
+def _json_type(value: Any) -> str:
+    """The JSON word for a decoded value's type (a user wrote JSON, not Python)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "a string" if isinstance(value, str) else "a list" if isinstance(value, list) else type(value).__name__
+
+
 def map_answer(answer: Any, mapping: Mapping, label: str, into: Mapped | None = None) -> Mapped:
     """Every comment of one JSON answer (a file's document, a JSONL line, a feed's body)."""
     out = into if into is not None else Mapped()
@@ -108,12 +122,16 @@ def map_answer(answer: Any, mapping: Mapping, label: str, into: Mapped | None = 
     skip, only = mapping.skip, mapping.only
     stack: list[tuple[str, Any, str]] = [(place, item, "") for place, item in _items(answer, mapping)]
     stack.reverse()
+    refused: set[str] = set()
     while stack:
         place, item, parent = stack.pop()
         where = f"{label}: {place}" if place else label
         raw = msgspec.json.encode(item).decode("utf-8", "replace")
         if not isinstance(item, dict):
-            out.rejects.append(Reject(where, f"an item must be a JSON object, got {type(item).__name__}", raw))
+            if place in refused:  # reached by two item paths: refused once
+                continue
+            refused.add(place)
+            out.rejects.append(Reject(where, f"an item must be a JSON object, got {_json_type(item)}", raw))
             continue
         if _skipped(item, skip, only):
             out.skipped += 1
