@@ -268,11 +268,11 @@ class SyncWorker:
     async def _heartbeat_loop(self) -> None:
         every = max(0.2, float(self.playbook.presence.heartbeat_seconds))
         gone_after = float(self.playbook.presence.gone_after_seconds)
-        while not self._gone:
+        while True:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), every)
             self._wake.clear()
-            if self._gone:
+            if self._gone:  # left while waiting: no expiry pass, no presence refresh after the leave
                 return
             try:
                 if not self.store.read_only and self.witness.alarm is None:
