@@ -6,8 +6,6 @@ from crisis_tui import events as ev
 from crisis_tui.errors import PublishFailed
 from crisis_tui.model import Comment
 from crisis_tui.playbook import Playbook
-from crisis_tui.publish.bluesky import BlueskyPublisher
-from crisis_tui.publish.mastodon import MastodonPublisher
 from crisis_tui.publish.reply import Outgoing, Publisher, Reply
 
 
@@ -16,9 +14,15 @@ def publisher_for(playbook: Playbook, platform: str) -> Publisher | None:
     settings = playbook.publish.get(platform)
     if settings is None:
         return None
+    # Imported here: the publishers bring httpx, 40 ms of every start of a room or a wallboard
+    # (the store imports this module), and only a playbook that publishes ever builds one.
     if platform == "mastodon":
+        from crisis_tui.publish.mastodon import MastodonPublisher  # noqa: PLC0415
+
         return MastodonPublisher(settings)
     if platform == "bluesky":
+        from crisis_tui.publish.bluesky import BlueskyPublisher  # noqa: PLC0415
+
         return BlueskyPublisher(settings)
     return None
 
