@@ -197,7 +197,9 @@ def room_figures(size: int, quiet: bool) -> dict[str, float]:
 
 
 def run(size: int, quiet: bool, repeat: int) -> dict[str, float]:
-    db, inc = asyncio.run(_bench_module("scale_build").incident_file(size, quiet=quiet))
+    build = _bench_module("scale_build")
+    db, inc = asyncio.run(build.incident_file(size, quiet=quiet))
+    build.compiled_package()
     _say(quiet, f"incident {inc} in {db} ({db.stat().st_size / 1e6:,.0f} MB)")
     name = size_name(size)
     work = Path(tempfile.mkdtemp(prefix="crisis-bench-scale-"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
 import hashlib
 import os
 import random
@@ -48,6 +49,14 @@ WORKED_EVERY = 500
 
 def _fingerprint() -> str:
     return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:10]
+
+
+def compiled_package() -> None:
+    """crisis_tui's bytecode in its __pycache__, as an installed package has it (pip compiles it at
+    install; a checkout's first run writes it). A measured child started with PYTHONDONTWRITEBYTECODE
+    in its environment (some sandboxes and CI images set it) would otherwise compile every module
+    from source on each start, about 100 ms of a first screen no user waits for twice."""
+    compileall.compile_dir(ROOT / "crisis_tui", quiet=1)
 
 
 def cached_path(size: int) -> Path:
