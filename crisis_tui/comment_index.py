@@ -113,9 +113,9 @@ class CommentIndex:
     # --------------------------------------------------------------- loading
     def _grow(self, cid: int) -> None:
         more = cid + 1 - len(self._status)
-        if more > 0:
+        if more > 0:  # zeros by repetition in C: one pass over the new memory (bytes() then a copy was two)
             for column in (self._priority, self._since, self._cluster, self._author, self._external, self._reply_to):
-                column.frombytes(bytes(8 * more))
+                column.extend(array(column.typecode, (0,)) * more)
             self._status.extend(bytes(more))
             self._source.extend(bytes(more))
 
@@ -508,12 +508,16 @@ class CommentIndex:
         if self._oldest_dirty:
             self._oldest_dirty = False
             self._oldest = None
-            waiting = self._status.translate(self._waiting_table())
-            earliest = min(compress(self._since, waiting), default=None)
-            start = 0
+            # ids below the lowest loaded one hold no comment yet (a load comes newest first): the
+            # pass starts there, so the first screen of a million-comment incident looks at its page
+            status = self._status
+            low = len(status) - len(status.lstrip(b"\x00"))
+            waiting = status[low:].translate(self._waiting_table())
+            earliest = min(compress(self._since[low:], waiting), default=None)
+            start = low
             while earliest is not None:
                 i = self._since.index(earliest, start)
-                if waiting[i]:
+                if waiting[i - low]:
                     self._oldest = i
                     break
                 start = i + 1

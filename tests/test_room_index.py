@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import msgspec
+
 from crisis_tui.comment_index import DETAILS_CACHED
 from crisis_tui.comment_rows import PENDING_TEXT
 from crisis_tui.model import Comment, CommentKeys
@@ -114,3 +116,24 @@ def test_the_thread_comes_from_the_details_of_its_candidates() -> None:
     state.add_details([first, reply, again, other])
     assert [(how, r.id) for how, r in state.thread(1)] == [("reply", 2), ("same author", 3)]
     assert [(how, r.id) for how, r in state.thread(2)] == [("answers", 1)]
+
+
+def test_the_oldest_unanswered_of_a_partly_loaded_incident_is_looked_for_among_what_is_loaded() -> None:
+    rng = random.Random(3)
+    comments = [comment(cid, rng) for cid in range(1, 1001)]
+    state = RoomState("inc")
+    top = comments[-200:]  # the first screen's page: ids 801..1000, the ids below still unknown
+    state.load_comments(top)
+
+    def waiting(among: list[Comment]) -> list[Comment]:
+        return sorted((c for c in among if c.status in ("new", "claimed")), key=lambda c: (c.since, c.id))
+
+    oldest = state.oldest_unanswered()
+    assert oldest is not None and (oldest.since, oldest.id) == (waiting(top)[0].since, waiting(top)[0].id)
+    state.load_comments([msgspec.structs.replace(waiting(top)[0], status="answered")])  # it was answered
+    oldest = state.oldest_unanswered()
+    assert oldest is not None and oldest.since == waiting(top)[1].since
+    state.load_keys(keys_of(comments[:-200]))
+    oldest = state.oldest_unanswered()
+    rest = waiting([c for c in comments if c.id != waiting(top)[0].id])
+    assert oldest is not None and oldest.since == rest[0].since
