@@ -30,8 +30,10 @@ from crisis_tui.room_state import Row
 from crisis_tui.store.protocol import IncidentStore
 from crisis_tui.witness import CHECK_S, GuardedStore, Witness
 
-#: Comments shown on the first screen before the rest of a large incident loads.
-FIRST_PAGE = 3000
+#: Comments read whole for the first screen, before the rest of a large incident loads as keys: a
+#: screenful many times over. At 1M (bench/scale_room.py) 3,000 of them took 75 ms to read and
+#: 25 ms to index in front of the first screen; the keys of all the others follow within seconds.
+FIRST_PAGE = 1000
 #: Comments per page of the background load (compact columns: a million in 40 pages). Measured
 #: at 1M (bench/scale_room.py): pages of 50,000 left the room at 414 MB resident (two pages in
 #: flight, their rows freed into fragmented arenas), 25,000 at 373-378 MB, the load time the same
