@@ -72,11 +72,16 @@ class LastGood:
     """The rules in force: the last playbook that loaded, and the error since, if any."""
 
     playbook: Playbook
-    checker: ToneChecker = field(init=False)
     error: PlaybookError | None = None
+    _checker: ToneChecker | None = field(default=None, init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self.checker = ToneChecker(self.playbook)
+    @property
+    def checker(self) -> ToneChecker:
+        """The tone rules compiled, on first use: their lexicons are ~20 ms of a room's start, in front
+        of its first screen, for a checklist no one needs before they open a draft."""
+        if self._checker is None:
+            self._checker = ToneChecker(self.playbook)
+        return self._checker
 
     def update(self, item: Playbook | PlaybookError) -> bool:
         """Take one item from `watch_playbook`; True when the rules changed."""
@@ -84,6 +89,6 @@ class LastGood:
             self.error = item
             return False
         self.playbook = item
-        self.checker = ToneChecker(item)
+        self._checker = None
         self.error = None
         return True
