@@ -279,7 +279,7 @@ class Arrivals(msgspec.Struct, kw_only=True):
 
     #: minute number (epoch seconds // 60) -> [comments posted in it, how many at or above NEGATIVE_AT]
     minutes: dict[int, list[int]] = {}
-    #: Posting times from the asked `recent_minute` on, in arrival (id) order.
+    #: Posting times from the asked `recent_minute` on, earliest first.
     recent: list[float] = []
     #: The newest comment counted (0: none): arrivals after it are the log's to tell.
     last_id: int = 0

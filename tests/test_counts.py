@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import cast
 
 from crisis_tui.comment_shape import parse_comment
-from crisis_tui.model import Counts, NewComment, waiting_since
+from crisis_tui.model import NEGATIVE_AT, Counts, NewComment, waiting_since
 from crisis_tui.playbook import Playbook
 from crisis_tui.store.audit import audit_file
 from crisis_tui.store.protocol import IncidentStore
@@ -110,7 +110,8 @@ async def test_a_file_from_before_the_counts_gets_them_counted(tmp_path: Path, b
         await mixed_story(store, inc)
         expected = await store.counts(inc)
     db = sqlite3.connect(file, isolation_level=None)
-    db.executescript("DROP TABLE comment_counts; DROP INDEX comments_waiting; DROP INDEX drafts_by_comment;"
+    db.executescript("DROP TABLE arrival_minutes; DROP TABLE comment_counts; DROP INDEX comments_waiting;"
+                     "DROP INDEX drafts_by_comment;"
                      "CREATE INDEX drafts_by_comment ON drafts (incident_id, comment_id); PRAGMA user_version = 9;")
     db.close()
     async with await SqliteStore.open(file, playbook=book) as store:
@@ -139,3 +140,56 @@ async def test_verify_checks_the_kept_counts_against_the_comments(store: Inciden
     found = (await audit_file(file, edited)).differences
     assert [p.where for p in found] == ["table comment_counts, status 'new'"]
     assert found[0].what.startswith("counts ") and "the file holds" in found[0].what
+
+
+def minutes_by_hand(comments: list) -> dict[int, list[int]]:
+    """What arrival_minutes must hold, counted one comment at a time (as the wallboard's replay does)."""
+    minutes: dict[int, list[int]] = {}
+    for c in comments:
+        bucket = minutes.setdefault(int(waiting_since(c.posted_at, c.received_at) // 60), [0, 0])
+        bucket[0] += 1
+        bucket[1] += c.negativity >= NEGATIVE_AT
+    return minutes
+
+
+async def test_the_minutes_of_arrival_are_the_comments_counted_by_minute(store: IncidentStore, incident: str) -> None:
+    await mixed_story(store, incident)
+    found = await store.arrivals(incident, 0)
+    comments = await store.comments(incident)
+    assert found.minutes == minutes_by_hand(comments) and found.last_id == max(c.id for c in comments)
+    assert sorted(found.recent) == sorted(waiting_since(c.posted_at, c.received_at) for c in comments)
+    later = await store.arrivals(incident, 1_700_000_000 // 60 + 5)
+    assert later.minutes == {m: v for m, v in minutes_by_hand(comments).items() if m >= 1_700_000_000 // 60 + 5}
+
+
+async def test_a_file_from_before_the_minutes_gets_them_counted(tmp_path: Path, book: Playbook) -> None:
+    """Schema 10 kept no arrival_minutes: opening the file counts its comments by minute once (migration 11),
+    to the minute Python's // gives, and verify finds the table equal to its comments."""
+    file = tmp_path / "old.db"
+    async with await SqliteStore.open(file, playbook=book) as store:
+        inc = (await store.create_incident("Refund delays", actor="Luis")).id
+        await mixed_story(store, inc)
+        # a clock a hair before a whole minute counts in the minute before it (a floor, not a rounding)
+        await store.ingest(inc, [arriving(50, 1_700_000_040.0 - 2.3e-7), arriving(51, 1_699_999_980.0)])
+        expected = minutes_by_hand(await store.comments(inc))
+    db = sqlite3.connect(file, isolation_level=None)
+    db.executescript("DROP TABLE arrival_minutes; PRAGMA user_version = 10;")
+    db.close()
+    async with await SqliteStore.open(file, playbook=book) as store:
+        assert (await store.arrivals(inc, 0)).minutes == expected
+    report = await audit_file(file, inc)
+    assert report.differences == [] and report.broken == []
+
+
+async def test_verify_checks_the_minutes_of_arrival_against_the_comments(tmp_path: Path, book: Playbook) -> None:
+    file = tmp_path / "edited.db"
+    async with await SqliteStore.open(file, playbook=book) as store:
+        inc = (await store.create_incident("Refund delays", actor="Luis")).id
+        await mixed_story(store, inc)
+        minute = min((await store.arrivals(inc, 0)).minutes)
+    db = sqlite3.connect(file, isolation_level=None)
+    db.execute("UPDATE arrival_minutes SET negative = negative + 2 WHERE incident_id = ? AND minute = ?", (inc, minute))
+    db.close()
+    found = (await audit_file(file, inc)).differences
+    assert [p.where for p in found] == [f"table arrival_minutes, minute {minute}"]
+    assert "negative), the file holds" in found[0].what

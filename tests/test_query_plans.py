@@ -113,6 +113,8 @@ OPERATIONS: dict[str, Callable[[Traced], Awaitable[object]]] = {
     "heartbeat": lambda t: t.store.heartbeat(t.incident, actor="Luis", role="gm", focus="timeline"),
     "the claims of those gone lapse": _lapse,
     "a note": lambda t: t.store.add_note(t.incident, "care has 40 refunds queued", actor="Luis"),
+    "the wallboard's arrivals": lambda t: t.store.arrivals(t.incident, 1_700_000_000 // 60,
+                                                           recent_minute=1_700_000_200 // 60),
 }
 
 
@@ -144,3 +146,9 @@ async def test_the_drafts_of_a_comment_come_from_its_index(traced: Traced) -> No
     plans = await _plans_of(traced, lambda: traced.store.drafts(traced.incident, comment_id=traced.ids[20]))
     assert "USING INDEX drafts_by_comment (incident_id=? AND comment_id=?)" in plans
     assert "TEMP B-TREE" not in plans
+
+
+async def test_the_wallboards_arrivals_read_their_table_and_the_waiting_index(traced: Traced) -> None:
+    plans = await _plans_of(traced, lambda: traced.store.arrivals(traced.incident, 1_700_000_000 // 60))
+    assert "SEARCH m USING PRIMARY KEY (incident_id=? AND minute>?)" in plans  # m: arrival_minutes
+    assert plans.count("comments_waiting (incident_id=? AND status=? AND <expr>>?)") == 6

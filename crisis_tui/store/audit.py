@@ -31,8 +31,16 @@ import msgspec
 from crisis_tui import events as ev
 from crisis_tui.eventlog import GENESIS, ChainBreak, chain_hash
 from crisis_tui.log_head import Head, head_of
-from crisis_tui.store.connection import file_uri, immutable_uri, wants_immutable
-from crisis_tui.store.projector import COMMENT_COLUMNS, INSERT_COMMENT, arrived_row, project, project_body
+from crisis_tui.model import NEGATIVE_AT
+from crisis_tui.store.connection import file_uri, immutable_uri, wants_immutable, with_floor_sync
+from crisis_tui.store.projector import (
+    COMMENT_COLUMNS,
+    INSERT_COMMENT,
+    MINUTE_SQL,
+    arrived_row,
+    project,
+    project_body,
+)
 from crisis_tui.store.schema import MIGRATIONS
 
 #: Projection table -> its key within an incident. The incidents table is keyed by the incident id itself.
@@ -154,6 +162,7 @@ def chain_rows(rows: Sequence[Row]) -> list[Row]:
 # --------------------------------------------------------------- the replay
 def with_fresh_schema(db: sqlite3.Connection) -> None:
     """Give the connection's main database (in memory) the incident file's schema, empty."""
+    with_floor_sync(db)
     for migration in MIGRATIONS:
         db.executescript(migration)
 
@@ -500,6 +509,7 @@ def _integrity_beside(path: Path | None, file: str) -> tuple[threading.Thread | 
 
     def check() -> None:
         db = sqlite3.connect("file::memory:", uri=True, isolation_level=None)
+        with_floor_sync(db)
         try:
             _attach(db, path)
             found.append(integrity(db, file, "stored"))
@@ -593,9 +603,28 @@ def counted(db: sqlite3.Connection, incident_id: str, stored: str) -> list[Probl
                                (incident_id,)).fetchall())
     except sqlite3.DatabaseError as exc:
         return [Problem(where="table comment_counts", what=f"cannot be read ({exc})")]
-    return [Problem(where=f"table comment_counts, status {_shown(status)}",
-                    what=f"counts {kept.get(status, 0)} comments, the file holds {real.get(status, 0)}")
-            for status in sorted(set(kept) | set(real), key=str) if kept.get(status, 0) != real.get(status, 0)]
+    problems = [Problem(where=f"table comment_counts, status {_shown(status)}",
+                        what=f"counts {kept.get(status, 0)} comments, the file holds {real.get(status, 0)}")
+                for status in sorted(set(kept) | set(real), key=str) if kept.get(status, 0) != real.get(status, 0)]
+    return problems + counted_minutes(db, incident_id, stored)
+
+
+def counted_minutes(db: sqlite3.Connection, incident_id: str, stored: str) -> list[Problem]:
+    """arrival_minutes (what the wallboard starts from) against the file's comments counted by minute of
+    posting: like comment_counts, no event makes it, so no replay checks it."""
+    try:
+        kept = {int(m): (n, neg) for m, n, neg in db.execute(
+            f"SELECT minute, n, negative FROM {stored}.arrival_minutes WHERE incident_id = ?", (incident_id,))}
+        real = {int(m): (n, neg) for m, n, neg in db.execute(
+            f"SELECT minute, count(*), sum(negative) FROM (SELECT {MINUTE_SQL} AS minute, "
+            f"CASE WHEN negativity >= {NEGATIVE_AT!r} THEN 1 ELSE 0 END AS negative FROM {stored}.comments "
+            "WHERE incident_id = ?) AS posted GROUP BY minute", (incident_id,))}
+    except sqlite3.DatabaseError as exc:
+        return [Problem(where="table arrival_minutes", what=f"cannot be read ({exc})")]
+    return [Problem(where=f"table arrival_minutes, minute {minute}",
+                    what=(f"counts {kept.get(minute, (0, 0))[0]} comments ({kept.get(minute, (0, 0))[1]} negative), "
+                          f"the file holds {real.get(minute, (0, 0))[0]} ({real.get(minute, (0, 0))[1]} negative)"))
+            for minute in sorted(set(kept) | set(real)) if kept.get(minute, (0, 0)) != real.get(minute, (0, 0))]
 
 
 def audit_path(path: Path, incident_id: str, at: int | None = None) -> AuditReport:
@@ -603,6 +632,7 @@ def audit_path(path: Path, incident_id: str, at: int | None = None) -> AuditRepo
     replay in memory beside it."""
     file = str(path)
     db = sqlite3.connect("file::memory:", uri=True, isolation_level=None)  # uri: the ATTACH below is one
+    with_floor_sync(db)
     try:
         with_fresh_schema(db)
         db.execute("PRAGMA busy_timeout = 10000")

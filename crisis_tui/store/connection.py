@@ -15,6 +15,7 @@ writes that such a reader would not see.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sqlite3
 from collections.abc import AsyncIterator
@@ -43,7 +44,25 @@ async def connect(file: Path, *, read_only: bool = False) -> aiosqlite.Connectio
         db = await aiosqlite.connect(file_uri(file), uri=True, isolation_level=None)
     async with closed_on_failure(db, file):
         await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await with_floor(db)
     return db
+
+
+async def with_floor(db: aiosqlite.Connection) -> None:
+    """SQL's floor() on `db`, as PostgreSQL has it: an SQLite built without its math functions gets
+    Python's (the minutes of arrival_minutes are counted with it: schema migration 11, verify)."""
+    try:
+        await db.execute_fetchall("SELECT floor(1.5)")
+    except sqlite3.OperationalError:
+        await db.create_function("floor", 1, math.floor, deterministic=True)
+
+
+def with_floor_sync(db: sqlite3.Connection) -> None:
+    """with_floor for a connection of the standard library's own (verify's)."""
+    try:
+        db.execute("SELECT floor(1.5)").fetchall()
+    except sqlite3.OperationalError:
+        db.create_function("floor", 1, math.floor, deterministic=True)
 
 
 def wants_immutable(exc: sqlite3.Error, file: Path) -> bool:
@@ -69,6 +88,7 @@ async def _connect_reader(file: Path) -> aiosqlite.Connection:
     try:
         await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await db.execute_fetchall("SELECT count(*) FROM sqlite_master")
+        await with_floor(db)
         return db
     except sqlite3.DatabaseError as exc:
         await db.close()
@@ -85,6 +105,7 @@ async def _connect_reader(file: Path) -> aiosqlite.Connection:
         db = await aiosqlite.connect(uri, uri=True, isolation_level=None)
     async with closed_on_failure(db, file, writing=False):
         await db.execute_fetchall("SELECT count(*) FROM sqlite_master")
+        await with_floor(db)
     return db
 
 

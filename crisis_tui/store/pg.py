@@ -444,7 +444,7 @@ class PgStore(SqliteStore):
         """`verify` of one incident: its stored rows, exactly as PostgreSQL returns them, are
         copied into a scratch SQLite file and audited there by the same code as a file's
         (the chain, every row's types, every table against a replay of the log)."""
-        columns = {table: await self._pg_columns(table) for table in ("events", *TABLES, "comment_counts")}
+        columns = {table: await self._pg_columns(table) for table in ("events", *TABLES, "comment_counts", "arrival_minutes")}
         stored: dict[str, list[tuple[Any, ...]]] = {}
         for table, names in columns.items():
             key = "id" if table == "incidents" else "incident_id"

@@ -10,12 +10,13 @@ table and stays in the log.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import msgspec
 
 from crisis_tui import events as ev
+from crisis_tui.model import NEGATIVE_AT
 
 Statement = tuple[str, tuple[Any, ...]]
 
@@ -58,6 +59,34 @@ COUNT_MOVES = (
     "UNION ALL SELECT incident_id, ?, 1 FROM comments WHERE incident_id = ? AND id = ? AND status <> ?"
     + _COUNT_UPSERT
 )
+
+
+# arrival_minutes (schema migration 11): the comments posted in each minute and how many of them are
+# negative, for the wallboard's start. Kept like comment_counts: the writers that insert comments add
+# a batch's minutes once (COUNT_MINUTES with minute_rows: SqliteStore.ingest, import_events); comments
+# never change their clock or their negativity, so nothing else touches it. verify counts it again.
+COUNT_MINUTES = (
+    "INSERT INTO arrival_minutes (incident_id, minute, n, negative) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (incident_id, minute) DO UPDATE SET n = arrival_minutes.n + excluded.n, "
+    "negative = arrival_minutes.negative + excluded.negative")
+#: A comments row's minute in SQL, Python's `waiting_since(posted_at, received_at) // 60` exactly (see
+#: schema migration 11): floor, less one where the division rounded up to the next whole minute.
+_POSTED = "min(coalesce(posted_at, received_at), received_at)"
+MINUTE_SQL = f"floor({_POSTED} / 60.0) - CASE WHEN floor({_POSTED} / 60.0) * 60.0 > {_POSTED} THEN 1 ELSE 0 END"
+
+
+def minute_rows(incident_id: str, arrived: Iterable[tuple[float | None, float, float]]) -> list[tuple[Any, ...]]:
+    """COUNT_MINUTES' rows for arriving comments given as (posted_at, received_at, negativity)."""
+    minutes: dict[int, list[int]] = {}
+    for posted, received, negativity in arrived:
+        at = received if posted is None or posted > received else posted  # model.waiting_since
+        bucket = minutes.get(minute := int(at // 60.0))
+        if bucket is None:
+            bucket = minutes[minute] = [0, 0]
+        bucket[0] += 1
+        if negativity >= NEGATIVE_AT:
+            bucket[1] += 1
+    return [(incident_id, minute, n, negative) for minute, (n, negative) in minutes.items()]
 
 
 def arrived_row(incident_id: str, c: ev.ArrivedComment) -> tuple[Any, ...]:

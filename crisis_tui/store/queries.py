@@ -23,9 +23,9 @@ from crisis_tui.errors import InvalidInput, NotFound
 from crisis_tui.eventlog import event_from_row
 from crisis_tui.model import (
     BY_ID_MAX,
+    COMMENT_STATUSES,
     KEY_AUTHOR,
     KEY_TEXT,
-    NEGATIVE_AT,
     Arrivals,
     Comment,
     CommentKeys,
@@ -60,9 +60,17 @@ UNANSWERED = ("new", "claimed", "escalated")
 WAITING_SINCE = "SELECT min(since) FROM (" + " UNION ALL ".join(
     "SELECT min(min(coalesce(posted_at, received_at), received_at)) AS since FROM comments "
     f"WHERE incident_id = ? AND status = '{status}'" for status in UNANSWERED) + ") AS waiting"
-#: How far back the store's clock may have stepped between two ingests and `arrivals` still
-#: counts every comment of the window (ids follow arrival; arrival times follow the clock).
-ARRIVAL_SLACK_S = 600.0
+#: The newest comment's id with each minute of arrival_minutes from a minute on (one row with NULLs
+#: when none): one statement, so one snapshot of both.
+ARRIVALS_BY_MINUTE = (
+    "SELECT newest.id, m.minute, m.n, m.negative FROM (SELECT max(id) AS id FROM comments WHERE incident_id = ?) "
+    "AS newest LEFT JOIN arrival_minutes AS m ON m.incident_id = ? AND m.minute >= ?")
+#: The posting times of the comments posted from a time on, up to an id: a range of comments_waiting
+#: per status (its expression word for word), `+id` so the planner keeps to those ranges.
+RECENT_ARRIVALS = "SELECT at FROM (" + " UNION ALL ".join(
+    "SELECT min(coalesce(posted_at, received_at), received_at) AS at FROM comments "
+    f"WHERE incident_id = ?1 AND status = '{status}' AND min(coalesce(posted_at, received_at), received_at) >= ?2 "
+    "AND +id <= ?3" for status in COMMENT_STATUSES) + ") AS recent"
 
 
 class Reads:
@@ -264,42 +272,23 @@ class Reads:
     async def arrivals(self, incident_id: str, from_minute: int, *, recent_minute: int | None = None) -> Arrivals:
         """Comments posted from `from_minute` on, by minute, as a replay of the log would count them.
 
-        A comment's posting time is never after its arrival (`waiting_since`), and ids are given in
-        arrival order under the write lock, so the walk goes back from the newest comment a chunk of
-        ids at a time (the primary key's range, no scan of the incident) and stops at the first
-        chunk that arrived before the window, less ARRIVAL_SLACK_S for a clock stepped back. Its
-        cost follows the comments that arrived in the window, not the incident's size.
+        The minutes come from arrival_minutes (kept as comments are written), the newest comment's
+        id in the same statement, so both are one snapshot: what arrives after it is the log's to
+        tell. The posting times of the recent minutes come from the comments_waiting index, a range
+        of it per status, up to that id. Nothing here reads more than the recent comments.
         """
         since = from_minute * 60.0
         recent_at = (from_minute if recent_minute is None else max(from_minute, recent_minute)) * 60.0
-        row = await self._fetchone("SELECT max(id) FROM comments WHERE incident_id = ?", (incident_id,))
-        newest = int(row[0]) if row and row[0] is not None else 0
+        rows = await self._fetchall(ARRIVALS_BY_MINUTE, (incident_id, incident_id, from_minute))
+        newest = int(rows[0][0]) if rows and rows[0][0] is not None else 0
         found = Arrivals(minutes={}, recent=[], last_id=newest)
-        chunks: list[list[Any]] = []
-        high, size = newest, 4096
-        while high > 0:
-            low = max(0, high - size)
-            chunks.append(await self._fetchall(
-                "SELECT id, min(coalesce(posted_at, received_at), received_at) AS at, negativity FROM comments"
-                " WHERE incident_id = ? AND id > ? AND id <= ? AND min(coalesce(posted_at, received_at), received_at) >= ?"
-                " ORDER BY id", (incident_id, low, high, since)))
-            first = await self._fetchone(
-                "SELECT received_at FROM comments WHERE incident_id = ? AND id > ? ORDER BY id LIMIT 1",
-                (incident_id, low))
-            if first is None or first[0] < since - ARRIVAL_SLACK_S:
-                break
-            high, size = low, min(size * 2, 1 << 18)
-        minutes = found.minutes
-        for chunk in reversed(chunks):
-            for _id, at, negativity in chunk:
-                bucket = minutes.get(minute := int(at // 60.0))
-                if bucket is None:
-                    bucket = minutes[minute] = [0, 0]
-                bucket[0] += 1
-                if negativity >= NEGATIVE_AT:
-                    bucket[1] += 1
-                if at >= recent_at:
-                    found.recent.append(at)
+        if not newest:
+            return found
+        for _newest, minute, count, negative in rows:
+            if minute is not None:
+                found.minutes[int(minute)] = [int(count), int(negative)]
+        recent = await self._fetchall(RECENT_ARRIVALS, (incident_id, max(since, recent_at), newest))
+        found.recent = sorted(at for (at,) in recent)
         return found
 
     async def last_event(self, incident_id: str, kind: str, *, upto_seq: int | None = None) -> Event | None:

@@ -203,6 +203,31 @@ MIGRATIONS: list[str] = [
     DROP INDEX drafts_by_comment;
     CREATE INDEX drafts_by_comment ON drafts (incident_id, comment_id, id);
     """,
+    # 11: the wallboard's start, from the comments posted in each minute of the last hour (and how many
+    # of them are negative), answered without reading the comments: a million that arrived within the
+    # hour took over a second to walk. arrival_minutes is kept like comment_counts, by the writers that
+    # insert comments, one upsert per minute of a batch (crisis_tui.store.projector, minute_rows), and
+    # checked against the comments by verify. A minute is floor(posted / 60), posted being the comment's
+    # clock (model.waiting_since); the second term takes back a division that rounded up to the next
+    # minute, so the minute is Python's `posted // 60` exactly.
+    """
+    CREATE TABLE arrival_minutes (
+        incident_id TEXT NOT NULL,
+        minute INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        negative INTEGER NOT NULL,
+        PRIMARY KEY (incident_id, minute)
+    ) WITHOUT ROWID;
+    INSERT INTO arrival_minutes (incident_id, minute, n, negative)
+        SELECT incident_id, minute, count(*), sum(negative) FROM (
+            SELECT incident_id,
+                   floor(min(coalesce(posted_at, received_at), received_at) / 60.0)
+                   - CASE WHEN floor(min(coalesce(posted_at, received_at), received_at) / 60.0) * 60.0
+                               > min(coalesce(posted_at, received_at), received_at) THEN 1 ELSE 0 END AS minute,
+                   CASE WHEN negativity >= 0.5 THEN 1 ELSE 0 END AS negative
+              FROM comments) AS posted
+         GROUP BY incident_id, minute;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -57,13 +57,22 @@ from crisis_tui.store import guards
 from crisis_tui.store.arrivals import INSERT_ARRIVAL, arrival_rows
 from crisis_tui.store.connection import closed_on_failure, connect
 from crisis_tui.store.guards import Append
-from crisis_tui.store.projector import COUNT_ARRIVALS, INSERT_COMMENT, project
+from crisis_tui.store.projector import (
+    COMMENT_COLUMNS,
+    COUNT_ARRIVALS,
+    COUNT_MINUTES,
+    INSERT_COMMENT,
+    minute_rows,
+    project,
+)
 from crisis_tui.store.queries import Reads
 from crisis_tui.store.rows import EVENT_COLUMNS, CommentState
 from crisis_tui.store.schema import MIGRATIONS, SCHEMA_VERSION
 from crisis_tui.store.waker import Waker
 from crisis_tui.tone import ToneChecker
 
+#: Where INSERT_COMMENT's row holds what a comment's minute is counted from (COUNT_MINUTES).
+_POSTED_AT, _RECEIVED_AT, _NEGATIVITY = (COMMENT_COLUMNS.index(c) for c in ("posted_at", "received_at", "negativity"))
 INSERT_EVENT = "INSERT INTO events (incident_id, ts, actor, kind, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)"
 
 
@@ -329,13 +338,16 @@ class SqliteStore(Reads):
                 fresh.append(new)
             ids = list(range(next_id, next_id + len(fresh)))
             if fresh:
-                built = arrival_rows(incident_id, actor, time.time(), next_id, await tx.last_hash(), fresh)
+                now = time.time()
+                built = arrival_rows(incident_id, actor, now, next_id, await tx.last_hash(), fresh)
                 # Two executemany calls for the whole batch. Preparing the next rows while
                 # SQLite inserts these was tried and bought nothing: the connection's thread
                 # needs the GIL to bind every row, so the two threads mostly take turns.
                 await tx.db.executemany(INSERT_EVENT, built.event_rows)
                 await tx.db.executemany(INSERT_ARRIVAL, built.comment_rows)
                 await tx.db.execute(COUNT_ARRIVALS, (incident_id, len(ids)))
+                await tx.db.executemany(COUNT_MINUTES, minute_rows(
+                    incident_id, ((c.posted_at, now, c.negativity) for c in fresh)))
                 tx.prev = built.head
                 tx.appended = True
         return IngestResult(ingested=len(ids), duplicates=duplicates, ids=ids)
@@ -770,8 +782,10 @@ class SqliteStore(Reads):
 
             async def flush() -> None:
                 await tx.db.executemany(batch_sql or "", batch)
-                if batch_sql == INSERT_COMMENT:  # the arrivals' count, which CommentIngested leaves to its writer
+                if batch_sql == INSERT_COMMENT:  # the arrivals' counts, which CommentIngested leaves to its writer
                     await tx.db.execute(COUNT_ARRIVALS, (incident_id, len(batch)))
+                    await tx.db.executemany(COUNT_MINUTES, minute_rows(
+                        incident_id, ((row[_POSTED_AT], row[_RECEIVED_AT], row[_NEGATIVITY]) for row in batch)))
 
             for event in events:
                 for sql, params in project(incident_id, event.ts, event.actor, event.kind, event.payload):
