@@ -111,7 +111,7 @@ async def test_a_file_from_before_the_counts_gets_them_counted(tmp_path: Path, b
         expected = await store.counts(inc)
     db = sqlite3.connect(file, isolation_level=None)
     db.executescript("DROP TABLE arrival_minutes; DROP TABLE comment_counts; DROP INDEX comments_waiting;"
-                     "DROP INDEX drafts_by_comment;"
+                     "ALTER TABLE comments DROP COLUMN since; DROP INDEX drafts_by_comment;"
                      "CREATE INDEX drafts_by_comment ON drafts (incident_id, comment_id); PRAGMA user_version = 9;")
     db.close()
     async with await SqliteStore.open(file, playbook=book) as store:
@@ -163,8 +163,9 @@ async def test_the_minutes_of_arrival_are_the_comments_counted_by_minute(store: 
 
 
 async def test_a_file_from_before_the_minutes_gets_them_counted(tmp_path: Path, book: Playbook) -> None:
-    """Schema 10 kept no arrival_minutes: opening the file counts its comments by minute once (migration 11),
-    to the minute Python's // gives, and verify finds the table equal to its comments."""
+    """Schema 10 kept no arrival_minutes nor the comments' clock as a column: opening the file counts its
+    comments by minute once (migration 11), to the minute Python's // gives, and writes each one's clock
+    (migration 12); verify finds both equal to a replay of the log and to the comments."""
     file = tmp_path / "old.db"
     async with await SqliteStore.open(file, playbook=book) as store:
         inc = (await store.create_incident("Refund delays", actor="Luis")).id
@@ -173,7 +174,9 @@ async def test_a_file_from_before_the_minutes_gets_them_counted(tmp_path: Path, 
         await store.ingest(inc, [arriving(50, 1_700_000_040.0 - 2.3e-7), arriving(51, 1_699_999_980.0)])
         expected = minutes_by_hand(await store.comments(inc))
     db = sqlite3.connect(file, isolation_level=None)
-    db.executescript("DROP TABLE arrival_minutes; PRAGMA user_version = 10;")
+    db.executescript("DROP TABLE arrival_minutes; DROP INDEX comments_waiting; ALTER TABLE comments DROP COLUMN since;"
+                     "CREATE INDEX comments_waiting ON comments (incident_id, status, "
+                     "min(coalesce(posted_at, received_at), received_at)); PRAGMA user_version = 10;")
     db.close()
     async with await SqliteStore.open(file, playbook=book) as store:
         assert (await store.arrivals(inc, 0)).minutes == expected

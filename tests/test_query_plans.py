@@ -151,4 +151,4 @@ async def test_the_drafts_of_a_comment_come_from_its_index(traced: Traced) -> No
 async def test_the_wallboards_arrivals_read_their_table_and_the_waiting_index(traced: Traced) -> None:
     plans = await _plans_of(traced, lambda: traced.store.arrivals(traced.incident, 1_700_000_000 // 60))
     assert "SEARCH m USING PRIMARY KEY (incident_id=? AND minute>?)" in plans  # m: arrival_minutes
-    assert plans.count("comments_waiting (incident_id=? AND status=? AND <expr>>?)") == 6
+    assert plans.count("COVERING INDEX comments_waiting (incident_id=? AND status=? AND since>?)") == 6

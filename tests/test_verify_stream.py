@@ -92,9 +92,10 @@ async def test_what_each_edit_is_named(tmp_path: Path, book: Playbook, monkeypat
     report = audit_path(db, inc)
     found = [p.line() for p in report.differences]
     # the kept counts no longer match the comments the edits left: named after the rows
-    counts = [line for line in found if line.startswith("table comment_counts, status ")]
+    counts = [line for line in found if line.startswith(("table comment_counts, status ", "table arrival_minutes, "))]
     assert counts[0] == "table comment_counts, status 'claimed': counts 1 comments, the file holds 0"
-    assert found[len(found) - len(counts):] == counts and len(counts) == 2
+    assert counts[2] == "table arrival_minutes, minute 0: counts 0 comments (0 negative), the file holds 1 (0 negative)"
+    assert found[len(found) - len(counts):] == counts and len(counts) == 4
     assert found[:len(found) - len(counts)] == [
         "table comments, row 2, column status: is 'new' in the file, the log says 'claimed'",
         "table comments, row 2, column holder: is None in the file, the log says 'Luis'",

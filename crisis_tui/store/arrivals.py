@@ -27,15 +27,16 @@ from crisis_tui.model import NewComment
 #: The kind of the one event ingest writes without building a body.
 INGESTED = ev.kind_of(ev.CommentIngested)
 #: The comments columns in the order of a NewComment's fields, then the three the store adds: a row
-#: is the struct's values in order, two of them turned to JSON text (and its flag to 0 or 1).
+#: is the struct's values in order, two of them turned to JSON text (and its flag to 0 or 1), and
+#: the comment's clock (model.waiting_since, schema migration 12).
 ARRIVAL_COLUMNS: tuple[str, ...] = (
     "source", "external_id", "author", "text", "lang", "posted_at", "url", "likes", "shares", "replies",
     "author_followers", "author_following", "author_created_at", "author_verified", "in_reply_to", "extra",
-    "priority", "negativity", "bot_score", "bot_reasons", "cluster", "id", "incident_id", "received_at",
+    "priority", "negativity", "bot_score", "bot_reasons", "cluster", "id", "incident_id", "received_at", "since",
 )
 INSERT_ARRIVAL = (f"INSERT INTO comments ({', '.join(ARRIVAL_COLUMNS)}) "
                   f"VALUES ({', '.join('?' for _ in ARRIVAL_COLUMNS)})")
-assert tuple(f.name for f in msgspec.structs.fields(NewComment)) == ARRIVAL_COLUMNS[:-3]
+assert tuple(f.name for f in msgspec.structs.fields(NewComment)) == ARRIVAL_COLUMNS[:-4]
 
 _encode = msgspec.json.Encoder(order="sorted").encode
 _json = msgspec.json.encode
@@ -78,12 +79,13 @@ def arrival_rows(incident_id: str, actor: str, now: float, first_id: int, prev: 
                          fields[at_id:at_received], received, fields[at_received:], b"}"))
         digest = _sha256(prev.encode() + tail + body).hexdigest()
         add_event((incident_id, now, actor, INGESTED, body, prev, digest))
-        extra, reasons = new.extra, new.bot_reasons
+        extra, reasons, posted = new.extra, new.bot_reasons, new.posted_at
         add_comment((new.source, new.external_id, new.author, new.text, new.lang, new.posted_at, new.url,
                      new.likes, new.shares, new.replies, new.author_followers, new.author_following,
                      new.author_created_at, 1 if new.author_verified else 0, new.in_reply_to,
                      _encode(extra).decode() if extra else "{}", new.priority, new.negativity, new.bot_score,
-                     _json(reasons).decode() if reasons else "[]", new.cluster, next_id, incident_id, now))
+                     _json(reasons).decode() if reasons else "[]", new.cluster, next_id, incident_id, now,
+                     now if posted is None or posted > now else posted))
         prev = digest
         next_id += 1
     return Arrivals(event_rows=event_rows, comment_rows=comment_rows, head=prev)

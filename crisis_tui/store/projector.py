@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from crisis_tui import events as ev
-from crisis_tui.model import NEGATIVE_AT
+from crisis_tui.model import NEGATIVE_AT, waiting_since
 
 Statement = tuple[str, tuple[Any, ...]]
 
@@ -25,7 +25,7 @@ COMMENT_COLUMNS: tuple[str, ...] = (
     "posted_at", "received_at", "url", "likes", "shares", "replies",
     "author_followers", "author_following", "author_created_at",
     "author_verified", "in_reply_to", "extra", "priority", "negativity",
-    "bot_score", "bot_reasons", "cluster",
+    "bot_score", "bot_reasons", "cluster", "since",
 )
 INSERT_COMMENT = (
     f"INSERT INTO comments ({', '.join(COMMENT_COLUMNS)}) "
@@ -96,7 +96,7 @@ def arrived_row(incident_id: str, c: ev.ArrivedComment) -> tuple[Any, ...]:
         c.id, incident_id, c.source, c.external_id, c.author, c.text, c.lang, c.posted_at, c.received_at,
         c.url, c.likes, c.shares, c.replies, c.author_followers, c.author_following, c.author_created_at,
         int(c.author_verified), c.in_reply_to, _extra_json(c.extra).decode(), c.priority, c.negativity,
-        c.bot_score, _json(c.bot_reasons).decode(), c.cluster,
+        c.bot_score, _json(c.bot_reasons).decode(), c.cluster, waiting_since(c.posted_at, c.received_at),
     )
 
 

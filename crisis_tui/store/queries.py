@@ -54,11 +54,11 @@ from crisis_tui.tone import Situation
 #: The statuses of a comment still waiting for us (Counts.unanswered).
 UNANSWERED = ("new", "claimed", "escalated")
 #: When the oldest unanswered comment was posted (model.waiting_since, in SQL): the smallest of each
-#: unanswered status's smallest, each one seek of the comments_waiting index (whose expression this
-#: repeats word for word, or the planner would not use it). An aggregate min ignores the NULL of a
+#: unanswered status's smallest, each one seek of the comments_waiting index (on the `since` column,
+#: schema migration 12). An aggregate min ignores the NULL of a
 #: status no comment has.
 WAITING_SINCE = "SELECT min(since) FROM (" + " UNION ALL ".join(
-    "SELECT min(min(coalesce(posted_at, received_at), received_at)) AS since FROM comments "
+    "SELECT min(since) AS since FROM comments "
     f"WHERE incident_id = ? AND status = '{status}'" for status in UNANSWERED) + ") AS waiting"
 #: The newest comment's id with each minute of arrival_minutes from a minute on (one row with NULLs
 #: when none): one statement, so one snapshot of both.
@@ -66,10 +66,10 @@ ARRIVALS_BY_MINUTE = (
     "SELECT newest.id, m.minute, m.n, m.negative FROM (SELECT max(id) AS id FROM comments WHERE incident_id = ?) "
     "AS newest LEFT JOIN arrival_minutes AS m ON m.incident_id = ? AND m.minute >= ?")
 #: The posting times of the comments posted from a time on, up to an id: a range of comments_waiting
-#: per status (its expression word for word), `+id` so the planner keeps to those ranges.
+#: per status, read from the index alone; `+id`, so the planner keeps to those ranges.
 RECENT_ARRIVALS = "SELECT at FROM (" + " UNION ALL ".join(
-    "SELECT min(coalesce(posted_at, received_at), received_at) AS at FROM comments "
-    f"WHERE incident_id = ?1 AND status = '{status}' AND min(coalesce(posted_at, received_at), received_at) >= ?2 "
+    "SELECT since AS at FROM comments "
+    f"WHERE incident_id = ?1 AND status = '{status}' AND since >= ?2 "
     "AND +id <= ?3" for status in COMMENT_STATUSES) + ") AS recent"
 
 
@@ -224,8 +224,7 @@ class Reads:
         """A page of comments as columns (model.CommentKeys), in id order: what the room's index
         holds. One narrow SELECT transposed with zip, so a page of 50,000 costs no object per row."""
         sql = (
-            "SELECT id, priority, CASE WHEN posted_at IS NULL OR posted_at > received_at THEN received_at "
-            f"ELSE posted_at END, status, source, substr(author, 1, {KEY_AUTHOR}), substr(text, 1, {KEY_TEXT}), "
+            f"SELECT id, priority, since, status, source, substr(author, 1, {KEY_AUTHOR}), substr(text, 1, {KEY_TEXT}), "
             "external_id, in_reply_to, cluster, holder, NULLIF(tags, '[]') FROM comments "
             "WHERE incident_id = ? AND id > ? ORDER BY id"
         )

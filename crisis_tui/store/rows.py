@@ -16,7 +16,9 @@ from crisis_tui.store.projector import COMMENT_COLUMNS
 
 EVENT_COLUMNS = "seq, incident_id, ts, actor, kind, payload, prev_hash, hash"
 INCIDENT_SELECT = "id, title, brand, severity, status, our_fault, opened_at, closed_at, drill"
-COMMENT_SELECT = ", ".join(COMMENT_COLUMNS) + ", status, holder, tags"
+#: A Comment's columns: its `since` is its own property (model.waiting_since), kept as a column for the
+#: comments_waiting index only.
+COMMENT_SELECT = ", ".join(c for c in COMMENT_COLUMNS if c != "since") + ", status, holder, tags"
 DRAFT_SELECT = ("id, incident_id, kind, comment_id, author, body, version, checklist, status, approvals, "
                 "override_reason, created_at, updated_at, approved_version, editors")
 DECISION_SELECT = ("id, incident_id, title, rationale, proposer, status, approvals, rejections, present, "
