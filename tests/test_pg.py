@@ -139,6 +139,45 @@ async def test_connections_claiming_the_same_comments_win_each_once_and_the_chai
             await store.close()
 
 
+@pytest.mark.slow
+async def test_webhooks_retried_on_several_connections_store_each_comment_once_in_one_gapless_chain(pg_url: str) -> None:
+    """Four connections (four server processes) post overlapping batches from two platforms at
+    once, each batch sent twice, into a database too young for statistics: every comment is
+    stored once, ids and seqs have no gap, the counts match and the chain verifies."""
+    stores = [await PgStore.open(pg_url) for _ in range(4)]
+    try:
+        inc = await stores[0].create_incident("Webhook retries", actor="Luis")
+
+        def batch(start: int) -> list[NewComment]:
+            return [NewComment(source=source, external_id=str(i), author="a", text=f"refund {i}")
+                    for i in range(start, start + 60) for source in ("x", "mastodon")]
+
+        async def poster(n: int) -> list[int]:
+            taken: list[int] = []
+            for start in range(n * 30, 1500, 120):
+                for _ in range(2):
+                    result = await stores[n].ingest(inc.id, batch(start))
+                    assert result.ingested + result.duplicates == 120
+                    taken += result.ids
+            return taken
+
+        ids = [i for taken in await asyncio.gather(*(poster(n) for n in range(4))) for i in taken]
+        stored = await stores[1].comments(inc.id, limit=10_000)
+        assert sorted(ids) == [c.id for c in stored] == list(range(1, len(stored) + 1))
+        keys = [(c.source, c.external_id) for c in stored]
+        assert len(set(keys)) == len(keys) == 2 * len({c.external_id for c in stored})
+        again = await stores[2].ingest(inc.id, [NewComment(source=s, external_id=i, author="a", text="t")
+                                                for s, i in keys[-300:]])
+        assert (again.ingested, again.duplicates) == (0, 300)
+        assert (await stores[3].counts(inc.id)).total == len(stored)
+        report = await stores[3].audit(inc.id)
+        assert report.intact, report
+        assert report.events == 1 + len(stored)
+    finally:
+        for store in stores:
+            await store.close()
+
+
 async def test_a_write_on_one_connection_wakes_a_subscriber_on_another(pg_url: str) -> None:
     writer, reader = await PgStore.open(pg_url), await PgStore.open(pg_url)
     try:

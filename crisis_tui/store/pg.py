@@ -11,6 +11,8 @@ transaction takes `pg_advisory_xact_lock` on its incident first, so writers in
 different processes append to one incident's chain one at a time and the chain
 stays gapless; it sends `NOTIFY crisis_tui, 'INCIDENT SEQ'` that PostgreSQL
 delivers at COMMIT to every listening process, which reads the events itself.
+Ingest, the write that comes by the thousand, reads and writes a batch in one statement each
+(crisis_tui.store.pg_arrivals) instead of SqliteStore's seven.
 
 Commands on one incident that arrive while its transaction runs join it (`_Batch`):
 one incident's writes are one at a time anyway, so fifty operators claiming at once
@@ -45,6 +47,8 @@ from crisis_tui.errors import CrisisError, Forbidden, StorageFault, StoreUnavail
 from crisis_tui.eventlog import GENESIS, chain_hash, encode_payload
 from crisis_tui.model import Event, Incident
 from crisis_tui.playbook import Playbook
+from crisis_tui.store import pg_arrivals
+from crisis_tui.store.arrivals import Arrivals
 from crisis_tui.store.audit import TABLES, AuditReport, audit_file, with_fresh_schema
 from crisis_tui.store.pg_sql import (
     LOST,
@@ -242,6 +246,8 @@ class PgStore(SqliteStore):
         self._notices = asyncio.Condition()
         self._generation = 0
         self._batches: dict[str, _Batch] = {}
+        #: Where ingest's values go in rows of the events and comments types (read at the first ingest).
+        self._layout: pg_arrivals.Layout | None = None
         #: Set by a server on its reader: a lost database ends the stream instead of waiting it out.
         self.lost_ends_stream = False
 
@@ -429,6 +435,26 @@ class PgStore(SqliteStore):
                                                  our_fault=our_fault, again=again, drill=drill)
         finally:
             _OPENING.reset(token)
+
+    async def _arrival_reads(self, tx: _Tx, wanted: dict[str, set[str]]) -> tuple[set[tuple[str, str]], int]:
+        """SqliteStore's reads in one statement (pg_arrivals.READ), the chain's head among them: the
+        incident's lock is held, so it is the head this batch appends to."""
+        keys = [(source, external_id) for source, ids in wanted.items() for external_id in ids]
+        rows = await self._pg.native(pg_arrivals.READ, pg_arrivals.read_args(tx.incident_id, keys), fresh_plan=True)
+        known, next_id, head, places = rows[0]
+        if not known:
+            raise self._no_incident(tx.incident_id)
+        if tx.prev is None:
+            tx.prev = GENESIS if head is None else str(head)
+        return {keys[n - 1] for n in places}, int(next_id)
+
+    async def _write_arrivals(self, tx: _Tx, built: Arrivals, minutes: list[tuple[Any, ...]]) -> None:
+        """The batch's events, comments, count and minutes in one statement (pg_arrivals.WRITE)."""
+        if self._layout is None:
+            self._layout = pg_arrivals.Layout(
+                *[[str(r[0]) for r in await self._pg.native(pg_arrivals.COLUMNS, (table,))]
+                  for table in ("events", "comments")])
+        await self._pg.native(pg_arrivals.WRITE, self._layout.write_args(tx.incident_id, built, minutes))
 
     async def _rollback(self) -> None:
         """Nothing to do: a batch rolls back what it began (`_Batch.undo`, `_Batch.release`)."""

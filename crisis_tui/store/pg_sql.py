@@ -375,6 +375,17 @@ class PgConnection:
     async def execute_fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[asyncpg.Record]:
         return await self.fetch(sql, params)
 
+    async def native(self, sql: str, params: Sequence[Any] = (), *, fresh_plan: bool = False) -> list[asyncpg.Record]:
+        """The rows of `sql` written for PostgreSQL (`$N`, its casts), not translated: prepared once per
+        connection and kept, whatever its number of parameters. `fresh_plan`: prepared unnamed on each
+        run instead (one round trip more, none to close it), so that PostgreSQL plans it for these
+        values and the tables as they are now, never with a plan cached while they were small."""
+        async with self.connection() as conn:
+            with said(self.url):
+                if fresh_plan:
+                    return list(await (await conn.prepare(sql, name="")).fetch(*params))
+                return list(await conn.fetch(sql, *params))
+
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         text = translated(sql).partition(" RETURNING ")[0]
         async with self.connection() as conn:

@@ -54,7 +54,7 @@ from crisis_tui.playbook import Playbook
 from crisis_tui.publish import deliver
 from crisis_tui.publish.reply import Outgoing, Reply
 from crisis_tui.store import guards
-from crisis_tui.store.arrivals import INSERT_ARRIVAL, arrival_rows
+from crisis_tui.store.arrivals import INSERT_ARRIVAL, Arrivals, arrival_rows
 from crisis_tui.store.connection import closed_on_failure, connect
 from crisis_tui.store.guards import Append
 from crisis_tui.store.projector import (
@@ -302,31 +302,21 @@ class SqliteStore(Reads):
 
     async def _require_incident(self, tx: _Tx) -> None:
         if await tx.one("SELECT 1 FROM incidents WHERE id = ?", (tx.incident_id,)) is None:
-            raise NotFound(f"no incident {tx.incident_id!r} in {self.path}")
+            raise self._no_incident(tx.incident_id)
+
+    def _no_incident(self, incident_id: str) -> NotFound:
+        return NotFound(f"no incident {incident_id!r} in {self.path}")
 
     # ---------------------------------------------------------------- comments
     async def ingest(self, incident_id: str, comments: Sequence[NewComment], *, actor: str = "intake") -> IngestResult:
         """Append new comments in one transaction; (source, external id) already here are duplicates."""
         if not comments:
             return IngestResult(ingested=0, duplicates=0)
+        by_source: dict[str, set[str]] = {}
+        for c in comments:
+            by_source.setdefault(c.source, set()).add(c.external_id)
         async with self._write(incident_id) as tx:
-            await self._require_incident(tx)
-            existing: set[tuple[str, str]] = set()
-            by_source: dict[str, set[str]] = {}
-            for c in comments:
-                by_source.setdefault(c.source, set()).add(c.external_id)
-            for source, wanted in by_source.items():
-                wanted_ids = list(wanted)
-                for start in range(0, len(wanted_ids), 500):
-                    chunk = wanted_ids[start : start + 500]
-                    # One source at a time so the lookup walks the (incident, source, id) index.
-                    rows = await tx.db.execute_fetchall(
-                        "SELECT external_id FROM comments WHERE incident_id = ? AND source = ? "
-                        f"AND external_id IN ({', '.join('?' for _ in chunk)})",
-                        (incident_id, source, *chunk),
-                    )
-                    existing.update((source, r[0]) for r in rows)
-            next_id = await tx.next_id("comments")
+            existing, next_id = await self._arrival_reads(tx, by_source)
             fresh: list[NewComment] = []
             duplicates = 0
             for new in comments:
@@ -340,17 +330,39 @@ class SqliteStore(Reads):
             if fresh:
                 now = time.time()
                 built = arrival_rows(incident_id, actor, now, next_id, await tx.last_hash(), fresh)
-                # Two executemany calls for the whole batch. Preparing the next rows while
-                # SQLite inserts these was tried and bought nothing: the connection's thread
-                # needs the GIL to bind every row, so the two threads mostly take turns.
-                await tx.db.executemany(INSERT_EVENT, built.event_rows)
-                await tx.db.executemany(INSERT_ARRIVAL, built.comment_rows)
-                await tx.db.execute(COUNT_ARRIVALS, (incident_id, len(ids)))
-                await tx.db.executemany(COUNT_MINUTES, minute_rows(
+                await self._write_arrivals(tx, built, minute_rows(
                     incident_id, ((c.posted_at, now, c.negativity) for c in fresh)))
                 tx.prev = built.head
                 tx.appended = True
         return IngestResult(ingested=len(ids), duplicates=duplicates, ids=ids)
+
+    async def _arrival_reads(self, tx: _Tx, wanted: dict[str, set[str]]) -> tuple[set[tuple[str, str]], int]:
+        """The (source, external id) keys of `wanted` (external ids by source) already stored, and the
+        incident's next comment id; NotFound for no incident."""
+        await self._require_incident(tx)
+        existing: set[tuple[str, str]] = set()
+        for source, ids in wanted.items():
+            wanted_ids = list(ids)
+            for start in range(0, len(wanted_ids), 500):
+                chunk = wanted_ids[start : start + 500]
+                # One source at a time so the lookup walks the (incident, source, id) index.
+                rows = await tx.db.execute_fetchall(
+                    "SELECT external_id FROM comments WHERE incident_id = ? AND source = ? "
+                    f"AND external_id IN ({', '.join('?' for _ in chunk)})",
+                    (tx.incident_id, source, *chunk),
+                )
+                existing.update((source, r[0]) for r in rows)
+        return existing, await tx.next_id("comments")
+
+    async def _write_arrivals(self, tx: _Tx, built: Arrivals, minutes: list[tuple[Any, ...]]) -> None:
+        """The rows of one ingest batch, the arrivals' count and their minutes (COUNT_MINUTES' rows)."""
+        # Two executemany calls for the whole batch. Preparing the next rows while
+        # SQLite inserts these was tried and bought nothing: the connection's thread
+        # needs the GIL to bind every row, so the two threads mostly take turns.
+        await tx.db.executemany(INSERT_EVENT, built.event_rows)
+        await tx.db.executemany(INSERT_ARRIVAL, built.comment_rows)
+        await tx.db.execute(COUNT_ARRIVALS, (tx.incident_id, len(built.comment_rows)))
+        await tx.db.executemany(COUNT_MINUTES, minutes)
 
     async def _comment_state(self, tx: _Tx, comment_id: int) -> CommentState:
         row = await tx.one(
