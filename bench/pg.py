@@ -52,13 +52,14 @@ async def tokens(db: Path | str, names: list[str]) -> dict[str, str]:
         await book.close()
 
 
-async def webhook_rate(urls: list[str], token: str, inc: str, batches: int) -> float:
-    """Comments/s posted in batches of 100, one poster per server URL, all at once."""
+async def webhook_rate(urls: list[str], token: str, inc: str, batches: int, first: int = 100_000) -> float:
+    """Comments/s posted in batches of 100, one poster per server URL, all at once: fresh comments,
+    ids from `first` (a round that posted the last round's ids again measured duplicates refused)."""
     clients = [httpx.AsyncClient(base_url=u, headers={"Authorization": f"Bearer {token}"}, timeout=60) for u in urls]
 
     async def post(n: int) -> None:
         for b in range(n, batches, len(clients)):
-            answer = await clients[n].post(f"/incidents/{inc}/comments", json=batch(100_000 + b * 100, 100))
+            answer = await clients[n].post(f"/incidents/{inc}/comments", json=batch(first + b * 100, 100))
             answer.raise_for_status()
 
     started = time.perf_counter()
@@ -145,9 +146,10 @@ async def main(as_json: bool, batches: int) -> None:
             sinc = (await s.create_incident("Bench", actor="Luis")).id
             # the baseline first and the PostgreSQL figure after, then again, best of two each
             sqlite_rates, pg_rates = [], []
-            for _ in range(2):
-                sqlite_rates.append(await webhook_rate([sqlite_url, sqlite_url], file_keys["Luis"], sinc, batches))
-                pg_rates.append(await webhook_rate(pg_urls, pg_keys["Luis"], inc, batches))
+            for round_ in range(2):
+                first = 100_000 + round_ * batches * 100
+                sqlite_rates.append(await webhook_rate([sqlite_url, sqlite_url], file_keys["Luis"], sinc, batches, first))
+                pg_rates.append(await webhook_rate(pg_urls, pg_keys["Luis"], inc, batches, first))
             prop = await propagation(a, b, inc, 100)
             claim = await claims(pg_urls, pg_keys, inc, 1, period=1.0)
             sqlite_claim = await claims([sqlite_url], file_keys, sinc, 1, period=1.0)
