@@ -69,10 +69,10 @@ COUNT_MINUTES = (
     "INSERT INTO arrival_minutes (incident_id, minute, n, negative) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (incident_id, minute) DO UPDATE SET n = arrival_minutes.n + excluded.n, "
     "negative = arrival_minutes.negative + excluded.negative")
-#: A comments row's minute in SQL, Python's `waiting_since(posted_at, received_at) // 60` exactly (see
-#: schema migration 11): floor, less one where the division rounded up to the next whole minute.
-_POSTED = "min(coalesce(posted_at, received_at), received_at)"
-MINUTE_SQL = f"floor({_POSTED} / 60.0) - CASE WHEN floor({_POSTED} / 60.0) * 60.0 > {_POSTED} THEN 1 ELSE 0 END"
+#: A comments row's minute in SQL, Python's `since // 60` exactly (see schema migration 11): floor, less
+#: one where the division rounded up to the next whole minute. `since` is the row's own column
+#: (migration 12), which verify checks against the log's waiting_since.
+MINUTE_SQL = "floor(since / 60.0) - CASE WHEN floor(since / 60.0) * 60.0 > since THEN 1 ELSE 0 END"
 
 
 def minute_rows(incident_id: str, arrived: Iterable[tuple[float | None, float, float]]) -> list[tuple[Any, ...]]:
