@@ -100,3 +100,21 @@ async def test_a_big_backlog_is_read_in_a_second_process_and_triaged_here(tmp_pa
         assert all("same text as" in " ".join(c.bot_reasons) for c in bots)
     finally:
         await store.close()
+
+
+def test_a_retried_delivery_is_judged_once_and_counted_once(book: Playbook) -> None:
+    """A platform retries a webhook it thinks failed: the same comments again. The store refuses them
+    as duplicates, but triage saw them first; they must not count twice for spikes nor make a
+    comment a copy of itself."""
+    now = time.time()
+    pipeline = Pipeline(book, clock=lambda: now)
+    first = [comment(i, "Es una vergüenza, nadie contesta", posted_at=now - 5) for i in range(3)]
+    judged = pipeline.assess(first)
+    counted = sum(pipeline.spikes._per_second.values())
+    again = [comment(i, "Es una vergüenza, nadie contesta", posted_at=now - 5) for i in range(3)]
+    rejudged = pipeline.assess(again)
+    assert sum(pipeline.spikes._per_second.values()) == counted == 3
+    assert [a.cluster_size for a in rejudged] == [a.cluster_size for a in judged] == [1, 2, 3]
+    assert [(c.priority, c.cluster, c.bot_score) for c in again] == [(c.priority, c.cluster, c.bot_score) for c in first]
+    fresh = pipeline.assess([comment(7, "Es una vergüenza, nadie contesta", posted_at=now - 5)])
+    assert fresh[0].cluster_size == 4 and sum(pipeline.spikes._per_second.values()) == 4

@@ -15,6 +15,7 @@ restart.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 from crisis_tui import playbook as playbook_mod
@@ -29,6 +30,11 @@ from crisis_tui.triage.words import Words
 
 #: How many recent comments `warm()` reads back to seed clusters and the baseline.
 WARM_COMMENTS = 5000
+#: How many recent comments a pipeline remembers its judgement of, by (source, external id): a platform
+#: that retries a webhook delivery, or a poller that meets a comment on two pages, gets the first
+#: judgement again, and the copy counts for no spike and joins no copy-paste cluster (the store refuses
+#: it as a duplicate, but it was counted before). About 300 bytes each.
+REMEMBERED = 20_000
 
 
 class Pipeline:
@@ -46,6 +52,7 @@ class Pipeline:
         self.guesser = LanguageGuesser(stopwords)
         self.triager = Triager(self.book)
         self.spikes = SpikeDetector(self.book.triage.spike, started_at=clock())
+        self._judged: OrderedDict[tuple[str, str], Assessment] = OrderedDict()
 
     def language(self, comment: NewComment, words: Words | None = None) -> str:
         """The comment's own tag when it has one, else the detected language ("" if unsure)."""
@@ -72,11 +79,22 @@ class Pipeline:
         if prepared is None:
             prepared = self.read(comments, now)
         out: list[Assessment] = []
+        judged = self._judged
         for comment, alone in zip(comments, prepared, strict=True):
+            key = (comment.source, comment.external_id)
+            assessment = judged.get(key)
+            if assessment is not None:  # a delivery seen already: judged once, counted once
+                judged.move_to_end(key)
+                assessment.apply(comment)
+                out.append(assessment)
+                continue
             assessment = self.triager.judge(comment, alone)
             assessment.apply(comment)
             if comment.posted_at is not None or self.count_arrivals:
                 self.spikes.observe(comment.posted_at, now, comment.source)
+            judged[key] = assessment
+            if len(judged) > REMEMBERED:
+                judged.popitem(last=False)
             out.append(assessment)
         return out
 
