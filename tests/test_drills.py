@@ -273,8 +273,10 @@ async def test_a_drill_in_two_rooms_with_scripted_operators_scores_as_computed_b
                     return any("ended the drill: the script ran out" in e.text for e in app.room.state.timeline)
 
                 await wait_for(pilot, over, timeout=15)
-                # the state has it first; the timeline pane shows it at its next repaint (a busy machine's while)
-                await wait_for(pilot, lambda app=app: "DRILL: drill ended the drill" in screen_text(app), timeout=15)
+                def shown(app: CrisisApp = app) -> bool:  # the state has it first, the pane at its next repaint
+                    return "DRILL: drill ended the drill" in screen_text(app)
+
+                await wait_for(pilot, shown, timeout=15)
                 assert screen_text(app).splitlines()[0].lstrip().startswith("DRILL Refunds")
         scores = report.score(await room_b.events_after(inc, 0, 100_000), book)
         assert scores is not None
