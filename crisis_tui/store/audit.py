@@ -618,7 +618,7 @@ def counted_minutes(db: sqlite3.Connection, incident_id: str, stored: str) -> li
         real = {int(m): (n, neg) for m, n, neg in db.execute(
             f"SELECT minute, count(*), sum(negative) FROM (SELECT {MINUTE_SQL} AS minute, "
             f"CASE WHEN negativity >= {NEGATIVE_AT!r} THEN 1 ELSE 0 END AS negative FROM {stored}.comments "
-            "WHERE incident_id = ?) AS posted GROUP BY minute", (incident_id,))}
+            f"INDEXED BY comments_waiting WHERE incident_id = ?) AS posted GROUP BY minute", (incident_id,))}
     except sqlite3.DatabaseError as exc:
         return [Problem(where="table arrival_minutes", what=f"cannot be read ({exc})")]
     return [Problem(where=f"table arrival_minutes, minute {minute}",
