@@ -22,7 +22,7 @@ from typing import Any
 import msgspec
 
 from crisis_tui import events as ev
-from crisis_tui.model import NewComment
+from crisis_tui.model import NewComment, waiting_since
 
 #: The kind of the one event ingest writes without building a body.
 INGESTED = ev.kind_of(ev.CommentIngested)
@@ -79,13 +79,13 @@ def arrival_rows(incident_id: str, actor: str, now: float, first_id: int, prev: 
                          fields[at_id:at_received], received, fields[at_received:], b"}"))
         digest = _sha256(prev.encode() + tail + body).hexdigest()
         add_event((incident_id, now, actor, INGESTED, body, prev, digest))
-        extra, reasons, posted = new.extra, new.bot_reasons, new.posted_at
+        extra, reasons = new.extra, new.bot_reasons
         add_comment((new.source, new.external_id, new.author, new.text, new.lang, new.posted_at, new.url,
                      new.likes, new.shares, new.replies, new.author_followers, new.author_following,
                      new.author_created_at, 1 if new.author_verified else 0, new.in_reply_to,
                      _encode(extra).decode() if extra else "{}", new.priority, new.negativity, new.bot_score,
                      _json(reasons).decode() if reasons else "[]", new.cluster, next_id, incident_id, now,
-                     now if posted is None or posted > now else posted))
+                     waiting_since(new.posted_at, now)))
         prev = digest
         next_id += 1
     return Arrivals(event_rows=event_rows, comment_rows=comment_rows, head=prev)

@@ -75,12 +75,11 @@ COUNT_MINUTES = (
 MINUTE_SQL = "floor(since / 60.0) - CASE WHEN floor(since / 60.0) * 60.0 > since THEN 1 ELSE 0 END"
 
 
-def minute_rows(incident_id: str, arrived: Iterable[tuple[float | None, float, float]]) -> list[tuple[Any, ...]]:
-    """COUNT_MINUTES' rows for arriving comments given as (posted_at, received_at, negativity)."""
+def minute_rows(incident_id: str, arrived: Iterable[tuple[float, float]]) -> list[tuple[Any, ...]]:
+    """COUNT_MINUTES' rows for arriving comments given as (since, negativity), as their rows hold them."""
     minutes: dict[int, list[int]] = {}
-    for posted, received, negativity in arrived:
-        at = received if posted is None or posted > received else posted  # model.waiting_since
-        bucket = minutes.get(minute := int(at // 60.0))
+    for since, negativity in arrived:
+        bucket = minutes.get(minute := int(since // 60.0))
         if bucket is None:
             bucket = minutes[minute] = [0, 0]
         bucket[0] += 1

@@ -54,7 +54,7 @@ from crisis_tui.playbook import Playbook
 from crisis_tui.publish import deliver
 from crisis_tui.publish.reply import Outgoing, Reply
 from crisis_tui.store import guards
-from crisis_tui.store.arrivals import INSERT_ARRIVAL, Arrivals, arrival_rows
+from crisis_tui.store.arrivals import ARRIVAL_COLUMNS, INSERT_ARRIVAL, Arrivals, arrival_rows
 from crisis_tui.store.connection import closed_on_failure, connect
 from crisis_tui.store.guards import Append
 from crisis_tui.store.projector import (
@@ -72,7 +72,9 @@ from crisis_tui.store.waker import Waker
 from crisis_tui.tone import ToneChecker
 
 #: Where INSERT_COMMENT's row holds what a comment's minute is counted from (COUNT_MINUTES).
-_POSTED_AT, _RECEIVED_AT, _NEGATIVITY = (COMMENT_COLUMNS.index(c) for c in ("posted_at", "received_at", "negativity"))
+_SINCE, _NEGATIVITY = COMMENT_COLUMNS.index("since"), COMMENT_COLUMNS.index("negativity")
+#: The same in an INSERT_ARRIVAL row.
+_ARRIVAL_SINCE, _ARRIVAL_NEGATIVITY = ARRIVAL_COLUMNS.index("since"), ARRIVAL_COLUMNS.index("negativity")
 INSERT_EVENT = "INSERT INTO events (incident_id, ts, actor, kind, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)"
 
 
@@ -328,10 +330,9 @@ class SqliteStore(Reads):
                 fresh.append(new)
             ids = list(range(next_id, next_id + len(fresh)))
             if fresh:
-                now = time.time()
-                built = arrival_rows(incident_id, actor, now, next_id, await tx.last_hash(), fresh)
-                await self._write_arrivals(tx, built, minute_rows(
-                    incident_id, ((c.posted_at, now, c.negativity) for c in fresh)))
+                built = arrival_rows(incident_id, actor, time.time(), next_id, await tx.last_hash(), fresh)
+                await self._write_arrivals(tx, built, minute_rows(incident_id, (
+                    (row[_ARRIVAL_SINCE], row[_ARRIVAL_NEGATIVITY]) for row in built.comment_rows)))
                 tx.prev = built.head
                 tx.appended = True
         return IngestResult(ingested=len(ids), duplicates=duplicates, ids=ids)
@@ -797,7 +798,7 @@ class SqliteStore(Reads):
                 if batch_sql == INSERT_COMMENT:  # the arrivals' counts, which CommentIngested leaves to its writer
                     await tx.db.execute(COUNT_ARRIVALS, (incident_id, len(batch)))
                     await tx.db.executemany(COUNT_MINUTES, minute_rows(
-                        incident_id, ((row[_POSTED_AT], row[_RECEIVED_AT], row[_NEGATIVITY]) for row in batch)))
+                        incident_id, ((row[_SINCE], row[_NEGATIVITY]) for row in batch)))
 
             for event in events:
                 for sql, params in project(incident_id, event.ts, event.actor, event.kind, event.payload):
