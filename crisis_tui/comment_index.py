@@ -113,9 +113,9 @@ class CommentIndex:
     # --------------------------------------------------------------- loading
     def _grow(self, cid: int) -> None:
         more = cid + 1 - len(self._status)
-        if more > 0:  # zeros by repetition in C: one pass over the new memory (bytes() then a copy was two)
+        if more > 0:
             for column in (self._priority, self._since, self._cluster, self._author, self._external, self._reply_to):
-                column.extend(array(column.typecode, (0,)) * more)
+                column.frombytes(bytes(8 * more))
             self._status.extend(bytes(more))
             self._source.extend(bytes(more))
 
