@@ -34,6 +34,25 @@ def arriving(n: int, posted_at: float | None) -> NewComment:
     return parse_comment(raw)
 
 
+async def story_incident(store: IncidentStore) -> str:
+    """A new incident with `mixed_story` played in it."""
+    inc = (await store.create_incident("Refund delays", actor="Luis")).id
+    await mixed_story(store, inc)
+    return inc
+
+
+def edit(file: Path, sql: str, params: tuple[object, ...] = ()) -> None:
+    """Change the file behind the store's back, as a hand with sqlite3 would (several statements: no params)."""
+    db = sqlite3.connect(file, isolation_level=None)
+    try:
+        if params:
+            db.execute(sql, params)
+        else:
+            db.executescript(sql)
+    finally:
+        db.close()
+
+
 async def mixed_story(store: IncidentStore, inc: str) -> None:
     """Arrivals (duplicates among them, posted long ago, in the future, without a time) and every way a
     comment changes status, the oldest unanswered one answered, ignored and given back in turn."""
@@ -93,8 +112,7 @@ async def test_an_incident_with_nothing_waiting_has_no_oldest(store: IncidentSto
 
 async def test_an_imported_incident_counts_as_its_source(tmp_path: Path, book: Playbook) -> None:
     async with await SqliteStore.open(tmp_path / "from.db", playbook=book) as source:
-        inc = (await source.create_incident("Refund delays", actor="Luis")).id
-        await mixed_story(source, inc)
+        inc = await story_incident(source)
         events = await source.events_after(inc, 0, 100_000)
         expected = await source.counts(inc)
     async with await SqliteStore.open(tmp_path / "to.db", playbook=book) as target:
@@ -106,14 +124,11 @@ async def test_a_file_from_before_the_counts_gets_them_counted(tmp_path: Path, b
     """Schema 9 had no comment_counts: opening the file counts its comments once (migration 10)."""
     file = tmp_path / "old.db"
     async with await SqliteStore.open(file, playbook=book) as store:
-        inc = (await store.create_incident("Refund delays", actor="Luis")).id
-        await mixed_story(store, inc)
+        inc = await story_incident(store)
         expected = await store.counts(inc)
-    db = sqlite3.connect(file, isolation_level=None)
-    db.executescript("DROP TABLE arrival_minutes; DROP TABLE comment_counts; DROP INDEX comments_waiting;"
-                     "ALTER TABLE comments DROP COLUMN since; DROP INDEX drafts_by_comment;"
-                     "CREATE INDEX drafts_by_comment ON drafts (incident_id, comment_id); PRAGMA user_version = 9;")
-    db.close()
+    edit(file, "DROP TABLE arrival_minutes; DROP TABLE comment_counts; DROP INDEX comments_waiting;"
+               "ALTER TABLE comments DROP COLUMN since; DROP INDEX drafts_by_comment;"
+               "CREATE INDEX drafts_by_comment ON drafts (incident_id, comment_id); PRAGMA user_version = 9;")
     async with await SqliteStore.open(file, playbook=book) as store:
         assert await store.counts(inc) == expected == brute_force(await store.comments(inc))
         await store.ingest(inc, [arriving(99, None)])
@@ -125,18 +140,14 @@ async def test_verify_checks_the_kept_counts_against_the_comments(store: Inciden
                                                                   book: Playbook) -> None:
     """No event makes comment_counts, so no replay checks it: verify counts the comments itself,
     on every transport (PostgreSQL's audit copies the table too), and names a count edited by hand."""
-    inc = (await store.create_incident("Refund delays", actor="Luis")).id
-    await mixed_story(store, inc)
+    inc = await story_incident(store)
     audit = getattr(store, "audit", None)  # a server and PostgreSQL audit their own rows; a file is read here
     report = await (audit(inc) if audit is not None else audit_file(cast(SqliteStore, store).path, inc))
     assert report.differences == [] and report.broken == []
     file = tmp_path / "edited.db"
     async with await SqliteStore.open(file, playbook=book) as copy:
-        edited = (await copy.create_incident("Refund delays", actor="Luis")).id
-        await mixed_story(copy, edited)
-    db = sqlite3.connect(file, isolation_level=None)
-    db.execute("UPDATE comment_counts SET n = n + 5 WHERE incident_id = ? AND status = 'new'", (edited,))
-    db.close()
+        edited = await story_incident(copy)
+    edit(file, "UPDATE comment_counts SET n = n + 5 WHERE incident_id = ? AND status = 'new'", (edited,))
     found = (await audit_file(file, edited)).differences
     assert [p.where for p in found] == ["table comment_counts, status 'new'"]
     assert found[0].what.startswith("counts ") and "the file holds" in found[0].what
@@ -168,16 +179,13 @@ async def test_a_file_from_before_the_minutes_gets_them_counted(tmp_path: Path, 
     (migration 12); verify finds both equal to a replay of the log and to the comments."""
     file = tmp_path / "old.db"
     async with await SqliteStore.open(file, playbook=book) as store:
-        inc = (await store.create_incident("Refund delays", actor="Luis")).id
-        await mixed_story(store, inc)
+        inc = await story_incident(store)
         # a clock a hair before a whole minute counts in the minute before it (a floor, not a rounding)
         await store.ingest(inc, [arriving(50, 1_700_000_040.0 - 2.3e-7), arriving(51, 1_699_999_980.0)])
         expected = minutes_by_hand(await store.comments(inc))
-    db = sqlite3.connect(file, isolation_level=None)
-    db.executescript("DROP TABLE arrival_minutes; DROP INDEX comments_waiting; ALTER TABLE comments DROP COLUMN since;"
-                     "CREATE INDEX comments_waiting ON comments (incident_id, status, "
-                     "min(coalesce(posted_at, received_at), received_at)); PRAGMA user_version = 10;")
-    db.close()
+    edit(file, "DROP TABLE arrival_minutes; DROP INDEX comments_waiting; ALTER TABLE comments DROP COLUMN since;"
+               "CREATE INDEX comments_waiting ON comments (incident_id, status, "
+               "min(coalesce(posted_at, received_at), received_at)); PRAGMA user_version = 10;")
     async with await SqliteStore.open(file, playbook=book) as store:
         assert (await store.arrivals(inc, 0)).minutes == expected
     report = await audit_file(file, inc)
@@ -187,12 +195,9 @@ async def test_a_file_from_before_the_minutes_gets_them_counted(tmp_path: Path, 
 async def test_verify_checks_the_minutes_of_arrival_against_the_comments(tmp_path: Path, book: Playbook) -> None:
     file = tmp_path / "edited.db"
     async with await SqliteStore.open(file, playbook=book) as store:
-        inc = (await store.create_incident("Refund delays", actor="Luis")).id
-        await mixed_story(store, inc)
+        inc = await story_incident(store)
         minute = min((await store.arrivals(inc, 0)).minutes)
-    db = sqlite3.connect(file, isolation_level=None)
-    db.execute("UPDATE arrival_minutes SET negative = negative + 2 WHERE incident_id = ? AND minute = ?", (inc, minute))
-    db.close()
+    edit(file, "UPDATE arrival_minutes SET negative = negative + 2 WHERE incident_id = ? AND minute = ?", (inc, minute))
     found = (await audit_file(file, inc)).differences
     assert [p.where for p in found] == [f"table arrival_minutes, minute {minute}"]
     assert "negative), the file holds" in found[0].what
