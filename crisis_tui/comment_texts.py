@@ -49,12 +49,25 @@ class _Blob:
         return self.blob[self.starts[i]:self.starts[i + 1] - 1]
 
     def search(self, needle: bytes, mask: bytearray) -> None:
-        starts, ids, find = self.starts, self.ids, self.blob.find
+        """Set `mask[id]` for every comment here whose folded text holds `needle`. Each match is
+        three calls in C (the needle, the end of its comment, the separators counted since the
+        last one): a bisection of `starts` per match cost 2.4 us, most of a filter on a common
+        word, a sixth of a million comments."""
+        blob, ids = self.blob, self.ids
+        if not needle:  # every text holds it (and the walk below would never end)
+            for cid in ids:
+                mask[cid] = 1
+            return
+        find, count = blob.find, blob.count
         pos = find(needle)
+        i = 0  # the comment that holds `pos`, counted from `after`
+        after = 0
         while pos >= 0:
-            i = bisect.bisect_right(starts, pos) - 1
+            i += count(_SEP, after, pos)
             mask[ids[i]] = 1
-            pos = find(needle, starts[i + 1])
+            after = find(_SEP, pos) + 1
+            i += 1
+            pos = find(needle, after)
 
 
 class FoldedTexts:
