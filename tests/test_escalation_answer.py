@@ -91,6 +91,43 @@ async def test_a_raw_client_records_the_answer_and_a_comment_without_escalation_
     assert (await raw.post(f"/incidents/{inc}/comments/{first}/escalation-answer", json={})).status_code == 422
 
 
+async def test_the_store_says_which_escalation_waits_by_the_rule_its_write_applies(
+    store: IncidentStore, incident: str
+) -> None:
+    first, second = await _two_comments(store, incident)
+    assert await store.open_escalation(incident, first) is None
+    with pytest.raises(NotFound):
+        await store.open_escalation(incident, 999)
+    await store.mark(incident, first, "escalated", actor="Ana", reason="a claim", to="Legal")
+    await store.mark(incident, first, "new", actor="Ana")  # put back to waiting: the escalation still waits
+    again = await store.mark(incident, first, "escalated", actor="Ana", reason="they sue now", to="Legal")
+    waiting_for = await store.open_escalation(incident, first)
+    assert waiting_for is not None and isinstance(waiting_for.body, ev.CommentMarked)
+    assert (waiting_for.body.to, waiting_for.body.reason) == ("Legal", "they sue now")
+    assert again.status == "escalated"
+    assert await store.open_escalation(incident, second) is None
+    answered = await store.answer_escalation(incident, first, ANSWER, actor="Luis")
+    assert isinstance(answered.body, ev.EscalationAnswered) and answered.body.escalated_seq == waiting_for.seq
+    assert await store.open_escalation(incident, first) is None
+
+
+async def test_e_on_a_comment_nobody_escalated_says_so_before_any_typing(tmp_path: Path, book: Playbook) -> None:
+    store = await SqliteStore.open(tmp_path / "incident.db", playbook=book)
+    try:
+        inc = (await store.create_incident("Refund delays", actor="Luis", severity="sev2")).id
+        first, _ = await _two_comments(store, inc)
+        app = make_app(store, inc, book)
+        async with app.run_test(size=(120, 36), notifications=True) as pilot:
+            await loaded(pilot)
+            assert app.room.stream.select_id(first)
+            await pilot.press("E")
+            await wait_for(pilot, lambda: f"comment #{first} has no escalation waiting" in screen_text(app))
+            assert "Department's answer" not in screen_text(app)
+        assert [e for e in await store.events_after(inc) if isinstance(e.body, ev.EscalationAnswered)] == []
+    finally:
+        await store.close()
+
+
 def test_the_cli_records_the_answer_and_lists_what_waits(tmp_path: Path) -> None:
     db = tmp_path / "room.db"
     runner = CliRunner()

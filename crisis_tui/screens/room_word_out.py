@@ -14,6 +14,7 @@ from crisis_tui.model import Event
 from crisis_tui.publish.outbound import line, outbound
 from crisis_tui.screens.room_panes import RoomPanes
 from crisis_tui.screens.word_out_forms import AnswerEscalation, TextPage
+from crisis_tui.store import guards
 from crisis_tui.widgets.display import plain
 
 if TYPE_CHECKING:
@@ -35,6 +36,8 @@ class WordOutCommands(RoomPanes):
     """Escalation answers, situation reports and the outbound log."""
 
     def action_answer_escalation(self) -> None:
+        """The store is asked first whether an escalation waits (the rule its write applies): an
+        answer typed for a comment nobody escalated would only be refused after the typing."""
         row = self._row()
         if row is None:
             return
@@ -45,7 +48,13 @@ class WordOutCommands(RoomPanes):
                               lambda _e: self.notify("the department's answer is on the record", markup=False,
                                                      timeout=3))
 
-        self.app.push_screen(AnswerEscalation(row.id, row.author), done)
+        def ask(waiting: Event | None) -> None:
+            if waiting is None:
+                self.notify(guards.nothing_waits(row.id), severity="warning", markup=False)
+            else:
+                self.app.push_screen(AnswerEscalation(row.id, row.author), done)
+
+        self._command(lambda: self.store.open_escalation(self.incident_id, row.id), ask)
 
     def action_sitrep(self) -> None:
         # Apprise takes about 150 ms to import (measured here): only a room that issues a report pays it.

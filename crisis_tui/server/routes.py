@@ -210,6 +210,10 @@ async def get_comment(request: Request, caller: Caller, state: ServerState) -> R
     return responses.ok(await state.reader.get_comment(_inc(request), request.path_params["comment_id"]))
 
 
+async def open_escalation(request: Request, caller: Caller, state: ServerState) -> Response:
+    return responses.ok(await state.reader.open_escalation(_inc(request), request.path_params["comment_id"]))
+
+
 async def claim(request: Request, caller: Caller, state: ServerState) -> Response:
     return responses.ok(await state.writer.claim(_inc(request), request.path_params["comment_id"], actor=caller.name))
 
@@ -459,6 +463,7 @@ def routes() -> list[BaseRoute]:
         _r(C + "/hand-over", "POST", "operator", "take over or reassign a comment", hand_over, body=wire.HandOverBody,
            answer=Comment),
         _r(C + "/mark", "POST", "operator", "mark a comment", mark, body=wire.MarkBody, answer=Comment, conflict=True),
+        _r(C + "/escalation", "GET", "viewer", "read", open_escalation, answer=Event | None),
         _r(C + "/escalation-answer", "POST", "operator", "record a department's answer", escalation_answer,
            body=wire.EscalationAnswerBody, answer=Event, status=201),
         _r(C + "/tags", "PUT", "operator", "tag a comment", tag, body=wire.TagsBody, answer=Comment, conflict=True),

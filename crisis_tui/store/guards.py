@@ -551,13 +551,17 @@ def open_escalation(comment_id: int, events: Sequence[Event]) -> Event | None:
     return waiting
 
 
+def nothing_waits(comment_id: int) -> str:
+    """Why an answer to the comment's escalation is refused: the store's refusal and the room's preview."""
+    return f"comment #{comment_id} has no escalation waiting for an answer (escalate it first, e)"
+
+
 def escalation_answer(comment_id: int, waiting: Event | None, answer: str) -> ev.EscalationAnswered:
     """The department's answer to the comment's open escalation, or a refusal naming why not."""
     answer = text(answer, "answer", MAX_NOTE).strip()
     body = waiting.body if waiting is not None else None
     if waiting is None or not isinstance(body, ev.CommentMarked):
-        raise InvalidInput("comment_id", f"comment #{comment_id} has no escalation waiting for an answer "
-                                         "(escalate it first, e)")
+        raise InvalidInput("comment_id", nothing_waits(comment_id))
     to = body.to if isinstance(body.to, str) else ""
     return ev.EscalationAnswered(comment_id=comment_id, to=to, answer=answer, escalated_seq=waiting.seq,
                                  escalated_at=waiting.ts, author=body.author)

@@ -303,6 +303,9 @@ class HttpStore:
     async def get_comment(self, incident_id: str, comment_id: int) -> Comment:
         return await self._call("GET", self._c(incident_id, comment_id), Comment)
 
+    async def open_escalation(self, incident_id: str, comment_id: int) -> Event | None:
+        return await self._call("GET", self._c(incident_id, comment_id) + "/escalation", Event | None)  # type: ignore[arg-type]
+
     async def comments(self, incident_id: str, *, limit: int | None = None, after_id: int = 0) -> list[Comment]:
         return await self._paged(self._i(incident_id) + "/comments", list[Comment], "after_id", after_id, limit,
                                  lambda c: c.id)

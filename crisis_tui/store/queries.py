@@ -36,6 +36,7 @@ from crisis_tui.model import (
     Incident,
     Presence,
 )
+from crisis_tui.store import guards
 from crisis_tui.store.rows import (
     COMMENT_SELECT,
     DECISION_SELECT,
@@ -50,6 +51,14 @@ from crisis_tui.store.rows import (
     presence_from_row,
 )
 from crisis_tui.tone import Situation
+
+#: What guards.open_escalation reads: the incident's status changes and recorded answers, in log order.
+ESCALATION_EVENTS = f"SELECT {EVENT_COLUMNS} FROM events WHERE incident_id = ? AND kind IN (?, ?) ORDER BY seq"
+
+
+def escalation_params(incident_id: str) -> tuple[str, str, str]:
+    return incident_id, ev.kind_of(ev.CommentMarked), ev.kind_of(ev.EscalationAnswered)
+
 
 #: The statuses of a comment still waiting for us (Counts.unanswered).
 UNANSWERED = ("new", "claimed", "escalated")
@@ -109,6 +118,13 @@ class Reads:
         if row is None:
             raise NotFound(f"no comment {comment_id} in incident {incident_id}")
         return comment_from_row(row)
+
+    async def open_escalation(self, incident_id: str, comment_id: int) -> Event | None:
+        """The comment's escalation waiting for an answer (guards.open_escalation on the incident's
+        comment.status and escalation.answered events, which are few next to its comments)."""
+        await self.get_comment(incident_id, comment_id)
+        rows = await self._fetchall(ESCALATION_EVENTS, escalation_params(incident_id))
+        return guards.open_escalation(comment_id, [event_from_row(tuple(r)) for r in rows])
 
     async def comments(self, incident_id: str, *, limit: int | None = None, after_id: int = 0) -> list[Comment]:
         sql = f"SELECT {COMMENT_SELECT} FROM comments WHERE incident_id = ? AND id > ? ORDER BY id"

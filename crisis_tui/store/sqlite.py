@@ -65,8 +65,8 @@ from crisis_tui.store.projector import (
     minute_rows,
     project,
 )
-from crisis_tui.store.queries import Reads
-from crisis_tui.store.rows import EVENT_COLUMNS, CommentState
+from crisis_tui.store.queries import ESCALATION_EVENTS, Reads, escalation_params
+from crisis_tui.store.rows import CommentState
 from crisis_tui.store.schema import MIGRATIONS, SCHEMA_VERSION
 from crisis_tui.store.waker import Waker
 from crisis_tui.tone import ToneChecker
@@ -733,9 +733,7 @@ class SqliteStore(Reads):
         guards.text(answer, "answer", guards.MAX_NOTE)
         async with self._write(incident_id) as tx:
             await self._comment_state(tx, comment_id)
-            rows = await tx.db.execute_fetchall(
-                f"SELECT {EVENT_COLUMNS} FROM events WHERE incident_id = ? AND kind IN (?, ?) ORDER BY seq",
-                (incident_id, ev.kind_of(ev.CommentMarked), ev.kind_of(ev.EscalationAnswered)))
+            rows = await tx.db.execute_fetchall(ESCALATION_EVENTS, escalation_params(incident_id))
             waiting = guards.open_escalation(comment_id, [event_from_row(tuple(r)) for r in rows])
             return await tx.apply(guards.escalation_answer(comment_id, waiting, answer), actor)
 
