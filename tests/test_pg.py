@@ -4,6 +4,7 @@ version, and several connections (as several processes would) writing one chain.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -316,6 +317,57 @@ async def test_a_comment_whose_extra_keys_are_not_in_order_verifies_on_both_stor
         checked = await asyncio.to_thread(cli, "verify", target)
         assert checked.returncode == 0, checked.stdout + checked.stderr
         assert "every table matches a replay of the log" in checked.stdout
+
+
+def _filtered(plan: object) -> list[str]:
+    """The plan's nodes that read rows of events only to throw them away."""
+    out: list[str] = []
+    if isinstance(plan, dict):
+        if plan.get("Relation Name") == "events" and plan.get("Rows Removed by Filter", 0):
+            out.append(f"{plan['Node Type']} on {plan.get('Index Name', 'events')}: "
+                       f"{plan['Rows Removed by Filter']} rows removed by the filter")
+        for child in [plan.get("Plan"), *plan.get("Plans", [])]:
+            out += _filtered(child)
+    elif isinstance(plan, list):
+        for item in plan:
+            out += _filtered(item)
+    return out
+
+
+@pytest.mark.slow
+async def test_an_older_incidents_head_and_new_events_are_read_by_its_own_key(pg_url: str) -> None:
+    """With the log keyed by seq alone, the chain's head of an incident older than another was found by
+    walking seq backward past every newer event of the other (and the events after its head, forward),
+    in front of every write and every live read: the key is (incident, seq) since schema 13."""
+    store = await PgStore.open(pg_url, playbook=playbook_mod.load(playbook_mod.shipped_path()))
+    try:
+        old = (await store.create_incident("Refund delays", actor="Luis")).id
+        newer = (await store.create_incident("Lost parcels", actor="Luis")).id
+        for inc in (old, newer):  # the planner took the seq key at these sizes (not at 300 and 3,000)
+            for batch in range(10):
+                await store.ingest(inc, [NewComment(source="x", external_id=f"{batch}-{i}", author="@o", text="refund?")
+                                         for i in range(2000)])
+        head = await store.log_head(old)
+        assert head is not None
+        raw = await asyncpg.connect(pg_url)
+        try:
+            await raw.execute("ANALYZE")
+            found = []
+            for sql, args in (
+                ("SELECT hash FROM events WHERE incident_id = $1 ORDER BY seq DESC LIMIT 1", (old,)),
+                ("SELECT seq FROM events WHERE incident_id = $1 AND seq > $2 ORDER BY seq LIMIT 1000", (old, head.seq)),
+                ("SELECT seq FROM events WHERE incident_id = $1 ORDER BY seq DESC LIMIT 500", (old,)),
+            ):
+                plan = json.loads(await raw.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", *args))
+                found += [f"{line}  <-  {sql}" for line in _filtered(plan)]
+            assert not found, "\n".join(found)
+        finally:
+            await raw.close()
+        claimed = await store.claim(old, 7, actor="Ana")  # a write on the older incident chains on its own head
+        assert claimed.holder == "Ana"
+        assert (await store.audit(old)).intact
+    finally:
+        await store.close()
 
 
 def test_a_postgresql_url_that_cannot_be_used_is_one_line_without_its_password() -> None:

@@ -109,6 +109,7 @@ OPERATIONS: dict[str, Callable[[Traced], Awaitable[object]]] = {
     "draft saved twice": _draft_twice,
     "ingest": lambda t: t.store.ingest(t.incident, _arriving(5)),
     "events since seq": lambda t: t.store.events_after(t.incident, 100, 1000),
+    "the escalation waiting (E)": lambda t: t.store.open_escalation(t.incident, t.ids[3]),
     "latest events": lambda t: t.store.latest_events(t.incident, 500),
     "heartbeat": lambda t: t.store.heartbeat(t.incident, actor="Luis", role="gm", focus="timeline"),
     "the claims of those gone lapse": _lapse,

@@ -241,6 +241,14 @@ MIGRATIONS: list[str] = [
     DROP INDEX comments_waiting;
     CREATE INDEX comments_waiting ON comments (incident_id, status, since, negativity);
     """,
+    # 13: the events read by kind (an escalation's status changes and answers, asked by the room before
+    # E and by the answer's write, inside the incident's lock) come from an index of their own that
+    # leaves the arrivals out: they were a walk of every event of the incident, a million at a million
+    # comments (0.2-0.6 s), and the index costs an arrival nothing but the test of its WHERE.
+    # PostgreSQL also keys its events by (incident, seq) (store.pg_sql): see there.
+    """
+    CREATE INDEX events_by_kind ON events (incident_id, kind, seq) WHERE kind <> 'comment.ingested';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

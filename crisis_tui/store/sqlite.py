@@ -35,7 +35,7 @@ from crisis_tui.errors import (
     StorageFault,
     StoreUnavailable,
 )
-from crisis_tui.eventlog import GENESIS, chain_hash, encode_payload, event_from_row, verify_chain
+from crisis_tui.eventlog import GENESIS, chain_hash, encode_payload, verify_chain
 from crisis_tui.log_head import Head
 from crisis_tui.model import (
     BulkResult,
@@ -65,7 +65,7 @@ from crisis_tui.store.projector import (
     minute_rows,
     project,
 )
-from crisis_tui.store.queries import ESCALATION_EVENTS, Reads, escalation_params
+from crisis_tui.store.queries import ESCALATION_EVENTS, Reads, escalation_events, escalation_params
 from crisis_tui.store.rows import CommentState
 from crisis_tui.store.schema import MIGRATIONS, SCHEMA_VERSION
 from crisis_tui.store.waker import Waker
@@ -734,7 +734,7 @@ class SqliteStore(Reads):
         async with self._write(incident_id) as tx:
             await self._comment_state(tx, comment_id)
             rows = await tx.db.execute_fetchall(ESCALATION_EVENTS, escalation_params(incident_id))
-            waiting = guards.open_escalation(comment_id, [event_from_row(tuple(r)) for r in rows])
+            waiting = guards.open_escalation(comment_id, escalation_events(rows))
             return await tx.apply(guards.escalation_answer(comment_id, waiting, answer), actor)
 
     async def alert(self, incident_id: str, kind: str, payload: dict[str, object], *, actor: str = "triage") -> Event:
