@@ -73,6 +73,22 @@ class ClaimConflict(CrisisError):
         }
 
 
+class NoticeTaken(CrisisError):
+    """Another notify runner is sending this event's notice, or it went out already: the loser
+    learns which, and how long until a claim left by a runner that stopped may be taken over."""
+
+    status_code = 409
+    code = "notice_taken"
+
+    def __init__(self, about_seq: int, detail: str, retry_after: float | None) -> None:
+        self.about_seq = about_seq
+        self.retry_after = retry_after
+        super().__init__(detail)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"error": self.code, "detail": str(self), "about_seq": self.about_seq, "retry_after": self.retry_after}
+
+
 class DraftConflict(CrisisError):
     """A save based on an old version: carries the current draft, so nothing is lost."""
 

@@ -279,6 +279,17 @@ class NotificationSent(_Body, frozen=True, tag="notify.sent"):
     failed: dict[str, str] = {}
 
 
+class NotificationClaimed(_Body, frozen=True, tag="notify.claimed"):
+    """A notify runner took the notice of event `about_seq` to send, until `until` (its targets'
+    longest wait and a margin): another runner leaves it to this one, and takes it over only
+    once that time has passed without a `notify.sent` (the runner stopped midway). The store
+    keeps the newest claim of each notice (table notices) and refuses the others."""
+
+    about_seq: int
+    runner: str
+    until: float
+
+
 class EscalationAnswered(_Body, frozen=True, tag="escalation.answered"):
     """The department a comment was escalated to answered, as someone in the room recorded it:
     the escalation it closes (`escalated_seq`, `escalated_at`) travels with it, so the time to
@@ -311,12 +322,12 @@ Known = (
     IncidentCreated | IncidentUpdated | CommentIngested | CommentClaimed | CommentReleased | CommentMarked
     | CommentTagged | CommentHandedOver | ClaimLapsed | DraftSaved | DraftConflict | DraftTicked | DraftMoved
     | DecisionProposed | DecisionVoted | OperatorJoined | OperatorLeft | OperatorFocus | NoteAdded | SpikeAlert
-    | SlaAlert | ReplyPublished | ReplyPublishFailed | SitrepIssued | NotificationSent | EscalationAnswered
-    | DrillStarted | DrillInject | DrillEnded
+    | SlaAlert | ReplyPublished | ReplyPublishFailed | SitrepIssued | NotificationSent | NotificationClaimed
+    | EscalationAnswered | DrillStarted | DrillInject | DrillEnded
 )
 EventBody = Known | UnknownEvent | BrokenEvent
 #: What the room, the wallboard and the export learn nothing from (no state, no line of story).
-Quiet = (OperatorFocus, DraftTicked)
+Quiet = (OperatorFocus, DraftTicked, NotificationClaimed)
 Alert = (SpikeAlert, SlaAlert, DrillInject)
 #: The drill's own record, written only on a drill incident (store.guards.drill_alert).
 Drill = (DrillStarted, DrillInject, DrillEnded)

@@ -152,6 +152,8 @@ def describe(event: Event) -> str:
                     "stays approved; send again to retry)")
         case ev.SitrepIssued() as b:
             return f"{actor} issued a situation report{_deliveries(b.delivered, b.failed)}"
+        case ev.NotificationClaimed() as b:
+            return f"{actor} ({_quote(b.runner, 60)}) is sending the notice of event {b.about_seq}"
         case ev.NotificationSent() as b:
             return f"told {_quote(', '.join(b.delivered) or 'nobody', 80)} of {_quote(b.about, 30)}{_failures(b.failed)}"
         case ev.EscalationAnswered() as b:

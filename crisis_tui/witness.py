@@ -38,7 +38,7 @@ WRITES = frozenset({
     "create_incident", "update_incident", "ingest", "claim", "release", "take_over", "reassign", "mark", "tag", "bulk",
     "save_draft", "tick",
     "set_draft_status", "propose_decision", "vote_decision", "heartbeat", "leave", "expire_presence",
-    "add_note", "alert", "import_events", "record_sitrep", "record_notification",
+    "add_note", "alert", "import_events", "record_sitrep", "claim_notification", "record_notification",
     "answer_escalation",
 })
 

@@ -111,6 +111,7 @@ async def every_kind(store: IncidentStore, book: Playbook) -> str:
         await _published_and_failed(store, book, inc)
     await store.record_sitrep(inc, "Situation report · Refund delays", actor="Luis", delivered=["leadership"],
                               failed={"legal": "no answer within 10 s"})
+    await store.claim_notification(inc, 2, actor="notify", runner="host:42:abc123", lease_seconds=30)
     await store.record_notification(inc, 2, "escalation", "Ana escalates comment 2 to Legal", actor="notify",
                                     delivered=["legal"])
     await store.answer_escalation(inc, second, "Legal: no admission of fault; offer the refund", actor="Luis")

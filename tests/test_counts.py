@@ -126,7 +126,8 @@ async def test_a_file_from_before_the_counts_gets_them_counted(tmp_path: Path, b
     async with await SqliteStore.open(file, playbook=book) as store:
         inc = await story_incident(store)
         expected = await store.counts(inc)
-    edit(file, "DROP INDEX events_by_kind; DROP TABLE arrival_minutes; DROP TABLE comment_counts; DROP INDEX comments_waiting;"
+    edit(file, "DROP INDEX events_by_kind; DROP TABLE notices; "
+               "DROP TABLE arrival_minutes; DROP TABLE comment_counts; DROP INDEX comments_waiting;"
                "ALTER TABLE comments DROP COLUMN since; DROP INDEX drafts_by_comment;"
                "CREATE INDEX drafts_by_comment ON drafts (incident_id, comment_id); PRAGMA user_version = 9;")
     async with await SqliteStore.open(file, playbook=book) as store:
@@ -183,7 +184,7 @@ async def test_a_file_from_before_the_minutes_gets_them_counted(tmp_path: Path, 
         # a clock a hair before a whole minute counts in the minute before it (a floor, not a rounding)
         await store.ingest(inc, [arriving(50, 1_700_000_040.0 - 2.3e-7), arriving(51, 1_699_999_980.0)])
         expected = minutes_by_hand(await store.comments(inc))
-    edit(file, "DROP INDEX events_by_kind; DROP TABLE arrival_minutes; DROP INDEX comments_waiting; "
+    edit(file, "DROP INDEX events_by_kind; DROP TABLE notices; DROP TABLE arrival_minutes; DROP INDEX comments_waiting; "
                "ALTER TABLE comments DROP COLUMN since;"
                "CREATE INDEX comments_waiting ON comments (incident_id, status, "
                "min(coalesce(posted_at, received_at), received_at)); PRAGMA user_version = 10;")

@@ -108,7 +108,7 @@ async def test_a_file_from_before_four_eyes_learns_who_saved_each_draft_from_its
         db.executescript("DROP TABLE comment_counts; DROP INDEX comments_waiting; DROP INDEX drafts_by_comment; "
                          "CREATE INDEX drafts_by_comment ON drafts (incident_id, comment_id);")  # schema 10's
         db.executescript("DROP TABLE arrival_minutes; ALTER TABLE comments DROP COLUMN since;")  # schema 11's, 12's
-        db.execute("DROP INDEX events_by_kind")  # schema 13's
+        db.executescript("DROP INDEX events_by_kind; DROP TABLE notices;")  # schema 13's
         db.execute("PRAGMA user_version = 5")
     store = await SqliteStore.open(path, playbook=book)
     try:

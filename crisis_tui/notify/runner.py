@@ -6,14 +6,25 @@ sends twice and a first start does not flood anyone with the backlog), sends eac
 event other departments hear of (crisis_tui.notify.rules) to its targets, and writes
 one `notify.sent` with who was reached and why others were not. With a playbook
 `[sitrep] every_minutes`, it also issues the situation report on time.
+
+Two runners on one incident (two hosts, a runner started twice) send each notice once: a
+runner claims the notice in the store before it sends (`notify.claimed`, held for its
+targets' longest wait and a margin), and the other leaves it. A runner that stopped between
+its claim and its record leaves a claim that lapses: the next runner waits it out and sends
+(a notice may then go out twice, once per runner that died sending it, never silently lost).
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
+import socket
 import time
+import uuid
 from collections.abc import Callable
 
 from crisis_tui import events as ev
+from crisis_tui.errors import NoticeTaken
 from crisis_tui.model import Event
 from crisis_tui.notify import rules, sitrep
 from crisis_tui.notify.deliver import Outcome, deliver
@@ -22,6 +33,16 @@ from crisis_tui.store.protocol import IncidentStore
 
 ACTOR = "notify"
 PAGE = 1000
+#: Seconds a claim holds beyond the longest a delivery may take (each target waits its own
+#: timeout and one second more, all at once): the record of the delivery fits within it.
+CLAIM_MARGIN = 15.0
+#: How often a runner waits out another's claim before it leaves the notice to it for good.
+CLAIM_TRIES = 3
+
+
+def runner_name() -> str:
+    """This runner as its claims name it: host, process and a start of its own."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 async def issue_sitrep(store: IncidentStore, incident_id: str, playbook: Playbook, *, actor: str,
@@ -46,6 +67,7 @@ class Notifier:
         self.incident_id = incident_id
         self.playbook = playbook
         self.clock = clock
+        self.runner = runner_name()
         self.cursor = 0
         self.last_sitrep: float | None = None
         self.last_sent: dict[str, float] = {}
@@ -83,12 +105,28 @@ class Notifier:
                                last_sent=self.last_sent)
         if not targets:
             return None
+        if not await self._claim(event.seq, max(t.timeout_seconds for t in targets) + 1.0 + CLAIM_MARGIN):
+            return None
         outcome = await deliver(targets, words[:120], words)
         for name in outcome.delivered:
             self.last_sent[name] = now
         await self.store.record_notification(self.incident_id, event.seq, kind, words, actor=ACTOR,
                                              delivered=outcome.delivered, failed=outcome.failed)
         return outcome
+
+    async def _claim(self, about_seq: int, lease: float) -> bool:
+        """True when this runner holds the notice now; False when it went out, or another runner
+        kept it through every wait (its claim renewed: it is alive, and sends)."""
+        for _ in range(CLAIM_TRIES):
+            try:
+                await self.store.claim_notification(self.incident_id, about_seq, actor=ACTOR, runner=self.runner,
+                                                    lease_seconds=lease)
+                return True
+            except NoticeTaken as taken:
+                if taken.retry_after is None:
+                    return False
+                await asyncio.sleep(min(taken.retry_after, lease) + 0.05)
+        return False
 
     async def sitrep_due(self) -> bool:
         """Issue the periodic report when it is due (playbook `[sitrep] every_minutes`)."""

@@ -382,6 +382,12 @@ async def sitrep(request: Request, caller: Caller, state: ServerState) -> Respon
                                                          delivered=b.delivered, failed=b.failed), 201)
 
 
+async def notice_claim(request: Request, caller: Caller, state: ServerState) -> Response:
+    b = decode(await body_of(request, state), wire.NoticeClaimBody)
+    return responses.ok(await state.writer.claim_notification(
+        _inc(request), b.about_seq, actor=caller.name, runner=b.runner, lease_seconds=b.lease_seconds), 201)
+
+
 async def notification(request: Request, caller: Caller, state: ServerState) -> Response:
     b = decode(await body_of(request, state), wire.NotificationBody)
     return responses.ok(await state.writer.record_notification(
@@ -492,6 +498,8 @@ def routes() -> list[BaseRoute]:
            answer=Event, status=201),
         _r(I + "/notifications", "POST", "operator", "record a notification", notification,
            body=wire.NotificationBody, answer=Event, status=201),
+        _r(I + "/notifications/claims", "POST", "operator", "claim a notice to send", notice_claim,
+           body=wire.NoticeClaimBody, answer=Event, status=201, conflict=True),
         _r(I + "/events/latest", "GET", "viewer", "read", latest_events, answer=list[Event], query=(_PAGE,)),
         _r(I + "/arrivals", "GET", "viewer", "read", arrivals, answer=Arrivals,
            query=(Query("from_minute", "count comments posted from this minute (epoch seconds // 60) on",

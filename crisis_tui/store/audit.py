@@ -51,6 +51,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "decisions": ("id",),
     "notes": ("id",),
     "presence": ("name",),
+    "notices": ("about_seq",),
 }
 #: Columns something other than an event moves: a heartbeat (no event) only ever moves heartbeat_at
 #: forward, so the file's value may be later than the replay's, never earlier.

@@ -24,6 +24,7 @@ from crisis_tui.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    NoticeTaken,
 )
 from crisis_tui.model import (
     INCIDENT_STATUSES,
@@ -534,6 +535,33 @@ def notification(about_seq: int, about: str, words: str, delivered: Sequence[str
     names, why = _deliveries(delivered, failed)
     return ev.NotificationSent(about_seq=about_seq, about=text(about, "about", 40).strip(),
                                text=text(words, "text", MAX_NOTE), delivered=names, failed=why)
+
+
+#: The longest a notify runner may hold a notice before another may take it over (a runner asks for
+#: its targets' longest wait and a margin).
+MAX_NOTICE_LEASE = 600.0
+
+
+def notice_claim(about_seq: int, runner: str, lease_seconds: float, now: float,
+                 held: tuple[str, float, int] | None) -> ev.NotificationClaimed:
+    """`runner` takes event `about_seq`'s notice for `lease_seconds`, unless it went out (`held`: the
+    notices row, runner, held until, sent) or another runner holds it still: NoticeTaken then says
+    which, and how long until the claim of a runner that stopped may be taken over."""
+    if about_seq < 1:
+        raise InvalidInput("about_seq", f"must be an event's seq (1 or more), got {about_seq}")
+    runner = text(runner, "runner", 200).strip()
+    if not runner:
+        raise InvalidInput("runner", "must name the notify runner (its host and process)")
+    if not 0 < lease_seconds <= MAX_NOTICE_LEASE:
+        raise InvalidInput("lease_seconds", f"must be more than 0 and at most {MAX_NOTICE_LEASE:g}, got {lease_seconds}")
+    if held is not None:
+        holder, until, sent = held
+        if sent:
+            raise NoticeTaken(about_seq, f"the notice of event {about_seq} went out already", None)
+        if holder and holder != runner and until > now:
+            raise NoticeTaken(about_seq, f"notify runner {holder} is sending the notice of event {about_seq} "
+                                         f"(its claim holds {until - now:.0f} s more)", until - now)
+    return ev.NotificationClaimed(about_seq=about_seq, runner=runner, until=now + lease_seconds)
 
 
 def open_escalation(comment_id: int, events: Sequence[Event]) -> Event | None:

@@ -409,6 +409,12 @@ class HttpStore:
         return await self._write("POST", self._i(incident_id) + "/sitreps", Event, actor=actor,
                                  body=wire.SitrepBody(text=text, delivered=list(delivered), failed=dict(failed or {})))
 
+    async def claim_notification(self, incident_id: str, about_seq: int, *, actor: str, runner: str,
+                                 lease_seconds: float) -> Event:
+        return await self._write("POST", self._i(incident_id) + "/notifications/claims", Event, actor=actor,
+                                 body=wire.NoticeClaimBody(about_seq=about_seq, runner=runner,
+                                                           lease_seconds=lease_seconds))
+
     async def record_notification(self, incident_id: str, about_seq: int, about: str, text: str, *, actor: str,
                                   delivered: Sequence[str] = (), failed: dict[str, str] | None = None) -> Event:
         return await self._write("POST", self._i(incident_id) + "/notifications", Event, actor=actor,

@@ -103,6 +103,17 @@ _PG_ONLY: dict[int, str] = {
     ALTER TABLE events ADD CONSTRAINT events_seq_once EXCLUDE USING hash (seq WITH =);
     DROP INDEX events_by_incident;
     CREATE INDEX events_by_kind ON events (incident_id, kind, seq) WHERE kind <> 'comment.ingested';
+    CREATE TABLE notices (
+        incident_id TEXT NOT NULL,
+        about_seq BIGINT NOT NULL,
+        runner TEXT NOT NULL DEFAULT '',
+        held_until DOUBLE PRECISION NOT NULL DEFAULT 0,
+        sent BIGINT NOT NULL DEFAULT 0,
+        PRIMARY KEY (incident_id, about_seq)
+    );
+    INSERT INTO notices (incident_id, about_seq, sent)
+        SELECT DISTINCT incident_id, (convert_from(payload, 'UTF8')::jsonb ->> 'about_seq')::bigint, 1 FROM events
+         WHERE kind = 'notify.sent';
     """,
 }
 

@@ -247,6 +247,17 @@ def _note_added(inc: str, ts: float, actor: str, b: ev.NoteAdded) -> list[Statem
     return [("INSERT INTO notes (id, incident_id, author, text, at) VALUES (?, ?, ?, ?, ?)", (b.note_id, inc, actor, b.text, ts))]
 
 
+def _notice_claimed(inc: str, ts: float, actor: str, b: ev.NotificationClaimed) -> list[Statement]:
+    return [("INSERT INTO notices (incident_id, about_seq, runner, held_until) VALUES (?, ?, ?, ?) "
+             "ON CONFLICT (incident_id, about_seq) DO UPDATE SET runner = excluded.runner, held_until = excluded.held_until",
+             (inc, b.about_seq, b.runner, b.until))]
+
+
+def _notice_sent(inc: str, ts: float, actor: str, b: ev.NotificationSent) -> list[Statement]:
+    return [("INSERT INTO notices (incident_id, about_seq, sent) VALUES (?, ?, 1) "
+             "ON CONFLICT (incident_id, about_seq) DO UPDATE SET sent = 1", (inc, b.about_seq))]
+
+
 def _nothing(inc: str, ts: float, actor: str, b: Any) -> list[Statement]:
     return []
 
@@ -272,6 +283,8 @@ PROJECTIONS: dict[type[Any], Callable[[str, float, str, Any], list[Statement]]] 
     ev.OperatorLeft: _operator_left,
     ev.OperatorFocus: _operator_focus,
     ev.NoteAdded: _note_added,
+    ev.NotificationClaimed: _notice_claimed,
+    ev.NotificationSent: _notice_sent,
 }
 
 

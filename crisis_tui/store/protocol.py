@@ -154,6 +154,14 @@ class IncidentStore(Protocol):
                             failed: dict[str, str] | None = None) -> Event:
         """Raises Forbidden when a drill's report names a target that is not a drill target."""
         ...
+    async def claim_notification(self, incident_id: str, about_seq: int, *, actor: str, runner: str,
+                                 lease_seconds: float) -> Event:
+        """A notify runner takes event `about_seq`'s notice to send (`notify.claimed`), before it sends.
+
+        Raises NoticeTaken when the notice went out already, or another runner's claim still holds
+        (its `retry_after` says for how long); the same runner may claim again."""
+        ...
+
     async def record_notification(self, incident_id: str, about_seq: int, about: str, text: str, *, actor: str,
                                   delivered: Sequence[str] = (), failed: dict[str, str] | None = None) -> Event:
         """Raises Forbidden when a drill's notice names a target that is not a drill target."""

@@ -57,7 +57,7 @@ from crisis_tui.tone import Situation
 #: The last term lets the planner take the events_by_kind index (schema 13), which leaves the arrivals
 #: out; an ORDER BY would make it walk the incident's whole log instead (to skip a sort of a few rows).
 ESCALATION_EVENTS = (f"SELECT {EVENT_COLUMNS} FROM events WHERE incident_id = ? AND kind IN (?, ?) "
-                     "AND kind <> 'comment.ingested'")
+                     f"AND kind <> '{ev.kind_of(ev.CommentIngested)}'")
 
 
 def escalation_params(incident_id: str) -> tuple[str, str, str]:

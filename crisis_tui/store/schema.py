@@ -246,8 +246,24 @@ MIGRATIONS: list[str] = [
     # leaves the arrivals out: they were a walk of every event of the incident, a million at a million
     # comments (0.2-0.6 s), and the index costs an arrival nothing but the test of its WHERE.
     # PostgreSQL also keys its events by (incident, seq) (store.pg_sql): see there.
+    # And the notices (notices): per event another department hears of, the newest notify runner's
+    # claim (who, until when) and whether it went out, so two runners never send one notice twice;
+    # a projection of notify.claimed and notify.sent like any table, the notices sent before it
+    # counted in from the log.
     """
     CREATE INDEX events_by_kind ON events (incident_id, kind, seq) WHERE kind <> 'comment.ingested';
+    CREATE TABLE notices (
+        incident_id TEXT NOT NULL,
+        about_seq INTEGER NOT NULL,
+        runner TEXT NOT NULL DEFAULT '',
+        held_until REAL NOT NULL DEFAULT 0,
+        sent INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (incident_id, about_seq)
+    ) WITHOUT ROWID;
+    INSERT INTO notices (incident_id, about_seq, sent)
+        SELECT DISTINCT incident_id, json_extract(CAST(payload AS TEXT), '$.about_seq'), 1 FROM events
+         WHERE kind = 'notify.sent' AND json_valid(CAST(payload AS TEXT))
+           AND typeof(json_extract(CAST(payload AS TEXT), '$.about_seq')) = 'integer';
     """,
 ]
 

@@ -726,6 +726,17 @@ class SqliteStore(Reads):
             guards.drill_reach(await self._is_drill(tx), body.delivered, body.failed, self.playbook)
             return await tx.apply(body, actor)
 
+    async def claim_notification(self, incident_id: str, about_seq: int, *, actor: str, runner: str,
+                                 lease_seconds: float) -> Event:
+        """The notice's row read inside the write: of two runners claiming at once, one wins."""
+        async with self._write(incident_id) as tx:
+            await self._require_incident(tx)
+            held = await tx.one("SELECT runner, held_until, sent FROM notices WHERE incident_id = ? AND about_seq = ?",
+                                (incident_id, about_seq))
+            body = guards.notice_claim(about_seq, runner, lease_seconds, time.time(),
+                                       None if held is None else (str(held[0]), float(held[1]), int(held[2])))
+            return await tx.apply(body, actor)
+
     async def answer_escalation(self, incident_id: str, comment_id: int, answer: str, *, actor: str) -> Event:
         """Record the department's answer to the comment's open escalation (guards.escalation_answer);
         read inside the write, so two people recording an answer at once give one answer, not two.

@@ -165,6 +165,14 @@ class NotificationBody(_Body):
     failed: dict[str, str] = {}
 
 
+class NoticeClaimBody(_Body):
+    """`POST /incidents/ID/notifications/claims`: a notify runner takes event `about_seq`'s notice."""
+
+    about_seq: Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
+    runner: str
+    lease_seconds: Annotated[float, msgspec.Meta(gt=0, le=600)]
+
+
 class EscalationAnswerBody(_Body):
     """`POST /incidents/ID/comments/CID/escalation-answer`: what the department answered."""
 

@@ -21,6 +21,7 @@ from crisis_tui.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    NoticeTaken,
     PayloadTooLarge,
     PublishFailed,
     RateLimited,
@@ -73,6 +74,9 @@ def error_from_response(status: int, content: bytes, where: str) -> CrisisError:
             return InvalidInput(str(data["field"]), str(data["problem"]))
         if code == ClaimConflict.code:
             return ClaimConflict(int(data["comment_id"]), data.get("holder"), str(data["status"]))
+        if code == NoticeTaken.code:
+            after = data.get("retry_after")
+            return NoticeTaken(int(data["about_seq"]), detail, None if after is None else float(after))
         if code == DraftConflict.code:
             return DraftConflict(msgspec.convert(data["current"], Draft), int(data["based_on"]))
         if code == RateLimited.code or status == 429:
