@@ -54,7 +54,7 @@ from crisis_tui.playbook import Playbook
 from crisis_tui.publish import deliver
 from crisis_tui.publish.reply import Outgoing, Reply
 from crisis_tui.store import guards
-from crisis_tui.store.arrivals import ARRIVAL_COLUMNS, INSERT_ARRIVAL, Arrivals, arrival_rows
+from crisis_tui.store.arrivals import INSERT_ARRIVAL, Arrivals, arrival_rows
 from crisis_tui.store.connection import closed_on_failure, connect
 from crisis_tui.store.guards import Append
 from crisis_tui.store.projector import (
@@ -73,8 +73,6 @@ from crisis_tui.tone import ToneChecker
 
 #: Where INSERT_COMMENT's row holds what a comment's minute is counted from (COUNT_MINUTES).
 _SINCE, _NEGATIVITY = COMMENT_COLUMNS.index("since"), COMMENT_COLUMNS.index("negativity")
-#: The same in an INSERT_ARRIVAL row.
-_ARRIVAL_SINCE, _ARRIVAL_NEGATIVITY = ARRIVAL_COLUMNS.index("since"), ARRIVAL_COLUMNS.index("negativity")
 INSERT_EVENT = "INSERT INTO events (incident_id, ts, actor, kind, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)"
 
 
@@ -331,8 +329,7 @@ class SqliteStore(Reads):
             ids = list(range(next_id, next_id + len(fresh)))
             if fresh:
                 built = arrival_rows(incident_id, actor, time.time(), next_id, await tx.last_hash(), fresh)
-                await self._write_arrivals(tx, built, minute_rows(incident_id, (
-                    (row[_ARRIVAL_SINCE], row[_ARRIVAL_NEGATIVITY]) for row in built.comment_rows)))
+                await self._write_arrivals(tx, built, built.minutes)
                 tx.prev = built.head
                 tx.appended = True
         return IngestResult(ingested=len(ids), duplicates=duplicates, ids=ids)
