@@ -16,7 +16,7 @@ from crisis_tui.errors import InvalidInput
 from crisis_tui.eventlog import GENESIS, chain_hash, encode_payload
 from crisis_tui.model import NewComment
 from crisis_tui.playbook import Playbook
-from crisis_tui.store.arrivals import ARRIVAL_COLUMNS, INGESTED, arrival_rows
+from crisis_tui.store.arrivals import ARRIVAL_COLUMNS, INGESTED, arrival_rows, unseen, wanted_keys
 from crisis_tui.store.audit import audit_file
 from crisis_tui.store.projector import COMMENT_COLUMNS, arrived_row
 from crisis_tui.store.sqlite import SqliteStore
@@ -137,3 +137,15 @@ def test_every_column_of_a_batch_is_the_logs_own(shapes: list[dict[str, Any]]) -
 def test_no_comments_make_no_rows() -> None:
     assert arrival_rows("inc", "intake", 1.0, 1, GENESIS, []) == arrival_rows("inc", "intake", 1.0, 1, GENESIS, ())
     assert arrival_rows("inc", "intake", 1.0, 1, GENESIS, []).head == GENESIS
+
+
+def test_a_batch_keeps_the_first_of_each_comment_it_has_not_stored() -> None:
+    """Two platforms in one batch, one comment sent twice, one already stored: the duplicate check asks
+    each platform for its own ids, and keeps the first copy of the new ones, in the batch's order."""
+    batch = [NewComment(source=source, external_id=external_id, author="@a", text=str(n))
+             for n, (source, external_id) in enumerate([("x", "1"), ("ig", "1"), ("x", "2"), ("x", "1"), ("ig", "9")])]
+    keys, by_source = wanted_keys(batch)
+    assert by_source == {"x": {"1", "2"}, "ig": {"1", "9"}}
+    assert [c.text for c in unseen(batch, keys, {("ig", "9")})] == ["0", "1", "2"]
+    assert unseen(batch[:3], keys[:3], set()) == batch[:3]
+    assert wanted_keys(batch[:1])[1] == {"x": {"1"}}

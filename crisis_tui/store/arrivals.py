@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from itertools import repeat
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import msgspec
@@ -67,6 +68,8 @@ _plain_lines = msgspec.json.Encoder().encode_lines
 _astuple = msgspec.structs.astuple
 _sha256 = hashlib.sha256
 _Raw = msgspec.Raw
+_key = attrgetter("source", "external_id")
+_source, _external_id = itemgetter(0), itemgetter(1)
 
 
 class Arrivals(msgspec.Struct, kw_only=True):
@@ -129,3 +132,31 @@ def _json_texts(values: Sequence[Any], encode_lines: Any, empty: str) -> list[st
     if not any(values):
         return [empty] * len(values)
     return encode_lines(values).decode().split("\n")[:-1]
+
+
+def wanted_keys(comments: Sequence[NewComment]) -> tuple[list[tuple[str, str]], dict[str, set[str]]]:
+    """Each comment's (source, external id), and the external ids by source (what the duplicate
+    check looks up, one source at a time), by C loops for the usual batch: one platform's."""
+    keys = list(map(_key, comments))
+    sources = set(map(_source, keys))
+    if len(sources) == 1:
+        return keys, {sources.pop(): set(map(_external_id, keys))}
+    by_source: dict[str, set[str]] = {source: set() for source in sources}
+    for source, external_id in keys:
+        by_source[source].add(external_id)
+    return keys, by_source
+
+
+def unseen(comments: Sequence[NewComment], keys: list[tuple[str, str]], existing: set[tuple[str, str]]
+           ) -> list[NewComment]:
+    """The comments whose key (`keys`, in the same order) is neither `existing` nor an earlier one's of
+    the batch: the first of two equal keys is the one kept."""
+    if not existing and len(set(keys)) == len(keys):
+        return list(comments)
+    seen = set(existing)
+    fresh: list[NewComment] = []
+    for new, key in zip(comments, keys, strict=True):
+        if key not in seen:
+            seen.add(key)
+            fresh.append(new)
+    return fresh
