@@ -14,7 +14,7 @@ from crisis_tui import events as ev
 from crisis_tui.comment_shape import parse_comment
 from crisis_tui.errors import InvalidInput
 from crisis_tui.eventlog import GENESIS, chain_hash, encode_payload
-from crisis_tui.model import NewComment
+from crisis_tui.model import Comment, NewComment
 from crisis_tui.playbook import Playbook
 from crisis_tui.store.arrivals import ARRIVAL_COLUMNS, INGESTED, arrival_rows, unseen, wanted_keys
 from crisis_tui.store.audit import audit_file
@@ -149,3 +149,12 @@ def test_a_batch_keeps_the_first_of_each_comment_it_has_not_stored() -> None:
     assert [c.text for c in unseen(batch, keys, {("ig", "9")})] == ["0", "1", "2"]
     assert unseen(batch[:3], keys[:3], set()) == batch[:3]
     assert wanted_keys(batch[:1])[1] == {"x": {"1"}}
+
+
+def test_a_comment_of_another_incident_arrives_as_its_new_comment() -> None:
+    """A stored Comment (its id, incident and status its own) given to ingest makes the rows its
+    NewComment fields make."""
+    new = TRAPS[1]
+    stored = Comment(**msgspec.structs.asdict(new), id=99, incident_id="other", received_at=1.0, status="answered")
+    mixed = arrival_rows("inc", "intake", 1_800_000_000.5, 7, GENESIS, [stored, new])
+    assert mixed == arrival_rows("inc", "intake", 1_800_000_000.5, 7, GENESIS, [new, new])

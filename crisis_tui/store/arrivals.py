@@ -89,7 +89,8 @@ def arrival_rows(incident_id: str, actor: str, now: float, first_id: int, prev: 
 
     Each event is (incident_id, ts, actor, kind, payload, prev_hash, hash) as INSERT_EVENT takes it,
     each comment row is in ARRIVAL_COLUMNS' order (INSERT_ARRIVAL)."""
-    columns = list(zip(*map(_astuple, comments), strict=True))
+    # A subclass's own fields (a Comment's id, status...) come after a NewComment's, and are not the batch's.
+    columns = list(zip(*map(_astuple, comments), strict=False))[:len(_FIELDS)]
     if not columns:
         return Arrivals(event_rows=[], comment_rows=[], head=prev)
     n = len(columns[0])
