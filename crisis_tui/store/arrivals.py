@@ -2,8 +2,8 @@
 
 Ingest is the one write that comes by the thousand, and building its rows was a third of its
 cost. Here the batch is taken apart into columns once (msgspec.structs.astuple, transposed) and
-every row, struct and text is made by C loops over those columns (map, zip, one encode_lines per
-batch); the only Python loop left is the hash chain, which is sequential by nature.
+every row, struct and text is made by C loops over those columns (map, zip, one encode_lines for a
+column of extras); the only Python loop left is the hash chain, which is sequential by nature.
 
 The payload is the comment with the two fields the store adds (its id and arrival time), encoded
 from a struct whose fields are the comment's in sorted order (`_Payload`): the bytes, and so the
