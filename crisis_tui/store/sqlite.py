@@ -54,7 +54,7 @@ from crisis_tui.playbook import Playbook
 from crisis_tui.publish import deliver
 from crisis_tui.publish.reply import Outgoing, Reply
 from crisis_tui.store import guards
-from crisis_tui.store.arrivals import ARRIVAL_COLUMNS, INSERT_ARRIVAL, Arrivals, arrival_rows
+from crisis_tui.store.arrivals import INSERT_ARRIVAL, Arrivals, arrival_rows, unseen, wanted_keys
 from crisis_tui.store.connection import closed_on_failure, connect
 from crisis_tui.store.guards import Append
 from crisis_tui.store.projector import (
@@ -73,8 +73,11 @@ from crisis_tui.tone import ToneChecker
 
 #: Where INSERT_COMMENT's row holds what a comment's minute is counted from (COUNT_MINUTES).
 _SINCE, _NEGATIVITY = COMMENT_COLUMNS.index("since"), COMMENT_COLUMNS.index("negativity")
-#: The same in an INSERT_ARRIVAL row.
-_ARRIVAL_SINCE, _ARRIVAL_NEGATIVITY = ARRIVAL_COLUMNS.index("since"), ARRIVAL_COLUMNS.index("negativity")
+#: (incident id): whether the incident exists, its next comment id and its chain's head (NULL: none
+#: yet), what ingest reads before it writes, in one statement instead of three.
+_ARRIVAL_READ = ("SELECT (SELECT 1 FROM incidents WHERE id = ?1), "
+                 "(SELECT coalesce(max(id), 0) + 1 FROM comments WHERE incident_id = ?1), "
+                 "(SELECT hash FROM events WHERE incident_id = ?1 ORDER BY seq DESC LIMIT 1)")
 INSERT_EVENT = "INSERT INTO events (incident_id, ts, actor, kind, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)"
 
 
@@ -314,25 +317,15 @@ class SqliteStore(Reads):
         """Append new comments in one transaction; (source, external id) already here are duplicates."""
         if not comments:
             return IngestResult(ingested=0, duplicates=0)
-        by_source: dict[str, set[str]] = {}
-        for c in comments:
-            by_source.setdefault(c.source, set()).add(c.external_id)
+        keys, by_source = wanted_keys(comments)
         async with self._write(incident_id) as tx:
             existing, next_id = await self._arrival_reads(tx, by_source)
-            fresh: list[NewComment] = []
-            duplicates = 0
-            for new in comments:
-                key = (new.source, new.external_id)
-                if key in existing:
-                    duplicates += 1
-                    continue
-                existing.add(key)
-                fresh.append(new)
+            fresh = unseen(comments, keys, existing)
+            duplicates = len(comments) - len(fresh)
             ids = list(range(next_id, next_id + len(fresh)))
             if fresh:
                 built = arrival_rows(incident_id, actor, time.time(), next_id, await tx.last_hash(), fresh)
-                await self._write_arrivals(tx, built, minute_rows(incident_id, (
-                    (row[_ARRIVAL_SINCE], row[_ARRIVAL_NEGATIVITY]) for row in built.comment_rows)))
+                await self._write_arrivals(tx, built, built.minutes)
                 tx.prev = built.head
                 tx.appended = True
         return IngestResult(ingested=len(ids), duplicates=duplicates, ids=ids)
@@ -340,7 +333,11 @@ class SqliteStore(Reads):
     async def _arrival_reads(self, tx: _Tx, wanted: dict[str, set[str]]) -> tuple[set[tuple[str, str]], int]:
         """The (source, external id) keys of `wanted` (external ids by source) already stored, and the
         incident's next comment id; NotFound for no incident."""
-        await self._require_incident(tx)
+        known, next_id, head = await tx.one(_ARRIVAL_READ, (tx.incident_id,))
+        if known is None:
+            raise self._no_incident(tx.incident_id)
+        if tx.prev is None:
+            tx.prev = GENESIS if head is None else head
         existing: set[tuple[str, str]] = set()
         for source, ids in wanted.items():
             wanted_ids = list(ids)
@@ -349,11 +346,11 @@ class SqliteStore(Reads):
                 # One source at a time so the lookup walks the (incident, source, id) index.
                 rows = await tx.db.execute_fetchall(
                     "SELECT external_id FROM comments WHERE incident_id = ? AND source = ? "
-                    f"AND external_id IN ({', '.join('?' for _ in chunk)})",
+                    f"AND external_id IN ({', '.join('?' * len(chunk))})",
                     (tx.incident_id, source, *chunk),
                 )
                 existing.update((source, r[0]) for r in rows)
-        return existing, await tx.next_id("comments")
+        return existing, int(next_id)
 
     async def _write_arrivals(self, tx: _Tx, built: Arrivals, minutes: list[tuple[Any, ...]]) -> None:
         """The rows of one ingest batch, the arrivals' count and their minutes (COUNT_MINUTES' rows)."""
