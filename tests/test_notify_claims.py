@@ -62,12 +62,11 @@ async def test_one_runner_holds_a_notice_until_it_went_out_or_its_claim_lapsed(
     assert isinstance(taken_over.body, ev.NotificationClaimed) and taken_over.body.runner == "host-b:2"
     assert describe(taken_over).startswith("notify (host-b:2) is sending the notice of event")
 
-    for bad, field in ((dict(lease_seconds=0), "lease_seconds"), (dict(lease_seconds=601), "lease_seconds"),
-                       (dict(runner="  "), "runner"), (dict(about_seq=0), "about_seq")):
-        args = {"about_seq": other, "runner": "host-c:3", "lease_seconds": 30.0, **bad}
+    for about_seq, runner, lease, field in ((other, "host-c:3", 0.0, "lease_seconds"),
+                                            (other, "host-c:3", 601.0, "lease_seconds"),
+                                            (other, "  ", 30.0, "runner"), (0, "host-c:3", 30.0, "about_seq")):
         with pytest.raises(InvalidInput, match=field):
-            await store.claim_notification(incident, int(args["about_seq"]), actor="notify",  # type: ignore[call-overload]
-                                           runner=str(args["runner"]), lease_seconds=float(args["lease_seconds"]))
+            await store.claim_notification(incident, about_seq, actor="notify", runner=runner, lease_seconds=lease)
 
 
 def _book(book: Playbook, target: NotifyTarget) -> Playbook:
