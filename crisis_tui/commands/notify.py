@@ -59,7 +59,8 @@ def notify_cmd(incident: str, once: bool, token: str | None) -> None:
     """Tell the playbook's [[notify]] targets of INCIDENT's spikes, decisions, statements, escalations and
     severity changes, and issue the periodic situation report; each delivery goes on the timeline.
 
-    Run one per incident: it resumes after the last event it notified, so a restart sends nothing twice."""
+    It resumes after the last event it notified, so a restart sends nothing twice; a second one on the
+    same incident (another host) sends no notice twice either: each notice is claimed in the store first."""
     cfg = settings()
     from crisis_tui.notify.runner import ACTOR, Notifier  # noqa: PLC0415 - Apprise's import, as in sitrep
 
