@@ -18,6 +18,7 @@ from crisis_tui.tone.text import fold, tokens
 from crisis_tui.triage.assess import lexicons
 from crisis_tui.triage.lexicon import CATEGORIES, Lexicon
 from crisis_tui.triage.words import Words
+from tests.hostile_strings import PROPERTY
 
 #: Few words, so entries and comments share them: "ref" is a prefix of "refund", "a" of "ab" of "abc".
 VOCABULARY = ("no", "ref", "refund", "refunds", "refundable", "a", "ab", "abc", "b", "ba", "x1", "12", "1",
@@ -162,7 +163,7 @@ def _texts(draw: st.DrawFn, lists: dict[str, list[str]]) -> list[str]:
     return draw(st.lists(st.lists(pieces, max_size=25).map(" ".join), min_size=1, max_size=5))
 
 
-@settings(max_examples=500, deadline=None)
+@settings(PROPERTY, max_examples=500)
 @given(st.data(), _lists)
 def test_the_scan_counts_what_the_word_walk_counted(data: st.DataObject, lists: dict[str, list[str]]) -> None:
     new, old = Lexicon.build(lists), OldLexicon.build(lists)
@@ -186,7 +187,7 @@ _SHIPPED_WORDS = sorted({w for new, _ in _SHIPPED for p in new.phrases for w in 
                            for start in table for end in ("", "s", "ing")})
 
 
-@settings(max_examples=200, deadline=None)
+@PROPERTY
 @given(st.sampled_from(range(len(_SHIPPED))),
        st.lists(st.sampled_from(_SHIPPED_WORDS + ["y", "the", "🙄", "👍", "!!"]), max_size=30).map(" ".join))
 def test_the_shipped_lists_count_what_they_counted(which: int, text: str) -> None:
