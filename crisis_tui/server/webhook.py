@@ -7,7 +7,10 @@ Two forms reach `POST /incidents/ID/comments`:
   structs that already carry triage scores. Each is checked with the very same
   rules as the native shape (a client cannot slip past a cap), then keeps its
   scores.
-A bad item refuses the whole batch, naming its index and field.
+A bad item refuses the whole batch, naming its index and field. `read` is the
+one door for untriaged bodies (native or a platform preset's); the triage
+worker (crisis_tui.server.triage_worker) calls it too, in its own process, so
+the server's process neither parses nor checks a comment it has a worker for.
 """
 
 from __future__ import annotations
