@@ -15,6 +15,7 @@ from crisis_tui.errors import InvalidInput
 from crisis_tui.playbook import Playbook
 from crisis_tui.server.triage_worker import TriageWorker
 from crisis_tui.server.webhook import WebhookTriage
+from tests.test_server_platform_webhook import fb_comment, page_feed
 from tests.test_server_support import ServeFactory, serve  # noqa: F401 - the fixture
 
 DATA = Path(__file__).parent / "data"
@@ -58,6 +59,25 @@ async def test_a_body_the_worker_refuses_gets_the_servers_own_refusal(book: Play
         got, _ = await worker.read("inc", json.dumps({"source": "x", "id": "3", "author": "@c",
                                                       "text": "still here"}).encode(), None, 1000)
         assert [c.external_id for c in got] == ["3"] and worker._here is None, "the worker goes on"
+    finally:
+        await worker.close()
+
+
+async def test_the_worker_reads_a_platform_body_with_its_preset_as_the_server_would(book: Playbook) -> None:
+    here, worker = WebhookTriage(book), TriageWorker(book)
+    reaction = {"from": {"id": "9", "name": "Pat"}, "item": "reaction", "reaction_type": "angry", "verb": "add",
+                "post_id": "1010_2020", "created_time": 1773151330}
+    try:
+        body = json.dumps(page_feed(fb_comment("1010_2021", "Tres semanas sin reembolso, una vergüenza"), reaction,
+                                    fb_comment("1010_2022", "Same here", parent="1010_2021"))).encode()
+        expected = await here.read("inc", body, "facebook-webhook", 1000)
+        got = await worker.read("inc", body, "facebook-webhook", 1000)
+        assert got == expected and [c.external_id for c in got[0]] == ["1010_2021", "1010_2022"]
+        skipped = json.dumps(page_feed(reaction)).encode()
+        assert await worker.read("inc", skipped, "facebook-webhook", 1000) == ([], None)
+        with pytest.raises(InvalidInput, match="a batch holds at most 1 comments"):
+            await worker.read("inc", body, "facebook-webhook", 1)
+        assert worker._here is None
     finally:
         await worker.close()
 
