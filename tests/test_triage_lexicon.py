@@ -192,3 +192,10 @@ _SHIPPED_WORDS = sorted({w for new, _ in _SHIPPED for p in new.phrases for w in 
        st.lists(st.sampled_from(_SHIPPED_WORDS + ["y", "the", "🙄", "👍", "!!"]), max_size=30).map(" ".join))
 def test_the_shipped_lists_count_what_they_counted(which: int, text: str) -> None:
     _same(*_SHIPPED[which], text)
+
+
+def test_long_entries_sharing_their_start_build_and_count_as_the_walk_did() -> None:
+    """The split by characters stops at a depth: a playbook's long phrases cannot reach the recursion limit."""
+    long = " ".join(["palabra"] * 400)
+    lists = {"negative": [long, long + " fin", "no"], "positive": [long + "*", long], "insults": [long + " fin"]}
+    _same(Lexicon.build(lists), OldLexicon.build(lists), f"{long} fin ok no {long}s")

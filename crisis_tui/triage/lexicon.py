@@ -30,6 +30,9 @@ from crisis_tui.tone.text import fold, tokens
 #: The categories a language's triage lists have (crisis_tui.playbook.TriageWords).
 CATEGORIES: tuple[str, ...] = ("negative", "insults", "positive", "sarcasm", "hyperbole", "question")
 _NO_HITS = dict.fromkeys(CATEGORIES, 0)
+#: Characters deep the alternatives are split at most (a plain alternation below: as right, a little slower),
+#: so two long entries sharing their start cannot reach the recursion limit.
+_DEEPEST = 64
 
 
 @dataclass(frozen=True)
@@ -51,8 +54,9 @@ def _alternation(alternatives: list[tuple[str, str]], depth: int = 0) -> str:
     has a character at `depth`, they are split by it: those with different characters there
     never both match, so only the order within each part counts, and sre tests a part's
     character once instead of once per alternative (a plain alternation of every entry
-    scanned three times slower than the dictionary walk it was to replace)."""
-    if any(len(text) == depth for text, _ in alternatives):
+    scanned three times slower than the dictionary walk it was to replace). A lone
+    alternative, or one that ends here, leaves the rest in order as it is."""
+    if len(alternatives) == 1 or depth >= _DEEPEST or any(len(text) == depth for text, _ in alternatives):
         return "|".join(re.escape(text[depth:]) + tail for text, tail in alternatives)
     parts: dict[str, list[tuple[str, str]]] = {}
     for text, tail in alternatives:
