@@ -21,6 +21,7 @@ when none of them is.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -73,8 +74,9 @@ class _Compiled:
     #: Every alternative, in the order they are tried; its one group is the match without its
     #: leading space (a group per entry, to tell which matched, made the scan six times slower).
     words: re.Pattern[str]
-    #: The alternatives of each first letter, in order, with the (category, entry) each means.
-    by_letter: dict[str, list[tuple[re.Pattern[str], tuple[str, str]]]]
+    #: The alternatives of each first letter, in order, with the (category, entry) each means (patterns
+    #: compiled only when a text is met the first time: building a Triager stays cheap).
+    by_letter: dict[str, list[tuple[str, tuple[str, str]]]]
     #: No symbol entry is ASCII, so an ASCII text holds none (most do, once folded).
     symbols_outside_ascii: bool
     #: What each matched text means, found once (comment vocabulary repeats).
@@ -88,11 +90,24 @@ class _Compiled:
         if known is None:
             spaced = matched + " "
             known = next(means for pattern, means in self.by_letter[matched[0]]
-                         if (m := pattern.match(spaced)) is not None and m.end() == len(matched))
+                         if (m := re.match(pattern, spaced)) is not None and m.end() == len(matched))
             if len(self.meanings) > 200_000:
                 self.meanings.clear()
             self.meanings[matched] = known
         return known
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(ordered: tuple[tuple[tuple[str, str], tuple[str, str]], ...], symbols_outside_ascii: bool) -> _Compiled:
+    """The scan of `ordered` alternatives ((literal text, tail), (category, entry)), made once per
+    list of them: every pipeline (one per incident the server sees, one per `prepare_batch`) builds
+    the same lexicons, and splitting the alternatives costs a few milliseconds."""
+    by_letter: dict[str, list[tuple[str, tuple[str, str]]]] = {}
+    for (text, tail), means in ordered:
+        by_letter.setdefault(text[0], []).append((re.escape(text) + tail, means))
+    # With no entries, a pattern that never matches.
+    body = _alternation([literal for literal, _ in ordered]) if ordered else "(?!)"
+    return _Compiled(re.compile(f" ({body})"), by_letter, symbols_outside_ascii)
 
 
 @dataclass
@@ -134,18 +149,11 @@ class Lexicon:
         self.phrases.append(_Phrase(tuple(words), category, prefix, raw))
 
     def _compile(self) -> _Compiled:
-        """The alternatives in the order they are tried (see the module docstring), grouped by first letter."""
-        ordered: list[tuple[tuple[str, str], tuple[str, str]]] = [
-            (p.literal(), (p.category, p.entry)) for p in sorted(self.phrases, key=lambda p: -len(p.words))]
+        """The alternatives in the order they are tried (see the module docstring)."""
+        ordered = [(p.literal(), (p.category, p.entry)) for p in sorted(self.phrases, key=lambda p: -len(p.words))]
         for table in self.prefixes.values():
             ordered.extend(((start, "[^ ]*"), meaning) for start, meaning in table.items())
-        by_letter: dict[str, list[tuple[re.Pattern[str], tuple[str, str]]]] = {}
-        for (text, tail), means in ordered:
-            by_letter.setdefault(text[0], []).append((re.compile(re.escape(text) + tail), means))
-        # With no entries, a pattern that never matches.
-        body = _alternation([literal for literal, _ in ordered]) if ordered else "(?!)"
-        self._compiled = _Compiled(re.compile(f" ({body})"), by_letter,
-                                   not any(symbol.isascii() for symbol, _ in self.symbols))
+        self._compiled = _compiled(tuple(ordered), not any(symbol.isascii() for symbol, _ in self.symbols))
         return self._compiled
 
     def count(self, words: list[str], folded: str) -> tuple[dict[str, int], list[str], str]:
