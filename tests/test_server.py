@@ -436,6 +436,30 @@ async def test_concurrent_webhook_batches_share_a_commit_and_each_gets_its_own_a
         await writer.close()
 
 
+async def test_a_group_of_all_new_comments_gives_each_request_its_own_ids_in_order(tmp_path: object,
+                                                                                  book: object) -> None:
+    from crisis_tui.comment_shape import parse_comment
+    from crisis_tui.server.group_commit import GroupCommit
+    from crisis_tui.store.sqlite import SqliteStore
+
+    db = f"{tmp_path}/group.db"
+    writer = await SqliteStore.open(db, playbook=book)  # type: ignore[arg-type]
+    reader = await SqliteStore.open(db, read_only=True, playbook=book)  # type: ignore[arg-type]
+    try:
+        inc = (await writer.create_incident("Refund delays", actor="Luis")).id
+        group = GroupCommit(writer, reader)
+        batches = [[parse_comment(native(n)) for n in ns] for ns in ([1, 2], [3], [4, 5, 6])]
+        answers = await asyncio.gather(*(group.ingest(inc, b, actor="hook") for b in batches))
+        for batch, answer in zip(batches, answers, strict=True):
+            assert (answer.ingested, answer.duplicates) == (len(batch), 0)
+            assert [(await writer.get_comment(inc, cid)).external_id for cid in answer.ids] == \
+                [c.external_id for c in batch]
+        assert len({e.ts for e in await writer.events_after(inc, 1, 100)}) == 1, "one transaction for the group"
+    finally:
+        await reader.close()
+        await writer.close()
+
+
 async def test_an_incident_id_with_url_characters_is_sent_quoted(serve: ServeFactory) -> None:
     served = await serve()
     lead, _ = await an_incident(served)

@@ -169,3 +169,21 @@ async def test_a_reader_catching_up_through_a_small_buffer_gets_every_event_once
 
     await asyncio.wait_for(follow(), 60)
     assert seen == wanted
+
+
+async def test_a_reader_that_hangs_up_on_a_quiet_stream_frees_it_at_once(serve: ServeFactory) -> None:
+    """Not at the next ping: until it ends, its subscription wakes on every commit of the file."""
+    served = await serve(triage=False, ping_interval=60.0)
+    lead = served.raw(await served.token("Luis", "lead"))
+    inc = (await lead.post("/incidents", json={"title": "Refund delays"})).json()["id"]
+    wall, token = await served.tokens.create("Wall", "viewer")
+    state = served.server.app.state.crisis
+    async with httpx.AsyncClient(base_url=served.url, headers={"Authorization": f"Bearer {token}"}) as viewer:
+        async with viewer.stream("GET", f"/incidents/{inc}/events", headers={"Accept": "text/event-stream"}) as live:
+            assert live.status_code == 200
+            await anext(live.aiter_bytes())  # the stream is open and has nothing to say
+            assert state.streams.held(wall.id) == 1
+    deadline = time.monotonic() + 5
+    while state.streams.held(wall.id) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert state.streams.held(wall.id) == 0, "the stream outlived its reader"

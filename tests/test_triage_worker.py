@@ -9,43 +9,75 @@ import signal
 import time
 from pathlib import Path
 
-import msgspec
+import pytest
 
-from crisis_tui.comment_shape import parse_comment
-from crisis_tui.model import NewComment
+from crisis_tui.errors import InvalidInput
 from crisis_tui.playbook import Playbook
 from crisis_tui.server.triage_worker import TriageWorker
 from crisis_tui.server.webhook import WebhookTriage
+from tests.test_server_platform_webhook import fb_comment, page_feed
 from tests.test_server_support import ServeFactory, serve  # noqa: F401 - the fixture
 
 DATA = Path(__file__).parent / "data"
 
 
-def _labelled() -> list[NewComment]:
+def _labelled() -> list[dict[str, object]]:
     lines = (DATA / "triage_labelled.jsonl").read_text(encoding="utf-8").splitlines()
-    comments = [parse_comment(json.loads(line)["comment"]) for line in lines]
+    comments = [json.loads(line)["comment"] for line in lines]
     # A copy-paste campaign across batches: clusters and bursts are remembered between them.
-    campaign = [parse_comment({"source": "x", "id": f"bot-{i}", "author": f"@user{48213 + i}",
-                               "text": f"BOYCOTT this brand now, they steal your money!!! #{i}",
-                               "author_followers": 0, "author_following": 900}) for i in range(40)]
+    campaign = [{"source": "x", "id": f"bot-{i}", "author": f"@user{48213 + i}",
+                 "text": f"BOYCOTT this brand now, they steal your money!!! #{i}",
+                 "author_followers": 0, "author_following": 900} for i in range(40)]
     return comments + campaign
 
 
-def _scores(comments: list[NewComment]) -> list[tuple[object, ...]]:
-    return [(c.lang, c.negativity, c.bot_score, tuple(c.bot_reasons), c.cluster, c.priority) for c in comments]
-
-
-async def test_the_worker_scores_every_batch_as_the_server_itself_would(book: Playbook) -> None:
+async def test_the_worker_reads_and_scores_every_body_as_the_server_itself_would(book: Playbook) -> None:
     here, worker = WebhookTriage(book), TriageWorker(book)
     try:
         comments = _labelled()
-        batches = [comments[i:i + 25] for i in range(0, len(comments), 25)]
-        for batch in batches:
-            expected = here.prepare("inc", [msgspec.structs.replace(c) for c in batch])
-            got, _ = await worker.assess("inc", [msgspec.structs.replace(c) for c in batch])
-            assert _scores(got) == _scores(expected)
-        assert any(c.bot_reasons for c in got), "the campaign's later batches are scored as copy-paste"
+        for start in range(0, len(comments), 25):
+            body = json.dumps(comments[start:start + 25]).encode()
+            expected = await here.read("inc", body, None, 1000)
+            got = await worker.read("inc", body, None, 1000)
+            assert got == expected, "the same comments, scores and spike alerts"
+        assert any(c.bot_reasons for c in got[0]), "the campaign's later batches are scored as copy-paste"
         assert worker._here is None, "every batch went through the worker"
+    finally:
+        await worker.close()
+
+
+async def test_a_body_the_worker_refuses_gets_the_servers_own_refusal(book: Playbook) -> None:
+    worker = TriageWorker(book)
+    try:
+        bad = json.dumps([{"source": "x", "id": "1", "author": "@a", "text": "ok"},
+                          {"source": "x", "id": "2", "author": "@b"}]).encode()
+        with pytest.raises(InvalidInput) as refused:
+            await worker.read("inc", bad, None, 1000)
+        assert (refused.value.field, refused.value.problem) == ("comments[1].text", "is required")
+        with pytest.raises(InvalidInput, match="at most 1 comments"):
+            await worker.read("inc", bad, None, 1)
+        got, _ = await worker.read("inc", json.dumps({"source": "x", "id": "3", "author": "@c",
+                                                      "text": "still here"}).encode(), None, 1000)
+        assert [c.external_id for c in got] == ["3"] and worker._here is None, "the worker goes on"
+    finally:
+        await worker.close()
+
+
+async def test_the_worker_reads_a_platform_body_with_its_preset_as_the_server_would(book: Playbook) -> None:
+    here, worker = WebhookTriage(book), TriageWorker(book)
+    reaction = {"from": {"id": "9", "name": "Pat"}, "item": "reaction", "reaction_type": "angry", "verb": "add",
+                "post_id": "1010_2020", "created_time": 1773151330}
+    try:
+        body = json.dumps(page_feed(fb_comment("1010_2021", "Tres semanas sin reembolso, una vergüenza"), reaction,
+                                    fb_comment("1010_2022", "Same here", parent="1010_2021"))).encode()
+        expected = await here.read("inc", body, "facebook-webhook", 1000)
+        got = await worker.read("inc", body, "facebook-webhook", 1000)
+        assert got == expected and [c.external_id for c in got[0]] == ["1010_2021", "1010_2022"]
+        skipped = json.dumps(page_feed(reaction)).encode()
+        assert await worker.read("inc", skipped, "facebook-webhook", 1000) == ([], None)
+        with pytest.raises(InvalidInput, match="a batch holds at most 1 comments"):
+            await worker.read("inc", body, "facebook-webhook", 1)
+        assert worker._here is None
     finally:
         await worker.close()
 

@@ -101,6 +101,16 @@ class GroupCommit:
         """Each request's share of the group's result."""
         if len(group) == 1:
             return [result]
+        if len(result.ids) == sum(len(w.comments) for w in group):
+            # Every comment was new (no retry, no copy within the group): each request's ids
+            # are its share of the run, in order, found without a set of every key.
+            shares: list[IngestResult] = []
+            start = 0
+            for w in group:
+                share = result.ids[start : start + len(w.comments)]
+                start += len(w.comments)
+                shares.append(IngestResult(ingested=len(share), duplicates=0, ids=share))
+            return shares
         seen: set[tuple[str, str]] = set()
         firsts = 0
         for w in group:

@@ -187,10 +187,10 @@ async def ingest(request: Request, caller: Caller, state: ServerState) -> Respon
     platform_webhook.check_signature(request.headers, body, preset, state.settings.meta_app_secret)
     if preset is None and request.headers.get("content-type", "").startswith(wire.TRIAGED):
         comments = webhook.triaged(body, limit)
+    elif state.triage is not None:
+        comments, spike = await state.triage.read(_inc(request), body, preset, limit)
     else:
-        comments = platform_webhook.read(body, preset, limit)[0] if preset else webhook.native(body, limit)
-        if state.triage is not None and comments:
-            comments, spike = await state.triage.assess(_inc(request), comments)
+        comments = webhook.read(body, preset, limit)
     if not comments:  # every item of a platform's body was one the preset skips (a reaction, an edit)
         return responses.ok(IngestResult(ingested=0, duplicates=0))
     result = await state.group.ingest(_inc(request), comments, actor=caller.name)

@@ -13,6 +13,12 @@ subscription is closed (no batch of events stays in memory) and taken up again
 from the last seq once the reader has drained it. A reader that takes nothing
 for `stream_stall` seconds is dropped; it resumes with Last-Event-ID, so it
 misses nothing. A token may hold at most `max_streams` open streams.
+
+A reader that hangs up ends its stream at once, not at the next frame or ping:
+until then its subscription would still wake on every commit of the file and
+read the log (bench/http.py, on a busy 2-core machine: the propagation test's
+closed reader added roughly 5 us to every webhook comment for the seconds
+after it left).
 """
 
 from __future__ import annotations
@@ -159,16 +165,19 @@ class EventStreamResponse(StreamingResponse):
     """
 
     def __init__(self, frames: AsyncGenerator[bytes, None], *, stall: float, name: str,
-                 release: Callable[[], None]) -> None:
+                 release: Callable[[], None], hung_up: Callable[[], None]) -> None:
+        """`hung_up`: called as soon as the reader is gone, so `frames` ends even while it waits."""
         super().__init__(frames, media_type="text/event-stream",
                          headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
         self._frames = frames
         self._stall = stall
         self._name = name
         self._release = release
+        self._hung_up = hung_up
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         gone = asyncio.ensure_future(_gone(receive))
+        gone.add_done_callback(lambda _: self._hung_up())
         try:
             await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
             async for chunk in self._frames:
@@ -204,7 +213,7 @@ async def events(request: Request, caller: Caller, state: ServerState) -> Respon
         release = state.streams.open(caller)
         buffer = _Buffer(state.settings.stream_buffer)
         return EventStreamResponse(_frames(state, incident_id, after, buffer), stall=state.settings.stream_stall,
-                                   name=caller.name, release=release)
+                                   name=caller.name, release=release, hung_up=buffer.end)
     page = state.settings.page_max
     limit = query_int(request, "limit", 1000, low=1, high=page) or 1000
     return responses.ok(await state.reader.events_after(incident_id, after, limit))

@@ -6,10 +6,19 @@ server's process it halves what one `serve` takes and blocks the event loop
 while it reads a batch; in a worker process it runs beside the server on the
 other core, and the server pays only for handing the batch over.
 
-The hand-over is two pipes driven by the event loop itself: a batch goes out
-as one frame (its comments as JSON) and its scores come back as one msgpack
-frame. A ProcessPoolExecutor was tried first: its queue threads and pickling
-cost the server about 10 us a comment, most of what the worker saved.
+The hand-over is two pipes driven by the event loop itself. A request's body
+goes out as it came (one msgpack frame: the incident, the preset, the batch cap
+and the raw bytes) and the worker reads it as the server would have
+(crisis_tui.server.webhook.read), scores it and sends the comments back
+whole, as one JSON frame (their `extra` may hold what msgpack cannot:
+integers past 64 bits). The server decodes that frame straight into
+NewComment structs: reading and checking a native comment costs about 10 us
+of pure Python, decoding one about 1 us, so the server's share of a triaged
+comment is the store's work and little else. A body the worker cannot read
+(a refusal, or any other error) comes back as `Unread`, and the server reads
+it itself to raise exactly the error it always did; nothing of it reached the
+pipeline. A ProcessPoolExecutor was tried first: its queue threads and
+pickling cost the server about 10 us a comment, most of what the worker saved.
 
 One worker holds every incident's pipeline (clusters, posting bursts, the spike
 baseline), so what it remembers is exactly what WebhookTriage would have
@@ -37,37 +46,37 @@ import msgspec
 from crisis_tui.model import NewComment
 from crisis_tui.playbook import Playbook
 from crisis_tui.server.webhook import WebhookTriage
+from crisis_tui.server.webhook import read as read_body
 
 log = logging.getLogger("crisis_tui.server")
 _LENGTH = struct.Struct("!I")
 
 
-class Scores(msgspec.Struct, array_like=True, gc=False):
-    """What triage adds to one comment (its language too, detected when it came without one)."""
+class Batch(msgspec.Struct, array_like=True):
+    """One request's body, for the worker to read and score."""
 
-    lang: str
-    negativity: float
-    bot_score: float
-    bot_reasons: list[str]
-    cluster: str
-    priority: float
+    incident_id: str
+    #: The platform preset it is read with (crisis_tui.server.platform_webhook); None: the native shape.
+    preset: str | None
+    max_batch: int
+    body: bytes
 
 
-class Answer(msgspec.Struct, array_like=True):
-    scores: list[Scores]
+class Triaged(msgspec.Struct, array_like=True, tag="triaged"):
+    """The body's comments, scored."""
+
+    comments: list[NewComment]
     #: The spike alert's payload when this batch made the stream spike.
     spike: dict[str, object] | None
 
 
-class Batch(msgspec.Struct, array_like=True):
-    incident_id: str
-    #: The comments as JSON (their `extra` may hold what msgpack cannot: integers past 64 bits).
-    comments: bytes
+class Unread(msgspec.Struct, array_like=True, tag="unread"):
+    """The worker could not read the body: the server reads it itself, for its own error."""
 
 
-_ENCODE_JSON = msgspec.json.Encoder().encode
 _ENCODE = msgspec.msgpack.Encoder().encode
-_DECODE_ANSWER = msgspec.msgpack.Decoder(Answer).decode
+_ENCODE_ANSWER = msgspec.json.Encoder().encode
+_DECODE_ANSWER = msgspec.json.Decoder(Triaged | Unread).decode
 
 
 def _frame(data: bytes) -> bytes:
@@ -137,14 +146,16 @@ class TriageWorker:
             self._here = WebhookTriage(self.playbook)
         self._proc = None
 
-    async def assess(self, incident_id: str, comments: list[NewComment]) -> tuple[list[NewComment], dict[str, object] | None]:
-        """The comments with their scores, and a spike alert's payload when they made one."""
+    async def read(self, incident_id: str, body: bytes, preset: str | None,
+                   max_batch: int) -> tuple[list[NewComment], dict[str, object] | None]:
+        """WebhookTriage.read's answer, from the worker's process: a body's comments with their
+        scores, and a spike alert's payload when they made one."""
         await self.start()
         proc = self._proc
         if proc is not None and proc.stdin is not None:
             future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
             try:
-                proc.stdin.write(_frame(_ENCODE(Batch(incident_id, _ENCODE_JSON(comments)))))
+                proc.stdin.write(_frame(_ENCODE(Batch(incident_id, preset, max_batch, body))))
             except (ConnectionError, RuntimeError):
                 self._fall_back("the triage worker process stopped")
             else:
@@ -154,12 +165,12 @@ class TriageWorker:
                 except WorkerDied:
                     pass
                 else:
-                    for comment, s in zip(comments, answer.scores, strict=True):
-                        comment.lang, comment.negativity, comment.bot_score = s.lang, s.negativity, s.bot_score
-                        comment.bot_reasons, comment.cluster, comment.priority = s.bot_reasons, s.cluster, s.priority
-                    return comments, answer.spike
+                    if isinstance(answer, Triaged):
+                        return answer.comments, answer.spike
+                    read_body(body, preset, max_batch)  # raises what the worker met
+                    raise RuntimeError("the triage worker could not read a body that this server reads")
         assert self._here is not None
-        return self._here.prepare(incident_id, comments), self._here.spike_alert(incident_id)
+        return self._here.score(incident_id, read_body(body, preset, max_batch))
 
     async def close(self) -> None:
         proc, self._proc = self._proc, None
@@ -193,12 +204,15 @@ def _serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
         return
     triage = WebhookTriage(pickle.loads(first))  # noqa: S301 - our own parent's playbook, through our own pipe
     decode_batch = msgspec.msgpack.Decoder(Batch).decode
-    decode_comments = msgspec.json.Decoder(list[NewComment]).decode
     while (data := frame()) is not None:
         batch = decode_batch(data)
-        comments = triage.prepare(batch.incident_id, decode_comments(batch.comments))
-        scores = [Scores(c.lang, c.negativity, c.bot_score, c.bot_reasons, c.cluster, c.priority) for c in comments]
-        write(_frame(_ENCODE(Answer(scores, triage.spike_alert(batch.incident_id)))))
+        try:
+            comments = read_body(batch.body, batch.preset, batch.max_batch)
+        except Exception:  # noqa: BLE001 - the server reads it again and answers with the error itself
+            answer: Triaged | Unread = Unread()
+        else:
+            answer = Triaged(*triage.score(batch.incident_id, comments))
+        write(_frame(_ENCODE_ANSWER(answer)))
         flush()
 
 

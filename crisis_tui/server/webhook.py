@@ -7,7 +7,10 @@ Two forms reach `POST /incidents/ID/comments`:
   structs that already carry triage scores. Each is checked with the very same
   rules as the native shape (a client cannot slip past a cap), then keeps its
   scores.
-A bad item refuses the whole batch, naming its index and field.
+A bad item refuses the whole batch, naming its index and field. `read` is the
+one door for untriaged bodies (native or a platform preset's); the triage
+worker (crisis_tui.server.triage_worker) calls it too, in its own process, so
+the server's process neither parses nor checks a comment it has a worker for.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from crisis_tui.errors import InvalidInput
 from crisis_tui.intake.pipeline import Pipeline
 from crisis_tui.model import NewComment
 from crisis_tui.playbook import Playbook
+from crisis_tui.server import platform_webhook
 
 MAX_REASONS = 32
 MAX_REASON = 200
@@ -62,6 +66,12 @@ def native(body: bytes, max_batch: int) -> list[NewComment]:
         except InvalidInput as exc:
             raise _located(exc, index if batch else None) from None
     return parsed
+
+
+def read(body: bytes, preset: str | None, max_batch: int) -> list[NewComment]:
+    """A webhook body's comments: read with `preset` when one is named
+    (crisis_tui.server.platform_webhook), else in the native shape."""
+    return platform_webhook.read(body, preset, max_batch)[0] if preset else native(body, max_batch)
 
 
 def _as_native(c: NewComment) -> dict[str, Any]:
@@ -137,7 +147,15 @@ class WebhookTriage:
     def spike_alert(self, incident_id: str) -> dict[str, object] | None:
         return self._pipeline(incident_id).spike_alert()
 
-    async def assess(self, incident_id: str, comments: list[NewComment]) -> tuple[list[NewComment], dict[str, object] | None]:
-        """The comments with their scores, and a spike alert's payload when they made one
-        (the same answer crisis_tui.server.triage_worker gives from its own process)."""
+    def score(self, incident_id: str, comments: list[NewComment]) -> tuple[list[NewComment], dict[str, object] | None]:
+        """The comments with their scores, and a spike alert's payload when they made one. A body
+        whose items the preset all skips touches no pipeline (no spike check either)."""
+        if not comments:
+            return comments, None
         return self.prepare(incident_id, comments), self.spike_alert(incident_id)
+
+    async def read(self, incident_id: str, body: bytes, preset: str | None,
+                   max_batch: int) -> tuple[list[NewComment], dict[str, object] | None]:
+        """A body's comments (`read`, so a refused body touches no pipeline either) with their
+        scores: the answer crisis_tui.server.triage_worker gives from a process of its own."""
+        return self.score(incident_id, read(body, preset, max_batch))

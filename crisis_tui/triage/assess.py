@@ -106,7 +106,7 @@ class Triager:
         rules = self.rules
         reading = prepared.reading
         cluster = self.clusters.add(comment.text, comment.author, reading.words)
-        rate_known = any(reason.startswith("posts ") for _, reason in prepared.account)
+        rate_known = bool(prepared.account) and any(reason.startswith("posts ") for _, reason in prepared.account)
         behaviour = self.bots.behaviour(comment, prepared.when, cluster.size, len(cluster.authors), len(cluster.words),
                                         rate_known=rate_known)
         suspicion = self.bots.combine(comment, prepared.account + behaviour if behaviour else prepared.account)

@@ -99,7 +99,7 @@ class BotSignals:
         score = 1.0 - keep
         if comment.author_verified:
             score *= 0.5
-        return Suspicion(score=round(score, 3), reasons=tuple(reason for _, reason in signals))
+        return Suspicion(score=round(score, 3), reasons=tuple([reason for _, reason in signals]) if signals else ())
 
     def assess(self, comment: NewComment, when: float, copies: int, copy_authors: int, words: int) -> Suspicion:
         account = self.account(comment, when)
@@ -110,7 +110,11 @@ class BotSignals:
         known = self._generated.get(author)
         if known is None:
             handle = author.strip().lower()
-            known = any(p.search(handle) for p in self.patterns)
+            known = False
+            for pattern in self.patterns:
+                if pattern.search(handle):
+                    known = True
+                    break
             if len(self._generated) > 200_000:
                 self._generated.clear()
             self._generated[author] = known

@@ -70,7 +70,10 @@ class SpikeDetector:
         second = int(t)
         self._per_second[second] += 1
         if source:
-            self._sources.setdefault(second, Counter())[source] += 1
+            sources = self._sources.get(second)
+            if sources is None:  # not setdefault: it would build a Counter for every comment
+                sources = self._sources[second] = Counter()
+            sources[source] += 1
         self.started_at = min(self.started_at, t)
 
     def _prune(self, now: float) -> None:
