@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import AsyncGenerator
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from crisis_tui.comment_shape import parse_comment
 from crisis_tui.errors import ClaimConflict, DraftConflict, Forbidden, InvalidInput, NotFound, StoreUnavailable
 from crisis_tui.eventlog import encode_payload, verify_chain
-from crisis_tui.model import NewComment
+from crisis_tui.model import Event, NewComment
 from crisis_tui.playbook import Playbook
 from crisis_tui.store.protocol import IncidentStore
 from crisis_tui.store.schema import MIGRATIONS
@@ -325,3 +327,30 @@ async def test_not_ours_needs_an_owner_in_the_playbook(tmp_path: Path, book: Pla
                                          owner_decides=True)
     finally:
         await store.close()
+
+
+async def test_the_file_watcher_runs_only_while_someone_subscribes(tmp_path: Path, book: Playbook) -> None:
+    """The WAL watcher woke the process on every write of its own for nobody once its last reader left
+    (about 5 us of a webhook comment's server CPU); another connection's writes still wake a new reader."""
+    file = tmp_path / "room.db"
+    async with await SqliteStore.open(file, playbook=book) as store, \
+            await SqliteStore.open(file, playbook=book) as other:
+        inc = (await store.create_incident("Refund delays", actor="Luis")).id
+        waker = store._waker
+        first, second = (cast(AsyncGenerator[Event, None], store.subscribe(inc, 0)) for _ in range(2))
+        head = await anext(first)
+        await anext(second)
+        assert waker.watching == 2 and waker._task is not None
+        await first.aclose()
+        assert waker.watching == 1 and waker._task is not None
+        await second.aclose()
+        assert waker.watching == 0 and waker._task is None
+        third = cast(AsyncGenerator[Event, None], store.subscribe(inc, head.seq))
+        coming = asyncio.ensure_future(anext(third))
+        await asyncio.sleep(0.2)
+        assert waker._task is not None
+        await other.add_note(inc, "written by another connection", actor="Ana")
+        woke = await asyncio.wait_for(coming, 5)
+        assert woke.actor == "Ana"
+        await third.aclose()
+        assert waker._task is None

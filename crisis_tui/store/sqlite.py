@@ -825,12 +825,15 @@ class SqliteStore(Reads):
         through the waker (see crisis_tui.store.waker); a 0.5 s poll backs both up.
         """
         self._waker.start_watching(self.path, self._data_version)
-        seen = self._waker.generation
-        while True:
-            batch = await self.events_after(incident_id, after_seq, 1000)
-            for event in batch:
-                after_seq = event.seq
-                yield event
-            if len(batch) == 1000:
-                continue
-            seen = await self._waker.wait(seen, 0.5)
+        try:
+            seen = self._waker.generation
+            while True:
+                batch = await self.events_after(incident_id, after_seq, 1000)
+                for event in batch:
+                    after_seq = event.seq
+                    yield event
+                if len(batch) == 1000:
+                    continue
+                seen = await self._waker.wait(seen, 0.5)
+        finally:
+            self._waker.stop_watching()

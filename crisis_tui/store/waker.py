@@ -5,6 +5,11 @@ Two ways were measured (bench/store.py prints both): inotify on the file's
 polling PRAGMA data_version every 20 ms costs ~19 ms of latency. The watcher is
 the default; the poller remains for filesystems without inotify (NFS), chosen
 with CRISIS_TUI_WAKE=poll. Writes from this process wake subscribers directly.
+
+The watcher runs while someone subscribes: the last subscriber to leave stops it. Left
+running, it woke the process on every write of its own to the WAL, for nobody (bench/http.py:
+about 5 us of a webhook comment's server CPU, in the watcher's thread, the reader's and the
+event loop, for as long as the server ran after its last live reader left).
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ class Waker:
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
+        self._closed = False
+        #: Subscribers watching now.
+        self.watching = 0
 
     def bump(self) -> None:
         self.generation += 1
@@ -41,9 +49,12 @@ class Waker:
         return self.generation
 
     def start_watching(self, db_path: Path, poll: Callable[[], Awaitable[int]] | None = None) -> None:
-        """Watch the file's WAL (default) or poll data_version (CRISIS_TUI_WAKE=poll)."""
-        if self._task is not None:
+        """One more subscriber: watch the file's WAL (default) or poll data_version (CRISIS_TUI_WAKE=poll),
+        unless a watch runs already. Each call is paired with a `stop_watching`."""
+        self.watching += 1
+        if self._task is not None or self._closed:
             return
+        self._stop = asyncio.Event()
         mode = os.environ.get("CRISIS_TUI_WAKE", "watch")
         if mode == "poll" and poll is not None:
             self._task = asyncio.create_task(self._poll(poll))
@@ -80,7 +91,16 @@ class Waker:
                 last = now
                 self.bump()
 
+    def stop_watching(self) -> None:
+        """One subscriber gone; the last one stops the watch (the next subscriber starts another)."""
+        self.watching = max(0, self.watching - 1)
+        if self.watching == 0 and self._task is not None:
+            self._stop.set()
+            self._task.cancel()
+            self._task = None
+
     async def stop(self) -> None:
+        self._closed = True
         self._stop.set()
         self._changed.set()
         if self._task is not None:
