@@ -33,12 +33,13 @@ import statistics
 import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from operator import attrgetter
 from typing import Any
 
 import msgspec
 
 from crisis_tui import events as ev
-from crisis_tui.model import Event
+from crisis_tui.model import Event, waiting_since
 from crisis_tui.playbook import Playbook
 
 #: A comment at or above this negativity counts as negative in the curves.
@@ -48,6 +49,8 @@ MAX_BUCKETS = 180
 #: Upper edges (seconds) of the response-time histogram's bars; the last bar is open.
 HISTOGRAM_EDGES: tuple[float, ...] = (60, 300, 900, 1800, 3600, 7200)
 RESOLVING = frozenset({"answered", "ignored", "removal_requested"})
+#: What the fold reads of an arrival, one C call a comment (see Folding.arrive_run).
+_ARRIVAL = attrgetter("id", "received_at", "posted_at", "negativity", "author", "source")
 
 
 class Curve(msgspec.Struct, kw_only=True):
@@ -294,6 +297,26 @@ class _Comments:
         self.author.append(author)
         self.source.append(source)
 
+    def arrive_run(self, ids: array[int], received_at: array[float], since: array[float],
+                   authors: Iterable[str], sources: Iterable[str], sla_s: float) -> bool:
+        """`arrive` for a run of comments whose ids are the next ones (1, 2, 3 ... as a log gives
+        them), a column at a time; False, and nothing added, for any other run."""
+        n = len(ids)
+        start = len(self.ids) + 1
+        if self.irregular or ids != array("q", range(start, start + n)):
+            return False
+        strings = self._strings
+        self.ids.extend(ids)
+        self.received_at.extend(received_at)
+        self.since.extend(since)
+        self.sla_s.extend(array("d", [sla_s]) * n)
+        self.resolved_at.extend(array("d", [math.nan]) * n)
+        self.replied.extend(bytes(n))
+        self.status.extend(array("H", bytes(2 * n)))
+        self.author.extend(map(strings.setdefault, authors, authors))
+        self.source.extend(map(strings.setdefault, sources, sources))
+        return True
+
 
 class _Fold:
     """One pass over the log, in seq order, dispatched on each event's body type."""
@@ -374,6 +397,21 @@ class _Fold:
         if "status" in changes:
             self.status = str(changes["status"])
             self.closed_at = e.ts if self.status == "closed" else None
+
+    def arrive_run(self, arrivals: Sequence[Any]) -> bool:
+        """`on_comment_ingested` for a run of comment.ingested events (anything with an
+        ArrivedComment's fields), or False when the ids are not the next ones (see _Comments)."""
+        if not arrivals:
+            return True
+        ids, received_at, posted_at, negativity, authors, sources = zip(*map(_ARRIVAL, arrivals), strict=True)
+        received = array("d", received_at)
+        since = array("d", map(waiting_since, posted_at, received_at))
+        if not self.comments.arrive_run(array("q", ids), received, since, authors, sources, self.sla_s):
+            return False
+        self.count += len(arrivals)
+        self.arrival_at.extend(since)
+        self.arrival_negativity.extend(array("d", negativity))
+        return True
 
     def on_comment_ingested(self, e: Event, b: ev.CommentIngested) -> None:
         c = b.comment
@@ -511,10 +549,20 @@ class Folding:
     def __init__(self, playbook: Playbook) -> None:
         self.fold = _Fold(playbook)
         self.feed = self.fold.feed
+        self.arrive_run = self.fold.arrive_run
+
+    def row(self, comment_id: int) -> int | None:
+        """The comment's place among the comments in first-arrival order (None: not brought)."""
+        return self.fold.comments.row(comment_id)
 
     def knows(self, comment_id: int) -> bool:
         """Whether the log fed so far brought this comment."""
         return self.fold.comments.row(comment_id) is not None
+
+    @property
+    def ids_by_row(self) -> Sequence[int]:
+        """Each comment's id, in first-arrival order."""
+        return self.fold.comments.ids
 
     @property
     def since_by_row(self) -> Sequence[float]:
