@@ -24,7 +24,7 @@ class Writes:
     raised by the next call here (and the pieces after it are dropped)."""
 
     def __init__(self, depth: int = DEPTH) -> None:
-        self._queue: queue.Queue[tuple[IO[bytes], bytes] | None] = queue.Queue(maxsize=depth)
+        self._queue: queue.Queue[tuple[IO[bytes], bytes | memoryview] | None] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="export-writes", daemon=True)
         self._thread.start()
@@ -48,7 +48,7 @@ class Writes:
             error, self._error = self._error, None
             raise error
 
-    def write(self, file: IO[bytes], data: bytes) -> None:
+    def write(self, file: IO[bytes], data: bytes | memoryview) -> None:
         """Queue `data` for `file` (waits while the queue is full)."""
         self._raise()
         self._queue.put((file, data))

@@ -27,9 +27,9 @@ import math
 import os
 import tempfile
 from array import array
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from functools import partial
-from itertools import accumulate, chain, groupby, islice
+from itertools import accumulate, chain, groupby
 from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import IO, Any, cast
@@ -42,7 +42,7 @@ from crisis_tui.errors import CrisisError, InvalidInput
 from crisis_tui.eventlog import event_from_row
 from crisis_tui.export.arrivals import INGESTED, RunDecoder
 from crisis_tui.export.background import Writes
-from crisis_tui.export.metrics import Breach, Folding
+from crisis_tui.export.metrics import Breaches, Folding
 from crisis_tui.export.record import Progress, no_progress
 from crisis_tui.export.to_json import ExportDocument, State, terminal_safe
 from crisis_tui.log_head import EMPTY, Head
@@ -57,7 +57,7 @@ _EVENTS, _COMMENTS, _BREACHES = msgspec.Raw(b"\x01E"), msgspec.Raw(b"\x01C"), ms
 _encode = msgspec.json.Encoder().encode
 _comment = msgspec.json.Decoder(Comment).decode
 #: Where pieces of a file go, in order.
-Emit = Callable[[bytes], None]
+Emit = Callable[[bytes | memoryview], None]
 _KIND = itemgetter(4)
 #: Spool bytes copied at a time, and breaches encoded at a time: a few megabytes.
 _BLOCK = 8 << 20
@@ -74,6 +74,11 @@ _LOOP_INS = (ev.CommentMarked, ev.EscalationAnswered)
 def _safe(data: bytes) -> bytes:
     """to_json.terminal_safe, looked for before it is run (most pieces have neither byte)."""
     return terminal_safe(data) if b"\x7f" in data or b"\xc2" in data else data
+
+
+def _inside(data: bytes) -> memoryview:
+    """A JSON list's items, made terminal-safe, without copying them out of the list's bytes."""
+    return memoryview(_safe(data))[1:-1]
 
 
 async def pages(store: IncidentStore, incident_id: str, head: Head,
@@ -280,8 +285,12 @@ class _Log:
     def rows(self, rows: list[tuple[Any, ...]]) -> list[Any]:
         """Take in a page of stored rows; what to write for them (StoredEvents and Events)."""
         written: list[Any] = []
-        for kind, group in groupby(rows, key=_KIND):
-            run = list(group)
+        runs: Iterable[tuple[str, list[tuple[Any, ...]]]]
+        if list(map(_KIND, rows)).count(INGESTED) == len(rows):  # most pages: one run
+            runs = [(INGESTED, rows)]
+        else:
+            runs = ((kind, list(group)) for kind, group in groupby(rows, key=_KIND))
+        for kind, run in runs:
             if kind == INGESTED and self.runs is not None:
                 arrived = self.runs.decode(run)
                 if arrived is not None and self.folding.arrive_run(arrived.comments):
@@ -313,13 +322,14 @@ class _Log:
                     self.answered.add(body.comment_id)
 
 
-def _write_breaches(emit: Emit, breaches: Iterator[Breach]) -> None:
+def _write_breaches(emit: Emit, breaches: Breaches) -> None:
     """The breaches as a JSON list, encoded a block of them at a time."""
     emit(b"[")
     first = True
-    while block := list(islice(breaches, _BREACHES_AT_ONCE)):
-        data = _safe(_encode(block)[1:-1])
-        emit(data if first else b"," + data)
+    for block in breaches.blocks(_BREACHES_AT_ONCE):
+        if not first:
+            emit(b",")
+        emit(_inside(_encode(block)))
         first = False
     emit(b"]")
 
@@ -354,8 +364,9 @@ async def write_json(store: IncidentStore, incident_id: str, playbook: Playbook,
                 else:
                     log.events(page)
                     written, last = page, page[-1].hash
-                data = _safe(_encode(written)[1:-1])  # one encode a page: the events, comma-separated
-                emit(data if not count else b"," + data)
+                if count:
+                    emit(b",")
+                emit(_inside(_encode(written)))  # one encode a page: the events, comma-separated
                 count += len(page)
             emit(b"]")
             if count != head.number or (count and last != head.hash):

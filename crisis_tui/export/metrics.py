@@ -32,8 +32,10 @@ import math
 import statistics
 import time
 from array import array
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from operator import attrgetter
+from itertools import chain, compress, islice
+from operator import attrgetter, eq, ge, gt, ne, sub
 from typing import Any
 
 import msgspec
@@ -49,6 +51,8 @@ MAX_BUCKETS = 180
 #: Upper edges (seconds) of the response-time histogram's bars; the last bar is open.
 HISTOGRAM_EDGES: tuple[float, ...] = (60, 300, 900, 1800, 3600, 7200)
 RESOLVING = frozenset({"answered", "ignored", "removal_requested"})
+#: Rows the breaches are looked for at a time.
+_COLUMN_CHUNK = 1 << 16
 #: What the fold reads of an arrival, one C call a comment (see Folding.arrive_run).
 _ARRIVAL = attrgetter("id", "received_at", "posted_at", "negativity", "author", "source")
 
@@ -81,7 +85,9 @@ class Responses(msgspec.Struct, kw_only=True):
     histogram: Histogram
 
 
-class Breach(msgspec.Struct, kw_only=True):
+class Breach(msgspec.Struct):
+    """Positional too (no defaults): `Breaches` makes them a column at a time."""
+
     comment_id: int
     author: str
     source: str
@@ -569,12 +575,67 @@ class Folding:
         """When each comment started waiting (its last arrival's `since`), in first-arrival order."""
         return self.fold.comments.since
 
-    def result(self, as_of: float | None = None) -> tuple[Metrics, Iterator[Breach]]:
+    def result(self, as_of: float | None = None) -> tuple[Metrics, Breaches]:
         """The metrics of the log fed so far (once: the fold lets go of what it no longer needs)."""
         return _result(self.fold, as_of)
 
 
-def _result(fold: _Fold, as_of: float | None) -> tuple[Metrics, Iterator[Breach]]:
+class Breaches:
+    """The SLA breaches, longest wait first, made from the fold's columns when they are read: a
+    million of them as objects is a quarter of a gigabyte, so a writer takes them a block at a time."""
+
+    def __init__(self, comments: _Comments, moment: float) -> None:
+        self.comments = comments
+        self.moment = moment
+        self.rows = array("q")
+        self.waited = array("d")
+        self.still_waiting = 0
+        resolved_at, since, sla_s = comments.resolved_at, comments.since, comments.sla_s
+        for lo in range(0, len(resolved_at), _COLUMN_CHUNK):  # in chunks: a few megabytes at a time
+            hi = lo + _COLUMN_CHUNK
+            resolved = resolved_at[lo:hi]
+            # NaN (unresolved) is the one value unequal to itself: its wait runs to `moment`
+            waited = array("d", map(sub, [moment if r != r else r for r in resolved], since[lo:hi]))
+            over = list(map(gt, waited, sla_s[lo:hi]))
+            self.rows.extend(compress(range(lo, hi), over))
+            self.waited.extend(compress(waited, over))
+            self.still_waiting += sum(compress(map(ne, resolved, resolved), over))
+        #: breach number -> its place in `rows`, longest wait first (ties in row order)
+        self.order: Sequence[int] = range(len(self.rows))
+        if not all(map(ge, self.waited, islice(self.waited, 1, None))):  # not already longest first
+            self.order = array("q", sorted(self.order, key=self.waited.__getitem__, reverse=True))
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def blocks(self, size: int) -> Iterator[list[Breach]]:
+        """The breaches in order, `size` at a time (their columns sliced where the rows of a block
+        follow each other, as when the comments came in posting order and still wait)."""
+        c, rows, waited = self.comments, self.rows, self.waited
+        in_order = isinstance(self.order, range)
+        for start in range(0, len(self.order), size):
+            if in_order:
+                at, waits = rows[start:start + size], waited[start:start + size]
+            else:
+                order = self.order[start:start + size]
+                at, waits = array("q", map(rows.__getitem__, order)), array("d", map(waited.__getitem__, order))
+            columns: list[Sequence[Any]]
+            if in_order and at[-1] - at[0] == len(at) - 1:  # rows increase: no gap between them
+                lo, hi = at[0], at[-1] + 1
+                columns = [c.ids[lo:hi], c.author[lo:hi], c.source[lo:hi], c.received_at[lo:hi], c.since[lo:hi],
+                           c.sla_s[lo:hi], waits, c.resolved_at[lo:hi]]
+            else:
+                columns = [list(map(column.__getitem__, at)) for column in
+                           (c.ids, c.author, c.source, c.received_at, c.since, c.sla_s)]
+                columns += [waits, list(map(c.resolved_at.__getitem__, at))]
+            resolved = columns.pop()
+            yield list(map(Breach, *columns, map(eq, resolved, resolved)))
+
+    def __iter__(self) -> Iterator[Breach]:
+        return chain.from_iterable(self.blocks(10_000))
+
+
+def _result(fold: _Fold, as_of: float | None) -> tuple[Metrics, Breaches]:
     moment = fold.closed_at if fold.closed_at is not None else (as_of if as_of is not None else time.time())
 
     first_comment = min(fold.arrival_at) if fold.arrival_at else None
@@ -591,34 +652,13 @@ def _result(fold: _Fold, as_of: float | None) -> tuple[Metrics, Iterator[Breach]
     sla = Sla(breached=[])
     comments = fold.comments
     by_code = [0] * len(comments.names)
-    breaching = array("q")
-    waited_of = array("d")
-    since, sla_s, resolved_at, status = comments.since, comments.sla_s, comments.resolved_at, comments.status
-    for row in range(len(comments)):
-        by_code[status[row]] += 1
-        resolved = resolved_at[row]
-        waited = (moment if math.isnan(resolved) else resolved) - since[row]
-        if waited > sla_s[row]:
-            sla.breaches += 1
-            if math.isnan(resolved):
-                sla.still_waiting += 1
-            else:
-                sla.resolved_late += 1
-            breaching.append(row)
-            waited_of.append(waited)
-        else:
-            sla.within += 1
-    order = sorted(range(len(breaching)), key=waited_of.__getitem__, reverse=True)
-    del waited_of
-
-    def breaches() -> Iterator[Breach]:
-        for at in order:
-            row = breaching[at]
-            resolved = resolved_at[row]
-            end = moment if math.isnan(resolved) else resolved
-            yield Breach(comment_id=comments.ids[row], author=comments.author[row], source=comments.source[row],
-                         received_at=comments.received_at[row], since=since[row], sla_s=sla_s[row],
-                         waited_s=end - since[row], resolved=not math.isnan(resolved))
+    for code, n in Counter(comments.status).items():
+        by_code[code] = n
+    breaches = Breaches(comments, moment)
+    sla.breaches = len(breaches)
+    sla.still_waiting = breaches.still_waiting
+    sla.resolved_late = sla.breaches - sla.still_waiting
+    sla.within = len(comments) - sla.breaches
 
     statuses = {comments.names[code]: n for code, n in enumerate(by_code) if n}
     total = len(comments)
@@ -677,4 +717,4 @@ def _result(fold: _Fold, as_of: float | None) -> tuple[Metrics, Iterator[Breach]
         spike_to_statement_s=statement - spike if statement is not None and spike is not None else None,
         severity_changes=fold.severity_changes,
     )
-    return metrics, breaches()
+    return metrics, breaches
