@@ -10,10 +10,14 @@ pages' worth of memory.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from types import TracebackType
 from typing import IO
+
+#: Bytes a copy between files moves a call.
+_COPIED = 8 << 20
 
 #: Pieces waiting at most: a few pages of events (about 3 MB each) or spool blocks.
 DEPTH = 6
@@ -24,7 +28,7 @@ class Writes:
     raised by the next call here (and the pieces after it are dropped)."""
 
     def __init__(self, depth: int = DEPTH) -> None:
-        self._queue: queue.Queue[tuple[IO[bytes], bytes | memoryview] | None] = queue.Queue(maxsize=depth)
+        self._queue: queue.Queue[tuple[IO[bytes], bytes | memoryview | _Copy] | None] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="export-writes", daemon=True)
         self._thread.start()
@@ -37,7 +41,10 @@ class Writes:
                     return
                 if self._error is None:
                     file, data = item
-                    file.write(data)
+                    if isinstance(data, _Copy):
+                        data.into(file)
+                    else:
+                        _write_all(file, data)
             except BaseException as exc:  # noqa: BLE001 - handed to the encoding thread
                 self._error = exc
             finally:
@@ -52,6 +59,12 @@ class Writes:
         """Queue `data` for `file` (waits while the queue is full)."""
         self._raise()
         self._queue.put((file, data))
+
+    def copy(self, file: IO[bytes], source: IO[bytes], start: int, end: int) -> None:
+        """Queue a copy of `source`'s bytes [start, end) (a file all written) to `file`, which the
+        kernel makes without bringing them into Python where it can (copy_file_range)."""
+        self._raise()
+        self._queue.put((file, _Copy(source.fileno(), start, end)))
 
     def drain(self) -> None:
         """Wait until everything queued is written (before reading a file back)."""
@@ -75,3 +88,38 @@ class Writes:
         self._error = self._error or exc  # stop writing: the file is thrown away
         self._queue.put(None)
         self._thread.join()
+
+
+def _write_all(file: IO[bytes], data: bytes | memoryview) -> None:
+    """`file.write` until all is written: an unbuffered file may take part of a piece."""
+    view = memoryview(data)
+    while view:
+        written = file.write(view)
+        if not written:
+            raise OSError(f"{getattr(file, 'name', 'a file')} took none of {len(view)} bytes")
+        view = view[written:]
+
+
+class _Copy:
+    """Bytes [start, end) of the file open as `source` (a descriptor), to be copied."""
+
+    def __init__(self, source: int, start: int, end: int) -> None:
+        self.source, self.start, self.end = source, start, end
+
+    def into(self, file: IO[bytes]) -> None:
+        start, end = self.start, self.end
+        target = file.fileno()
+        try:
+            while start < end:
+                moved = os.copy_file_range(self.source, target, min(_COPIED, end - start), start)
+                if not moved:
+                    break
+                start += moved
+        except OSError:  # not between these files (another file system, an old kernel): by hand
+            pass
+        while start < end:
+            block = os.pread(self.source, min(_COPIED, end - start), start)
+            if not block:
+                raise OSError(f"the spool ended {end - start} bytes early")
+            _write_all(file, block)
+            start += len(block)

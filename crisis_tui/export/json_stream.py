@@ -58,9 +58,10 @@ _encode = msgspec.json.Encoder().encode
 _comment = msgspec.json.Decoder(Comment).decode
 #: Where pieces of a file go, in order.
 Emit = Callable[[bytes | memoryview], None]
+#: Where the spool's bytes [start, end) go, in order with the pieces.
+Copy = Callable[[int, int], None]
 _KIND = itemgetter(4)
-#: Spool bytes copied at a time, and breaches encoded at a time: a few megabytes.
-_BLOCK = 8 << 20
+#: Breaches encoded at a time: a few megabytes.
 _BREACHES_AT_ONCE = 10_000
 #: What a Comment holds after its received_at when it arrives.
 _FRESH = b',"status":"new","holder":null,"tags":[]}'
@@ -120,8 +121,9 @@ class _Comments:
     """The state's comments as the log leaves them (the rules of record.comments_from), their
     JSON spooled as they arrive and only what later events change kept in memory.
 
-    The spool holds each comment's JSON followed by a comma, in first-arrival order (the fold's
-    rows), and `lengths` their sizes: most comments are copied out of it in large blocks."""
+    The spool holds each comment's JSON, made terminal-safe, followed by a comma, in first-arrival
+    order (the fold's rows), and `lengths` their sizes: most comments are copied out of it by the
+    kernel (background.Writes.copy), untouched."""
 
     def __init__(self, incident_id: str, spool: IO[bytes], put: Emit, knows: Callable[[int], bool]) -> None:
         self.incident_id = incident_id
@@ -130,7 +132,7 @@ class _Comments:
         self.spool = spool
         self.put = put
         self.knows = knows
-        self.lengths = array("q")
+        self.lengths = array("I")
         #: id -> [status, holder, tags] for the comments a later event changed
         self.changed: dict[int, list[Any]] = {}
         #: id -> the JSON of its last arrival, for an id given again (it keeps its first place)
@@ -155,14 +157,18 @@ class _Comments:
     def arrive_run(self, comments: list[Any]) -> None:
         """Spool a run of new comments (arrivals.Run's, whose ids the log had not brought)."""
         datas = list(map(_encode, comments))
+        joined = b",".join(datas)
+        if b"\x7f" in joined or b"\xc2" in joined:
+            datas = list(map(_safe, datas))
+            joined = b",".join(datas)
         self.lengths.extend(map(len, datas))
-        self.put(b",".join(datas))
+        self.put(joined)
         self.put(b",")
 
     def feed(self, body: ev.EventBody) -> None:
         if isinstance(body, ev.CommentIngested):
             c = body.comment
-            data = self.comment_json(c)
+            data = _safe(self.comment_json(c))
             if self.knows(c.id):
                 self.again[c.id] = data
                 self.changed.pop(c.id, None)
@@ -188,19 +194,8 @@ class _Comments:
                 case ev.CommentTagged(tags=tags):
                     now[2] = list(tags)
 
-    def _copy(self, emit: Emit, start: int, end: int) -> None:
-        """The spool's bytes [start, end) into `out`, a block at a time (a block never ends
-        between the two bytes of a C1 control, which `_safe` looks for)."""
-        spool = self.spool
-        spool.seek(start)
-        while start < end:
-            block = spool.read(min(_BLOCK, end - start))
-            if block.endswith(b"\xc2") and start + len(block) < end:
-                block += spool.read(1)
-            start += len(block)
-            emit(_safe(block))
 
-    def write(self, emit: Emit, counts: Counts, folding: Folding, wanted: set[int]) -> dict[int, Comment]:
+    def write(self, emit: Emit, copy: Copy, counts: Counts, folding: Folding, wanted: set[int]) -> dict[int, Comment]:
         """Copy the spool (all of it written) to `emit` as the comments' JSON list, counting them into `counts` (as
         record.counts_of does); the comments whose ids are `wanted`, decoded. The fold that saw
         the same log knows each comment's place (its row, the spool's order) and `since`."""
@@ -217,7 +212,8 @@ class _Comments:
         at = 0
         for r in sorted(touched):
             start = ends[r] - self.lengths[r] - 1
-            self._copy(emit, at, start)
+            if at < start:
+                copy(at, start)
             self.spool.seek(start)
             data = self.spool.read(self.lengths[r])
             at = ends[r]
@@ -237,7 +233,7 @@ class _Comments:
             if status not in _UNANSWERED:
                 answered.append(r)
         if at < (end := ends[-1] - 1 if total else 0):
-            self._copy(emit, at, end)
+            copy(at, end)
         emit(b"]")
         for status, n in by_status.items():
             if n and hasattr(counts, status):
@@ -344,7 +340,7 @@ async def write_json(store: IncidentStore, incident_id: str, playbook: Playbook,
     raw = hasattr(store, "raw_events_after")
     part = out.with_name(out.name + ".part")
     try:
-        with (open(part, "wb", buffering=1 << 20) as file, tempfile.TemporaryFile(prefix="crisis-export-") as spool,
+        with (open(part, "wb", buffering=0) as file, tempfile.TemporaryFile(prefix="crisis-export-") as spool,
               Writes() as writes):
             emit = partial(writes.write, file)
             # what comes before the events, and between them and the comments, is known now
@@ -385,7 +381,7 @@ async def write_json(store: IncidentStore, incident_id: str, playbook: Playbook,
             between = opening[opening.index(_EVENTS) + len(_EVENTS):opening.index(_COMMENTS)]
             emit(_safe(between))
             writes.drain()
-            picked = log.comments.write(emit, counts, log.folding, log.answered)
+            picked = log.comments.write(emit, partial(writes.copy, file, spool), counts, log.folding, log.answered)
             metrics.sla.breached = cast(Any, _BREACHES)
             document = ExportDocument(
                 exported_at=exported_at, incident=incident, head=shown, events=cast(Any, _EVENTS),
