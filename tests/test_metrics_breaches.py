@@ -53,3 +53,20 @@ def test_breaches_in_columns_are_the_plain_walks(rows: list[tuple[float, float |
     plain = _plain(comments, moment)
     assert [b for blk in made.blocks(block) for b in blk] == plain == list(made)
     assert made.still_waiting == sum(not b.resolved for b in plain) and len(made) == len(plain)
+
+
+@given(values=st.lists(st.one_of(WAITS, st.floats(-1e6, 1e6, allow_nan=False)), max_size=300),
+       at_once=st.integers(1, 40), nan=st.booleans())
+def test_longest_first_is_the_reverse_stable_sort(values: list[float], at_once: int, nan: bool) -> None:
+    """Sorted a slice of the range at a time (here slices of a few values), the order is the one
+    sort of them all gives: longest first, ties in their first order; a NaN sorts as it did."""
+    if nan and values:
+        values[len(values) // 2] = math.nan
+    column = array("d", values)
+    expected = sorted(range(len(values)), key=column.__getitem__, reverse=True)
+    original = metrics._SORTED_AT_ONCE
+    metrics._SORTED_AT_ONCE = at_once
+    try:
+        assert list(metrics.longest_first(column)) == expected
+    finally:
+        metrics._SORTED_AT_ONCE = original
