@@ -19,8 +19,8 @@ from typing import IO
 #: Bytes a copy between files moves a call.
 _COPIED = 8 << 20
 
-#: Pieces waiting at most: a few pages of events (about 3 MB each) or spool blocks.
-DEPTH = 6
+#: Pieces waiting at most: each a page of events or a run of comments (1.5 MB at 2,500), or a copy.
+DEPTH = 3
 
 
 class Writes:

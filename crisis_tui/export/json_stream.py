@@ -52,7 +52,9 @@ from crisis_tui.playbook import Playbook
 from crisis_tui.publish.outbound import outbound
 from crisis_tui.store.protocol import IncidentStore
 
-PAGE = 5000
+#: Events read at a time: at 5,000 the pages in flight (read ahead, decoded, queued to be written)
+#: put the 1M export's peak near 300 MB; at 2,500 it is 20 MB lower, and no slower.
+PAGE = 2500
 _EVENTS, _COMMENTS, _BREACHES = msgspec.Raw(b"\x01E"), msgspec.Raw(b"\x01C"), msgspec.Raw(b"\x01B")
 _encode = msgspec.json.Encoder().encode
 _comment = msgspec.json.Decoder(Comment).decode

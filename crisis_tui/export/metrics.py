@@ -560,9 +560,9 @@ def compute(events: Iterable[Event], playbook: Playbook, *, as_of: float | None 
 
 
 class Folding:
-    """The metrics as the log streams by: `feed` each event in seq order, then `result` gives the
-    metrics with the SLA breaches apart, as an iterator (there may be a million of them, and a
-    writer can write them one by one instead of holding them)."""
+    """The metrics as the log streams by: `feed` each event in seq order (or `arrive_run` a run of
+    arrivals at once), then `result` gives the metrics with the SLA breaches apart, as `Breaches`
+    (there may be a million of them: a writer takes them a block at a time instead of holding them)."""
 
     def __init__(self, playbook: Playbook) -> None:
         self.fold = _Fold(playbook)
