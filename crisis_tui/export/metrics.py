@@ -32,13 +32,17 @@ import math
 import statistics
 import time
 from array import array
+from bisect import bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import chain, compress, islice, repeat
+from operator import attrgetter, eq, ge, gt, ne, sub
 from typing import Any
 
 import msgspec
 
 from crisis_tui import events as ev
-from crisis_tui.model import Event
+from crisis_tui.model import Event, waiting_since
 from crisis_tui.playbook import Playbook
 
 #: A comment at or above this negativity counts as negative in the curves.
@@ -48,6 +52,16 @@ MAX_BUCKETS = 180
 #: Upper edges (seconds) of the response-time histogram's bars; the last bar is open.
 HISTOGRAM_EDGES: tuple[float, ...] = (60, 300, 900, 1800, 3600, 7200)
 RESOLVING = frozenset({"answered", "ignored", "removal_requested"})
+#: Distinct authors and sources remembered to share their str: a comment's author mostly wrote
+#: recently, and a dict of a million authors (each distinct in the 1M bench) takes 31 MB.
+_STRINGS = 1 << 16
+#: Values longest_first sorts at once, and the table that picks slice b out of their slice numbers.
+_SORTED_AT_ONCE = 1 << 18
+_ONE_OF = [bytes(int(i == b) for i in range(256)) for b in range(256)]
+#: Rows the breaches are looked for at a time.
+_COLUMN_CHUNK = 1 << 16
+#: What the fold reads of an arrival, one C call a comment (see Folding.arrive_run).
+_ARRIVAL = attrgetter("id", "received_at", "posted_at", "negativity", "author", "source")
 
 
 class Curve(msgspec.Struct, kw_only=True):
@@ -78,7 +92,9 @@ class Responses(msgspec.Struct, kw_only=True):
     histogram: Histogram
 
 
-class Breach(msgspec.Struct, kw_only=True):
+class Breach(msgspec.Struct):
+    """Positional too (no defaults): `Breaches` makes them a column at a time."""
+
     comment_id: int
     author: str
     source: str
@@ -250,7 +266,7 @@ class _Comments:
         self.names: list[str] = ["new"]
         #: id -> row for ids that are not the row's number plus one (ids are 1, 2, 3 ... in a log)
         self.irregular: dict[int, int] = {}
-        #: one str object per distinct author and source
+        #: one str object per distinct author and source, among the recent ones (see _STRINGS)
         self._strings: dict[str, str] = {}
 
     def __len__(self) -> int:
@@ -271,8 +287,13 @@ class _Comments:
             self.names.append(status)
         return found
 
+    def _recent_strings(self) -> dict[str, str]:
+        if len(self._strings) > _STRINGS:
+            self._strings.clear()
+        return self._strings
+
     def arrive(self, c: ev.ArrivedComment, sla_s: float) -> None:
-        strings = self._strings
+        strings = self._recent_strings()
         author = strings.setdefault(c.author, c.author)
         source = strings.setdefault(c.source, c.source)
         fresh = c.id == len(self.ids) + 1 and not self.irregular  # the common case: the next id
@@ -293,6 +314,26 @@ class _Comments:
         self.status.append(0)
         self.author.append(author)
         self.source.append(source)
+
+    def arrive_run(self, ids: array[int], received_at: array[float], since: array[float],
+                   authors: Iterable[str], sources: Iterable[str], sla_s: float) -> bool:
+        """`arrive` for a run of comments whose ids are the next ones (1, 2, 3 ... as a log gives
+        them), a column at a time; False, and nothing added, for any other run."""
+        n = len(ids)
+        start = len(self.ids) + 1
+        if self.irregular or ids != array("q", range(start, start + n)):
+            return False
+        strings = self._recent_strings()
+        self.ids.extend(ids)
+        self.received_at.extend(received_at)
+        self.since.extend(since)
+        self.sla_s.extend(array("d", [sla_s]) * n)
+        self.resolved_at.extend(array("d", [math.nan]) * n)
+        self.replied.extend(bytes(n))
+        self.status.extend(array("H", bytes(2 * n)))
+        self.author.extend(map(strings.setdefault, authors, authors))
+        self.source.extend(map(strings.setdefault, sources, sources))
+        return True
 
 
 class _Fold:
@@ -374,6 +415,21 @@ class _Fold:
         if "status" in changes:
             self.status = str(changes["status"])
             self.closed_at = e.ts if self.status == "closed" else None
+
+    def arrive_run(self, arrivals: Sequence[Any]) -> bool:
+        """`on_comment_ingested` for a run of comment.ingested events (anything with an
+        ArrivedComment's fields), or False when the ids are not the next ones (see _Comments)."""
+        if not arrivals:
+            return True
+        ids, received_at, posted_at, negativity, authors, sources = zip(*map(_ARRIVAL, arrivals), strict=True)
+        received = array("d", received_at)
+        since = array("d", map(waiting_since, posted_at, received_at))
+        if not self.comments.arrive_run(array("q", ids), received, since, authors, sources, self.sla_s):
+            return False
+        self.count += len(arrivals)
+        self.arrival_at.extend(since)
+        self.arrival_negativity.extend(array("d", negativity))
+        return True
 
     def on_comment_ingested(self, e: Event, b: ev.CommentIngested) -> None:
         c = b.comment
@@ -504,29 +560,113 @@ def compute(events: Iterable[Event], playbook: Playbook, *, as_of: float | None 
 
 
 class Folding:
-    """The metrics as the log streams by: `feed` each event in seq order, then `result` gives the
-    metrics with the SLA breaches apart, as an iterator (there may be a million of them, and a
-    writer can write them one by one instead of holding them)."""
+    """The metrics as the log streams by: `feed` each event in seq order (or `arrive_run` a run of
+    arrivals at once), then `result` gives the metrics with the SLA breaches apart, as `Breaches`
+    (there may be a million of them: a writer takes them a block at a time instead of holding them)."""
 
     def __init__(self, playbook: Playbook) -> None:
         self.fold = _Fold(playbook)
         self.feed = self.fold.feed
+        self.arrive_run = self.fold.arrive_run
+
+    def row(self, comment_id: int) -> int | None:
+        """The comment's place among the comments in first-arrival order (None: not brought)."""
+        return self.fold.comments.row(comment_id)
 
     def knows(self, comment_id: int) -> bool:
         """Whether the log fed so far brought this comment."""
         return self.fold.comments.row(comment_id) is not None
 
     @property
+    def ids_by_row(self) -> Sequence[int]:
+        """Each comment's id, in first-arrival order."""
+        return self.fold.comments.ids
+
+    @property
     def since_by_row(self) -> Sequence[float]:
         """When each comment started waiting (its last arrival's `since`), in first-arrival order."""
         return self.fold.comments.since
 
-    def result(self, as_of: float | None = None) -> tuple[Metrics, Iterator[Breach]]:
+    def result(self, as_of: float | None = None) -> tuple[Metrics, Breaches]:
         """The metrics of the log fed so far (once: the fold lets go of what it no longer needs)."""
         return _result(self.fold, as_of)
 
 
-def _result(fold: _Fold, as_of: float | None) -> tuple[Metrics, Iterator[Breach]]:
+def longest_first(values: array[float]) -> Sequence[int]:
+    """`sorted(range(len(values)), key=values.__getitem__, reverse=True)` (ties keep their order)
+    in a few megabytes: sorting a million at once held 50 MB of keys and indices, the export's
+    peak. Values already in order are left so; others are sorted a slice of their range at a
+    time (each slice's values all above the next's), slices cut at quantiles of a sample."""
+    n = len(values)
+    if all(map(ge, values, islice(values, 1, None))):
+        return range(n)
+    if n <= _SORTED_AT_ONCE or any(map(ne, values, values)):  # few, or a NaN (which no slice holds)
+        return array("q", sorted(range(n), key=values.__getitem__, reverse=True))
+    slices = min(255, 2 * math.ceil(n / _SORTED_AT_ONCE))
+    sample = sorted(values[::max(1, n // (64 * slices))])
+    edges = sorted(set(sample[i * len(sample) // slices] for i in range(1, slices)))
+    slice_of = bytes(map(bisect_right, repeat(edges), values))  # value v is in slice b: edges[b-1] <= v < edges[b]
+    order = array("q")
+    for b in range(len(edges), -1, -1):
+        members = compress(range(n), slice_of.translate(_ONE_OF[b]))
+        order.extend(sorted(members, key=values.__getitem__, reverse=True))
+    return order
+
+
+class Breaches:
+    """The SLA breaches, longest wait first, made from the fold's columns when they are read: a
+    million of them as objects is a quarter of a gigabyte, so a writer takes them a block at a time."""
+
+    def __init__(self, comments: _Comments, moment: float) -> None:
+        self.comments = comments
+        self.moment = moment
+        self.rows = array("q")
+        self.waited = array("d")
+        self.still_waiting = 0
+        resolved_at, since, sla_s = comments.resolved_at, comments.since, comments.sla_s
+        for lo in range(0, len(resolved_at), _COLUMN_CHUNK):  # in chunks: a few megabytes at a time
+            hi = lo + _COLUMN_CHUNK
+            resolved = resolved_at[lo:hi]
+            # NaN (unresolved) is the one value unequal to itself: its wait runs to `moment`
+            waited = array("d", map(sub, [moment if r != r else r for r in resolved], since[lo:hi]))
+            over = list(map(gt, waited, sla_s[lo:hi]))
+            self.rows.extend(compress(range(lo, hi), over))
+            self.waited.extend(compress(waited, over))
+            self.still_waiting += sum(compress(map(ne, resolved, resolved), over))
+        #: breach number -> its place in `rows`, longest wait first (ties in row order)
+        self.order = longest_first(self.waited)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def blocks(self, size: int) -> Iterator[list[Breach]]:
+        """The breaches in order, `size` at a time (their columns sliced where the rows of a block
+        follow each other, as when the comments came in posting order and still wait)."""
+        c, rows, waited = self.comments, self.rows, self.waited
+        in_order = isinstance(self.order, range)
+        for start in range(0, len(self.order), size):
+            if in_order:
+                at, waits = rows[start:start + size], waited[start:start + size]
+            else:
+                order = self.order[start:start + size]
+                at, waits = array("q", map(rows.__getitem__, order)), array("d", map(waited.__getitem__, order))
+            columns: list[Sequence[Any]]
+            if in_order and at[-1] - at[0] == len(at) - 1:  # rows increase: no gap between them
+                lo, hi = at[0], at[-1] + 1
+                columns = [c.ids[lo:hi], c.author[lo:hi], c.source[lo:hi], c.received_at[lo:hi], c.since[lo:hi],
+                           c.sla_s[lo:hi], waits, c.resolved_at[lo:hi]]
+            else:
+                columns = [list(map(column.__getitem__, at)) for column in
+                           (c.ids, c.author, c.source, c.received_at, c.since, c.sla_s)]
+                columns += [waits, list(map(c.resolved_at.__getitem__, at))]
+            resolved = columns.pop()
+            yield list(map(Breach, *columns, map(eq, resolved, resolved)))
+
+    def __iter__(self) -> Iterator[Breach]:
+        return chain.from_iterable(self.blocks(10_000))
+
+
+def _result(fold: _Fold, as_of: float | None) -> tuple[Metrics, Breaches]:
     moment = fold.closed_at if fold.closed_at is not None else (as_of if as_of is not None else time.time())
 
     first_comment = min(fold.arrival_at) if fold.arrival_at else None
@@ -543,34 +683,13 @@ def _result(fold: _Fold, as_of: float | None) -> tuple[Metrics, Iterator[Breach]
     sla = Sla(breached=[])
     comments = fold.comments
     by_code = [0] * len(comments.names)
-    breaching = array("q")
-    waited_of = array("d")
-    since, sla_s, resolved_at, status = comments.since, comments.sla_s, comments.resolved_at, comments.status
-    for row in range(len(comments)):
-        by_code[status[row]] += 1
-        resolved = resolved_at[row]
-        waited = (moment if math.isnan(resolved) else resolved) - since[row]
-        if waited > sla_s[row]:
-            sla.breaches += 1
-            if math.isnan(resolved):
-                sla.still_waiting += 1
-            else:
-                sla.resolved_late += 1
-            breaching.append(row)
-            waited_of.append(waited)
-        else:
-            sla.within += 1
-    order = sorted(range(len(breaching)), key=waited_of.__getitem__, reverse=True)
-    del waited_of
-
-    def breaches() -> Iterator[Breach]:
-        for at in order:
-            row = breaching[at]
-            resolved = resolved_at[row]
-            end = moment if math.isnan(resolved) else resolved
-            yield Breach(comment_id=comments.ids[row], author=comments.author[row], source=comments.source[row],
-                         received_at=comments.received_at[row], since=since[row], sla_s=sla_s[row],
-                         waited_s=end - since[row], resolved=not math.isnan(resolved))
+    for code, n in Counter(comments.status).items():
+        by_code[code] = n
+    breaches = Breaches(comments, moment)
+    sla.breaches = len(breaches)
+    sla.still_waiting = breaches.still_waiting
+    sla.resolved_late = sla.breaches - sla.still_waiting
+    sla.within = len(comments) - sla.breaches
 
     statuses = {comments.names[code]: n for code, n in enumerate(by_code) if n}
     total = len(comments)
@@ -629,4 +748,4 @@ def _result(fold: _Fold, as_of: float | None) -> tuple[Metrics, Iterator[Breach]
         spike_to_statement_s=statement - spike if statement is not None and spike is not None else None,
         severity_changes=fold.severity_changes,
     )
-    return metrics, breaches()
+    return metrics, breaches
