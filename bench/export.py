@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import json
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -124,6 +125,8 @@ async def bench(db: Path | None, quiet: bool, repeat: int) -> dict[str, float]:
                         f"({size / 1e6:.1f} MB, target <= {TARGETS[fmt]:.0f} s)")
     finally:
         await store.close()
+        # the exports and a built incident (--db's file is the caller's, kept)
+        shutil.rmtree(work, ignore_errors=True)
     return results
 
 
