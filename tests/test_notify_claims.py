@@ -109,3 +109,21 @@ async def test_two_runners_on_one_incident_send_a_notice_once_and_a_dead_runners
         assert len(receiver.got["care"]) == 2
     report = audit_path(file, inc)  # the notices table is the log's, like every projection
     assert report.intact, report.differences
+
+
+async def test_a_target_slower_than_the_longest_claim_still_gets_its_notice(
+        tmp_path: Path, book: Playbook, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A playbook may give a target any timeout; the claim is held for at most the store's longest."""
+    monkeypatch.setenv("CARE_URL", receiver.url("ok/care"))
+    playbook = _book(book, NotifyTarget(name="care", url_env="CARE_URL", events=["decision_proposed"],
+                                        timeout_seconds=5000))
+    async with await SqliteStore.open(tmp_path / "room.db", playbook=playbook) as store:
+        inc = (await store.create_incident("Refund delays", actor="Luis", severity="sev2")).id
+        notifier = Notifier(store, inc, playbook)
+        start = await notifier.catch_up()
+        await store.heartbeat(inc, actor="Luis", role="gm")
+        await store.propose_decision(inc, "Publish a holding statement", actor="Luis", rationale="it spreads")
+        outcomes = [await notifier.handle(event) for event in await store.events_after(inc, start)]
+        assert [o.delivered for o in outcomes if o is not None] == [["care"]]
+        [claim] = [e.body for e in await store.events_after(inc, 0) if isinstance(e.body, ev.NotificationClaimed)]
+        assert claim.until - time.time() <= 600

@@ -29,6 +29,7 @@ from crisis_tui.model import Event
 from crisis_tui.notify import rules, sitrep
 from crisis_tui.notify.deliver import Outcome, deliver
 from crisis_tui.playbook import Playbook
+from crisis_tui.store.guards import MAX_NOTICE_LEASE
 from crisis_tui.store.protocol import IncidentStore
 
 ACTOR = "notify"
@@ -105,7 +106,10 @@ class Notifier:
                                last_sent=self.last_sent)
         if not targets:
             return None
-        if not await self._claim(event.seq, max(t.timeout_seconds for t in targets) + 1.0 + CLAIM_MARGIN):
+        # the store holds a claim for at most MAX_NOTICE_LEASE: a target that takes longer to answer may then
+        # be sent by a second runner too (the README says so); refusing such a playbook would break old ones
+        lease = min(max(t.timeout_seconds for t in targets) + 1.0 + CLAIM_MARGIN, MAX_NOTICE_LEASE)
+        if not await self._claim(event.seq, lease):
             return None
         outcome = await deliver(targets, words[:120], words)
         for name in outcome.delivered:
