@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -38,3 +40,14 @@ class Receiver:
 
     def stop(self) -> None:
         self.server.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A started Receiver, stopped after the test (import it with Receiver)."""
+    made = Receiver()
+    made.start()
+    try:
+        yield made
+    finally:
+        made.stop()

@@ -4,7 +4,6 @@ on loopback, each delivery and failure on the timeline, a failing target blockin
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
@@ -19,19 +18,9 @@ from crisis_tui.notify.runner import Notifier, issue_sitrep
 from crisis_tui.playbook import NotifyTarget, Playbook, SitrepSettings
 from crisis_tui.store.sqlite import SqliteStore
 from crisis_tui.timeline_text import describe
-from tests.notify_receiver import Receiver
+from tests.notify_receiver import Receiver, receiver  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    made = Receiver()
-    made.start()
-    try:
-        yield made
-    finally:
-        made.stop()
 
 
 def _book(book: Playbook, *targets: NotifyTarget, every: float = 0.0) -> Playbook:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
@@ -21,19 +20,9 @@ from crisis_tui.store.audit import audit_path
 from crisis_tui.store.protocol import IncidentStore
 from crisis_tui.store.sqlite import SqliteStore
 from crisis_tui.timeline_text import describe
-from tests.notify_receiver import Receiver
+from tests.notify_receiver import Receiver, receiver  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    made = Receiver()
-    made.start()
-    try:
-        yield made
-    finally:
-        made.stop()
 
 
 async def test_one_runner_holds_a_notice_until_it_went_out_or_its_claim_lapsed(

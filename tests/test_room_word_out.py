@@ -4,7 +4,6 @@ and shown), O shows the outbound log with the approved text as it went out, lite
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
@@ -15,22 +14,12 @@ from crisis_tui import events as ev
 from crisis_tui.playbook import NotifyTarget, Playbook
 from crisis_tui.screens.word_out_forms import TextPage
 from crisis_tui.store.sqlite import SqliteStore
-from tests.notify_receiver import Receiver
+from tests.notify_receiver import Receiver, receiver  # noqa: F401 - the fixture
 from tests.room_support import loaded, make_app, screen_text, wait_for
 
 pytestmark = pytest.mark.timeout(60)
 #: Markup and an escape sequence in an approved statement: the outbound view shows them as text.
 STATEMENT = "We are sorry [b]truly[/b]: every refund is paid within 48 hours \x1b[31m."
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    made = Receiver()
-    made.start()
-    try:
-        yield made
-    finally:
-        made.stop()
 
 
 async def test_s_issues_a_sitrep_now_and_says_where_it_went(
