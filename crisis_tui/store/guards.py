@@ -528,10 +528,15 @@ def sitrep(report: str, delivered: Sequence[str], failed: dict[str, str]) -> ev.
     return ev.SitrepIssued(text=text(report, "text", MAX_DRAFT).strip(), delivered=names, failed=why)
 
 
-def notification(about_seq: int, about: str, words: str, delivered: Sequence[str], failed: dict[str, str]
-                 ) -> ev.NotificationSent:
+def _about_seq(about_seq: int) -> None:
+    """A notice is about an event of the log: its seq, 1 or more."""
     if about_seq < 1:
         raise InvalidInput("about_seq", f"must be an event's seq (1 or more), got {about_seq}")
+
+
+def notification(about_seq: int, about: str, words: str, delivered: Sequence[str], failed: dict[str, str]
+                 ) -> ev.NotificationSent:
+    _about_seq(about_seq)
     names, why = _deliveries(delivered, failed)
     return ev.NotificationSent(about_seq=about_seq, about=text(about, "about", 40).strip(),
                                text=text(words, "text", MAX_NOTE), delivered=names, failed=why)
@@ -547,8 +552,7 @@ def notice_claim(about_seq: int, runner: str, lease_seconds: float, now: float,
     """`runner` takes event `about_seq`'s notice for `lease_seconds`, unless it went out (`held`: the
     notices row, runner, held until, sent) or another runner holds it still: NoticeTaken then says
     which, and how long until the claim of a runner that stopped may be taken over."""
-    if about_seq < 1:
-        raise InvalidInput("about_seq", f"must be an event's seq (1 or more), got {about_seq}")
+    _about_seq(about_seq)
     runner = text(runner, "runner", 200).strip()
     if not runner:
         raise InvalidInput("runner", "must name the notify runner (its host and process)")
