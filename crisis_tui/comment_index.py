@@ -38,6 +38,7 @@ from crisis_tui.comment_rows import UNANSWERED, Filter, Order, Row
 from crisis_tui.comment_texts import FoldedTexts, needle_of
 from crisis_tui.events import ArrivedComment
 from crisis_tui.model import COMMENT_STATUSES, Comment, CommentKeys
+from crisis_tui.packed_keys import PackedKeys, pick
 
 #: Comments whose details (author, text, reach...) the room keeps: a few screens' worth.
 DETAILS_CACHED = 4096
@@ -85,7 +86,10 @@ class CommentIndex:
         self._status_code = {s: i + 1 for i, s in enumerate(self._statuses)}
         self._sources: list[str] = []
         self._source_code: dict[str, int] = {}
-        self._by_priority: list[int] = []  # ascending keys: most urgent first
+        self._priority_keys: list[int] = []  # ascending keys: most urgent first (see _by_priority)
+        #: Pages' keys, each sorted, loaded since the priority order was last read: merged all at once
+        #: when it is (Timsort merges many runs in one pass each level), not one page at a time.
+        self._priority_runs: list[list[int]] = []
         self._by_time: array[int] = array("q")  # ascending negated ids: newest first
         self._view: list[int] | None = None  # the current order's keys that pass the filter
         self._oldest: int | None = None  # the longest-waiting unanswered comment, while nothing changed it
@@ -106,6 +110,27 @@ class CommentIndex:
 
     def _id_of(self, key: int) -> int:
         return _ID_MASK - (key & _ID_MASK) if self.order == "priority" else -key
+
+    @property
+    def _by_priority(self) -> list[int]:
+        """The priority order, every loaded page in it. A page merged alone into a million keys is a
+        pass over all of them; at 1M the room's 40 pages cost 1.6 s of merging, 4.1 s with the loader
+        process streaming memory on the other core (a merge chases a pointer per key). Pages that
+        arrive between two reads of the order (the stream paints a few times a second while it
+        loads) are merged together, once."""
+        runs = self._priority_runs
+        if runs:
+            keys = self._priority_keys
+            for run in runs:
+                keys.extend(run)
+            runs.clear()
+            keys.sort()
+        return self._priority_keys
+
+    def settle(self) -> None:
+        """Merge the pages loaded since the order was last read (when a load is done: its last merge
+        belongs to the load, not to whatever reads the order next)."""
+        self._by_priority  # noqa: B018 - the property does the merge
 
     def _ordered(self) -> Sequence[int]:
         return self._by_priority if self.order == "priority" else self._by_time
@@ -157,8 +182,12 @@ class CommentIndex:
             holders={r.id: r.holder for r in fresh if r.holder}, tags={r.id: list(r.tags) for r in fresh if r.tags},
         ))
 
-    def load_keys(self, page: CommentKeys) -> None:
-        """A page of the compact read (ids ascending), merged into every order."""
+    def load_keys(self, page: CommentKeys | PackedKeys) -> None:
+        """A page of the compact read (ids ascending), merged into every order; packed by the loader
+        process or as the store's read gives it."""
+        if isinstance(page, PackedKeys):
+            self._load_packed(page)
+            return
         if page.ids and self._any_known(page.ids):
             keep = [j for j, cid in enumerate(page.ids) if not self.known(cid)]
             for j, cid in enumerate(page.ids):
@@ -173,13 +202,45 @@ class CommentIndex:
         for status in set(page.status):
             self._code(status)
         source_code = {s: self._source_of(s) for s in set(page.source)}
+        self._texts.add_page(ids, page.author, page.text)
+        self.counts.update(page.status)
+        self.per_minute.update(map(int, map(floordiv, page.since, repeat(60.0))))
+        self._take(ids, array("d", page.priority), array("d", page.since),
+                   bytes(map(self._status_code.__getitem__, page.status)), bytes(map(source_code.__getitem__, page.source)),
+                   page, page.holders, page.tags)
+
+    def _load_packed(self, page: PackedKeys) -> None:
+        ids = page.id_array()
+        if ids and self._any_known(ids):
+            keep = [j for j, cid in enumerate(ids) if not self.known(cid)]
+            for j, cid in enumerate(ids):
+                if self.known(cid):
+                    self._set_status(cid, page.statuses[page.status[j] - 1], page.holders.get(cid))
+                    self.set_tags(cid, tuple(page.tags.get(cid, ())))
+            page = pick(page, keep)
+            ids = page.id_array()
+        if not ids:
+            return
+        self._grow(max(ids))
+        status = page.status.translate(_table([self._code(name) for name in page.statuses]))
+        source = page.source.translate(_table([self._source_of(name) for name in page.sources]))
+        starts = array("q")
+        starts.frombytes(page.starts)
+        self._texts.add_folded(ids, page.folded, starts)
+        for code, name in enumerate(page.statuses, start=1):
+            self.counts[name] += page.status.count(code)
+        self.per_minute.update(page.minutes)
+        self._take(ids, page.floats(page.priority), page.floats(page.since), status, source, page,
+                   page.holders, page.tags)
+
+    def _take(self, ids: Sequence[int], priority: array[float], since: array[float], status: bytes, source: bytes,
+              links: CommentKeys | PackedKeys, holders: Mapping[int, str], tags: Mapping[int, Sequence[str]]) -> None:
+        """A page's columns (status and source as the index's codes) into the index and every order."""
         columns: tuple[tuple[Any, Any], ...] = (
-            (self._priority, array("d", page.priority)), (self._since, array("d", page.since)),
-            (self._status, bytes(map(self._status_code.__getitem__, page.status))),
-            (self._source, bytes(map(source_code.__getitem__, page.source))),
-            (self._cluster, array("q", map(hash, page.cluster))), (self._author, array("q", map(hash, page.author))),
-            (self._external, array("q", map(hash, page.external_id))),
-            (self._reply_to, array("q", map(hash, page.in_reply_to))),
+            (self._priority, priority), (self._since, since), (self._status, status), (self._source, source),
+            (self._cluster, array("q", map(hash, links.cluster))), (self._author, array("q", map(hash, links.author))),
+            (self._external, array("q", map(hash, links.external_id))),
+            (self._reply_to, array("q", map(hash, links.in_reply_to))),
         )
         if ids[-1] - ids[0] + 1 == len(ids):  # a run of ids (every page of a load): C copies, column by column
             for column, values in columns:
@@ -188,18 +249,15 @@ class CommentIndex:
             for column, values in columns:
                 for cid, value in zip(ids, values, strict=True):
                     column[cid] = value
-        self.holders.update(page.holders)
-        self.tags.update((cid, tuple(t)) for cid, t in page.tags.items())
-        self._texts.add_page(ids, page.author, page.text)
+        self.holders.update(holders)
+        self.tags.update((cid, tuple(t)) for cid, t in tags.items())
         self._found = None
-        self.counts.update(page.status)
-        self.per_minute.update(map(int, map(floordiv, page.since, repeat(60.0))))
         # _monotone inlined: these run once per comment of the load
         pkeys = [((_FLIP - (b + _HALF if b >= 0 else -1 - b)) << _ID_BITS) | (_ID_MASK - cid)
-                 for b, cid in zip(_bits(page.priority), ids, strict=True)]
-        _merge(self._by_priority, pkeys)
+                 for b, cid in zip(_bits(priority), ids, strict=True)]
+        self._priority_runs.append(sorted(pkeys))
         self._merge_time(ids)
-        self._page_waiting(ids, page)
+        self._page_waiting(ids, status, since)
         if self._view is not None:
             mask = self._mask(len(self._status))
             fresh = pkeys if self.order == "priority" else [-cid for cid in ids]
@@ -209,15 +267,15 @@ class CommentIndex:
         return bytes(1 if 0 < c <= len(self._statuses) and self._statuses[c - 1] in UNANSWERED else 0
                      for c in range(256))
 
-    def _page_waiting(self, ids: Sequence[int], page: CommentKeys) -> None:
+    def _page_waiting(self, ids: Sequence[int], status: bytes, since: Sequence[float]) -> None:
         """The longest-waiting comment after a page: the page's own, if it waited longer (a pass over
         the page, not over everything loaded)."""
         if self._oldest_dirty:
             return
-        waiting = bytes(map(self._status_code.__getitem__, page.status)).translate(self._waiting_table())
-        earliest = min(compress(page.since, waiting), default=None)
+        waiting = status.translate(self._waiting_table())
+        earliest = min(compress(since, waiting), default=None)
         if earliest is not None and (self._oldest is None or earliest < self._since[self._oldest]):
-            self._oldest = next(cid for cid, s, w in zip(ids, page.since, waiting, strict=True) if w and s == earliest)
+            self._oldest = next(cid for cid, s, w in zip(ids, since, waiting, strict=True) if w and s == earliest)
 
     def _merge_time(self, ids: Sequence[int]) -> None:
         order = self._by_time
@@ -291,7 +349,7 @@ class CommentIndex:
         return VisibleRows(self)
 
     def __len__(self) -> int:
-        return len(self._view if self._view is not None else self._ordered())
+        return len(self._view if self._view is not None else self._by_time)  # every comment is in both orders
 
     def id_at(self, index: int) -> int | None:
         keys = self._view if self._view is not None else self._ordered()
@@ -539,6 +597,11 @@ def _merge(keys: list[int], page: list[int]) -> None:
     else:
         keys.extend(page)
         keys.sort()
+
+
+def _table(codes: list[int]) -> bytes:
+    """A translate table from a page's 1-based codes to the index's (0 stays 0)."""
+    return bytes([0, *codes, *bytes(255 - len(codes))])
 
 
 def _and(a: bytes | bytearray, b: bytes | bytearray) -> bytes:

@@ -14,17 +14,20 @@ refuses everything once the log no longer extends what the room has seen.
 from __future__ import annotations
 
 import asyncio
-import bisect
 import contextlib
+import sys
+from asyncio.subprocess import Process
 from dataclasses import dataclass, field
 from typing import cast
 
+import msgspec
 from textual.message import Message
 from textual.message_pump import MessagePump
 
 from crisis_tui import events as ev
 from crisis_tui.errors import CrisisError
 from crisis_tui.model import CommentKeys, Decision, Draft, Event, Incident, Presence
+from crisis_tui.packed_keys import LENGTH, PackedKeys, decoded, keys_upto, length_of
 from crisis_tui.playbook import Playbook
 from crisis_tui.room_state import Row
 from crisis_tui.store.protocol import IncidentStore
@@ -39,6 +42,11 @@ FIRST_PAGE = 1000
 #: flight, their rows freed into fragmented arenas), 25,000 at 373-378 MB, the load time the same
 #: within the shared machine's noise.
 PAGE = 25_000
+#: Comments beyond the first page from which the background load has a loader process read them
+#: (crisis_tui.loader_process): below, starting a Python costs more than the reads.
+LOADER_FROM = 50_000
+#: Pages of the loader the room may have waiting in its queue.
+PAGES_AHEAD = 2
 #: The longest the background load waits for the room to paint its first screen.
 FIRST_SCREEN_WAIT_S = 1.0
 TIMELINE_BACKLOG = 400
@@ -62,10 +70,13 @@ class Loaded(Message):
 class MoreComments(Message):
     """An older page of a large incident's comments, as columns (loading in the background)."""
 
-    keys: CommentKeys
+    keys: CommentKeys | PackedKeys
     loaded: int
     total: int
     done: bool
+    #: Released by the room once it took the page in: the loader's pages wait for it, so the room's
+    #: queue never holds a million comments' worth (None: nothing waits).
+    taken: asyncio.Semaphore | None = None
 
 
 @dataclass
@@ -124,6 +135,10 @@ class SyncWorker:
     #: the leave, never after it (a beat after the leave would show them present again).
     _presence_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _alarmed: bool = False
+    #: Pages of the background load that came from the loader process (the rest were read here).
+    pages_from_loader: int = 0
+    #: Pages posted that the room has not taken in yet, at most PAGES_AHEAD.
+    _room_ready: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(PAGES_AHEAD))
     witness: Witness = field(init=False)
 
     def __post_init__(self) -> None:
@@ -192,21 +207,79 @@ class SyncWorker:
             last_seq=last_seq, total=max(total, len(first)),
         ))
         loaded = len(first)
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self.first_screen_shown.wait(), FIRST_SCREEN_WAIT_S)
+        upper = first_after
         # Older pages newest first, as compact columns: each page is older than all loaded, so the
         # index merges it in one pass, and the screen fills from the top of the time order down.
-        upper = first_after
+        # Read and packed by a loader process where one can open the store (started now: it starts
+        # while the first screen paints), else here.
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.first_screen_shown.wait(), FIRST_SCREEN_WAIT_S)
+        loader = await self._start_loader(upper) if upper > LOADER_FROM else None
+        if loader is not None:
+            upper, loaded = await self._pages_from(loader, upper, loaded, total)
         while upper > 0:
             lower = max(0, upper - PAGE)
             page = await store.comment_keys(inc, after_id=lower, limit=upper - lower)
             if page.ids and page.ids[-1] > upper:  # ids with gaps: the page ran past what is loaded
-                page = _upto(page, upper)
+                page = keys_upto(page, upper)
             loaded += len(page.ids)
             self.target.post_message(MoreComments(page, loaded, total, done=lower == 0))
             upper = lower
             await asyncio.sleep(0)
         return last_seq
+
+    async def _start_loader(self, upper: int) -> Process | None:
+        """The loader process (crisis_tui.loader_process) for ids up to `upper`, or None where the
+        store is only this connection's (a server's client) or no process can start."""
+        database = self.store.shared_at
+        if database is None:
+            return None
+        spec = msgspec.json.encode({"database": database, "incident_id": self.incident_id, "upper": upper,
+                                    "page": PAGE})
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "crisis_tui.loader_process", stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            assert proc.stdin is not None
+            proc.stdin.write(spec)  # the URL goes by pipe, never on a command line others can read
+            await proc.stdin.drain()
+            proc.stdin.close()
+        except OSError as exc:
+            self.target.post_message(SyncTrouble(f"loading the older comments here: no loader process ({exc})",
+                                                 recovered=True))
+            return None
+        return proc
+
+    async def _pages_from(self, proc: Process, upper: int, loaded: int, total: int) -> tuple[int, int]:
+        """Post the loader's pages as they come, at most `PAGES_AHEAD` ahead of the room; returns where
+        it stopped (upper 0: every page came) and how many are loaded. A loader that fails, or sends
+        what is not a page of ids (lower, upper], leaves the rest to the in-process loop."""
+        assert proc.stdout is not None and proc.stderr is not None
+        try:
+            while upper > 0:
+                lower = max(0, upper - PAGE)
+                header = await proc.stdout.readexactly(LENGTH)
+                page = decoded(await proc.stdout.readexactly(length_of(header)))
+                ids = page.id_array()
+                if ids and (ids[0] <= lower or ids[-1] > upper):
+                    raise ValueError(f"a page of ids {ids[0]}..{ids[-1]} where ({lower}, {upper}] was next")
+                await self._room_ready.acquire()
+                loaded += len(ids)
+                self.pages_from_loader += 1
+                self.target.post_message(MoreComments(page, loaded, total, done=lower == 0, taken=self._room_ready))
+                upper = lower
+        except (asyncio.IncompleteReadError, ValueError, OSError) as exc:
+            said = (await proc.stderr.read()).decode("utf-8", "replace").strip().splitlines()
+            why = said[-1] if said else (f"it stopped ({exc})" if isinstance(exc, asyncio.IncompleteReadError)
+                                         else str(exc))
+            self.target.post_message(SyncTrouble(f"loading the older comments here: the loader process: {why}",
+                                                 recovered=True))
+        finally:
+            if proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+            await proc.wait()
+        return upper, loaded
 
     # ------------------------------------------------------------------ follow
     async def _follow(self, after_seq: int) -> None:
@@ -283,16 +356,3 @@ class SyncWorker:
                 self.target.post_message(PresenceRefreshed(await self.store.presence(self.incident_id)))
             except (CrisisError, OSError) as exc:
                 self.target.post_message(SyncTrouble(f"heartbeat: {exc}"))
-
-
-def _upto(page: CommentKeys, upper: int) -> CommentKeys:
-    """The part of `page` (ids ascending) up to id `upper`."""
-    n = bisect.bisect_right(page.ids, upper)
-    kept = set(page.ids[:n])
-    return CommentKeys(
-        ids=page.ids[:n], priority=page.priority[:n], since=page.since[:n], status=page.status[:n],
-        source=page.source[:n], author=page.author[:n], text=page.text[:n], external_id=page.external_id[:n],
-        in_reply_to=page.in_reply_to[:n], cluster=page.cluster[:n],
-        holders={k: v for k, v in page.holders.items() if k in kept},
-        tags={k: v for k, v in page.tags.items() if k in kept},
-    )

@@ -8,6 +8,7 @@ following a draft someone else saved. The operator's own focus goes out as prese
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -29,10 +30,15 @@ from crisis_tui.widgets.timeline import TimelineLines, TimelinePane
 
 #: A new comment this high in the priority order raises a toast.
 TOAST_RANK = 3
+#: While a large incident loads, the stream and its counts repaint at most this often (the last page always).
+LOAD_REPAINT_S = 0.5
 
 
 class SyncRouting(DraftDesk):
     """The sync worker's part of the room (it follows the draft desk's editor)."""
+
+    #: When a page of the background load last repainted the stream (time.monotonic).
+    _load_painted: float = 0.0
 
     def on_loaded(self, msg: Loaded) -> None:
         s = self.state
@@ -53,7 +59,15 @@ class SyncRouting(DraftDesk):
 
     def on_more_comments(self, msg: MoreComments) -> None:
         self.state.load_keys(msg.keys)
+        if msg.taken is not None:
+            msg.taken.release()
         self.load_progress = None if msg.done else (msg.loaded, msg.total)
+        now = time.monotonic()
+        if msg.done:
+            self.state.settle()
+        elif now - self._load_painted < LOAD_REPAINT_S:
+            return  # a page every few tens of ms: each repaint would merge the order again
+        self._load_painted = now
         self._stream_title()
         self.stream.refresh_rows()
         self.query_one(RoomHeader).tick()

@@ -81,6 +81,7 @@ class HttpStore:
         self._token_lock = asyncio.Lock()
         self._closed = False
         self.connection_state = LIVE
+        self.shared_at: str | None = None  # a server's client: the database is the server's
         self.on_connection_state: StateCallback | None = None
 
     # ------------------------------------------------------------------ opening

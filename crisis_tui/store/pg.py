@@ -238,6 +238,7 @@ class PgStore(SqliteStore):
     def __init__(self, db: PgConnection, url: str, playbook: Playbook, read_only: bool) -> None:
         super().__init__(cast(Any, db), cast(Path, shown(url)), playbook, read_only)
         self.url = url
+        self.shared_at = url
         self._pg = db
         db.on_reach = self._reached
         self._listener: asyncpg.Connection | None = None

@@ -35,6 +35,10 @@ class IncidentStore(Protocol):
     """An incident log with guarded commands. All methods may raise CrisisError."""
 
     read_only: bool
+    #: Where another process opens this same store to read it (a file's path, a PostgreSQL URL):
+    #: the room's loader process reads the older comments there. None when only this connection
+    #: reaches it (a server's client).
+    shared_at: str | None
     #: "live", or "reconnecting" while a remote store has lost its server (a local file is always live).
     connection_state: str
     #: Called with the new state whenever `connection_state` changes (the room shows "reconnecting...").

@@ -249,7 +249,7 @@ class Reads:
         """A page of comments as columns (model.CommentKeys), in id order: what the room's index
         holds. One narrow SELECT transposed with zip, so a page of 50,000 costs no object per row."""
         sql = (
-            f"SELECT id, priority, since, status, source, substr(author, 1, {KEY_AUTHOR}), substr(text, 1, {KEY_TEXT}), "
+            f"SELECT id, priority, since, status, source, {_cut('author', KEY_AUTHOR)}, {_cut('text', KEY_TEXT)}, "
             "external_id, in_reply_to, cluster, holder, NULLIF(tags, '[]') FROM comments "
             "WHERE incident_id = ? AND id > ? ORDER BY id"
         )
@@ -338,3 +338,10 @@ class Reads:
 def _decode_tags(raw: str) -> list[str]:
     tags = msgspec.json.decode(raw)
     return [str(t) for t in tags] if isinstance(tags, list) else []
+
+
+def _cut(column: str, most: int) -> str:
+    """The column's first `most` characters. SQLite's substr() and length() end a text at its first
+    NUL (a hostile comment may hold one, and intake keeps it): a text length() finds short is
+    taken whole, so the filter still finds the words after a NUL (up to intake's 128 KB)."""
+    return f"CASE WHEN length({column}) < {most} THEN {column} ELSE substr({column}, 1, {most}) END"

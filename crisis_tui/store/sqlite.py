@@ -142,6 +142,7 @@ class SqliteStore(Reads):
         self.path = path
         self.playbook = playbook
         self.read_only = read_only
+        self.shared_at: str | None = str(path)
         self.connection_state = "live"
         self.on_connection_state: Callable[[str], None] | None = None
         self._lock = asyncio.Lock()
