@@ -22,6 +22,7 @@ from typing import BinaryIO
 import msgspec
 
 from crisis_tui.errors import CrisisError
+from crisis_tui.model import CommentKeys
 from crisis_tui.packed_keys import frame, keys_upto, pack
 from crisis_tui.store.opening import open_database
 
@@ -40,18 +41,30 @@ async def send_pages(spec: LoadSpec, out: BinaryIO) -> int:
     """Every page of `spec` to `out`, newest first; how many comments went."""
     store = await open_database(spec.database, create=False, read_only=True)
     sent = 0
+    bounds = []
+    upper = spec.upper
+    while upper > spec.lower:
+        bounds.append((max(spec.lower, upper - spec.page), upper))
+        upper = bounds[-1][0]
+
+    def read(lower: int, upper: int) -> asyncio.Task[CommentKeys]:
+        return asyncio.ensure_future(store.comment_keys(spec.incident_id, after_id=lower, limit=upper - lower))
+
     try:
-        upper = spec.upper
-        while upper > spec.lower:
-            lower = max(spec.lower, upper - spec.page)
-            page = await store.comment_keys(spec.incident_id, after_id=lower, limit=upper - lower)
+        # the next page is read (SQLite steps without the GIL) while this one is packed and written
+        reading = read(*bounds[0]) if bounds else None
+        for n, (_, upper) in enumerate(bounds):
+            assert reading is not None
+            page = await reading
+            reading = read(*bounds[n + 1]) if n + 1 < len(bounds) else None
             if page.ids and page.ids[-1] > upper:  # ids with gaps: the page ran past its upper end
                 page = keys_upto(page, upper)
             out.write(frame(pack(page)))
             out.flush()
             sent += len(page.ids)
-            upper = lower
     finally:
+        if reading is not None:
+            reading.cancel()
         await store.close()
     return sent
 
