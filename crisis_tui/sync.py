@@ -212,9 +212,9 @@ class SyncWorker:
         # index merges it in one pass, and the screen fills from the top of the time order down.
         # Read and packed by a loader process where one can open the store (started now: it starts
         # while the first screen paints), else here.
+        loader = await self._start_loader(upper) if upper > LOADER_FROM else None
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self.first_screen_shown.wait(), FIRST_SCREEN_WAIT_S)
-        loader = await self._start_loader(upper) if upper > LOADER_FROM else None
         if loader is not None:
             upper, loaded = await self._pages_from(loader, upper, loaded, total)
         while upper > 0:
