@@ -16,7 +16,7 @@ import msgspec
 from crisis_tui.errors import InvalidInput
 from crisis_tui.json_input import MAX_DEPTH, depth_exceeds
 from crisis_tui.model import NewComment
-from crisis_tui.safe_text import fix_surrogates
+from crisis_tui.safe_text import storable
 
 #: Largest comment text stored, in UTF-8 bytes. Long reviews and e-mails are real;
 #: anything larger is refused with a reason rather than silently cut.
@@ -104,7 +104,7 @@ def _string(raw: dict[str, Any], key: str, *, required: bool = False, cap: int =
         return ""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise InvalidInput(key, f"must be a string, got {type(value).__name__}")
-    text = fix_surrogates(str(value))
+    text = storable(str(value))
     if required and not text.strip():
         raise InvalidInput(key, "must not be empty")
     if len(text) > cap:
@@ -147,11 +147,11 @@ def _count(raw: dict[str, Any], key: str, *, optional: bool = False) -> int | No
 def _without_surrogates(value: Any) -> Any:
     """Unknown keys with lone surrogates (valid JSON, not storable UTF-8) keep them as U+FFFD, like known ones."""
     if isinstance(value, str):
-        return fix_surrogates(value)
+        return storable(value)
     if isinstance(value, list):
         return [_without_surrogates(item) for item in value]
     if isinstance(value, dict):
-        return {fix_surrogates(k) if isinstance(k, str) else k: _without_surrogates(v) for k, v in value.items()}
+        return {storable(k) if isinstance(k, str) else k: _without_surrogates(v) for k, v in value.items()}
     return value
 
 
@@ -169,7 +169,7 @@ def parse_comment(raw: Any) -> NewComment:
         raise InvalidInput("text", f"must be a string, got {type(text).__name__}")
     if len(text) > MAX_TEXT_BYTES:  # cheap pre-check before encoding a huge payload
         raise InvalidInput("text", f"is over {len(text):,} characters, the limit is {MAX_TEXT_BYTES:,} bytes")
-    text = fix_surrogates(text)
+    text = storable(text)
     size = len(text.encode("utf-8"))
     if size > MAX_TEXT_BYTES:
         raise InvalidInput("text", f"is {size:,} bytes, the limit is {MAX_TEXT_BYTES:,} bytes")

@@ -36,6 +36,7 @@ _DROP.update({c: None for c in range(0x7F, 0xA0)})
 _DROP.update({ord(c): None for c in _INVISIBLE})
 _DROP[0x09] = " "
 _SURROGATES = re.compile("[\ud800-\udfff]")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 #: Longest display form; the full text stays in the store and the detail view pages it.
 DISPLAY_CAP = 20_000
@@ -64,6 +65,8 @@ def one_line(text: str, max_chars: int = 500) -> str:
     return flat
 
 
-def fix_surrogates(text: str) -> str:
-    """Lone surrogates (valid JSON, invalid UTF-8) cannot be stored; they become U+FFFD."""
-    return _SURROGATES.sub("\ufffd", text)
+def storable(text: str) -> str:
+    """Lone surrogates (valid JSON, invalid UTF-8) cannot be stored; they become U+FFFD. So does
+    NUL (U+0000, valid JSON too): PostgreSQL's text refuses it, and SQLite's string functions end
+    a text at it, so a record holding one would read differently on each engine."""
+    return _UNSTORABLE.sub("\ufffd", text) if "\x00" in text or _SURROGATES.search(text) else text

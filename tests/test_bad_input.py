@@ -54,7 +54,7 @@ def test_the_cap_admits_a_long_review() -> None:
 def test_hostile_text_is_stored_intact_and_unknown_keys_kept() -> None:
     hostile = "[bold]x[/] \x1b]52;c;aGk=\x07 \u202eevil\x00 [/bold] [red"
     comment = parse_comment(with_(text=hostile, campaign="summer", posted_at="2026-11-23T10:00:00"))
-    assert comment.text == hostile
+    assert comment.text == hostile.replace("\x00", "\ufffd")  # every other character as it came
     assert comment.extra == {"campaign": "summer"}
     assert comment.posted_at == 1795428000.0
 
@@ -151,3 +151,16 @@ def test_the_playbook_is_found_option_then_env_then_user_copy(tmp_path: Path, mo
     monkeypatch.setenv(playbook_mod.ENV_VAR, str(tmp_path / "env.toml"))
     assert playbook_mod.locate() == tmp_path / "env.toml"
     assert playbook_mod.locate(str(tmp_path / "opt.toml")) == tmp_path / "opt.toml"
+
+
+async def test_a_nul_is_kept_as_a_replacement_character_on_every_engine(store: IncidentStore, incident: str) -> None:
+    """PostgreSQL's text refuses U+0000 (the whole batch failed with a server error) and SQLite's
+    string functions end a text at it: like a lone surrogate, it becomes U+FFFD, on every engine."""
+    result = await store.ingest(incident, [parse_comment(with_(id="nul-1", author="@a\x00b", text="see\x00this",
+                                                               campaign="x\x00y"))])
+    stored = await store.get_comment(incident, result.ids[0])
+    assert (stored.author, stored.text, stored.extra) == ("@a\ufffdb", "see\ufffdthis", {"campaign": "x\ufffdy"})
+    note = await store.add_note(incident, "call\x00legal", actor="Ana")
+    assert "\x00" not in note.text and note.text == "call\ufffdlegal"
+    draft = await store.save_draft(incident, "Hola\x00Marta", actor="Ana", kind="statement")
+    assert draft.body == "Hola\ufffdMarta"

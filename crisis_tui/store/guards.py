@@ -35,6 +35,7 @@ from crisis_tui.model import (
     Incident,
 )
 from crisis_tui.playbook import Playbook
+from crisis_tui.safe_text import storable
 from crisis_tui.store.rows import CommentState
 from crisis_tui.tone import Situation, ToneChecker, blocking_rules
 
@@ -54,8 +55,10 @@ DRAFT_TRANSITIONS: dict[str, set[str]] = {
 
 
 def text(value: str, field: str, cap: int, *, required: bool = True) -> str:
+    """Typed text as the record keeps it (lone surrogates and NUL as U+FFFD, see storable)."""
     if not isinstance(value, str):
         raise InvalidInput(field, "must be text")
+    value = storable(value)
     if required and not value.strip():
         raise InvalidInput(field, "must not be empty")
     if len(value) > cap:
