@@ -14,6 +14,7 @@ import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -445,10 +446,12 @@ def test_drill_end_ends_a_running_drill_and_prints_its_report(tmp_path: Path, bo
 
 
 # ------------------------------------------------------------ --from replay
-async def test_replay_from_an_export_keeps_the_original_gaps_within_one_percent(
-        tmp_path: Path, book: Playbook) -> None:
-    # seconds after the first comment, as originally posted: at x1, 1% of each gap is 50 ms of real time
-    # (room enough for a loaded machine's scheduling and the batch's own triage and write)
+async def test_replay_from_an_export_keeps_the_original_gaps_however_slow_the_writes(
+        tmp_path: Path, book: Playbook, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each beat waits for its moment from the start, so writes that take time never add up to drift.
+    On the drill's own clock (play's clock and sleep), every write taking 0.4 s: the comments go out
+    at exactly the original gaps. (On the machine's clock the same run was a timed test that a busy
+    machine failed by 173 ms: the 1% it asked is a figure to measure, not a test.)"""
     gaps = [0.0, 5.0, 10.0]
     base = time.time() - 3600
     async with await SqliteStore.open(tmp_path / "past.db", playbook=book) as past:
@@ -459,14 +462,27 @@ async def test_replay_from_an_export_keeps_the_original_gaps_within_one_percent(
     plan = play.replay_beats(export)
     assert [b.offset for b in plan] == gaps
     s = scenario.load("refund-viral", book)
+    now = [1_000_000.0]
+    written: list[tuple[float, int]] = []
+
+    async def sleep(seconds: float) -> None:
+        now[0] += max(0.0, seconds)
+
     async with await SqliteStore.open(tmp_path / "drill.db", playbook=book) as store:
         drill = (await play.start(store, s, lang="en", speed=1, actor="Luis", replayed=str(export))).id
-        await play.play(store, drill, plan, speed=1, lang="en", duration_s=gaps[-1],
-                        prepare=lambda batch: prepare_batch(batch, playbook=book))
-        arrived = sorted(c.received_at for c in await store.comments(drill))
-    replayed = [t - arrived[0] for t in arrived]
-    for original, again in zip(gaps[1:], replayed[1:], strict=True):
-        assert again == pytest.approx(original, rel=0.01)
+        ingest = store.ingest
+
+        async def slow_ingest(incident_id: str, comments: list[NewComment], **kw: Any) -> Any:
+            written.append((now[0], len(comments)))
+            now[0] += 0.4  # the write (and its triage) takes time on the drill's clock
+            return await ingest(incident_id, comments, **kw)
+
+        monkeypatch.setattr(store, "ingest", slow_ingest)
+        assert await play.play(store, drill, plan, speed=1, lang="en", duration_s=gaps[-1], clock=lambda: now[0],
+                               sleep=sleep, prepare=lambda batch: prepare_batch(batch, playbook=book))
+        assert len(await store.comments(drill)) == len(gaps)
+    assert [n for _, n in written] == [1, 1, 1]
+    assert [at - written[0][0] for at, _ in written] == pytest.approx(gaps, abs=1e-9)
 
 
 # ------------------------------------------------------ the room and the wallboard
