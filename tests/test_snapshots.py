@@ -87,6 +87,7 @@ def frozen_room(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cal
                           clock=lambda: T0 + 560, **kwargs)
 
     yield make
+    monkeypatch.undo()  # TZ back first: a tzset before monkeypatch's own undo left the worker in UTC
     time.tzset()
 
 

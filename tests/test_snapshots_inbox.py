@@ -52,6 +52,7 @@ def inbox_room(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Call
         return FrozenRoom(store, inc, book, me="Luis", role="gm", watch_playbook_file=False, clock=lambda: T0 + 560)
 
     yield make
+    monkeypatch.undo()  # TZ back first: a tzset before monkeypatch's own undo left the worker in UTC
     time.tzset()
 
 
