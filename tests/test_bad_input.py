@@ -164,3 +164,12 @@ async def test_a_nul_is_kept_as_a_replacement_character_on_every_engine(store: I
     assert "\x00" not in note.text and note.text == "call\ufffdlegal"
     draft = await store.save_draft(incident, "Hola\x00Marta", actor="Ana", kind="statement")
     assert draft.body == "Hola\ufffdMarta"
+    # the incident's brand and the tags too (an alert's payload lives in the log alone: it is kept as it came)
+    other = await store.create_incident("Second\x00one", actor="Luis", brand="Ac\x00me")
+    assert (other.title, other.brand) == ("Second\ufffdone", "Ac\ufffdme")
+    await store.tag(incident, result.ids[0], ["re\x00fund"], actor="Ana")
+    stored = await store.get_comment(incident, result.ids[0])
+    assert stored.tags == ["re\ufffdfund"]
+    await store.alert(incident, "alert.sla", {"detail": "late\x00", "k\x00": "v"})
+    events = await store.latest_events(incident, 1)
+    assert events[-1].payload == {"detail": "late\x00", "k\x00": "v"}

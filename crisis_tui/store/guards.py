@@ -43,6 +43,8 @@ from crisis_tui.tone import Situation, ToneChecker, blocking_rules
 Append = ev.Known
 
 MAX_NOTE = 4000
+#: A brand's name, as the incident keeps it.
+MAX_BRAND = 200
 MAX_ESCALATED_TO = 200
 MAX_DRAFT = 64 * 1024
 DRAFT_TRANSITIONS: dict[str, set[str]] = {
@@ -78,13 +80,13 @@ def member_role(role: str | None, actor: str) -> str:
 
 
 # --------------------------------------------------------------- incidents
-def new_incident(title: str, severity: str, playbook: Playbook) -> tuple[str, str]:
-    """The clean title and the severity (the playbook's default when none is given)."""
+def new_incident(title: str, severity: str, playbook: Playbook, brand: str = "") -> tuple[str, str, str]:
+    """The clean title, the severity (the playbook's default when none is given) and the brand."""
     title = text(title, "title", 200).strip()
     severity = severity or playbook.default_severity
     if playbook.severity(severity) is None:
         raise InvalidInput("severity", f"{severity!r} is not in the playbook ({', '.join(s.id for s in playbook.severities)})")
-    return title, severity
+    return title, severity, text(brand, "brand", MAX_BRAND, required=False)
 
 
 def open_with_title(title: str, open_now: list[tuple[str, str]]) -> str | None:
@@ -225,7 +227,7 @@ def mark(comment_id: int, state: CommentState, status: str, *, actor: str, reaso
 
 
 def clean_tags(tags: Sequence[str]) -> list[str]:
-    clean = sorted({t.strip().lower() for t in tags if t.strip()})
+    clean = sorted({storable(t.strip().lower()) for t in tags if t.strip()})
     for t in clean:
         if len(t) > 40:
             raise InvalidInput("tags", f"tag {t[:20]!r}... is longer than 40 characters")

@@ -279,7 +279,7 @@ class SqliteStore(Reads):
         self, title: str, *, actor: str, brand: str = "", severity: str = "", our_fault: bool = False,
         again: bool = False, drill: bool = False,
     ) -> Incident:
-        title, severity = guards.new_incident(title, severity, self.playbook)
+        title, severity, brand = guards.new_incident(title, severity, self.playbook, brand)
         incident = Incident(id=_slug(title), title=title, brand=brand, severity=severity,
                             our_fault=our_fault, opened_at=time.time(), drill=drill)
         async with self._write(incident.id) as tx:
