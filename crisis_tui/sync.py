@@ -213,8 +213,13 @@ class SyncWorker:
         # Read and packed by a loader process where one can open the store (started now: it starts
         # while the first screen paints), else here.
         loader = await self._start_loader(upper) if upper > LOADER_FROM else None
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self.first_screen_shown.wait(), FIRST_SCREEN_WAIT_S)
+        try:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.first_screen_shown.wait(), FIRST_SCREEN_WAIT_S)
+        except BaseException:  # the room closed before its first screen: no loader left behind
+            if loader is not None:
+                await _stopped(loader)
+            raise
         if loader is not None:
             upper, loaded = await self._pages_from(loader, upper, loaded, total)
         while upper > 0:
@@ -275,10 +280,7 @@ class SyncWorker:
             self.target.post_message(SyncTrouble(f"loading the older comments here: the loader process: {why}",
                                                  recovered=True))
         finally:
-            if proc.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    proc.kill()
-            await proc.wait()
+            await _stopped(proc)
         return upper, loaded
 
     # ------------------------------------------------------------------ follow
@@ -356,3 +358,11 @@ class SyncWorker:
                 self.target.post_message(PresenceRefreshed(await self.store.presence(self.incident_id)))
             except (CrisisError, OSError) as exc:
                 self.target.post_message(SyncTrouble(f"heartbeat: {exc}"))
+
+
+async def _stopped(proc: Process) -> None:
+    """The loader process ended (killed if it still runs) and reaped."""
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+    await proc.wait()

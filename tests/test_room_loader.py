@@ -3,6 +3,7 @@ packed in a process of its own, taken in by the room exactly as the pages it rea
 
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
 import subprocess
@@ -172,3 +173,34 @@ async def test_a_nul_in_an_older_files_text_hides_none_of_its_words_from_the_loa
         assert app.room.sync.pages_from_loader > 0
         app.room.state.set_filter(Filter(text="nul inside"))  # the NUL reads as a space, as the room folds it
         assert len(app.room.state) == 12
+
+
+def _loaders_of(pid: int) -> list[int]:
+    """This process's children that are loader processes (read from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"crisis_tui.loader_process" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+async def test_a_room_closed_while_it_loads_leaves_no_loader_behind(
+        sqlite: SqliteStore, book: Playbook, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sync, "FIRST_PAGE", 10)
+    monkeypatch.setattr(sync, "PAGE", 50)
+    monkeypatch.setattr(sync, "LOADER_FROM", 0)
+    incident = (await sqlite.create_incident("Refunds", actor="Ana")).id
+    # pages enough to fill the pipe: the loader waits on the room
+    await sqlite.ingest(incident, [hostile(n) for n in range(1, 3001)])
+    for wait in (0.0, 0.3):  # closed before its first screen, and while the pages come
+        app = make_app(sqlite, incident, book)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.pause(wait)
+        assert _loaders_of(os.getpid()) == []
