@@ -8,6 +8,7 @@ Unknown keys are kept in `extra`, never dropped.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -144,14 +145,14 @@ def _count(raw: dict[str, Any], key: str, *, optional: bool = False) -> int | No
     return int(value)
 
 
-def _without_surrogates(value: Any) -> Any:
-    """Unknown keys with lone surrogates (valid JSON, not storable UTF-8) keep them as U+FFFD, like known ones."""
+def _storable_value(value: Any) -> Any:
+    """Unknown keys with lone surrogates or NULs (valid JSON, not storable) keep them as U+FFFD, like known ones."""
     if isinstance(value, str):
         return storable(value)
     if isinstance(value, list):
-        return [_without_surrogates(item) for item in value]
+        return [_storable_value(item) for item in value]
     if isinstance(value, dict):
-        return {storable(k) if isinstance(k, str) else k: _without_surrogates(v) for k, v in value.items()}
+        return {storable(k) if isinstance(k, str) else k: _storable_value(v) for k, v in value.items()}
     return value
 
 
@@ -182,7 +183,7 @@ def parse_comment(raw: Any) -> NewComment:
     if extra:
         if depth_exceeds(extra, MAX_DEPTH - 1):
             raise InvalidInput("comment", f"unknown keys nest more than {MAX_DEPTH} levels deep")
-        extra = _without_surrogates(extra)
+        extra = _storable_value(extra)
         if len(msgspec.json.encode(extra)) > MAX_EXTRA_BYTES:
             raise InvalidInput("comment", f"unknown keys take over {MAX_EXTRA_BYTES:,} bytes")
     return NewComment(
@@ -203,3 +204,20 @@ def parse_comment(raw: Any) -> NewComment:
         in_reply_to=_string(raw, "in_reply_to", cap=256),
         extra=extra,
     )
+
+
+_plain = msgspec.json.Encoder().encode
+
+
+def storable_comments(comments: Sequence[NewComment]) -> Sequence[NewComment]:
+    """The batch as the record keeps it: a NUL or a lone surrogate in any of a comment's strings as
+    U+FFFD, as `parse_comment` makes them. The store's ingest runs this for every caller: a drill's
+    scripted or replayed comments (a replayed export of an older file may hold a NUL) never pass
+    intake, and on PostgreSQL a NUL failed the whole batch. One encode of the batch finds nothing to
+    change in the usual case (0.5 us a comment)."""
+    try:
+        if b"\\u0000" not in _plain(comments):
+            return comments
+    except UnicodeEncodeError:  # a lone surrogate: no UTF-8 for it
+        pass
+    return [msgspec.convert(_storable_value(msgspec.to_builtins(c)), type(c)) for c in comments]

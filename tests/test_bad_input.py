@@ -10,6 +10,7 @@ import pytest
 from crisis_tui import playbook as playbook_mod
 from crisis_tui.comment_shape import MAX_TEXT_BYTES, parse_comment
 from crisis_tui.errors import InvalidInput, PlaybookError
+from crisis_tui.model import NewComment
 from crisis_tui.store.protocol import IncidentStore
 
 GOOD = {"source": "x", "id": "1", "author": "@marta", "text": "¿Dónde está mi reembolso?"}
@@ -160,6 +161,11 @@ async def test_a_nul_is_kept_as_a_replacement_character_on_every_engine(store: I
                                                                campaign="x\x00y"))])
     stored = await store.get_comment(incident, result.ids[0])
     assert (stored.author, stored.text, stored.extra) == ("@a\ufffdb", "see\ufffdthis", {"campaign": "x\ufffdy"})
+    # a comment that never passed intake (a drill's script, a replayed export of an older file): the store's own
+    scripted = await store.ingest(incident, [NewComment(source="x", external_id="nul-2", author="@c\x00d",
+                                                        text="no\x00intake", extra={"k": ["v\x00"]})])
+    again = await store.get_comment(incident, scripted.ids[0])
+    assert (again.author, again.text, again.extra) == ("@c\ufffdd", "no\ufffdintake", {"k": ["v\ufffd"]})
     note = await store.add_note(incident, "call\x00legal", actor="Ana")
     assert "\x00" not in note.text and note.text == "call\ufffdlegal"
     draft = await store.save_draft(incident, "Hola\x00Marta", actor="Ana", kind="statement")

@@ -26,6 +26,7 @@ import msgspec
 from crisis_tui import events as ev
 from crisis_tui import file_faults
 from crisis_tui import playbook as playbook_mod
+from crisis_tui.comment_shape import storable_comments
 from crisis_tui.errors import (
     CrisisError,
     Forbidden,
@@ -318,6 +319,7 @@ class SqliteStore(Reads):
         """Append new comments in one transaction; (source, external id) already here are duplicates."""
         if not comments:
             return IngestResult(ingested=0, duplicates=0)
+        comments = storable_comments(comments)
         keys, by_source = wanted_keys(comments)
         async with self._write(incident_id) as tx:
             existing, next_id = await self._arrival_reads(tx, by_source)
