@@ -29,16 +29,15 @@ import struct
 import time
 from array import array
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import compress, repeat
-from operator import floordiv
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import compress
 from typing import Any, overload
 
 from crisis_tui.comment_rows import UNANSWERED, Filter, Order, Row
 from crisis_tui.comment_texts import FoldedTexts, needle_of
 from crisis_tui.events import ArrivedComment
 from crisis_tui.model import COMMENT_STATUSES, Comment, CommentKeys
-from crisis_tui.packed_keys import PackedKeys, pick
+from crisis_tui.packed_keys import PackedKeys, minute_counts, pick
 
 #: Comments whose details (author, text, reach...) the room keeps: a few screens' worth.
 DETAILS_CACHED = 4096
@@ -188,12 +187,8 @@ class CommentIndex:
         if isinstance(page, PackedKeys):
             self._load_packed(page)
             return
-        if page.ids and self._any_known(page.ids):
-            keep = [j for j, cid in enumerate(page.ids) if not self.known(cid)]
-            for j, cid in enumerate(page.ids):
-                if self.known(cid):
-                    self._set_status(cid, page.status[j], page.holders.get(cid))
-                    self.set_tags(cid, tuple(page.tags.get(cid, ())))
+        keep = self._moved_known(page.ids, page.status.__getitem__, page.holders, page.tags)
+        if keep is not None:
             page = _pick(page, keep)
         ids = page.ids
         if not ids:
@@ -204,19 +199,15 @@ class CommentIndex:
         source_code = {s: self._source_of(s) for s in set(page.source)}
         self._texts.add_page(ids, page.author, page.text)
         self.counts.update(page.status)
-        self.per_minute.update(map(int, map(floordiv, page.since, repeat(60.0))))
+        self.per_minute.update(minute_counts(page.since))
         self._take(ids, array("d", page.priority), array("d", page.since),
                    bytes(map(self._status_code.__getitem__, page.status)), bytes(map(source_code.__getitem__, page.source)),
                    page, page.holders, page.tags)
 
     def _load_packed(self, page: PackedKeys) -> None:
         ids = page.id_array()
-        if ids and self._any_known(ids):
-            keep = [j for j, cid in enumerate(ids) if not self.known(cid)]
-            for j, cid in enumerate(ids):
-                if self.known(cid):
-                    self._set_status(cid, page.statuses[page.status[j] - 1], page.holders.get(cid))
-                    self.set_tags(cid, tuple(page.tags.get(cid, ())))
+        keep = self._moved_known(ids, lambda j: page.statuses[page.status[j] - 1], page.holders, page.tags)
+        if keep is not None:
             page = pick(page, keep)
             ids = page.id_array()
         if not ids:
@@ -232,6 +223,21 @@ class CommentIndex:
         self.per_minute.update(page.minutes)
         self._take(ids, page.floats(page.priority), page.floats(page.since), status, source, page,
                    page.holders, page.tags)
+
+    def _moved_known(self, ids: Sequence[int], status_at: Callable[[int], str], holders: Mapping[int, str],
+                     tags: Mapping[int, Sequence[str]]) -> list[int] | None:
+        """For a page some of whose comments are already known: their status, holder and tags moved
+        to the page's, and the positions of the others; None when none is known."""
+        if not ids or not self._any_known(ids):
+            return None
+        keep = []
+        for j, cid in enumerate(ids):
+            if self.known(cid):
+                self._set_status(cid, status_at(j), holders.get(cid))
+                self.set_tags(cid, tuple(tags.get(cid, ())))
+            else:
+                keep.append(j)
+        return keep
 
     def _take(self, ids: Sequence[int], priority: array[float], since: array[float], status: bytes, source: bytes,
               links: CommentKeys | PackedKeys, holders: Mapping[int, str], tags: Mapping[int, Sequence[str]]) -> None:

@@ -22,8 +22,7 @@ from typing import BinaryIO
 import msgspec
 
 from crisis_tui.errors import CrisisError
-from crisis_tui.model import CommentKeys
-from crisis_tui.packed_keys import frame, keys_upto, pack
+from crisis_tui.packed_keys import frame, keys_page, pack, page_bounds
 from crisis_tui.store.opening import open_database
 
 
@@ -37,36 +36,24 @@ class LoadSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     lower: int = 0
 
 
-async def send_pages(spec: LoadSpec, out: BinaryIO) -> int:
-    """Every page of `spec` to `out`, newest first; how many comments went."""
+async def send_pages(spec: LoadSpec, out: BinaryIO) -> None:
+    """Every page of `spec` to `out`, newest first."""
     store = await open_database(spec.database, create=False, read_only=True)
-    sent = 0
-    bounds = []
-    upper = spec.upper
-    while upper > spec.lower:
-        bounds.append((max(spec.lower, upper - spec.page), upper))
-        upper = bounds[-1][0]
-
-    def read(lower: int, upper: int) -> asyncio.Task[CommentKeys]:
-        return asyncio.ensure_future(store.comment_keys(spec.incident_id, after_id=lower, limit=upper - lower))
-
+    bounds = list(page_bounds(spec.upper, spec.page, spec.lower))
+    reading = asyncio.ensure_future(keys_page(store, spec.incident_id, *bounds[0])) if bounds else None
     try:
         # the next page is read (SQLite steps without the GIL) while this one is packed and written
-        reading = read(*bounds[0]) if bounds else None
-        for n, (_, upper) in enumerate(bounds):
+        for n in range(len(bounds)):
             assert reading is not None
             page = await reading
-            reading = read(*bounds[n + 1]) if n + 1 < len(bounds) else None
-            if page.ids and page.ids[-1] > upper:  # ids with gaps: the page ran past its upper end
-                page = keys_upto(page, upper)
+            reading = (asyncio.ensure_future(keys_page(store, spec.incident_id, *bounds[n + 1]))
+                       if n + 1 < len(bounds) else None)
             out.write(frame(pack(page)))
             out.flush()
-            sent += len(page.ids)
     finally:
         if reading is not None:
             reading.cancel()
         await store.close()
-    return sent
 
 
 def main() -> int:

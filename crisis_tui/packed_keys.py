@@ -19,7 +19,7 @@ from __future__ import annotations
 import bisect
 from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import accumulate, repeat
 from operator import floordiv
 
@@ -27,6 +27,7 @@ import msgspec
 
 from crisis_tui.comment_texts import fold_page
 from crisis_tui.model import CommentKeys
+from crisis_tui.store.protocol import IncidentStore
 
 #: Bytes of a frame's length.
 LENGTH = 8
@@ -68,6 +69,18 @@ class PackedKeys(msgspec.Struct, array_like=True):
         return out
 
 
+def minute_counts(since: Iterable[float]) -> Counter[int]:
+    """Comments by the minute they wait since, as CommentIndex.per_minute counts them."""
+    return Counter(map(int, map(floordiv, since, repeat(60.0))))
+
+
+def page_bounds(upper: int, page: int, lower: int = 0) -> Iterator[tuple[int, int]]:
+    """The ids (lower, upper] in pages of `page` ids, newest first, each as its (lower, upper]."""
+    while upper > lower:
+        yield max(lower, upper - page), upper
+        upper -= page
+
+
 _encode = msgspec.msgpack.Encoder().encode
 _decode = msgspec.msgpack.Decoder(PackedKeys).decode
 
@@ -90,7 +103,7 @@ def pack(page: CommentKeys) -> PackedKeys:
         since=array("d", page.since).tobytes(), status=status, statuses=statuses, source=source, sources=sources,
         author=list(page.author), external_id=list(page.external_id), in_reply_to=list(page.in_reply_to),
         cluster=list(page.cluster), folded=blob, starts=starts.tobytes(),
-        minutes=dict(Counter(map(int, map(floordiv, page.since, repeat(60.0))))),
+        minutes=dict(minute_counts(page.since)),
         holders=dict(page.holders), tags={k: list(v) for k, v in page.tags.items()},
     )
 
@@ -113,7 +126,7 @@ def pick(page: PackedKeys, keep: Sequence[int]) -> PackedKeys:
         author=[page.author[j] for j in keep], external_id=[page.external_id[j] for j in keep],
         in_reply_to=[page.in_reply_to[j] for j in keep], cluster=[page.cluster[j] for j in keep],
         folded=folded, starts=at.tobytes(),
-        minutes=dict(Counter(map(int, map(floordiv, picked_since, repeat(60.0))))),
+        minutes=dict(minute_counts(picked_since)),
         holders={k: v for k, v in page.holders.items() if k in kept},
         tags={k: v for k, v in page.tags.items() if k in kept},
     )
@@ -130,6 +143,12 @@ def keys_upto(page: CommentKeys, upper: int) -> CommentKeys:
         holders={k: v for k, v in page.holders.items() if k in kept},
         tags={k: v for k, v in page.tags.items() if k in kept},
     )
+
+
+async def keys_page(store: IncidentStore, incident_id: str, lower: int, upper: int) -> CommentKeys:
+    """The store's compact read of the comments with ids in (lower, upper]."""
+    page = await store.comment_keys(incident_id, after_id=lower, limit=upper - lower)
+    return keys_upto(page, upper) if page.ids and page.ids[-1] > upper else page  # ids with gaps ran past
 
 
 def frame(page: PackedKeys) -> bytes:

@@ -69,4 +69,4 @@ def storable(text: str) -> str:
     """Lone surrogates (valid JSON, invalid UTF-8) cannot be stored; they become U+FFFD. So does
     NUL (U+0000, valid JSON too): PostgreSQL's text refuses it, and SQLite's string functions end
     a text at it, so a record holding one would read differently on each engine."""
-    return _UNSTORABLE.sub("\ufffd", text) if "\x00" in text or _SURROGATES.search(text) else text
+    return _UNSTORABLE.sub("\ufffd", text) if _UNSTORABLE.search(text) else text

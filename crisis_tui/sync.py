@@ -27,7 +27,7 @@ from textual.message_pump import MessagePump
 from crisis_tui import events as ev
 from crisis_tui.errors import CrisisError
 from crisis_tui.model import CommentKeys, Decision, Draft, Event, Incident, Presence
-from crisis_tui.packed_keys import LENGTH, PackedKeys, decoded, keys_upto, length_of
+from crisis_tui.packed_keys import LENGTH, PackedKeys, decoded, keys_page, length_of, page_bounds
 from crisis_tui.playbook import Playbook
 from crisis_tui.room_state import Row
 from crisis_tui.store.protocol import IncidentStore
@@ -222,14 +222,10 @@ class SyncWorker:
             raise
         if loader is not None:
             upper, loaded = await self._pages_from(loader, upper, loaded, total)
-        while upper > 0:
-            lower = max(0, upper - PAGE)
-            page = await store.comment_keys(inc, after_id=lower, limit=upper - lower)
-            if page.ids and page.ids[-1] > upper:  # ids with gaps: the page ran past what is loaded
-                page = keys_upto(page, upper)
+        for lower, top in page_bounds(upper, PAGE):
+            page = await keys_page(store, inc, lower, top)
             loaded += len(page.ids)
             self.target.post_message(MoreComments(page, loaded, total, done=lower == 0))
-            upper = lower
             await asyncio.sleep(0)
         return last_seq
 
@@ -261,8 +257,7 @@ class SyncWorker:
         what is not a page of ids (lower, upper], leaves the rest to the in-process loop."""
         assert proc.stdout is not None and proc.stderr is not None
         try:
-            while upper > 0:
-                lower = max(0, upper - PAGE)
+            for lower, _ in page_bounds(upper, PAGE):
                 header = await proc.stdout.readexactly(LENGTH)
                 page = decoded(await proc.stdout.readexactly(length_of(header)))
                 ids = page.id_array()
